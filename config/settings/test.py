@@ -1,0 +1,14 @@
+"""Settings for the test suite: fast hashing, a lake per test run."""
+
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ZHENGQI_LAKE = Path(tempfile.mkdtemp(prefix="zhengqi-lake-"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOGGING = {"version": 1, "disable_existing_loggers": False}

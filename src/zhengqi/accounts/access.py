@@ -1,0 +1,51 @@
+"""Row-level access: which customers (and so which of their records) a user may see.
+
+One place decides it; every selector, page, export and API call filters through
+:func:`customer_scope`. A user who may not see a customer gets a 404, never a 403, so that
+ids outside one's scope reveal nothing.
+
+| role              | customers visible                                   |
+| ----------------- | --------------------------------------------------- |
+| provincial admin  | all                                                 |
+| regional manager  | those in their region subtree                       |
+| marketing planner | those in their region subtree (to build segments)   |
+| account manager   | those assigned to them                              |
+| partner           | none (their deals come with the partner channel)    |
+| department user   | none (their service queue comes with F-25)          |
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from .models import User
+
+NOTHING = Q(pk__in=[])
+
+
+def sees_whole_province(user: User) -> bool:
+    return bool(user.is_superuser or user.role == User.Role.PROVINCIAL_ADMIN)
+
+
+def customer_scope(user: User, *, prefix: str = "") -> Q:
+    """A filter on customers (or, with ``prefix="customer__"``, on rows that hang off one)."""
+    if not user.is_authenticated or not user.is_active:
+        return NOTHING
+    if sees_whole_province(user):
+        return Q()
+    if user.role in (User.Role.REGIONAL_MANAGER, User.Role.MARKETING_PLANNER):
+        if user.region is None:
+            return NOTHING
+        return Q(**{f"{prefix}region__path__startswith": user.region.path})
+    if user.role == User.Role.ACCOUNT_MANAGER:
+        return Q(**{f"{prefix}account_manager": user})
+    return NOTHING
+
+
+def regions_visible_to(user: User) -> Q:
+    """A filter on regions: the user's own subtree (all for the province)."""
+    if sees_whole_province(user):
+        return Q()
+    if user.region is None:
+        return NOTHING
+    return Q(path__startswith=user.region.path)

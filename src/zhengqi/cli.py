@@ -1,0 +1,37 @@
+"""The ``zhengqi`` command: Zhengqi's own commands and Django's, behind one entry point."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+OVERVIEW = """\
+zhengqi — 政企客户营销管理 (Zhengqi: group-customer marketing management)
+
+常用命令 Common commands:
+  zhengqi migrate                        建立/升级数据库 (create or upgrade the database)
+  zhengqi demo [--size tiny|demo|province] [--seed N] [--replace]
+                                         生成演示省份 (generate the demo province)
+  zhengqi runserver 127.0.0.1:8000       启动网页与 API (serve pages and the REST API)
+  zhengqi createsuperuser                新建管理员 (create an administrator)
+
+每个命令的帮助 Help for one command:  zhengqi help COMMAND
+全部命令 Every command (Django's too):  zhengqi help --commands
+配置 Settings: DJANGO_SETTINGS_MODULE (默认 config.settings.base), DATABASE_URL, ZHENGQI_LAKE
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    if len(argv) < 2 or argv[1] in ("-h", "--help"):
+        sys.stdout.write(OVERVIEW)
+        return
+    from django.core.management import execute_from_command_line
+
+    argv[0] = "zhengqi"
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""The customer list's filter form: validates the query string before it reaches a selector."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from zhengqi.accounts.access import customer_scope, regions_visible_to
+from zhengqi.accounts.models import Region, User
+
+from .models import INDUSTRIES, Customer
+from .selectors import SORTS, CustomerFilter
+
+ANY = [("", _("全部"))]
+
+
+class CustomerFilterForm(forms.Form):
+    q = forms.CharField(label=_("搜索"), required=False, max_length=100,
+                        widget=forms.TextInput(attrs={"placeholder": _("客户名称 / 统一社会信用代码 / 客户编码")}))
+    region = forms.ChoiceField(label=_("区域"), required=False)
+    tier = forms.ChoiceField(label=_("价值等级"), required=False, choices=ANY + list(Customer.Tier.choices))
+    industry = forms.ChoiceField(label=_("行业"), required=False, choices=ANY + INDUSTRIES)
+    customer_type = forms.ChoiceField(label=_("客户类型"), required=False, choices=ANY + list(Customer.Type.choices))
+    status = forms.ChoiceField(label=_("状态"), required=False, choices=ANY + list(Customer.Status.choices))
+    account_manager = forms.TypedChoiceField(label=_("客户经理"), required=False, coerce=int, empty_value=None)
+    sort = forms.ChoiceField(label=_("排序"), required=False, choices=[(k, k) for k in SORTS])
+
+    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        regions = Region.objects.filter(regions_visible_to(user)).order_by("path")
+        self.fields["region"].choices = ANY + [  # type: ignore[attr-defined]
+            (r.code, ("　" * (r.path.count("/") - 2)) + r.name) for r in regions
+        ]
+        managers = (
+            User.objects.filter(role=User.Role.ACCOUNT_MANAGER, customers__in=Customer.objects.filter(customer_scope(user)))
+            .distinct().order_by("display_name")
+        )
+        self.fields["account_manager"].choices = ANY + [(m.pk, str(m)) for m in managers]  # type: ignore[attr-defined]
+        if user.role == User.Role.ACCOUNT_MANAGER:
+            del self.fields["account_manager"]
+
+    def to_filter(self) -> CustomerFilter:
+        data = {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+        return CustomerFilter(**data)

@@ -1,0 +1,340 @@
+"""Group customers and what hangs off them: hierarchy, account-manager assignments, key persons,
+products, subscriptions, contracts and the customer-month facts the web pages show.
+
+Members and member-month facts are many (millions) and live in the Parquet lake, not here.
+Money is ``Decimal`` yuan with two decimals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from zhengqi.accounts.models import Region
+
+from .validators import normalize_phone, validate_credit_code, validate_phone
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+# GB/T 4754-2017 sections.
+INDUSTRIES = [
+    ("A", _("农、林、牧、渔业")),
+    ("B", _("采矿业")),
+    ("C", _("制造业")),
+    ("D", _("电力、热力、燃气及水生产和供应业")),
+    ("E", _("建筑业")),
+    ("F", _("批发和零售业")),
+    ("G", _("交通运输、仓储和邮政业")),
+    ("H", _("住宿和餐饮业")),
+    ("I", _("信息传输、软件和信息技术服务业")),
+    ("J", _("金融业")),
+    ("K", _("房地产业")),
+    ("L", _("租赁和商务服务业")),
+    ("M", _("科学研究和技术服务业")),
+    ("N", _("水利、环境和公共设施管理业")),
+    ("O", _("居民服务、修理和其他服务业")),
+    ("P", _("教育")),
+    ("Q", _("卫生和社会工作")),
+    ("R", _("文化、体育和娱乐业")),
+    ("S", _("公共管理、社会保障和社会组织")),
+    ("T", _("国际组织")),
+]
+
+
+class Customer(models.Model):
+    """A group customer (集团客户)."""
+
+    class Type(models.TextChoices):
+        GOVERNMENT = "government", _("政府机关")
+        INSTITUTION = "institution", _("事业单位")
+        ENTERPRISE = "enterprise", _("企业")
+        OTHER = "other", _("其他")
+
+    class Scale(models.TextChoices):
+        LARGE = "large", _("大型")
+        MEDIUM = "medium", _("中型")
+        SMALL = "small", _("小型")
+        MICRO = "micro", _("微型")
+
+    class Status(models.TextChoices):
+        PROSPECT = "prospect", _("潜在")
+        ACTIVE = "active", _("在网")
+        CHURNED = "churned", _("离网")
+
+    class Tier(models.TextChoices):
+        A_PLUS = "A+", "A+"
+        A = "A", "A"
+        B = "B", "B"
+        C = "C", "C"
+
+    class Operator(models.TextChoices):
+        TELECOM = "telecom", _("中国电信")
+        UNICOM = "unicom", _("中国联通")
+        BROADNET = "broadnet", _("中国广电")
+        OTHER = "other", _("其他运营商")
+
+    class Source(models.TextChoices):
+        IMPORT = "import", _("BSS/计费导入")
+        MANUAL = "manual", _("客户经理录入")
+        COMPETITOR = "competitor", _("竞争情报")
+        DEMO = "demo", _("演示数据")
+
+    code = models.CharField(_("客户编码"), max_length=30, unique=True)
+    name = models.CharField(_("客户名称"), max_length=200, db_index=True)
+    credit_code = models.CharField(
+        _("统一社会信用代码"), max_length=18, unique=True, null=True, blank=True,
+        validators=[validate_credit_code],
+    )
+    customer_type = models.CharField(_("客户类型"), max_length=20, choices=Type.choices)
+    industry = models.CharField(_("行业"), max_length=1, choices=INDUSTRIES)
+    scale = models.CharField(_("规模"), max_length=10, choices=Scale.choices)
+    region = models.ForeignKey(Region, verbose_name=_("所属区域"), on_delete=models.PROTECT, related_name="customers")
+    address = models.CharField(_("地址"), max_length=255, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    competitor_operator = models.CharField(
+        _("现服务运营商"), max_length=20, choices=Operator.choices, blank=True,
+        help_text=_("潜在客户目前由哪家运营商服务（竞争情报）。"),
+    )
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级单位"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="children",
+    )
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("客户经理"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="customers",
+    )
+    tier = models.CharField(_("价值等级"), max_length=2, choices=Tier.choices, blank=True)
+    value_score = models.DecimalField(_("价值得分"), max_digits=6, decimal_places=2, null=True, blank=True)
+    source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.MANUAL)
+    source_batch = models.CharField(_("导入批次"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("集团客户")
+        verbose_name_plural = _("集团客户")
+        ordering = ["code"]
+        indexes = [
+            models.Index(fields=["region", "status"]),
+            models.Index(fields=["account_manager", "status"]),
+            models.Index(fields=["tier"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.credit_code:
+            self.credit_code = self.credit_code.strip().upper()
+        if self.parent_id is not None:
+            self._refuse_parent_cycle()
+
+    def _refuse_parent_cycle(self) -> None:
+        if self.pk is not None and self.parent_id == self.pk:
+            raise ValidationError({"parent": _("上级单位不能是客户自己。")})
+        seen: set[int] = set()
+        node_id: int | None = self.parent_id
+        while node_id is not None:
+            if self.pk is not None and node_id == self.pk:
+                raise ValidationError(
+                    {"parent": _("不能把“%(parent)s”设为上级单位：它本身是本客户的下级，会形成循环。")
+                     % {"parent": self.parent}}
+                )
+            if node_id in seen:  # an existing cycle in the data; stop rather than loop forever
+                break
+            seen.add(node_id)
+            node_id = Customer.objects.filter(pk=node_id).values_list("parent_id", flat=True).first()
+
+
+class AccountAssignment(models.Model):
+    """Who was the customer's account manager, from when to when (the current one has no end)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="assignments")
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("客户经理"), on_delete=models.PROTECT, related_name="assignments"
+    )
+    start = models.DateField(_("开始日期"))
+    end = models.DateField(_("结束日期"), null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("客户经理分配记录")
+        verbose_name_plural = _("客户经理分配记录")
+        ordering = ["customer", "-start"]
+
+
+class KeyPerson(models.Model):
+    """A key person (关键人) at the customer, with one or more buying roles."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="key_persons")
+    name = models.CharField(_("姓名"), max_length=50)
+    title = models.CharField(_("职务"), max_length=100, blank=True)
+    department = models.CharField(_("部门"), max_length=100, blank=True)
+    phone = models.CharField(_("电话"), max_length=30, blank=True, validators=[validate_phone])
+    birthday = models.DateField(_("生日"), null=True, blank=True)
+    closeness = models.PositiveSmallIntegerField(
+        _("关系亲密度"), default=3, validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=_("1（疏远）至 5（密切）"),
+    )
+    notes = models.TextField(_("备注"), blank=True)
+
+    class Meta:
+        verbose_name = _("关键人")
+        verbose_name_plural = _("关键人")
+        ordering = ["customer", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.phone:
+            self.phone = normalize_phone(self.phone)
+        if self.birthday and self.birthday > dt.date.today():
+            raise ValidationError({"birthday": _("生日不能晚于今天。")})
+
+
+class BuyingRole(models.TextChoices):
+    USER = "user", _("使用者")
+    INFLUENCER = "influencer", _("影响者")
+    DECIDER = "decider", _("决策者")
+    APPROVER = "approver", _("批准者")
+    BUYER = "buyer", _("采购者")
+    GATEKEEPER = "gatekeeper", _("守门者")
+
+
+class KeyPersonRole(models.Model):
+    key_person = models.ForeignKey(KeyPerson, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(_("购买角色"), max_length=20, choices=BuyingRole.choices)
+
+    class Meta:
+        verbose_name = _("购买角色")
+        verbose_name_plural = _("购买角色")
+        constraints = [models.UniqueConstraint(fields=["key_person", "role"], name="uniq_key_person_role")]
+
+
+class Product(models.Model):
+    """A group product of the catalogue, with the complexity that decides its sales channels."""
+
+    class Complexity(models.TextChoices):
+        HIGH = "high", _("高（客户经理/代理商销售）")
+        LOW = "low", _("低（全渠道可售）")
+
+    code = models.CharField(_("产品编码"), max_length=30, unique=True)
+    name = models.CharField(_("产品名称"), max_length=100)
+    category = models.CharField(_("类别"), max_length=50)
+    complexity = models.CharField(_("复杂度"), max_length=10, choices=Complexity.choices)
+    is_informatization = models.BooleanField(_("信息化产品"), default=True)
+    list_price = models.DecimalField(_("标准月费"), **MONEY, default=0)
+
+    class Meta:
+        verbose_name = _("集团产品")
+        verbose_name_plural = _("集团产品")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Subscription(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("在用")
+        SUSPENDED = "suspended", _("暂停")
+        CANCELLED = "cancelled", _("已取消")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="subscriptions")
+    product = models.ForeignKey(Product, verbose_name=_("产品"), on_delete=models.PROTECT, related_name="subscriptions")
+    start = models.DateField(_("开通日期"))
+    end = models.DateField(_("结束日期"), null=True, blank=True)
+    monthly_fee = models.DecimalField(_("月费"), **MONEY)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta:
+        verbose_name = _("产品订购")
+        verbose_name_plural = _("产品订购")
+        ordering = ["customer", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__isnull=True) | models.Q(end__gte=models.F("start")),
+                name="subscription_end_after_start",
+            )
+        ]
+
+    def clean(self) -> None:
+        if self.end and self.start and self.end < self.start:
+            raise ValidationError({"end": _("结束日期（%(end)s）不能早于开通日期（%(start)s）。")
+                                   % {"end": self.end, "start": self.start}})
+
+
+class Contract(models.Model):
+    """An agreement (协议) with the customer."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contracts")
+    number = models.CharField(_("协议编号"), max_length=50, unique=True)
+    start = models.DateField(_("生效日期"))
+    end = models.DateField(_("到期日期"))
+    amount = models.DecimalField(_("协议金额"), **MONEY)
+    products = models.ManyToManyField(Product, verbose_name=_("协议产品"), blank=True, related_name="contracts")
+    auto_renew = models.BooleanField(_("自动续约"), default=False)
+
+    class Meta:
+        verbose_name = _("协议")
+        verbose_name_plural = _("协议")
+        ordering = ["customer", "-end"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gte=models.F("start")), name="contract_end_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def clean(self) -> None:
+        if self.end and self.start and self.end < self.start:
+            raise ValidationError({"end": _("协议到期日期（%(end)s）不能早于生效日期（%(start)s）。")
+                                   % {"end": self.end, "start": self.start}})
+
+    def days_left(self, today: dt.date | None = None) -> int:
+        return (self.end - (today or dt.date.today())).days
+
+
+class CustomerMonth(models.Model):
+    """Monthly facts of one customer (grain: customer × month), copied from the lake for the pages.
+
+    ``month`` is the first day of the month. Member counts are aggregates of the lake's
+    member-month table; the lake stays the source of truth.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="months")
+    month = models.DateField(_("月份"))
+    revenue_total = models.DecimalField(_("总收入"), **MONEY)
+    revenue_info = models.DecimalField(_("信息化收入"), **MONEY)
+    revenue_data = models.DecimalField(_("数据业务收入"), **MONEY)
+    revenue_line = models.DecimalField(_("专线收入"), **MONEY)
+    voice_minutes = models.BigIntegerField(_("语音分钟数"), default=0)
+    sms_count = models.BigIntegerField(_("短信条数"), default=0)
+    data_gb = models.DecimalField(_("流量(GB)"), max_digits=14, decimal_places=2, default=0)
+    vnet_calls = models.BigIntegerField(_("V网内通话次数"), default=0)
+    arrears = models.DecimalField(_("欠费金额"), **MONEY, default=0)
+    complaints = models.PositiveIntegerField(_("投诉次数"), default=0)
+    cancellations = models.PositiveIntegerField(_("业务取消数"), default=0)
+    competitor_calls = models.PositiveIntegerField(_("呼叫异网客服次数"), default=0)
+    members_active = models.PositiveIntegerField(_("在网成员数"), default=0)
+    members_joined = models.PositiveIntegerField(_("新入网成员"), default=0)
+    members_left = models.PositiveIntegerField(_("离网成员"), default=0)
+    members_returned = models.PositiveIntegerField(_("回归成员"), default=0)
+    members_vnet = models.PositiveIntegerField(_("V网成员数"), default=0)
+    members_idle = models.PositiveIntegerField(_("“三无”成员数"), default=0)
+
+    class Meta:
+        verbose_name = _("客户月度事实")
+        verbose_name_plural = _("客户月度事实")
+        ordering = ["customer", "month"]
+        constraints = [models.UniqueConstraint(fields=["customer", "month"], name="uniq_customer_month")]

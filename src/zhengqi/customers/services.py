@@ -1,0 +1,113 @@
+"""Writes to customers and what hangs off them. Every write validates (``full_clean``) inside a
+transaction, so a refused input saves nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhengqi.accounts.access import customer_scope
+from zhengqi.accounts.models import User
+
+from .models import AccountAssignment, Contract, Customer, KeyPerson, KeyPersonRole, Product
+
+CUSTOMER_EDITABLE = {
+    "name", "credit_code", "customer_type", "industry", "scale", "region", "address",
+    "status", "competitor_operator", "parent",
+}
+
+
+def _may_manage_region(user: User, customer: Customer) -> bool:
+    """Creating, re-parenting and re-assigning are for managers over the customer's region."""
+    if user.is_superuser or user.role == User.Role.PROVINCIAL_ADMIN:
+        return True
+    return (
+        user.role == User.Role.REGIONAL_MANAGER
+        and user.region is not None
+        and customer.region.path.startswith(user.region.path)
+    )
+
+
+@transaction.atomic
+def customer_create(*, by: User, account_manager: User | None = None, **fields: Any) -> Customer:
+    customer = Customer(**fields)
+    customer.full_clean(exclude=["account_manager"])
+    if not _may_manage_region(by, customer) and by.role != User.Role.ACCOUNT_MANAGER:
+        raise PermissionDenied(_("您无权在该区域新建客户。"))
+    if by.role == User.Role.ACCOUNT_MANAGER:
+        if by.region is None or not customer.region.path.startswith(by.region.path):
+            raise PermissionDenied(_("客户经理只能在本人所属区域内录入客户。"))
+        account_manager = by
+    customer.save()
+    if account_manager is not None:
+        customer_assign_manager(customer=customer, to_manager=account_manager, by=by, reason=_("新建客户"))
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, by: User, **fields: Any) -> Customer:
+    if not Customer.objects.filter(customer_scope(by), pk=customer.pk).exists():
+        raise PermissionDenied(_("您无权修改该客户。"))
+    unknown = set(fields) - CUSTOMER_EDITABLE
+    if unknown:
+        raise ValidationError(_("不能修改这些字段：%(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    customer.full_clean()
+    customer.save()
+    return customer
+
+
+@transaction.atomic
+def customer_assign_manager(
+    *, customer: Customer, to_manager: User, by: User | None, reason: str = "", on: dt.date | None = None
+) -> AccountAssignment:
+    """Make ``to_manager`` the customer's account manager, closing the previous assignment."""
+    if by is not None and not _may_manage_region(by, customer) and not (
+        by.role == User.Role.ACCOUNT_MANAGER and by == to_manager and customer.account_manager_id is None
+    ):
+        raise PermissionDenied(_("只有区域经理或省公司管理员可以调整客户经理。"))
+    if to_manager.role != User.Role.ACCOUNT_MANAGER or not to_manager.is_active:
+        raise ValidationError(_("“%(name)s”不是在职的客户经理。") % {"name": to_manager})
+    if to_manager.region is None or not customer.region.path.startswith(to_manager.region.city_path):
+        raise ValidationError(_("客户经理“%(name)s”不属于该客户所在地市。") % {"name": to_manager})
+    on = on or timezone.localdate()
+    AccountAssignment.objects.filter(customer=customer, end__isnull=True).update(end=on)
+    assignment = AccountAssignment.objects.create(
+        customer=customer, manager=to_manager, start=on, assigned_by=by, reason=reason
+    )
+    customer.account_manager = to_manager
+    customer.save(update_fields=["account_manager", "updated_at"])
+    return assignment
+
+
+@transaction.atomic
+def key_person_create(*, customer: Customer, by: User, roles: list[str], **fields: Any) -> KeyPerson:
+    if not Customer.objects.filter(customer_scope(by), pk=customer.pk).exists():
+        raise PermissionDenied(_("您无权修改该客户。"))
+    person = KeyPerson(customer=customer, **fields)
+    person.full_clean()
+    valid = {value for value, _label in KeyPersonRole._meta.get_field("role").choices or []}
+    bad = [r for r in roles if r not in valid]
+    if bad:
+        raise ValidationError(_("未知的购买角色：%(roles)s") % {"roles": ", ".join(bad)})
+    person.save()
+    KeyPersonRole.objects.bulk_create([KeyPersonRole(key_person=person, role=r) for r in dict.fromkeys(roles)])
+    return person
+
+
+@transaction.atomic
+def contract_create(*, customer: Customer, by: User, products: list[Product] | None = None, **fields: Any) -> Contract:
+    if not Customer.objects.filter(customer_scope(by), pk=customer.pk).exists():
+        raise PermissionDenied(_("您无权修改该客户。"))
+    contract = Contract(customer=customer, **fields)
+    contract.full_clean()
+    contract.save()
+    if products:
+        contract.products.set(products)
+    return contract

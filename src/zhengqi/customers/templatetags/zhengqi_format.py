@@ -1,0 +1,38 @@
+"""Template filters for Chinese number, money and personal-data display."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django import template
+
+from zhengqi.accounts.privacy import mask_birthday, mask_phone
+
+register = template.Library()
+
+
+@register.filter
+def yuan(value: Decimal | float | None) -> str:
+    """¥1,234.56"""
+    if value is None:
+        return "—"
+    return f"¥{Decimal(value):,.2f}"
+
+
+@register.filter
+def wan(value: Decimal | float | None) -> str:
+    """Amounts in 万元 with two decimals, as managers read them."""
+    if value is None:
+        return "—"
+    return f"{Decimal(value) / 10000:,.2f} 万元"
+
+
+@register.filter
+def masked_phone(value: str) -> str:
+    return mask_phone(value) if value else ""
+
+
+@register.filter
+def masked_birthday(value: dt.date | None) -> str:
+    return mask_birthday(value)

@@ -1,0 +1,61 @@
+"""Customer pages: the list (search, filter, sort, paginate) and the customer detail page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from zhengqi.accounts.models import User
+
+from .forms import CustomerFilterForm
+from .models import BuyingRole
+from .selectors import CustomerFilter, customer_get, customer_hierarchy, customer_list, customer_revenue_trend
+
+PAGE_SIZE = 25
+
+
+@login_required
+def customer_list_page(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = CustomerFilterForm(request.GET or None, user=user)
+    filters = form.to_filter() if form.is_bound and form.is_valid() else CustomerFilter()
+    page = Paginator(customer_list(user=user, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode(), "sort": filters.sort}
+    template = "customers/_table.html" if request.headers.get("HX-Request") else "customers/list.html"
+    return render(request, template, context)
+
+
+@login_required
+def customer_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    customer = customer_get(user=user, pk=pk)
+    today = timezone.localdate()
+    people = list(customer.key_persons.prefetch_related("roles"))
+    covered = {r.role for p in people for r in p.roles.all()}
+    trend = customer_revenue_trend(customer=customer, months=12)
+    contracts = list(customer.contracts.prefetch_related("products"))
+    context = {
+        "customer": customer,
+        "hierarchy": customer_hierarchy(user=user, customer=customer),
+        "people": people,
+        "role_coverage": [(label, value in covered) for value, label in BuyingRole.choices],
+        "subscriptions": customer.subscriptions.select_related("product").order_by("status", "-start"),
+        "contracts": [(c, (c.end - today).days) for c in contracts],
+        "assignments": customer.assignments.select_related("manager", "assigned_by"),
+        "trend": trend,
+        "chart": {
+            "months": [f"{m.month:%Y-%m}" for m in trend],
+            "total": [float(m.revenue_total) for m in trend],
+            "info": [float(m.revenue_info) for m in trend],
+        },
+        "today": today,
+        "soon": today + dt.timedelta(days=90),
+    }
+    return render(request, "customers/detail.html", context)

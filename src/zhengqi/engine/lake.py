@@ -1,0 +1,96 @@
+"""Where the lake's tables are, how they are written, and how the engine connects to them.
+
+Layout under the lake root (Parquet, one file per month partition)::
+
+    members/data.parquet                        one row per member (MSISDN)
+    member_month/month=YYYY-MM/data.parquet     one row per member per month (with its own month column)
+    customer_month/month=YYYY-MM/data.parquet   one row per customer per month
+
+A month is written to a temporary file and moved into place with ``os.replace``, which is atomic:
+a reader sees the whole old month or the whole new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    import ibis
+
+PARTITIONED_TABLES = ("member_month", "customer_month")
+Backend = Literal["duckdb", "pyspark"]
+
+
+def month_key(month: dt.date) -> str:
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+class Lake:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def table_path(self, name: str) -> Path:
+        return self.root / name
+
+    def partition_file(self, name: str, month: dt.date) -> Path:
+        return self.root / name / f"month={month_key(month)}" / "data.parquet"
+
+    def write_month(self, name: str, month: dt.date, table: pa.Table) -> Path:
+        """Replace one month of a partitioned table, atomically."""
+        return self._write_atomic(self.partition_file(name, month), table)
+
+    def write_table(self, name: str, table: pa.Table) -> Path:
+        """Replace a whole unpartitioned table, atomically."""
+        return self._write_atomic(self.root / name / "data.parquet", table)
+
+    def months(self, name: str) -> list[str]:
+        folder = self.root / name
+        if not folder.exists():
+            return []
+        return sorted(p.name.removeprefix("month=") for p in folder.glob("month=*") if (p / "data.parquet").exists())
+
+    def read_month(self, name: str, month: dt.date) -> pa.Table:
+        return pq.read_table(self.partition_file(name, month))
+
+    def read_table(self, name: str) -> pa.Table:
+        return pq.read_table(self.root / name / "data.parquet")
+
+    def _write_atomic(self, target: Path, table: pa.Table) -> Path:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+        try:
+            pq.write_table(table, tmp, compression="zstd")
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return target
+
+    def connect(self, backend: Backend = "duckdb") -> ibis.BaseBackend:
+        """An Ibis connection with each lake table registered under its name."""
+        import ibis
+
+        if backend == "duckdb":
+            con = ibis.duckdb.connect()
+        elif backend == "pyspark":  # pragma: no cover - exercised where pyspark is installed
+            from pyspark.sql import SparkSession
+
+            session = SparkSession.builder.appName("zhengqi").getOrCreate()
+            con = ibis.pyspark.connect(session)
+        else:
+            raise ValueError(f"unknown backend {backend!r}: use 'duckdb' or 'pyspark'")
+        for name in ("members", *PARTITIONED_TABLES):
+            folder = self.root / name
+            if not any(folder.glob("**/data.parquet")):
+                continue
+            if name in PARTITIONED_TABLES:
+                con.read_parquet(str(folder / "month=*" / "data.parquet"), table_name=name)
+            else:
+                con.read_parquet(str(folder / "data.parquet"), table_name=name)
+        return con
