@@ -528,7 +528,7 @@ def _simulate_members(
         sms = np.where(idle, 0, rng.poisson(mem["sms"][idx] * level)).astype(np.int32)
         vnet_calls = np.where(idle | ~mem["vnet"][idx], 0, rng.poisson(12 * level)).astype(np.int32)
         data_mb = np.where(idle, 0.0, mem["data"][idx] * level * (1.02**t) * rng.gamma(4, 0.25, len(idx)))
-        comp = rng.poisson(0.01 * np.exp(zt[idx]) * np.where(pre_leave, 6, 1)).astype(np.int32)
+        comp = rng.poisson(0.008 * np.exp(1.5 * zt[idx]) * np.where(pre_leave, 6, 1)).astype(np.int32)
         voice_fee = np.minimum(mem["plan"][idx] * 0.8 + 0.1 * np.maximum(voice - 300, 0), 400)
         voice_fee = np.where(idle, np.minimum(mem["plan"][idx], 18.0), voice_fee)
         data_fee = np.minimum(data_mb / 1024 * 1.0, 60) + np.where(idle, 0, mem["plan"][idx] * 0.15)

@@ -1,0 +1,58 @@
+"""Shared fixtures: the `tiny` demo province, loaded once per test session through the real
+generator and loader, and its users by role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+
+from zhengqi.accounts.models import User
+from zhengqi.customers.models import Customer
+from zhengqi.demo.load import build
+from zhengqi.engine.lake import Lake
+
+TINY_SEED = 7
+
+
+def load_tiny() -> None:
+    build(size="tiny", seed=TINY_SEED, lake=Lake(settings.ZHENGQI_LAKE), replace=True)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> None:
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        load_tiny()
+
+
+@dataclass
+class Cast:
+    """One user per role of the tiny province, and another account manager to trespass on."""
+
+    admin: User
+    planner: User
+    partner: User
+    city_manager: User
+    district_manager: User
+    am: User
+    other_am: User
+
+    def customer_of_other_am(self) -> Customer:
+        return Customer.objects.filter(account_manager=self.other_am).first()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    am = User.objects.get(username="am")
+    other = User.objects.filter(role=User.Role.ACCOUNT_MANAGER, customers__isnull=False).exclude(pk=am.pk).first()
+    assert other is not None
+    return Cast(
+        admin=User.objects.get(username="admin"),
+        planner=User.objects.get(username="planner"),
+        partner=User.objects.get(username="partner"),
+        city_manager=User.objects.get(username="city_mgr"),
+        district_manager=User.objects.get(username="district_mgr"),
+        am=am,
+        other_am=other,
+    )
