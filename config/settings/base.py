@@ -16,7 +16,7 @@ VAR_DIR = Path(os.environ.get("ZHENGQI_VAR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # Only for local development and the demo; production.py refuses to start with it.
-DEV_SECRET_KEY = "zhengqi-dev-only-not-a-secret"
+DEV_SECRET_KEY = "zhengqi-dev-only-not-a-secret"  # noqa: S105 - a known, public dev key
 SECRET_KEY = os.environ.get("ZHENGQI_SECRET_KEY", DEV_SECRET_KEY)
 DEBUG = os.environ.get("ZHENGQI_DEBUG", "1") == "1"
 ALLOWED_HOSTS = os.environ.get("ZHENGQI_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")

@@ -9,8 +9,7 @@ from .base import DEV_SECRET_KEY, SECRET_KEY
 
 if not SECRET_KEY or SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 32:
     raise ImproperlyConfigured(
-        "生产环境必须设置 ZHENGQI_SECRET_KEY（至少 32 个字符）。"
-        " Production needs ZHENGQI_SECRET_KEY (32+ characters)."
+        "生产环境必须设置 ZHENGQI_SECRET_KEY（至少 32 个字符）。 Production needs ZHENGQI_SECRET_KEY (32+ characters)."
     )
 
 DEBUG = False

@@ -56,8 +56,11 @@ def test_account_manager_sees_exactly_own_customers(live_server: object, page: P
 def test_district_manager_sees_the_district(live_server: object, page: Page, province: None) -> None:
     base = live_server.url  # type: ignore[attr-defined]
     log_in(page, base, "district_mgr")
-    district = Customer.objects.filter(region__code=Customer.objects.values_list("region__code", flat=True)
-                                       .filter(region__staff__username="district_mgr").first())
+    district = Customer.objects.filter(
+        region__code=Customer.objects.values_list("region__code", flat=True)
+        .filter(region__staff__username="district_mgr")
+        .first()
+    )
     count = district.count()
     expect(page.get_by_test_id("result-count")).to_have_text(f"共 {count} 个客户")
     # Filtering by tier narrows the list without leaving the district (HTMX swaps the table).

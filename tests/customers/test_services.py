@@ -22,8 +22,13 @@ pytestmark = pytest.mark.django_db
 
 def new_customer_fields(region: Region, **overrides: object) -> dict[str, object]:
     fields: dict[str, object] = {
-        "code": "NEW0001", "name": "星城测试科技有限公司", "credit_code": "914403001922038216",
-        "customer_type": "enterprise", "industry": "I", "scale": "small", "region": region,
+        "code": "NEW0001",
+        "name": "星城测试科技有限公司",
+        "credit_code": "914403001922038216",
+        "customer_type": "enterprise",
+        "industry": "I",
+        "scale": "small",
+        "region": region,
     }
     fields.update(overrides)
     return fields
@@ -72,8 +77,14 @@ def test_contract_ending_before_start_refused(cast: Cast) -> None:
     customer = Customer.objects.filter(account_manager=cast.am).first()
     before = Contract.objects.count()
     with pytest.raises(ValidationError) as err:
-        contract_create(customer=customer, by=cast.am, number="HT-BAD-1", start=dt.date(2026, 5, 1),
-                        end=dt.date(2026, 4, 30), amount=Decimal("1000.00"))
+        contract_create(
+            customer=customer,
+            by=cast.am,
+            number="HT-BAD-1",
+            start=dt.date(2026, 5, 1),
+            end=dt.date(2026, 4, 30),
+            amount=Decimal("1000.00"),
+        )
     assert "不能早于生效日期" in str(err.value.message_dict["end"])
     assert Contract.objects.count() == before
 
@@ -89,8 +100,9 @@ def test_key_person_with_bad_phone_refused(cast: Cast) -> None:
 
 def test_key_person_phone_is_normalised(cast: Cast) -> None:
     customer = Customer.objects.filter(account_manager=cast.am).first()
-    person = key_person_create(customer=customer, by=cast.am, roles=["decider", "buyer"], name="李四",
-                               phone="+86 139 1234 5678")
+    person = key_person_create(
+        customer=customer, by=cast.am, roles=["decider", "buyer"], name="李四", phone="+86 139 1234 5678"
+    )
     assert person.phone == "13912345678"
     assert sorted(r.role for r in person.roles.all()) == ["buyer", "decider"]
 
@@ -104,7 +116,9 @@ def test_account_manager_cannot_touch_another_managers_customer(cast: Cast) -> N
 def test_reassignment_keeps_history(cast: Cast) -> None:
     customer = Customer.objects.filter(account_manager=cast.am).first()
     assert customer is not None
-    colleague = type(cast.am).objects.filter(role="account_manager", region=cast.am.region).exclude(pk=cast.am.pk).first()
+    colleague = (
+        type(cast.am).objects.filter(role="account_manager", region=cast.am.region).exclude(pk=cast.am.pk).first()
+    )
     if colleague is None:  # the tiny province may have one manager per district: use one in the same city
         colleague = cast.other_am
         colleague.region = cast.am.region

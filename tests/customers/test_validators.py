@@ -36,8 +36,10 @@ def test_malformed_credit_codes_are_refused(code: str, fragment: str) -> None:
     assert fragment in err.value.messages[0]
 
 
-@given(st.text(alphabet=CREDIT_CODE_ALPHABET[:10], min_size=6, max_size=6),
-       st.text(alphabet=CREDIT_CODE_ALPHABET, min_size=9, max_size=9))
+@given(
+    st.text(alphabet=CREDIT_CODE_ALPHABET[:10], min_size=6, max_size=6),
+    st.text(alphabet=CREDIT_CODE_ALPHABET, min_size=9, max_size=9),
+)
 def test_every_code_with_its_check_char_passes_and_any_other_fails(division: str, org: str) -> None:
     body = "91" + division + org
     good = credit_code_check_char(body)
@@ -47,7 +49,9 @@ def test_every_code_with_its_check_char_passes_and_any_other_fails(division: str
         validate_credit_code(body + wrong)
 
 
-@pytest.mark.parametrize("phone", ["13812345678", "+86 138 1234 5678", "020-12345678", "0755-1234567", "010-12345678-123"])
+@pytest.mark.parametrize(
+    "phone", ["13812345678", "+86 138 1234 5678", "020-12345678", "0755-1234567", "010-12345678-123"]
+)
 def test_phones_accepted(phone: str) -> None:
     validate_phone(phone)
 

@@ -66,7 +66,10 @@ def test_churn_follows_its_causes() -> None:
     assert before(comp, lost) > 1.5 * comp[kept, -6:-3].mean()
     assert before(left, lost) > 1.5 * left[kept, -6:-3].mean()
     # out-of-contract customers are lost more often
-    ooc = p.truth["out_of_contract"][:, -1] | (churn < 24) & p.truth["out_of_contract"][np.arange(len(churn)), np.minimum(churn, 23)]
+    ooc = (
+        p.truth["out_of_contract"][:, -1]
+        | (churn < 24) & p.truth["out_of_contract"][np.arange(len(churn)), np.minimum(churn, 23)]
+    )
     assert np.mean(churn[ooc] < 24) > 1.5 * np.mean(churn[~ooc & (p.customers["status"] != "prospect")] < 24)
 
 
@@ -86,12 +89,12 @@ def test_web_database_and_lake_agree() -> None:
     member_rows = lake.read_month("member_month", last)
     counts = member_rows.group_by("customer_code").aggregate([("msisdn", "count")])
     from_lake = dict(zip(counts["customer_code"].to_pylist(), counts["msisdn_count"].to_pylist(), strict=True))
-    from_web = dict(
-        CustomerMonth.objects.filter(month=last).values_list("customer__code", "members_active")
-    )
+    from_web = dict(CustomerMonth.objects.filter(month=last).values_list("customer__code", "members_active"))
     assert {k: v for k, v in from_web.items() if v} == from_lake
     revenue_lake = pc.sum(lake.read_month("customer_month", last)["revenue_total"]).as_py()
-    revenue_web = sum(float(r) for r in CustomerMonth.objects.filter(month=last).values_list("revenue_total", flat=True))
+    revenue_web = sum(
+        float(r) for r in CustomerMonth.objects.filter(month=last).values_list("revenue_total", flat=True)
+    )
     assert revenue_web == pytest.approx(revenue_lake, abs=0.05)
     # every member-month row belongs to a customer the web database knows
     codes = set(Customer.objects.values_list("code", flat=True))

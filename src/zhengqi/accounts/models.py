@@ -20,8 +20,12 @@ class Region(models.Model):
     name = models.CharField(_("名称"), max_length=50)
     level = models.CharField(_("层级"), max_length=10, choices=Level.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级区域"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("上级区域"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(max_length=255, unique=True, editable=False)
 
@@ -32,6 +36,10 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.path = (self.parent.path if self.parent else "/") + f"{self.code}/"
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def clean(self) -> None:
         expected_parent = {
@@ -48,10 +56,6 @@ class Region(models.Model):
         """The path of the city this node lies in (the province's own path for the province)."""
         parts = self.path.strip("/").split("/")
         return "/" + "/".join(parts[:2]) + "/"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        self.path = (self.parent.path if self.parent else "/") + f"{self.code}/"
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
 
 class User(AbstractUser):
@@ -73,8 +77,12 @@ class User(AbstractUser):
 
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.ACCOUNT_MANAGER)
     region = models.ForeignKey(
-        Region, verbose_name=_("所属区域"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="staff",
+        Region,
+        verbose_name=_("所属区域"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
     )
     grade = models.PositiveSmallIntegerField(_("客户经理等级"), choices=Grade.choices, null=True, blank=True)
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)

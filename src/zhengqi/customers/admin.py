@@ -9,7 +9,16 @@ from django.http import HttpRequest
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.admin import ScopedAdminMixin
 
-from .models import AccountAssignment, Contract, Customer, CustomerMonth, KeyPerson, KeyPersonRole, Product, Subscription
+from .models import (
+    AccountAssignment,
+    Contract,
+    Customer,
+    CustomerMonth,
+    KeyPerson,
+    KeyPersonRole,
+    Product,
+    Subscription,
+)
 
 
 class CustomerScoped(ScopedAdminMixin):

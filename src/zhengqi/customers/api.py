@@ -1,6 +1,5 @@
 """Customers in the REST API: the same filters and access rules as the customer list page."""
 
-
 import datetime as dt
 from decimal import Decimal
 
@@ -66,8 +65,9 @@ def list_customers(request: HttpRequest, filters: Query[CustomerQuery]) -> objec
     return customer_list(user=request.user, filters=CustomerFilter(**filters.dict()))  # type: ignore[arg-type]
 
 
-@router.get("/{customer_id}", response=CustomerDetailOut, summary="客户详情",
-            description="无权查看或不存在的客户一律返回 404。")
+@router.get(
+    "/{customer_id}", response=CustomerDetailOut, summary="客户详情", description="无权查看或不存在的客户一律返回 404。"
+)
 def get_customer(request: HttpRequest, customer_id: int) -> Customer:
     customer = customer_get(user=request.user, pk=customer_id)  # type: ignore[arg-type]
     customer.revenue_trend = customer_revenue_trend(customer=customer)  # type: ignore[attr-defined]

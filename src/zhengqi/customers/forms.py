@@ -15,8 +15,12 @@ ANY = [("", _("全部"))]
 
 
 class CustomerFilterForm(forms.Form):
-    q = forms.CharField(label=_("搜索"), required=False, max_length=100,
-                        widget=forms.TextInput(attrs={"placeholder": _("客户名称 / 统一社会信用代码 / 客户编码")}))
+    q = forms.CharField(
+        label=_("搜索"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("客户名称 / 统一社会信用代码 / 客户编码")}),
+    )
     region = forms.ChoiceField(label=_("区域"), required=False)
     tier = forms.ChoiceField(label=_("价值等级"), required=False, choices=ANY + list(Customer.Tier.choices))
     industry = forms.ChoiceField(label=_("行业"), required=False, choices=ANY + INDUSTRIES)
@@ -32,8 +36,11 @@ class CustomerFilterForm(forms.Form):
             (r.code, ("　" * (r.path.count("/") - 2)) + r.name) for r in regions
         ]
         managers = (
-            User.objects.filter(role=User.Role.ACCOUNT_MANAGER, customers__in=Customer.objects.filter(customer_scope(user)))
-            .distinct().order_by("display_name")
+            User.objects.filter(
+                role=User.Role.ACCOUNT_MANAGER, customers__in=Customer.objects.filter(customer_scope(user))
+            )
+            .distinct()
+            .order_by("display_name")
         )
         self.fields["account_manager"].choices = ANY + [(m.pk, str(m)) for m in managers]  # type: ignore[attr-defined]
         if user.role == User.Role.ACCOUNT_MANAGER:

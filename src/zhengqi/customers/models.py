@@ -8,6 +8,7 @@ Money is ``Decimal`` yuan with two decimals.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,7 +20,11 @@ from zhengqi.accounts.models import Region
 
 from .validators import normalize_phone, validate_credit_code, validate_phone
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+
+def money_field(verbose_name: Any, **kwargs: Any) -> models.DecimalField:  # type: ignore[type-arg]
+    """Yuan with two decimals, up to ¥999,999,999,999.99."""
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)
+
 
 # GB/T 4754-2017 sections.
 INDUSTRIES = [
@@ -87,7 +92,11 @@ class Customer(models.Model):
     code = models.CharField(_("客户编码"), max_length=30, unique=True)
     name = models.CharField(_("客户名称"), max_length=200, db_index=True)
     credit_code = models.CharField(
-        _("统一社会信用代码"), max_length=18, unique=True, null=True, blank=True,
+        _("统一社会信用代码"),
+        max_length=18,
+        unique=True,
+        null=True,
+        blank=True,
         validators=[validate_credit_code],
     )
     customer_type = models.CharField(_("客户类型"), max_length=20, choices=Type.choices)
@@ -97,16 +106,27 @@ class Customer(models.Model):
     address = models.CharField(_("地址"), max_length=255, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     competitor_operator = models.CharField(
-        _("现服务运营商"), max_length=20, choices=Operator.choices, blank=True,
+        _("现服务运营商"),
+        max_length=20,
+        choices=Operator.choices,
+        blank=True,
         help_text=_("潜在客户目前由哪家运营商服务（竞争情报）。"),
     )
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级单位"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("上级单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     account_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("客户经理"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="customers",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("客户经理"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
     )
     tier = models.CharField(_("价值等级"), max_length=2, choices=Tier.choices, blank=True)
     value_score = models.DecimalField(_("价值得分"), max_digits=6, decimal_places=2, null=True, blank=True)
@@ -142,8 +162,10 @@ class Customer(models.Model):
         while node_id is not None:
             if self.pk is not None and node_id == self.pk:
                 raise ValidationError(
-                    {"parent": _("不能把“%(parent)s”设为上级单位：它本身是本客户的下级，会形成循环。")
-                     % {"parent": self.parent}}
+                    {
+                        "parent": _("不能把“%(parent)s”设为上级单位：它本身是本客户的下级，会形成循环。")
+                        % {"parent": self.parent}
+                    }
                 )
             if node_id in seen:  # an existing cycle in the data; stop rather than loop forever
                 break
@@ -161,8 +183,12 @@ class AccountAssignment(models.Model):
     start = models.DateField(_("开始日期"))
     end = models.DateField(_("结束日期"), null=True, blank=True)
     assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     reason = models.CharField(_("原因"), max_length=200, blank=True)
 
@@ -182,7 +208,9 @@ class KeyPerson(models.Model):
     phone = models.CharField(_("电话"), max_length=30, blank=True, validators=[validate_phone])
     birthday = models.DateField(_("生日"), null=True, blank=True)
     closeness = models.PositiveSmallIntegerField(
-        _("关系亲密度"), default=3, validators=[MinValueValidator(1), MaxValueValidator(5)],
+        _("关系亲密度"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
         help_text=_("1（疏远）至 5（密切）"),
     )
     notes = models.TextField(_("备注"), blank=True)
@@ -233,7 +261,7 @@ class Product(models.Model):
     category = models.CharField(_("类别"), max_length=50)
     complexity = models.CharField(_("复杂度"), max_length=10, choices=Complexity.choices)
     is_informatization = models.BooleanField(_("信息化产品"), default=True)
-    list_price = models.DecimalField(_("标准月费"), **MONEY, default=0)
+    list_price = money_field(_("标准月费"), default=0)
 
     class Meta:
         verbose_name = _("集团产品")
@@ -254,7 +282,7 @@ class Subscription(models.Model):
     product = models.ForeignKey(Product, verbose_name=_("产品"), on_delete=models.PROTECT, related_name="subscriptions")
     start = models.DateField(_("开通日期"))
     end = models.DateField(_("结束日期"), null=True, blank=True)
-    monthly_fee = models.DecimalField(_("月费"), **MONEY)
+    monthly_fee = money_field(_("月费"))
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
 
     class Meta:
@@ -270,8 +298,12 @@ class Subscription(models.Model):
 
     def clean(self) -> None:
         if self.end and self.start and self.end < self.start:
-            raise ValidationError({"end": _("结束日期（%(end)s）不能早于开通日期（%(start)s）。")
-                                   % {"end": self.end, "start": self.start}})
+            raise ValidationError(
+                {
+                    "end": _("结束日期（%(end)s）不能早于开通日期（%(start)s）。")
+                    % {"end": self.end, "start": self.start}
+                }
+            )
 
 
 class Contract(models.Model):
@@ -281,7 +313,7 @@ class Contract(models.Model):
     number = models.CharField(_("协议编号"), max_length=50, unique=True)
     start = models.DateField(_("生效日期"))
     end = models.DateField(_("到期日期"))
-    amount = models.DecimalField(_("协议金额"), **MONEY)
+    amount = money_field(_("协议金额"))
     products = models.ManyToManyField(Product, verbose_name=_("协议产品"), blank=True, related_name="contracts")
     auto_renew = models.BooleanField(_("自动续约"), default=False)
 
@@ -298,8 +330,12 @@ class Contract(models.Model):
 
     def clean(self) -> None:
         if self.end and self.start and self.end < self.start:
-            raise ValidationError({"end": _("协议到期日期（%(end)s）不能早于生效日期（%(start)s）。")
-                                   % {"end": self.end, "start": self.start}})
+            raise ValidationError(
+                {
+                    "end": _("协议到期日期（%(end)s）不能早于生效日期（%(start)s）。")
+                    % {"end": self.end, "start": self.start}
+                }
+            )
 
     def days_left(self, today: dt.date | None = None) -> int:
         return (self.end - (today or dt.date.today())).days
@@ -314,15 +350,15 @@ class CustomerMonth(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="months")
     month = models.DateField(_("月份"))
-    revenue_total = models.DecimalField(_("总收入"), **MONEY)
-    revenue_info = models.DecimalField(_("信息化收入"), **MONEY)
-    revenue_data = models.DecimalField(_("数据业务收入"), **MONEY)
-    revenue_line = models.DecimalField(_("专线收入"), **MONEY)
+    revenue_total = money_field(_("总收入"))
+    revenue_info = money_field(_("信息化收入"))
+    revenue_data = money_field(_("数据业务收入"))
+    revenue_line = money_field(_("专线收入"))
     voice_minutes = models.BigIntegerField(_("语音分钟数"), default=0)
     sms_count = models.BigIntegerField(_("短信条数"), default=0)
     data_gb = models.DecimalField(_("流量(GB)"), max_digits=14, decimal_places=2, default=0)
     vnet_calls = models.BigIntegerField(_("V网内通话次数"), default=0)
-    arrears = models.DecimalField(_("欠费金额"), **MONEY, default=0)
+    arrears = money_field(_("欠费金额"), default=0)
     complaints = models.PositiveIntegerField(_("投诉次数"), default=0)
     cancellations = models.PositiveIntegerField(_("业务取消数"), default=0)
     competitor_calls = models.PositiveIntegerField(_("呼叫异网客服次数"), default=0)

@@ -101,7 +101,9 @@ def customer_hierarchy(*, user: User, customer: Customer) -> list[HierarchyNode]
             children.setdefault(child.parent_id, []).append(child)
         frontier = [c.pk for c in level]
 
-    latest = CustomerMonth.objects.filter(customer_id__in=nodes).order_by("-month").values_list("month", flat=True).first()
+    latest = (
+        CustomerMonth.objects.filter(customer_id__in=nodes).order_by("-month").values_list("month", flat=True).first()
+    )
     own: dict[int, tuple[Decimal, int]] = {}
     if latest is not None:
         for row in (
@@ -127,4 +129,3 @@ def customer_hierarchy(*, user: User, customer: Customer) -> list[HierarchyNode]
 
     walk(top, 0)
     return out
-

@@ -17,8 +17,16 @@ from zhengqi.accounts.models import User
 from .models import AccountAssignment, Contract, Customer, KeyPerson, KeyPersonRole, Product
 
 CUSTOMER_EDITABLE = {
-    "name", "credit_code", "customer_type", "industry", "scale", "region", "address",
-    "status", "competitor_operator", "parent",
+    "name",
+    "credit_code",
+    "customer_type",
+    "industry",
+    "scale",
+    "region",
+    "address",
+    "status",
+    "competitor_operator",
+    "parent",
 }
 
 
@@ -68,8 +76,10 @@ def customer_assign_manager(
     *, customer: Customer, to_manager: User, by: User | None, reason: str = "", on: dt.date | None = None
 ) -> AccountAssignment:
     """Make ``to_manager`` the customer's account manager, closing the previous assignment."""
-    if by is not None and not _may_manage_region(by, customer) and not (
-        by.role == User.Role.ACCOUNT_MANAGER and by == to_manager and customer.account_manager_id is None
+    if (
+        by is not None
+        and not _may_manage_region(by, customer)
+        and not (by.role == User.Role.ACCOUNT_MANAGER and by == to_manager and customer.account_manager_id is None)
     ):
         raise PermissionDenied(_("只有区域经理或省公司管理员可以调整客户经理。"))
     if to_manager.role != User.Role.ACCOUNT_MANAGER or not to_manager.is_active:

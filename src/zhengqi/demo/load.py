@@ -27,14 +27,24 @@ from zhengqi.engine.lake import Lake
 
 from .province import NEVER, PRODUCTS, Province, generate, month_at
 
-DEMO_PASSWORD = "Zhengqi@2026"
+DEMO_PASSWORD = "Zhengqi@2026"  # noqa: S105 - the published demo login
 BATCH = 5000
 
 # Lake facts copied to the web database's CustomerMonth, in this order.
 MONEY_FACTS = ("revenue_total", "revenue_info", "revenue_data", "revenue_line", "arrears")
 COUNT_FACTS = (
-    "voice_minutes", "sms_count", "vnet_calls", "complaints", "cancellations", "competitor_calls",
-    "members_active", "members_joined", "members_left", "members_returned", "members_vnet", "members_idle",
+    "voice_minutes",
+    "sms_count",
+    "vnet_calls",
+    "complaints",
+    "cancellations",
+    "competitor_calls",
+    "members_active",
+    "members_joined",
+    "members_left",
+    "members_returned",
+    "members_vnet",
+    "members_idle",
 )
 
 
@@ -66,7 +76,12 @@ def wipe(lake: Lake) -> None:
 
 
 def build(
-    *, size: str, seed: int, lake: Lake, end: dt.date | None = None, replace: bool = False,
+    *,
+    size: str,
+    seed: int,
+    lake: Lake,
+    end: dt.date | None = None,
+    replace: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Province:
     """Generate the province and write it. Refuses to write over existing data unless ``replace``."""
@@ -85,7 +100,8 @@ def build(
 
     kwargs = {"end": end} if end else {}
     province = generate(
-        size, seed,
+        size,
+        seed,
         on_member_month=lambda month, table: lake.write_month("member_month", month, table),
         on_members=lambda table: lake.write_table("members", table),
         progress=advance,
@@ -129,31 +145,48 @@ def load_web(province: Province, progress: Callable[[str, int, int], None] | Non
 
     password = make_password(DEMO_PASSWORD)
     users = [
-        User(username=s["username"], display_name=s["name"], role=s["role"], region=by_code[str(s["region"])],
-             grade=s["grade"], password=password, is_staff=s["role"] == "provincial_admin",
-             is_superuser=False)
+        User(
+            username=s.username,
+            display_name=s.name,
+            role=s.role,
+            region=by_code[s.region],
+            grade=s.grade,
+            password=password,
+            is_staff=s.role == "provincial_admin",
+            is_superuser=False,
+        )
         for s in province.staff
     ]
     User.objects.bulk_create(users)
-    users = list(User.objects.filter(username__in=[s["username"] for s in province.staff]).order_by("pk"))
+    users = list(User.objects.filter(username__in=[s.username for s in province.staff]))
     user_of = {u.username: u for u in users}
-    staff_users = [user_of[str(s["username"])] for s in province.staff]
+    staff_users = [user_of[s.username] for s in province.staff]
 
-    products = Product.objects.bulk_create([
-        Product(code=code, name=name, category=cat, complexity=cx, is_informatization=info, list_price=price)
-        for code, name, cat, cx, info, price in PRODUCTS
-    ])
+    products = Product.objects.bulk_create(
+        [
+            Product(code=code, name=name, category=cat, complexity=cx, is_informatization=info, list_price=price)
+            for code, name, cat, cx, info, price in PRODUCTS
+        ]
+    )
 
     c = province.customers
     n = len(c["code"])
     objs = [
         Customer(
-            code=c["code"][i], name=c["name"][i], credit_code=c["credit_code"][i],
-            customer_type=c["customer_type"][i], industry=c["industry"][i], scale=c["scale"][i],
-            region=by_code[str(c["region"][i])], address=c["address"][i], status=c["status"][i],
+            code=c["code"][i],
+            name=c["name"][i],
+            credit_code=c["credit_code"][i],
+            customer_type=c["customer_type"][i],
+            industry=c["industry"][i],
+            scale=c["scale"][i],
+            region=by_code[str(c["region"][i])],
+            address=c["address"][i],
+            status=c["status"][i],
             competitor_operator=c["competitor_operator"][i],
             account_manager=staff_users[c["manager"][i]] if c["manager"][i] >= 0 else None,
-            tier=c["tier"][i], source=Customer.Source.DEMO, source_batch="demo",
+            tier=c["tier"][i],
+            source=Customer.Source.DEMO,
+            source_batch="demo",
         )
         for i in range(n)
     ]
@@ -161,64 +194,103 @@ def load_web(province: Province, progress: Callable[[str, int, int], None] | Non
     ids = dict(Customer.objects.values_list("code", "pk"))
     cid = np.array([ids[code] for code in c["code"]])
     report("写入客户", n, n)
-    with_parent = [Customer(pk=int(cid[i]), parent_id=int(cid[c["parent"][i]])) for i in np.flatnonzero(c["parent"] >= 0)]
+    with_parent = [
+        Customer(pk=int(cid[i]), parent_id=int(cid[c["parent"][i]])) for i in np.flatnonzero(c["parent"] >= 0)
+    ]
     Customer.objects.bulk_update(with_parent, ["parent"], batch_size=BATCH)
 
-    AccountAssignment.objects.bulk_create([
-        AccountAssignment(customer_id=int(cid[ci]), manager=staff_users[si], start=start, end=end, reason="演示数据")
-        for ci, si, start, end in province.assignments
-    ], batch_size=BATCH)
+    AccountAssignment.objects.bulk_create(
+        [
+            AccountAssignment(
+                customer_id=int(cid[ci]), manager=staff_users[si], start=start, end=end, reason="演示数据"
+            )
+            for ci, si, start, end in province.assignments
+        ],
+        batch_size=BATCH,
+    )
 
-    people = KeyPerson.objects.bulk_create([
-        KeyPerson(customer_id=int(cid[p["customer"]]), name=p["name"], title=p["title"], department=p["department"],
-                  phone=p["phone"], birthday=p["birthday"], closeness=p["closeness"])
-        for p in province.key_persons
-    ], batch_size=BATCH)
-    KeyPersonRole.objects.bulk_create([
-        KeyPersonRole(key_person=person, role=role)
-        for person, p in zip(people, province.key_persons, strict=True)
-        for role in dict.fromkeys(p["roles"])  # type: ignore[call-overload]
-    ], batch_size=BATCH)
+    people = KeyPerson.objects.bulk_create(
+        [
+            KeyPerson(
+                customer_id=int(cid[p.customer]),
+                name=p.name,
+                title=p.title,
+                department=p.department,
+                phone=p.phone,
+                birthday=p.birthday,
+                closeness=p.closeness,
+            )
+            for p in province.key_persons
+        ],
+        batch_size=BATCH,
+    )
+    KeyPersonRole.objects.bulk_create(
+        [
+            KeyPersonRole(key_person=person, role=role)
+            for person, p in zip(people, province.key_persons, strict=True)
+            for role in dict.fromkeys(p.roles)
+        ],
+        batch_size=BATCH,
+    )
 
     s = province.subscriptions
     months = province.months
-    Subscription.objects.bulk_create([
-        Subscription(
-            customer_id=int(cid[s["customer"][k]]), product=products[s["product"][k]],
-            start=month_at(months, int(s["start"][k])),
-            end=None if s["end"][k] == NEVER else month_at(months, int(s["end"][k]) + 1) - dt.timedelta(days=1),
-            monthly_fee=_money(float(s["fee"][k])),
-            status="active" if s["end"][k] == NEVER else "cancelled",
-        )
-        for k in range(len(s["customer"]))
-    ], batch_size=BATCH)
+    Subscription.objects.bulk_create(
+        [
+            Subscription(
+                customer_id=int(cid[s["customer"][k]]),
+                product=products[s["product"][k]],
+                start=month_at(months, int(s["start"][k])),
+                end=None if s["end"][k] == NEVER else month_at(months, int(s["end"][k]) + 1) - dt.timedelta(days=1),
+                monthly_fee=_money(float(s["fee"][k])),
+                status="active" if s["end"][k] == NEVER else "cancelled",
+            )
+            for k in range(len(s["customer"]))
+        ],
+        batch_size=BATCH,
+    )
 
-    contracts = Contract.objects.bulk_create([
-        Contract(customer_id=int(cid[k["customer"]]), number=k["number"], start=k["start"], end=k["end"],
-                 amount=_money(float(k["amount"])), auto_renew=k["auto_renew"])  # type: ignore[arg-type]
-        for k in province.contracts
-    ], batch_size=BATCH)
+    contracts = Contract.objects.bulk_create(
+        [
+            Contract(
+                customer_id=int(cid[k.customer]),
+                number=k.number,
+                start=k.start,
+                end=k.end,
+                amount=_money(float(k.amount)),
+                auto_renew=k.auto_renew,
+            )
+            for k in province.contracts
+        ],
+        batch_size=BATCH,
+    )
     held: dict[int, list[int]] = {}
     for k in range(len(s["customer"])):
         held.setdefault(int(s["customer"][k]), []).append(int(s["product"][k]))
     through = Contract.products.through
-    through.objects.bulk_create([
-        through(contract_id=obj.pk, product_id=products[p].pk)
-        for obj, k in zip(contracts, province.contracts, strict=True)
-        for p in held.get(int(k["customer"]), [])[: int(k["n_products"])]  # type: ignore[call-overload]
-    ], batch_size=BATCH)
+    through.objects.bulk_create(
+        [
+            through(contract_id=obj.pk, product_id=products[p].pk)
+            for obj, k in zip(contracts, province.contracts, strict=True)
+            for p in held.get(int(k.customer), [])[: int(k.n_products)]
+        ],
+        batch_size=BATCH,
+    )
 
     f = province.facts
     rows = np.argwhere(province.alive)
     total = len(rows)
     batch: list[CustomerMonth] = []
     for done, (i, t) in enumerate(rows, start=1):
-        batch.append(CustomerMonth(
-            customer_id=int(cid[i]), month=months[t],
-            **{name: _money(float(f[name][i, t])) for name in MONEY_FACTS},
-            data_gb=_money(float(f["data_gb"][i, t])),
-            **{name: int(f[name][i, t]) for name in COUNT_FACTS},
-        ))
+        batch.append(
+            CustomerMonth(
+                customer_id=int(cid[i]),
+                month=months[t],
+                **{name: _money(float(f[name][i, t])) for name in MONEY_FACTS},
+                data_gb=_money(float(f["data_gb"][i, t])),
+                **{name: int(f[name][i, t]) for name in COUNT_FACTS},
+            )
+        )
         if len(batch) == BATCH:
             CustomerMonth.objects.bulk_create(batch)
             batch.clear()

@@ -75,18 +75,50 @@ OTHER_INDUSTRIES = list("SOLT")
 MSISDN_PREFIXES = np.array([134, 135, 136, 137, 138, 139, 150, 151, 152, 157, 158, 159, 182, 183, 187, 188, 198])
 
 
+@dataclass(frozen=True)
+class StaffSpec:
+    username: str
+    name: str
+    role: str
+    region: str
+    grade: int | None
+
+
+@dataclass(frozen=True)
+class PersonSpec:
+    customer: int
+    name: str
+    title: str
+    department: str
+    phone: str
+    birthday: dt.date
+    closeness: int
+    roles: list[str]
+
+
+@dataclass(frozen=True)
+class ContractSpec:
+    customer: int
+    number: str
+    start: dt.date
+    end: dt.date
+    amount: float
+    auto_renew: bool
+    n_products: int
+
+
 @dataclass
 class Province:
     """Everything the generator made, ready to be written to the web database and the lake."""
 
     months: list[dt.date]
     regions: list[tuple[str, str, str, str | None]]  # code, name, level, parent code
-    staff: list[dict[str, object]]
+    staff: list[StaffSpec]
     customers: dict[str, np.ndarray]
     assignments: list[tuple[int, int, dt.date, dt.date | None]]  # customer, staff index, start, end
-    key_persons: list[dict[str, object]]
+    key_persons: list[PersonSpec]
     subscriptions: dict[str, np.ndarray]
-    contracts: list[dict[str, object]]
+    contracts: list[ContractSpec]
     facts: dict[str, np.ndarray]  # [customer, month] arrays
     alive: np.ndarray  # [customer, month] bool: the customer was served that month
     members_total: int = 0
@@ -141,8 +173,8 @@ def generate(
     size: str = "demo",
     seed: int = 20261022,
     end: dt.date = DEFAULT_END,
-    on_member_month: Callable[[dt.date, pa.Table], None] | None = None,
-    on_members: Callable[[pa.Table], None] | None = None,
+    on_member_month: Callable[[dt.date, pa.Table], object] | None = None,
+    on_members: Callable[[pa.Table], object] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Province:
     """Make the province. Member-month tables are handed to ``on_member_month`` month by month
@@ -183,7 +215,7 @@ def generate(
     seen_names: set[str] = set()
     seen_codes: set[str] = set()
     for i in range(n):
-        d_code, d_name, _lvl, c_code = districts[district[i]]
+        _d_code, d_name, _lvl, c_code = districts[district[i]]
         city = region_name[str(c_code)]
         attempt = 0
         name = _customer_name(rng, str(ctype[i]), str(industry[i]), city, d_name, attempt)
@@ -236,11 +268,11 @@ def generate(
     fake_month = np.where(fake, rng.integers(6, T - 2, n), NEVER)
 
     # Contracts: the agreement running at the window's start, renewals drawn from z.
-    contracts: list[dict[str, object]] = []
+    contracts: list[ContractSpec] = []
     out_of_contract = np.zeros((n, T), dtype=bool)
     has_contract = (~prospect) & (rng.random(n) < 0.75)
     products_n = np.where(prospect, 0, 1 + rng.poisson(np.array([3.0, 2.0, 1.2, 0.6])[scale]))
-    for i in np.flatnonzero(~prospect):
+    for i in np.flatnonzero(~prospect).tolist():
         if not has_contract[i]:
             out_of_contract[i, :] = False  # never had one: no expiry effect
             continue
@@ -277,8 +309,12 @@ def generate(
         if t >= 3:
             arrears_streak = arrears_flag[:, t - 2 : t + 1].sum(axis=1) >= 2
             logit = (
-                -5.5 + 1.3 * z[:, t] + 1.7 * out_of_contract[:, t] + 0.8 * arrears_streak
-                + 0.5 * (complaints[:, t - 1] > 0) - 0.4 * (scale == 0)
+                -5.5
+                + 1.3 * z[:, t]
+                + 1.7 * out_of_contract[:, t]
+                + 0.8 * arrears_streak
+                + 0.5 * (complaints[:, t - 1] > 0)
+                - 0.4 * (scale == 0)
             )
             leaving = live & ~fake & (rng.random(n) < _sigmoid(logit)) & (t < T - 1)
             churn_month[leaving] = t  # last month served
@@ -287,7 +323,7 @@ def generate(
     # Subscriptions: each active customer holds a few products; cancellations follow z.
     sub_c, sub_p, sub_start, sub_end, sub_fee = [], [], [], [], []
     prod_w = np.array([8, 6, 5, 9, 3, 4, 4, 2, 2, 1, 2, 6], dtype=float)
-    for i in np.flatnonzero(~prospect):
+    for i in np.flatnonzero(~prospect).tolist():
         k = int(min(products_n[i], len(PRODUCTS)))
         w = prod_w.copy()
         if industry[i] in ("J", "S", "I"):
@@ -326,8 +362,19 @@ def generate(
 
     # --- members, month by month ---------------------------------------------------------------
     facts = _simulate_members(
-        rng, months, spec, n, alive, z, growth, members_scale, churn_month, fake_month,
-        on_member_month, on_members, progress,
+        rng,
+        months,
+        spec,
+        n,
+        alive,
+        z,
+        growth,
+        members_scale,
+        churn_month,
+        fake_month,
+        on_member_month,
+        on_members,
+        progress,
     )
     n_members, n_rows = int(facts.pop("_members")[0, 0]), int(facts.pop("_rows")[0, 0])
 
@@ -340,8 +387,12 @@ def generate(
         on |= (sub_start_a <= t) & (sub_end_a == NEVER)
         fee_t = np.where(on, subscriptions["fee"], 0.0)
         product_fee[:, t] = np.bincount(sub_c_a, weights=fee_t, minlength=n)
-        line_fee[:, t] = np.bincount(sub_c_a, weights=np.where(subscriptions["product"] == LINE_PRODUCT, fee_t, 0), minlength=n)
-        cancellations[:, t] = np.bincount(sub_c_a, weights=(sub_end_a == t) & (sub_end_a != churn_month[sub_c_a]), minlength=n)
+        line_fee[:, t] = np.bincount(
+            sub_c_a, weights=np.where(subscriptions["product"] == LINE_PRODUCT, fee_t, 0), minlength=n
+        )
+        cancellations[:, t] = np.bincount(
+            sub_c_a, weights=(sub_end_a == t) & (sub_end_a != churn_month[sub_c_a]), minlength=n
+        )
     activity = np.exp(-0.2 * np.maximum(z, 0))
     product_fee *= np.where(alive, activity, 0)
     line_fee *= np.where(alive, activity, 0)
@@ -351,7 +402,9 @@ def generate(
     facts["revenue_line"] = np.round(line_fee, 2)
     facts["complaints"] = np.where(alive, complaints, 0)
     facts["cancellations"] = np.where(alive, cancellations, 0)
-    facts["arrears"] = np.round(np.where(arrears_flag & alive, facts["revenue_total"] * rng.uniform(0.2, 1.2, (n, T)), 0), 2)
+    facts["arrears"] = np.round(
+        np.where(arrears_flag & alive, facts["revenue_total"] * rng.uniform(0.2, 1.2, (n, T)), 0), 2
+    )
     del facts["member_revenue"], facts["member_revenue_info"]
 
     # --- staff and portfolios ------------------------------------------------------------------
@@ -375,10 +428,24 @@ def generate(
     }
     key_persons = _key_persons(rng, n, scale, prospect)
     return Province(
-        months=months, regions=regions, staff=staff, customers=customers, assignments=assignments,
-        key_persons=key_persons, subscriptions=subscriptions, contracts=contracts, facts=facts, alive=alive,
-        members_total=n_members, member_month_rows=n_rows,
-        truth={"dissatisfaction": z, "churn_month": churn_month, "fake_group": fake, "out_of_contract": out_of_contract},
+        months=months,
+        regions=regions,
+        staff=staff,
+        customers=customers,
+        assignments=assignments,
+        key_persons=key_persons,
+        subscriptions=subscriptions,
+        contracts=contracts,
+        facts=facts,
+        alive=alive,
+        members_total=n_members,
+        member_month_rows=n_rows,
+        truth={
+            "dissatisfaction": z,
+            "churn_month": churn_month,
+            "fake_group": fake,
+            "out_of_contract": out_of_contract,
+        },
     )
 
 
@@ -421,30 +488,41 @@ def _customer_name(rng: np.random.Generator, ctype: str, industry: str, city: st
 
 
 def _contract(
-    rng: np.random.Generator, months: list[dt.date], customer: int, k: int,
-    start_idx: int, end_idx: int, auto: bool, n_products: int,
-) -> dict[str, object]:
+    rng: np.random.Generator,
+    months: list[dt.date],
+    customer: int,
+    k: int,
+    start_idx: int,
+    end_idx: int,
+    auto: bool,
+    n_products: int,
+) -> ContractSpec:
     start = month_at(months, start_idx)
-    end_first = month_at(months, end_idx)
-    end = month_at(months, end_idx + 1) - dt.timedelta(days=1)
-    del end_first
-    length = end_idx - start_idx + 1
-    return {
-        "customer": customer,
-        "number": f"HT{start.year}{customer + 1:07d}{k:02d}",
-        "start": start,
-        "end": end,
-        "amount": round(float(rng.lognormal(9.5, 0.9) * length / 12), 2),
-        "auto_renew": auto,
-        "n_products": int(max(1, min(n_products, 3))),
-    }
+    end = month_at(months, end_idx + 1) - dt.timedelta(days=1)  # the last day of the end month
+    return ContractSpec(
+        customer=customer,
+        number=f"HT{start.year}{customer + 1:07d}{k:02d}",
+        start=start,
+        end=end,
+        amount=round(float(rng.lognormal(9.5, 0.9) * (end_idx - start_idx + 1) / 12), 2),
+        auto_renew=auto,
+        n_products=int(max(1, min(n_products, 3))),
+    )
 
 
 def _simulate_members(
-    rng: np.random.Generator, months: list[dt.date], spec: Size, n: int, alive: np.ndarray, z: np.ndarray,
-    growth: np.ndarray, members_scale: np.ndarray, churn_month: np.ndarray, fake_month: np.ndarray,
-    on_member_month: Callable[[dt.date, pa.Table], None] | None,
-    on_members: Callable[[pa.Table], None] | None,
+    rng: np.random.Generator,
+    months: list[dt.date],
+    spec: Size,
+    n: int,
+    alive: np.ndarray,
+    z: np.ndarray,
+    growth: np.ndarray,
+    members_scale: np.ndarray,
+    churn_month: np.ndarray,
+    fake_month: np.ndarray,
+    on_member_month: Callable[[dt.date, pa.Table], object] | None,
+    on_members: Callable[[pa.Table], object] | None,
     progress: Callable[[int], None] | None,
 ) -> dict[str, np.ndarray]:
     T = len(months)
@@ -480,8 +558,16 @@ def _simulate_members(
     season = np.array([0.93 if m.month == 2 else 1.0 for m in months])
 
     agg_names = [
-        "members_active", "members_joined", "members_left", "members_returned", "members_vnet", "members_idle",
-        "voice_minutes", "sms_count", "vnet_calls", "competitor_calls",
+        "members_active",
+        "members_joined",
+        "members_left",
+        "members_returned",
+        "members_vnet",
+        "members_idle",
+        "voice_minutes",
+        "sms_count",
+        "vnet_calls",
+        "competitor_calls",
     ]
     agg = {k: np.zeros((n, T), dtype=np.int64) for k in agg_names}
     agg_f = {k: np.zeros((n, T)) for k in ("data_gb", "member_revenue", "member_revenue_info", "revenue_data")}
@@ -536,7 +622,7 @@ def _simulate_members(
         revenue = np.round(voice_fee + data_fee + sms_fee, 2)
         info = np.round(data_fee + sms_fee, 2)
 
-        def add(name: str, values: np.ndarray) -> None:
+        def add(name: str, values: np.ndarray, t: int = t, ca: np.ndarray = ca) -> None:
             target = agg[name] if name in agg else agg_f[name]
             target[:, t] = np.bincount(ca, weights=values, minlength=n)
 
@@ -557,7 +643,10 @@ def _simulate_members(
         agg["members_left"][:, t] = np.bincount(c[left & alive[c, max(t - 1, 0)]], minlength=n)
 
         if on_member_month is not None:
-            on_member_month(months[t], _member_month_table(months[t], idx, ca, mem, voice, sms, data_mb, vnet_calls, comp, revenue, info))
+            on_member_month(
+                months[t],
+                _member_month_table(months[t], idx, ca, mem, voice, sms, data_mb, vnet_calls, comp, revenue, info),
+            )
         rows += len(idx)
         if progress is not None:
             progress(1)
@@ -594,24 +683,36 @@ def _codes(n: int) -> pa.Array:
 
 
 def _member_month_table(
-    month: dt.date, idx: np.ndarray, ca: np.ndarray, mem: dict[str, np.ndarray], voice: np.ndarray,
-    sms: np.ndarray, data_mb: np.ndarray, vnet_calls: np.ndarray, comp: np.ndarray, revenue: np.ndarray,
+    month: dt.date,
+    idx: np.ndarray,
+    ca: np.ndarray,
+    mem: dict[str, np.ndarray],
+    voice: np.ndarray,
+    sms: np.ndarray,
+    data_mb: np.ndarray,
+    vnet_calls: np.ndarray,
+    comp: np.ndarray,
+    revenue: np.ndarray,
     info: np.ndarray,
 ) -> pa.Table:
     n_customers = int(mem["cust"].max()) + 1 if len(mem["cust"]) else 0
-    codes = pa.DictionaryArray.from_arrays(pa.array(ca, type=pa.int32()), _codes(max(n_customers, int(ca.max(initial=0)) + 1)))
-    return pa.table({
-        "month": pa.array(np.full(len(idx), np.datetime64(month, "D")), type=pa.date32()),
-        "msisdn": msisdn_of(idx),
-        "customer_code": codes,
-        "voice_minutes": voice,
-        "sms_count": sms,
-        "data_mb": np.round(data_mb, 1),
-        "vnet_calls": vnet_calls,
-        "competitor_calls": comp,
-        "revenue": revenue,
-        "revenue_info": info,
-    })
+    codes = pa.DictionaryArray.from_arrays(
+        pa.array(ca, type=pa.int32()), _codes(max(n_customers, int(ca.max(initial=0)) + 1))
+    )
+    return pa.table(
+        {
+            "month": pa.array(np.full(len(idx), np.datetime64(month, "D")), type=pa.date32()),
+            "msisdn": msisdn_of(idx),
+            "customer_code": codes,
+            "voice_minutes": voice,
+            "sms_count": sms,
+            "data_mb": np.round(data_mb, 1),
+            "vnet_calls": vnet_calls,
+            "competitor_calls": comp,
+            "revenue": revenue,
+            "revenue_info": info,
+        }
+    )
 
 
 def _members_table(months: list[dt.date], mem: dict[str, np.ndarray]) -> pa.Table:
@@ -623,53 +724,58 @@ def _members_table(months: list[dt.date], mem: dict[str, np.ndarray]) -> pa.Tabl
         return pa.array(dates, type=pa.date32(), mask=values == NEVER)
 
     m = len(mem["cust"])
-    return pa.table({
-        "msisdn": msisdn_of(np.arange(m)),
-        "customer_code": pa.DictionaryArray.from_arrays(pa.array(mem["cust"], type=pa.int32()), _codes(n_customers)),
-        "join_month": month_col(mem["join"]),
-        "leave_month": month_col(mem["leave"]),
-        "return_month": month_col(mem["ret"]),
-        "end_month": month_col(mem["end"]),
-        "in_vnet": mem["vnet"],
-    })
+    return pa.table(
+        {
+            "msisdn": msisdn_of(np.arange(m)),
+            "customer_code": pa.DictionaryArray.from_arrays(
+                pa.array(mem["cust"], type=pa.int32()), _codes(n_customers)
+            ),
+            "join_month": month_col(mem["join"]),
+            "leave_month": month_col(mem["leave"]),
+            "return_month": month_col(mem["ret"]),
+            "end_month": month_col(mem["end"]),
+            "in_vnet": mem["vnet"],
+        }
+    )
 
 
 def _staff_and_portfolios(
-    rng: np.random.Generator, regions: list[tuple[str, str, str, str | None]], districts: list[tuple[str, str, str, str | None]],
-    district: np.ndarray, scale: np.ndarray, status: np.ndarray, months: list[dt.date],
-) -> tuple[list[dict[str, object]], list[tuple[int, int, dt.date, dt.date | None]], np.ndarray]:
-    staff: list[dict[str, object]] = [
-        {"username": "admin", "name": "省管理员", "role": "provincial_admin", "region": regions[0][0], "grade": None},
-        {"username": "planner", "name": "营销策划", "role": "marketing_planner", "region": regions[0][0], "grade": None},
-        {"username": "partner", "name": "代理商演示账号", "role": "partner", "region": regions[0][0], "grade": None},
+    rng: np.random.Generator,
+    regions: list[tuple[str, str, str, str | None]],
+    districts: list[tuple[str, str, str, str | None]],
+    district: np.ndarray,
+    scale: np.ndarray,
+    status: np.ndarray,
+    months: list[dt.date],
+) -> tuple[list[StaffSpec], list[tuple[int, int, dt.date, dt.date | None]], np.ndarray]:
+    """Staff of every role; each district's customers split among its account managers, the
+    largest going to the most senior. The first city and district hold the named demo logins."""
+    province = regions[0][0]
+    staff = [
+        StaffSpec("admin", "省管理员", "provincial_admin", province, None),
+        StaffSpec("planner", "营销策划", "marketing_planner", province, None),
+        StaffSpec("partner", "代理商演示账号", "partner", province, None),
     ]
-    city_codes = [r[0] for r in regions if r[2] == "city"]
-    for k, code in enumerate(city_codes):
-        staff.append({"username": "city_mgr" if k == 0 else f"city_mgr_{code.lower()}", "name": _person_name(rng),
-                      "role": "regional_manager", "region": code, "grade": None})
+    for k, code in enumerate(r[0] for r in regions if r[2] == "city"):
+        username = "city_mgr" if k == 0 else f"city_mgr_{code.lower()}"
+        staff.append(StaffSpec(username, _person_name(rng), "regional_manager", code, None))
     manager_of = np.full(len(district), -1)
     assignments: list[tuple[int, int, dt.date, dt.date | None]] = []
-    end = months[-1]
-    first_district = True
     for d_index, (d_code, _name, _lvl, _city) in enumerate(districts):
-        staff.append({"username": "district_mgr" if first_district else f"district_mgr_{d_code.lower()}",
-                      "name": _person_name(rng), "role": "regional_manager", "region": d_code, "grade": None})
+        first = d_index == 0
+        username = "district_mgr" if first else f"district_mgr_{d_code.lower()}"
+        staff.append(StaffSpec(username, _person_name(rng), "regional_manager", d_code, None))
         mine = np.flatnonzero(district == d_index)
-        n_am = max(1, int(np.ceil(len(mine) / 40)))
-        ams = []
-        for j in range(n_am):
-            username = "am" if first_district and j == 0 else f"am_{d_code.lower()}_{j + 1}"
+        ams: list[int] = []
+        for j in range(max(1, int(np.ceil(len(mine) / 40)))):
             grade = int(rng.choice([1, 2, 3, 4], p=[0.3, 0.35, 0.25, 0.1]))
             if j == 0:
                 grade = max(grade, 3)  # each district has a senior manager for its largest customers
             ams.append(len(staff))
-            staff.append({"username": username, "name": _person_name(rng), "role": "account_manager",
-                          "region": d_code, "grade": grade})
-        first_district = False
-        # The largest customers go to the most senior managers; the rest at random.
-        order = mine[np.argsort(scale[mine], kind="stable")]
-        by_grade = sorted(ams, key=lambda s: -int(staff[s]["grade"]))  # type: ignore[call-overload]
-        for rank, c in enumerate(order):
+            username = "am" if first and j == 0 else f"am_{d_code.lower()}_{j + 1}"
+            staff.append(StaffSpec(username, _person_name(rng), "account_manager", d_code, grade))
+        by_grade = sorted(ams, key=lambda i: -(staff[i].grade or 0))
+        for c in mine:
             if status[c] == "prospect" and rng.random() < 0.5:
                 continue  # half the prospects are not yet anyone's
             am = by_grade[0] if scale[c] == 0 else by_grade[int(rng.integers(0, len(by_grade)))]
@@ -679,8 +785,7 @@ def _staff_and_portfolios(
                 previous = int(rng.choice([a for a in ams if a != am]))
                 earlier = start - dt.timedelta(days=int(rng.integers(200, 900)))
                 assignments.append((int(c), previous, earlier, start))
-            assignments.append((int(c), am, min(start, end), None))
-            del rank
+            assignments.append((int(c), am, start, None))
     return staff, assignments, manager_of
 
 
@@ -697,8 +802,10 @@ def _provisional_tiers(revenue: np.ndarray, alive: np.ndarray, status: np.ndarra
     return tiers
 
 
-def _key_persons(rng: np.random.Generator, n: int, scale: np.ndarray, prospect: np.ndarray) -> list[dict[str, object]]:
-    people: list[dict[str, object]] = []
+def _key_persons(rng: np.random.Generator, n: int, scale: np.ndarray, prospect: np.ndarray) -> list[PersonSpec]:
+    """Key persons per customer; the first is the decider, so that missing roles (the 梅花瓣 gaps)
+    are among the others."""
+    people: list[PersonSpec] = []
     for i in range(n):
         k = int(1 + rng.poisson([4.0, 3.0, 1.8, 1.0][scale[i]]) if not prospect[i] else rng.integers(0, 2))
         for j in range(k):
@@ -706,14 +813,16 @@ def _key_persons(rng: np.random.Generator, n: int, scale: np.ndarray, prospect: 
             if j == 0 and rng.random() < 0.3:
                 roles.append("approver")
             birthday = dt.date(int(rng.integers(1962, 1998)), int(rng.integers(1, 13)), int(rng.integers(1, 29)))
-            people.append({
-                "customer": i,
-                "name": _person_name(rng),
-                "title": str(rng.choice(names.TITLES[roles[0]])),
-                "department": str(rng.choice(names.DEPARTMENTS)),
-                "phone": _mobile(rng),
-                "birthday": birthday,
-                "closeness": int(rng.integers(1, 6)),
-                "roles": roles,
-            })
+            people.append(
+                PersonSpec(
+                    customer=i,
+                    name=_person_name(rng),
+                    title=str(rng.choice(names.TITLES[roles[0]])),
+                    department=str(rng.choice(names.DEPARTMENTS)),
+                    phone=_mobile(rng),
+                    birthday=birthday,
+                    closeness=int(rng.integers(1, 6)),
+                    roles=[str(r) for r in roles],
+                )
+            )
     return people

@@ -19,10 +19,16 @@ class Command(BaseCommand):
     help = "生成演示省份（云海省）的数据：区域、员工、客户、成员与 24 个月的事实。Generate the demo province."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--size", choices=sorted(SIZES), default="demo",
-                            help="tiny（测试用）、demo（约 2,000 客户）或 province（约 40,000 客户）")
+        parser.add_argument(
+            "--size",
+            choices=sorted(SIZES),
+            default="demo",
+            help="tiny（测试用）、demo（约 2,000 客户）或 province（约 40,000 客户）",
+        )
         parser.add_argument("--seed", type=int, default=20261022, help="随机种子：同一种子生成同样的数据")
-        parser.add_argument("--end", default=f"{DEFAULT_END:%Y-%m}", help="最后一个月，格式 YYYY-MM（默认 %(default)s）")
+        parser.add_argument(
+            "--end", default=f"{DEFAULT_END:%Y-%m}", help="最后一个月，格式 YYYY-MM（默认 %(default)s）"
+        )
         parser.add_argument("--replace", action="store_true", help="删除已有的客户、员工与区域后重新生成")
         parser.add_argument("--if-empty", action="store_true", help="数据库已有数据时什么也不做（用于启动脚本）")
 
@@ -45,8 +51,9 @@ class Command(BaseCommand):
 
         started = time.perf_counter()
         try:
-            province = build(size=opts["size"], seed=opts["seed"], lake=lake, end=end,
-                             replace=opts["replace"], progress=progress)
+            province = build(
+                size=opts["size"], seed=opts["seed"], lake=lake, end=end, replace=opts["replace"], progress=progress
+            )
         except DemoDataExists as exc:
             raise CommandError("数据库中已有数据。要重新生成，请加 --replace（会删除现有客户、员工与区域）。") from exc
         finally:
@@ -54,9 +61,13 @@ class Command(BaseCommand):
                 bar.close()
         elapsed = time.perf_counter() - started
         n = len(province.customers["code"])
-        self.stdout.write(self.style.SUCCESS(
-            f"已生成 {n:,} 个客户、{province.members_total:,} 名成员、{province.member_month_rows:,} 行成员月度数据，"
-            f"{province.months[0]:%Y-%m} 至 {province.months[-1]:%Y-%m}，用时 {elapsed:.1f} 秒。"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已生成 {n:,} 个客户、{province.members_total:,} 名成员、"
+                f"{province.member_month_rows:,} 行成员月度数据，"
+                f"{province.months[0]:%Y-%m} 至 {province.months[-1]:%Y-%m}，用时 {elapsed:.1f} 秒。"
+            )
+        )
         self.stdout.write(f"数据湖：{lake.root}")
-        self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：admin、planner、city_mgr、district_mgr、am、partner")
+        logins = "admin、planner、city_mgr、district_mgr、am、partner"
+        self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：{logins}")
