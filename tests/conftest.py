@@ -56,3 +56,11 @@ def cast(db: None) -> Cast:
         am=am,
         other_am=other,
     )
+
+
+@pytest.fixture(autouse=True)
+def chinese_first() -> None:
+    """Each test starts in the product's default language, whatever a previous request chose."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)

@@ -124,3 +124,13 @@ def test_detail_page_renders_every_panel(cast: Cast) -> None:
     if person and person.phone:
         assert person.phone not in page
         assert person.phone[:3] + "****" + person.phone[-4:] in page
+
+
+def test_pages_switch_to_english(cast: Cast) -> None:
+    client = client_for(cast.am)
+    assert "集团客户" in client.get("/customers/").content.decode()
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/customers/"})
+    assert response.status_code == 302
+    page = client.get("/customers/").content.decode()
+    own = Customer.objects.filter(account_manager=cast.am).count()
+    assert "Group customers" in page and f"{own} customers" in page

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from zhengqi.accounts.models import User
 
@@ -51,6 +52,7 @@ def customer_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
         "assignments": customer.assignments.select_related("manager", "assigned_by"),
         "trend": trend,
         "chart": {
+            "labels": [gettext("总收入"), gettext("信息化收入")],
             "months": [f"{m.month:%Y-%m}" for m in trend],
             "total": [float(m.revenue_total) for m in trend],
             "info": [float(m.revenue_info) for m in trend],

@@ -468,6 +468,8 @@ def _customer_name(rng: np.random.Generator, ctype: str, industry: str, city: st
     if ctype == "government":
         if specific:
             town = str(rng.choice(names.FIRM_WORDS))
+            if attempt >= 4:  # the towns of a district are few: number the communities
+                return f"{city}{district}{town}街道第{attempt}社区居民委员会"
             return f"{city}{district}{town}{rng.choice(['街道办事处', '镇人民政府', '乡人民政府'])}"
         place = city if rng.random() < 0.4 else city + district
         return place + str(rng.choice(names.GOVERNMENT_BODIES))
