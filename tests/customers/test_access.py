@@ -134,3 +134,25 @@ def test_pages_switch_to_english(cast: Cast) -> None:
     page = client.get("/customers/").content.decode()
     own = Customer.objects.filter(account_manager=cast.am).count()
     assert "Group customers" in page and f"{own} customers" in page
+
+
+def test_hierarchy_rollups_count_only_what_the_user_may_see(cast: Cast) -> None:
+    from zhengqi.customers.models import CustomerMonth
+    from zhengqi.customers.selectors import customer_hierarchy
+
+    child = Customer.objects.filter(parent__isnull=False, status="active").select_related("parent").first()
+    assert child is not None
+    latest = CustomerMonth.objects.order_by("-month").values_list("month", flat=True).first()
+    as_admin = customer_hierarchy(user=cast.admin, customer=child)
+    top = as_admin[0]
+    everyone = sum(
+        m.revenue_total
+        for m in CustomerMonth.objects.filter(month=latest, customer_id__in=[n.customer.pk for n in as_admin])
+    )
+    assert top.revenue == everyone
+    # The manager of the child alone sees the child's own revenue rolled up, nothing else.
+    owner = child.account_manager
+    as_owner = customer_hierarchy(user=owner, customer=child)
+    visible = [n.customer.pk for n in as_owner if n.visible]
+    mine = sum(m.revenue_total for m in CustomerMonth.objects.filter(month=latest, customer_id__in=visible))
+    assert as_owner[0].revenue == mine

@@ -83,7 +83,8 @@ class HierarchyNode:
 
 def customer_hierarchy(*, user: User, customer: Customer) -> list[HierarchyNode]:
     """The legal-entity tree the customer belongs to, from its top, with roll-ups of the latest
-    month's revenue and active members. Nodes the user may not see are listed by name only."""
+    month's revenue and active members. Nodes the user may not see are listed by name only and
+    add nothing to the roll-ups."""
     top = customer
     seen = {top.pk}
     while top.parent_id is not None and top.parent_id not in seen:
@@ -119,7 +120,8 @@ def customer_hierarchy(*, user: User, customer: Customer) -> list[HierarchyNode]
     def walk(node: Customer, depth: int) -> tuple[Decimal, int]:
         index = len(out)
         out.append(HierarchyNode(node, depth, node.pk in visible_ids, Decimal(0), 0))
-        revenue, members = own.get(node.pk, (Decimal(0), 0))
+        # Only what the user may see is counted: a roll-up must not reveal another's customers.
+        revenue, members = own.get(node.pk, (Decimal(0), 0)) if node.pk in visible_ids else (Decimal(0), 0)
         for child in children.get(node.pk, []):
             r, m = walk(child, depth + 1)
             revenue += r

@@ -61,6 +61,7 @@ PRODUCTS = [
     ("VOIP", "集团VOIP", "通信", "high", True, 600),
     ("BB", "企业宽带", "宽带", "low", True, 400),
 ]
+VNET_PRODUCT = 3
 LINE_PRODUCT = 5
 BUYING_ROLES = ["user", "influencer", "decider", "approver", "buyer", "gatekeeper"]
 TYPES = np.array(["enterprise", "institution", "government", "other"])
@@ -361,8 +362,10 @@ def generate(
     }
 
     # --- members, month by month ---------------------------------------------------------------
+    codes = pa.array([f"YH{i + 1:07d}" for i in range(n)])
     facts = _simulate_members(
         rng,
+        codes,
         months,
         spec,
         n,
@@ -381,24 +384,23 @@ def generate(
     # Customer-level facts on top of the members' own.
     product_fee = np.zeros((n, T))
     line_fee = np.zeros((n, T))
+    voice_product_fee = np.zeros((n, T))  # V网 is plain voice: not informatization revenue
     cancellations = np.zeros((n, T), dtype=np.int32)
     for t in range(T):
-        on = (sub_start_a <= t) & (sub_end_a >= t) & (sub_end_a != t)  # a cancelled product bills no more
-        on |= (sub_start_a <= t) & (sub_end_a == NEVER)
-        fee_t = np.where(on, subscriptions["fee"], 0.0)
+        on = (sub_start_a <= t) & (sub_end_a > t)  # a product bills until the month it is cancelled
+        fee_t = np.where(on, sub_fee_a, 0.0)
         product_fee[:, t] = np.bincount(sub_c_a, weights=fee_t, minlength=n)
-        line_fee[:, t] = np.bincount(
-            sub_c_a, weights=np.where(subscriptions["product"] == LINE_PRODUCT, fee_t, 0), minlength=n
-        )
+        line_fee[:, t] = np.bincount(sub_c_a, weights=np.where(sub_p_a == LINE_PRODUCT, fee_t, 0), minlength=n)
+        voice_product_fee[:, t] = np.bincount(sub_c_a, weights=np.where(sub_p_a == VNET_PRODUCT, fee_t, 0), minlength=n)
         cancellations[:, t] = np.bincount(
             sub_c_a, weights=(sub_end_a == t) & (sub_end_a != churn_month[sub_c_a]), minlength=n
         )
-    activity = np.exp(-0.2 * np.maximum(z, 0))
-    product_fee *= np.where(alive, activity, 0)
-    line_fee *= np.where(alive, activity, 0)
-    member_info = facts["member_revenue_info"]
+    activity = np.where(alive, np.exp(-0.2 * np.maximum(z, 0)), 0)  # usage-based parts fall with z
+    product_fee *= activity
+    line_fee *= activity
+    voice_product_fee *= activity
     facts["revenue_total"] = np.round(facts["member_revenue"] + product_fee, 2)
-    facts["revenue_info"] = np.round(member_info + product_fee - _vnet_fee(subscriptions, alive, n, T), 2)
+    facts["revenue_info"] = np.round(facts["member_revenue_info"] + product_fee - voice_product_fee, 2)
     facts["revenue_line"] = np.round(line_fee, 2)
     facts["complaints"] = np.where(alive, complaints, 0)
     facts["cancellations"] = np.where(alive, cancellations, 0)
@@ -412,7 +414,7 @@ def generate(
 
     tiers = _provisional_tiers(facts["revenue_total"], alive, status)
     customers = {
-        "code": np.array([f"YH{i + 1:07d}" for i in range(n)]),
+        "code": np.array(codes.to_pylist()),
         "name": np.array(customer_names),
         "credit_code": credit,
         "customer_type": ctype,
@@ -447,16 +449,6 @@ def generate(
             "out_of_contract": out_of_contract,
         },
     )
-
-
-def _vnet_fee(subs: dict[str, np.ndarray], alive: np.ndarray, n: int, T: int) -> np.ndarray:
-    """V网 is plain voice, so its fee is not informatization revenue."""
-    out = np.zeros((n, T))
-    is_vnet = subs["product"] == 3
-    for t in range(T):
-        on = is_vnet & (subs["start"] <= t) & ((subs["end"] == NEVER) | (subs["end"] > t))
-        out[:, t] = np.bincount(subs["customer"], weights=np.where(on, subs["fee"], 0.0), minlength=n)
-    return np.where(alive, out * np.exp(0), 0)
 
 
 CHINESE_ORDINALS = "一二三四五六七八九十"
@@ -514,6 +506,7 @@ def _contract(
 
 def _simulate_members(
     rng: np.random.Generator,
+    codes: pa.Array,
     months: list[dt.date],
     spec: Size,
     n: int,
@@ -647,14 +640,16 @@ def _simulate_members(
         if on_member_month is not None:
             on_member_month(
                 months[t],
-                _member_month_table(months[t], idx, ca, mem, voice, sms, data_mb, vnet_calls, comp, revenue, info),
+                _member_month_table(
+                    codes, months[t], idx, ca, mem, voice, sms, data_mb, vnet_calls, comp, revenue, info
+                ),
             )
         rows += len(idx)
         if progress is not None:
             progress(1)
 
     if on_members is not None:
-        on_members(_members_table(months, mem))
+        on_members(_members_table(codes, months, mem))
     out: dict[str, np.ndarray] = {**agg, **agg_f}
     out["data_gb"] = np.round(out["data_gb"], 2)
     out["revenue_data"] = np.round(out["revenue_data"], 2)
@@ -670,21 +665,8 @@ def msisdn_of(index: np.ndarray) -> np.ndarray:
     return prefix * 100_000_000 + scrambled
 
 
-def customer_codes(n: int) -> pa.Array:
-    return pa.array([f"YH{i + 1:07d}" for i in range(n)])
-
-
-_CODES_CACHE: dict[int, pa.Array] = {}
-
-
-def _codes(n: int) -> pa.Array:
-    if n not in _CODES_CACHE:
-        _CODES_CACHE.clear()
-        _CODES_CACHE[n] = customer_codes(n)
-    return _CODES_CACHE[n]
-
-
 def _member_month_table(
+    codes: pa.Array,
     month: dt.date,
     idx: np.ndarray,
     ca: np.ndarray,
@@ -697,15 +679,11 @@ def _member_month_table(
     revenue: np.ndarray,
     info: np.ndarray,
 ) -> pa.Table:
-    n_customers = int(mem["cust"].max()) + 1 if len(mem["cust"]) else 0
-    codes = pa.DictionaryArray.from_arrays(
-        pa.array(ca, type=pa.int32()), _codes(max(n_customers, int(ca.max(initial=0)) + 1))
-    )
     return pa.table(
         {
             "month": pa.array(np.full(len(idx), np.datetime64(month, "D")), type=pa.date32()),
             "msisdn": msisdn_of(idx),
-            "customer_code": codes,
+            "customer_code": pa.DictionaryArray.from_arrays(pa.array(ca, type=pa.int32()), codes),
             "voice_minutes": voice,
             "sms_count": sms,
             "data_mb": np.round(data_mb, 1),
@@ -717,8 +695,7 @@ def _member_month_table(
     )
 
 
-def _members_table(months: list[dt.date], mem: dict[str, np.ndarray]) -> pa.Table:
-    n_customers = int(mem["cust"].max()) + 1 if len(mem["cust"]) else 0
+def _members_table(codes: pa.Array, months: list[dt.date], mem: dict[str, np.ndarray]) -> pa.Table:
 
     def month_col(values: np.ndarray) -> pa.Array:
         base = np.datetime64(months[0], "M")
@@ -729,9 +706,7 @@ def _members_table(months: list[dt.date], mem: dict[str, np.ndarray]) -> pa.Tabl
     return pa.table(
         {
             "msisdn": msisdn_of(np.arange(m)),
-            "customer_code": pa.DictionaryArray.from_arrays(
-                pa.array(mem["cust"], type=pa.int32()), _codes(n_customers)
-            ),
+            "customer_code": pa.DictionaryArray.from_arrays(pa.array(mem["cust"], type=pa.int32()), codes),
             "join_month": month_col(mem["join"]),
             "leave_month": month_col(mem["leave"]),
             "return_month": month_col(mem["ret"]),
