@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "zhengqi.accounts",
     "zhengqi.customers",
     "zhengqi.demo",
+    "zhengqi.insight",
 ]
 
 MIDDLEWARE = [

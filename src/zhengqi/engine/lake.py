@@ -5,6 +5,8 @@ Layout under the lake root (Parquet, one file per month partition)::
     members/data.parquet                        one row per member (MSISDN)
     member_month/month=YYYY-MM/data.parquet     one row per member per month (with its own month column)
     customer_month/month=YYYY-MM/data.parquet   one row per customer per month
+    dim_*/data.parquet                          dimensions exported by the web side for a run
+    features/month=YYYY-MM/data.parquet         results of the month run (features, scores, hits)
 
 A month is written to a temporary file and moved into place with ``os.replace``, which is atomic:
 a reader sees the whole old month or the whole new one, never half of either.
@@ -85,12 +87,15 @@ class Lake:
             con = ibis.pyspark.connect(session)
         else:
             raise ValueError(f"unknown backend {backend!r}: use 'duckdb' or 'pyspark'")
-        for name in ("members", *PARTITIONED_TABLES):
+        names = sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.exists() else []
+        for name in names:
             folder = self.root / name
             if not any(folder.glob("**/data.parquet")):
                 continue
             if name in PARTITIONED_TABLES:
-                con.read_parquet(str(folder / "month=*" / "data.parquet"), table_name=name)
+                # Each file carries its own month column: the folder names are not read as data.
+                extra = {"hive_partitioning": False} if backend == "duckdb" else {}
+                con.read_parquet(str(folder / "month=*" / "data.parquet"), table_name=name, **extra)
             else:
                 con.read_parquet(str(folder / "data.parquet"), table_name=name)
         return con

@@ -1,0 +1,1 @@
+"""The monthly feature table (grain: one row per customer per month); see ``catalogue.py``."""

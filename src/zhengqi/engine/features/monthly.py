@@ -1,0 +1,300 @@
+"""Build the feature table of one month from the staged sources.
+
+Grain: one row per customer (every customer of ``dim_customers``) for the month. Columns: the
+names of ``catalogue.FEATURES`` plus ``customer_code`` and ``month_idx``.
+
+Every window ("last 3 months", "the 12 months before") is a conditional aggregate relative to the
+run's month, so the same expression runs on DuckDB and on Spark with no engine-specific window
+frames, and a missing month counts as zero instead of shifting the window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from zhengqi.engine.staging.months import month_end, month_idx
+
+HISTORY = 12  # months of history before the run's month that the features look at
+MONEY_DIGITS = 2
+RATIO_DIGITS = 6
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Staged inputs (see ``zhengqi.engine.staging``)."""
+
+    customers: ir.Table
+    customer_month: ir.Table
+    member_month: ir.Table
+    members: ir.Table
+    subscriptions: ir.Table
+    contracts: ir.Table
+    hierarchy: ir.Table
+
+
+def _between(col: ir.IntegerValue, lo: int, hi: int) -> ir.BooleanValue:
+    return (col >= lo) & (col <= hi)
+
+
+def _sum_in(t: ir.Table, value: ir.NumericValue, lo: int, hi: int) -> ir.NumericScalar:
+    return ibis.cases((_between(t.month_idx, lo, hi), value), else_=0).sum()
+
+
+def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.NumericValue:
+    return ibis.cases((den != 0, num.cast("float64") / den), else_=ibis.null("float64")).round(RATIO_DIGITS)
+
+
+def _facts_history(src: Sources, m: int) -> ir.Table:
+    """Customer-month facts joined with member counts, for months m-HISTORY..m."""
+    cm = src.customer_month.filter(_between(src.customer_month.month_idx, m - HISTORY, m))
+    mm = src.member_month.filter(_between(src.member_month.month_idx, m - HISTORY - 1, m))
+    counts = mm.group_by(["customer_code", "month_idx"]).aggregate(
+        members_active=mm.count(), members_idle=mm.is_idle.cast("int64").sum()
+    )
+    w = ibis.window(group_by="customer_code", order_by="month_idx")
+    counts = counts.mutate(
+        members_change=counts.members_active - counts.members_active.lag().over(w).fill_null(0),
+        consecutive=(counts.month_idx - counts.month_idx.lag().over(w)) == 1,
+    )
+    counts = counts.filter(counts.month_idx >= m - HISTORY)
+    joined = cm.outer_join(counts, ["customer_code", "month_idx"])
+    return joined.select(
+        customer_code=ibis.coalesce(joined.customer_code, joined.customer_code_right),
+        month_idx=ibis.coalesce(joined.month_idx, joined.month_idx_right),
+        **{
+            c: joined[c].fill_null(0)
+            for c in (
+                "revenue",
+                "revenue_info",
+                "revenue_data",
+                "revenue_line",
+                "arrears",
+                "complaints",
+                "cancellations",
+                "competitor_calls",
+                "members_active",
+                "members_idle",
+                "members_change",
+            )
+        },
+        change_known=joined.consecutive.fill_null(False),
+    )
+
+
+def _revenue_and_counts(h: ir.Table, m: int) -> ir.Table:
+    cur = _between(h.month_idx, m, m)
+    prior = _between(h.month_idx, m - HISTORY, m - 1)
+    revenue_at = {k: _sum_in(h, h.revenue, m - k, m - k) for k in range(HISTORY + 1)}
+    agg = h.group_by("customer_code").aggregate(
+        revenue=_sum_in(h, h.revenue, m, m),
+        revenue_prev=_sum_in(h, h.revenue, m - 1, m - 1),
+        revenue_ly=_sum_in(h, h.revenue, m - 12, m - 12),
+        revenue_sum_3=_sum_in(h, h.revenue, m - 2, m),
+        revenue_sum_6=_sum_in(h, h.revenue, m - 5, m),
+        revenue_sum_12=_sum_in(h, h.revenue, m - 11, m),
+        prior_mean=ibis.cases((prior, h.revenue)).mean(),
+        prior_std=ibis.cases((prior, h.revenue)).std(),
+        revenue_info=_sum_in(h, h.revenue_info, m, m),
+        revenue_data=_sum_in(h, h.revenue_data, m, m),
+        revenue_line=_sum_in(h, h.revenue_line, m, m),
+        arrears=_sum_in(h, h.arrears, m, m),
+        arrears_months_6=_sum_in(h, (h.arrears > 0).cast("int64"), m - 5, m),
+        complaints=_sum_in(h, h.complaints, m, m),
+        complaints_3m=_sum_in(h, h.complaints, m - 2, m),
+        complaints_prev_3m=_sum_in(h, h.complaints, m - 5, m - 3),
+        cancellations=_sum_in(h, h.cancellations, m, m),
+        cancellations_3m=_sum_in(h, h.cancellations, m - 2, m),
+        cancellations_prev_3m=_sum_in(h, h.cancellations, m - 5, m - 3),
+        competitor_calls=_sum_in(h, h.competitor_calls, m, m),
+        competitor_calls_3m=_sum_in(h, h.competitor_calls, m - 2, m),
+        competitor_calls_prev_3m=_sum_in(h, h.competitor_calls, m - 5, m - 3),
+        members_active=_sum_in(h, h.members_active, m, m),
+        members_active_6_ago=_sum_in(h, h.members_active, m - 6, m - 6),
+        members_idle=_sum_in(h, h.members_idle, m, m),
+        members_change=ibis.cases((cur & h.change_known, h.members_change), else_=0).sum(),
+        change_mean=ibis.cases((prior & h.change_known, h.members_change)).mean(),
+        change_std=ibis.cases((prior & h.change_known, h.members_change)).std(),
+        **{f"r{k}": v for k, v in revenue_at.items()},
+    )
+    # Current decline streak: months in a row, back from this one, each below the one before.
+    streak: ir.IntegerValue = ibis.literal(0)
+    run: ir.IntegerValue = ibis.literal(1)
+    for k in range(HISTORY):
+        run = run * (agg[f"r{k}"] < agg[f"r{k + 1}"]).cast("int64")
+        streak = streak + run
+    return agg.mutate(decline_streak=streak.cast("int64")).drop(*[f"r{k}" for k in range(HISTORY + 1)])
+
+
+def _member_events(members: ir.Table, m: int) -> ir.Table:
+    def count_in(idx: ir.IntegerValue, lo: int, hi: int) -> ir.NumericScalar:
+        return ibis.cases((_between(idx, lo, hi), 1), else_=0).sum()
+
+    left_idx = members.leave_idx
+    return members.group_by("customer_code").aggregate(
+        members_joined=count_in(members.join_idx, m, m),
+        members_left=count_in(left_idx, m, m) + count_in(members.end_idx, m, m),
+        members_left_3m=count_in(left_idx, m - 2, m) + count_in(members.end_idx, m - 2, m),
+        members_left_prev_3m=count_in(left_idx, m - 5, m - 3) + count_in(members.end_idx, m - 5, m - 3),
+        members_returned=count_in(members.return_idx, m, m),
+        members_returned_3m=count_in(members.return_idx, m - 2, m),
+        members_returned_prev_3m=count_in(members.return_idx, m - 5, m - 3),
+    )
+
+
+def _vnet(src: Sources, m: int) -> ir.Table:
+    now = src.member_month.filter(src.member_month.month_idx == m).select("msisdn", "customer_code")
+    j = now.left_join(src.members.select("msisdn", "in_vnet"), "msisdn")
+    return j.group_by("customer_code").aggregate(members_vnet=j.in_vnet.fill_null(False).cast("int64").sum())
+
+
+def _products(subs: ir.Table, m: int) -> ir.Table:
+    in_use = (subs.start_idx <= m) & (subs.end_idx.isnull() | (subs.end_idx > m))
+    started = ibis.cases((_between(subs.start_idx, m - 5, m), 1), else_=0)
+    ended = ibis.cases((_between(subs.end_idx, m - 5, m), 1), else_=0)
+    return subs.group_by("customer_code").aggregate(
+        product_count=ibis.cases((in_use, 1), else_=0).sum(),
+        new_products_3m=ibis.cases((_between(subs.start_idx, m - 2, m), 1), else_=0).sum(),
+        new_products_prev_3m=ibis.cases((_between(subs.start_idx, m - 5, m - 3), 1), else_=0).sum(),
+        product_changes_6m=(started + ended).sum(),
+        first_start_idx=subs.start_idx.min(),
+    )
+
+
+def _contracts(contracts: ir.Table, month: dt.date) -> ir.Table:
+    end_of_month = month_end(month)
+    signed = contracts.filter(contracts.start <= ibis.literal(end_of_month))
+    latest = signed.group_by("customer_code").aggregate(last_end=signed.end.max())
+    return latest.select(
+        "customer_code",
+        contract_days_left=latest.last_end.delta(ibis.literal(end_of_month), unit="day").cast("int64"),
+    )
+
+
+def _group_rollup(hierarchy: ir.Table, base: ir.Table) -> ir.Table:
+    j = hierarchy.join(base.select("customer_code", "revenue", "members_active"), "customer_code")
+    return j.group_by(customer_code=j.ancestor_code).aggregate(
+        group_revenue=j.revenue.sum().round(MONEY_DIGITS), group_members=j.members_active.sum()
+    )
+
+
+def build(src: Sources, month: dt.date) -> ir.Table:
+    m = month_idx(month)
+    h = _facts_history(src, m)
+    money = _revenue_and_counts(h, m)
+    events = _member_events(src.members, m)
+    vnet = _vnet(src, m)
+    products = _products(src.subscriptions, m)
+    contracts = _contracts(src.contracts, month)
+
+    t = src.customers
+    for part in (money, events, vnet, products, contracts):
+        t = t.left_join(part, "customer_code").drop("customer_code_right")
+    zero = {
+        c: t[c].fill_null(0)
+        for c in (
+            "revenue",
+            "revenue_prev",
+            "revenue_ly",
+            "revenue_sum_3",
+            "revenue_sum_6",
+            "revenue_sum_12",
+            "revenue_info",
+            "revenue_data",
+            "revenue_line",
+            "arrears",
+            "arrears_months_6",
+            "complaints",
+            "complaints_3m",
+            "complaints_prev_3m",
+            "cancellations",
+            "cancellations_3m",
+            "cancellations_prev_3m",
+            "competitor_calls",
+            "competitor_calls_3m",
+            "competitor_calls_prev_3m",
+            "members_active",
+            "members_active_6_ago",
+            "members_idle",
+            "members_change",
+            "decline_streak",
+            "members_joined",
+            "members_left",
+            "members_left_3m",
+            "members_left_prev_3m",
+            "members_returned",
+            "members_returned_3m",
+            "members_returned_prev_3m",
+            "members_vnet",
+            "product_count",
+            "new_products_3m",
+            "new_products_prev_3m",
+            "product_changes_6m",
+        )
+    }
+    t = t.mutate(**zero)
+
+    def z(value: ir.NumericValue, mean: ir.NumericValue, std: ir.NumericValue) -> ir.NumericValue:
+        return ibis.cases((std > 0, ((value - mean) / std).abs()), else_=0.0).round(4)
+
+    features = t.select(
+        "customer_code",
+        month_idx=ibis.literal(m, type="int32"),
+        customer_type=t.customer_type,
+        industry=t.industry,
+        scale=t.scale,
+        status=t.status,
+        competitor_operator=t.competitor_operator,
+        region_code=t.region_code,
+        tenure_months=ibis.cases((t.first_start_idx.notnull(), m - t.first_start_idx), else_=0).cast("int64"),
+        revenue=t.revenue.round(MONEY_DIGITS),
+        revenue_avg_3=(t.revenue_sum_3 / 3).round(MONEY_DIGITS),
+        revenue_avg_6=(t.revenue_sum_6 / 6).round(MONEY_DIGITS),
+        revenue_avg_12=(t.revenue_sum_12 / 12).round(MONEY_DIGITS),
+        revenue_mom=_ratio(t.revenue - t.revenue_prev, t.revenue_prev),
+        revenue_yoy=_ratio(t.revenue - t.revenue_ly, t.revenue_ly),
+        decline_streak=t.decline_streak,
+        revenue_anomaly_z=z(t.revenue, t.prior_mean, t.prior_std.fill_null(0)),
+        revenue_info=t.revenue_info.round(MONEY_DIGITS),
+        info_share=_ratio(t.revenue_info, t.revenue),
+        revenue_data=t.revenue_data.round(MONEY_DIGITS),
+        data_share=_ratio(t.revenue_data, t.revenue),
+        revenue_line=t.revenue_line.round(MONEY_DIGITS),
+        line_share=_ratio(t.revenue_line, t.revenue),
+        members_active=t.members_active,
+        members_change=t.members_change,
+        member_jump_z=z(t.members_change, t.change_mean, t.change_std.fill_null(0)),
+        members_joined=t.members_joined,
+        members_left=t.members_left,
+        members_returned=t.members_returned,
+        members_left_3m=t.members_left_3m,
+        members_left_prev_3m=t.members_left_prev_3m,
+        members_returned_3m=t.members_returned_3m,
+        members_returned_prev_3m=t.members_returned_prev_3m,
+        members_growth_6m=_ratio(t.members_active - t.members_active_6_ago, t.members_active_6_ago),
+        members_idle=t.members_idle,
+        idle_share=_ratio(t.members_idle, t.members_active),
+        vnet_share=_ratio(t.members_vnet, t.members_active),
+        product_count=t.product_count,
+        new_products_3m=t.new_products_3m,
+        new_products_prev_3m=t.new_products_prev_3m,
+        cancellations=t.cancellations,
+        cancellations_3m=t.cancellations_3m,
+        cancellations_prev_3m=t.cancellations_prev_3m,
+        product_changes_6m=t.product_changes_6m,
+        complaints=t.complaints,
+        complaints_3m=t.complaints_3m,
+        complaints_prev_3m=t.complaints_prev_3m,
+        arrears=t.arrears.round(MONEY_DIGITS),
+        arrears_months_6=t.arrears_months_6,
+        competitor_calls=t.competitor_calls,
+        competitor_calls_3m=t.competitor_calls_3m,
+        competitor_calls_prev_3m=t.competitor_calls_prev_3m,
+        contract_days_left=t.contract_days_left,
+    )
+    rollup = _group_rollup(src.hierarchy, features)
+    out = features.left_join(rollup, "customer_code").drop("customer_code_right")
+    return out.mutate(group_revenue=out.group_revenue.fill_null(0), group_members=out.group_members.fill_null(0))

@@ -1,0 +1,24 @@
+"""Connect the staging layer to the lake: the staged sources of a month run."""
+
+from __future__ import annotations
+
+import ibis
+
+from .features.monthly import Sources
+from .staging import contracts, customer_month, customers, hierarchy, member_month, members, subscriptions
+
+DIMENSIONS = ("dim_customers", "dim_subscriptions", "dim_contracts", "dim_hierarchy")
+
+
+def staged_sources(con: ibis.BaseBackend) -> Sources:
+    """Every source the features read, staged. The connection must hold the lake's tables
+    (``Lake.connect``) including the ``dim_*`` tables exported for the run."""
+    return Sources(
+        customers=customers.stage(con.table("dim_customers")),
+        customer_month=customer_month.stage(con.table("customer_month")),
+        member_month=member_month.stage(con.table("member_month")),
+        members=members.stage(con.table("members")),
+        subscriptions=subscriptions.stage(con.table("dim_subscriptions")),
+        contracts=contracts.stage(con.table("dim_contracts")),
+        hierarchy=hierarchy.stage(con.table("dim_hierarchy")),
+    )
