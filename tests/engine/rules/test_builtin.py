@@ -13,13 +13,24 @@ from zhengqi.engine.rules.builtin import BUILTIN_RULES
 from zhengqi.engine.rules.language import parse
 
 TEXT_DEFAULTS = {
-    "customer_type": "enterprise", "industry": "C", "scale": "small", "status": "active",
-    "competitor_operator": "", "region_code": "YHXC01", "tier": "C", "tier_prev": "C",
+    "customer_type": "enterprise",
+    "industry": "C",
+    "scale": "small",
+    "status": "active",
+    "competitor_operator": "",
+    "region_code": "YHXC01",
+    "tier": "C",
+    "tier_prev": "C",
 }
 QUIET: dict[str, Any] = {
     **{name: (TEXT_DEFAULTS[name] if f.kind == "text" else 0) for name, f in CATALOGUE.items()},
-    "tenure_months": 6, "members_active": 20, "revenue": 100.0, "revenue_avg_3": 100.0, "revenue_avg_12": 100.0,
-    "contract_days_left": 365, "product_count": 2,
+    "tenure_months": 6,
+    "members_active": 20,
+    "revenue": 100.0,
+    "revenue_avg_3": 100.0,
+    "revenue_avg_12": 100.0,
+    "contract_days_left": 365,
+    "product_count": 2,
 }
 
 # code: (overrides that make it fire, overrides of a near miss)
@@ -28,7 +39,10 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "D02": ({"status": "prospect", "product_count": 0}, {"status": "prospect", "product_count": 1}),
     "M01": ({"tier": "A"}, {"tier": "B"}),
     "M02": ({"tenure_months": 24}, {"tenure_months": 24, "complaints_3m": 1}),
-    "M03": ({"members_returned_3m": 4, "members_returned_prev_3m": 2}, {"members_returned_3m": 4, "members_returned_prev_3m": 3}),
+    "M03": (
+        {"members_returned_3m": 4, "members_returned_prev_3m": 2},
+        {"members_returned_3m": 4, "members_returned_prev_3m": 3},
+    ),
     "R01": ({"contract_days_left": 90}, {"contract_days_left": 91}),
     "R02": ({"members_left_3m": 4, "members_left_prev_3m": 2}, {"members_left_3m": 4, "members_left_prev_3m": 3}),
     "R03": ({"cancellations_3m": 2, "cancellations_prev_3m": 1}, {"cancellations_3m": 1, "cancellations_prev_3m": 1}),

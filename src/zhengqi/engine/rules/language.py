@@ -94,6 +94,7 @@ def parse(text: str, catalogue: Mapping[str, Feature] = CATALOGUE) -> Rule:
     if len(statements) != 1:
         raise RuleError("规则只能是一个条件表达式，不能包含多条语句（分号）。")
     tree = statements[0]
+    assert isinstance(tree, exp.Expression)
     if isinstance(tree, exp.Query | exp.DDL | exp.DML | exp.Command | exp.Drop | exp.Create | exp.Alter):
         raise RuleError(f"不允许的语句：{tree.key.upper()}。规则只能是条件表达式，例如 revenue_avg_3 < 1000。")
     kind = _check(tree, catalogue)
@@ -106,7 +107,7 @@ def _feature_type(feature: Feature) -> Type:
     return "text" if feature.kind == "text" else "number"
 
 
-def _check(node: exp.Expression, catalogue: Mapping[str, Feature]) -> Type:  # noqa: C901 - one case per construct
+def _check(node: exp.Expression, catalogue: Mapping[str, Feature]) -> Type:
     if isinstance(node, exp.Paren):
         return _check(node.this, catalogue)
     if isinstance(node, exp.Column):
@@ -142,7 +143,9 @@ def _check(node: exp.Expression, catalogue: Mapping[str, Feature]) -> Type:  # n
         if "null" in (left, right):
             raise RuleError(f"与空值比较请用 is null / is not null{_where(node)}。")
         if left != right:
-            raise RuleError(f"类型不匹配{_where(node)}：不能比较{_type_name(left)}与{_type_name(right)}（“{node.sql()}”）。")
+            raise RuleError(
+                f"类型不匹配{_where(node)}：不能比较{_type_name(left)}与{_type_name(right)}（“{node.sql()}”）。"
+            )
         if left == "text" and not isinstance(node, exp.EQ | exp.NEQ):
             raise RuleError(f"文字只能用 =、!= 或 in 比较{_where(node)}（“{node.sql()}”）。")
         return "bool"
@@ -158,7 +161,9 @@ def _check(node: exp.Expression, catalogue: Mapping[str, Feature]) -> Type:  # n
             if not isinstance(item, exp.Literal | exp.Neg):
                 raise RuleError(f"in 后面只能是一组常量，例如 tier in ('A+', 'A'){_where(node)}。")
             if _check(item, catalogue) != kind:
-                raise RuleError(f"类型不匹配{_where(node)}：{node.this.sql()} 是{_type_name(kind)}，但列表中有“{item.sql()}”。")
+                raise RuleError(
+                    f"类型不匹配{_where(node)}：{node.this.sql()} 是{_type_name(kind)}，但列表中有“{item.sql()}”。"
+                )
         return "bool"
     if isinstance(node, exp.Between):
         for part in (node.this, node.args["low"], node.args["high"]):
@@ -196,13 +201,17 @@ def _type_name(kind: Type) -> str:
     return {"bool": "条件", "number": "数值", "text": "文字", "null": "空值"}[kind]
 
 
-def _compile(node: exp.Expression, t: ir.Table) -> ir.Value:  # noqa: C901 - one case per construct
+def _compile(node: exp.Expression, t: ir.Table) -> ir.Value:
     if isinstance(node, exp.Paren):
         return _compile(node.this, t)
     if isinstance(node, exp.Column):
         return t[node.name]
     if isinstance(node, exp.Literal):
-        return ibis.literal(node.this) if node.is_string else ibis.literal(float(node.this) if "." in node.this else int(node.this))
+        return (
+            ibis.literal(node.this)
+            if node.is_string
+            else ibis.literal(float(node.this) if "." in node.this else int(node.this))
+        )
     if isinstance(node, exp.Boolean):
         return ibis.literal(bool(node.this))
     if isinstance(node, exp.Null):
