@@ -12,6 +12,8 @@ zhengqi — 政企客户营销管理 (Zhengqi: group-customer marketing manageme
   zhengqi migrate                        建立/升级数据库 (create or upgrade the database)
   zhengqi demo [--size tiny|demo|province] [--seed N] [--replace]
                                          生成演示省份 (generate the demo province)
+  zhengqi run-month 2026-10 [--engine duckdb|spark]
+                                         月度运行：特征、价值评分与分级、规则预警 (the month run)
   zhengqi runserver 127.0.0.1:8000       启动网页与 API (serve pages and the REST API)
   zhengqi createsuperuser                新建管理员 (create an administrator)
 
@@ -19,6 +21,9 @@ zhengqi — 政企客户营销管理 (Zhengqi: group-customer marketing manageme
 全部命令 Every command (Django's too):  zhengqi help --commands
 配置 Settings: DJANGO_SETTINGS_MODULE (默认 config.settings.base), DATABASE_URL, ZHENGQI_LAKE
 """
+
+# Commands spelled the way users type them; Django's module names cannot hold a hyphen.
+ALIASES = {"run-month": "run_month"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,6 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     argv[0] = "zhengqi"
+    argv[1] = ALIASES.get(argv[1], argv[1])
     execute_from_command_line(argv)
 
 

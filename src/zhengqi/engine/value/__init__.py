@@ -1,0 +1,1 @@
+"""The value evaluation model (SPEC F-03): factors, normalisation, weights, tiers."""

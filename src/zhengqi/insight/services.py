@@ -1,0 +1,285 @@
+"""The month run as the web app sees it: configuration (rules, value model), the run record, and
+the write-back of results (snapshots, tier moves, alerts) to the web database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import traceback
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhengqi.accounts.models import User
+from zhengqi.customers.models import Customer
+from zhengqi.engine.lake import Backend, Lake
+from zhengqi.engine.pipeline import MonthResult, run_month
+from zhengqi.engine.rules.builtin import BUILTIN_RULES, RuleSpec
+from zhengqi.engine.rules.language import RuleError, parse
+from zhengqi.engine.staging.months import month_idx, month_of
+from zhengqi.engine.value.model import DEFAULT_MODEL, ValueModel
+
+from .export import export_dimensions
+from .models import Alert, CustomerSnapshot, MonthRun, Rule, RuleVersion, TierChange, ValueModelVersion
+
+DOWNGRADE_CODE = "TIER_DOWN"
+CONFIGURERS = (User.Role.PROVINCIAL_ADMIN, User.Role.MARKETING_PLANNER)
+
+
+def _may_configure(user: User | None) -> bool:
+    return user is None or user.is_superuser or user.role in CONFIGURERS
+
+
+@transaction.atomic
+def ensure_builtin_rules() -> int:
+    """Create the built-in rules that are missing (never overwrites an analyst's edit)."""
+    existing = set(Rule.objects.values_list("code", flat=True))
+    created = 0
+    for spec in BUILTIN_RULES:
+        if spec.code in existing:
+            continue
+        rule = Rule.objects.create(
+            code=spec.code,
+            name=spec.name,
+            family=spec.family,
+            severity=spec.severity,
+            expression=spec.expression,
+            description=spec.description,
+            builtin=True,
+        )
+        RuleVersion.objects.create(
+            rule=rule, version=1, expression=rule.expression, severity=rule.severity, enabled=True, note=_("内置规则")
+        )
+        created += 1
+    return created
+
+
+@transaction.atomic
+def rule_save(
+    *,
+    by: User | None,
+    code: str,
+    name: str,
+    family: str,
+    severity: str,
+    expression: str,
+    description: str = "",
+    enabled: bool = True,
+    note: str = "",
+) -> Rule:
+    """Create a rule or save a new version of it. An invalid expression saves nothing."""
+    if not _may_configure(by):
+        raise PermissionDenied(_("只有营销策划或省公司管理员可以修改规则。"))
+    try:
+        parsed = parse(expression)
+    except RuleError as err:
+        raise ValidationError({"expression": str(err)}) from err
+    rule = Rule.objects.select_for_update().filter(code=code).first()
+    if rule is None:
+        rule = Rule(code=code, owner=by, version=1)
+    else:
+        rule.version += 1
+    rule.name, rule.family, rule.severity = name, family, severity
+    rule.expression, rule.description, rule.enabled = parsed.text, description, enabled
+    rule.full_clean()
+    rule.save()
+    RuleVersion.objects.create(
+        rule=rule,
+        version=rule.version,
+        expression=rule.expression,
+        severity=severity,
+        enabled=enabled,
+        changed_by=by,
+        note=note,
+    )
+    return rule
+
+
+def active_value_model() -> ValueModel:
+    version = ValueModelVersion.objects.filter(active=True).first()
+    if version is None:
+        version, _created = ValueModelVersion.objects.get_or_create(
+            version=DEFAULT_MODEL.version, defaults={"config": DEFAULT_MODEL.to_dict(), "active": True}
+        )
+    return ValueModel.from_dict(version.config)
+
+
+def enabled_rules() -> list[RuleSpec]:
+    ensure_builtin_rules()
+    return [
+        RuleSpec(r.code, r.name, r.family, r.severity, r.expression, r.description)  # type: ignore[arg-type]
+        for r in Rule.objects.filter(enabled=True).order_by("code")
+    ]
+
+
+def month_run(
+    *,
+    month: dt.date,
+    by: User | None = None,
+    backend: Backend = "duckdb",
+    progress: Callable[[str], None] | None = None,
+) -> MonthRun:
+    """Run the month on the engine and write its results back. The run record says how it went."""
+    if by is not None and not (by.is_superuser or by.role == User.Role.PROVINCIAL_ADMIN):
+        raise PermissionDenied(_("只有省公司管理员可以启动月度运行。"))
+    month = month.replace(day=1)
+    model = active_value_model()
+    rules = enabled_rules()
+    record = MonthRun.objects.create(
+        month=month,
+        backend=backend,
+        started_by=by,
+        value_model=model.version,
+        rules={r.code: r.expression for r in rules},
+    )
+    lake = Lake(settings.ZHENGQI_LAKE)
+    try:
+        dims = export_dimensions(lake)
+        if progress:
+            progress("export")
+        result = run_month(lake, month, model=model, rules=rules, backend=backend, progress=progress)
+        counts = write_back(result, rules={r.code: r.name for r in rules})
+        if progress:
+            progress("write_back")
+    except BaseException:  # Ctrl-C included: the record must not stay "running"
+        record.status = MonthRun.Status.FAILED
+        record.error = traceback.format_exc(limit=5)
+        record.finished_at = timezone.now()
+        record.save()
+        raise
+    record.status = MonthRun.Status.SUCCEEDED
+    record.run_id = result.run_id
+    record.steps = [{"name": s.name, "seconds": round(s.seconds, 3), "rows": s.rows} for s in result.steps]
+    record.counts = {**dims, **counts}
+    record.finished_at = timezone.now()
+    record.save()
+    return record
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(round(float(value), 2)))
+
+
+def _jsonable(value: Any) -> Any:
+    return value if value is None or isinstance(value, str | int | bool) else float(value)
+
+
+@transaction.atomic
+def write_back(result: MonthResult, *, rules: dict[str, str]) -> dict[str, int]:
+    """Replace the month's snapshots and tier moves; move alerts on by one month. Re-running the
+    same month gives the same rows (nothing duplicated)."""
+    assert result.features is not None and result.value is not None and result.hits is not None
+    month = result.month
+    ids = dict(Customer.objects.values_list("code", "pk"))
+    features = {row["customer_code"]: row for row in result.features.to_pylist()}
+    value_rows = result.value.to_pylist()
+    factor_columns = [c for c in result.value.column_names if c.startswith("f_")]
+
+    CustomerSnapshot.objects.filter(month=month).delete()
+    TierChange.objects.filter(month=month).delete()
+    snapshots, changes = [], []
+    for row in value_rows:
+        code = row["customer_code"]
+        if code not in ids:
+            continue
+        feats = {k: _jsonable(v) for k, v in features[code].items() if k not in ("customer_code", "month_idx")}
+        snapshots.append(
+            CustomerSnapshot(
+                customer_id=ids[code],
+                month=month,
+                value_score=_dec(row["value_score"]),
+                tier=row["tier"] or "",
+                tier_prev=row["tier_prev"] or "",
+                tier_reason=row["tier_reason"] or "",
+                axis_revenue=_dec(row["axis_revenue"]),
+                axis_new_business=_dec(row["axis_new_business"]),
+                potential_score=_dec(row["potential_score"]),
+                retention_flag=bool(row["retention_flag"]),
+                breakdown={c.removeprefix("f_"): row[c] for c in factor_columns if row[c] is not None},
+                features=feats,
+            )
+        )
+        if row["tier"] and row["tier_prev"] and row["tier"] != row["tier_prev"]:
+            changes.append(
+                TierChange(
+                    customer_id=ids[code],
+                    month=month,
+                    from_tier=row["tier_prev"],
+                    to_tier=row["tier"],
+                    value_score=_dec(row["value_score"]),
+                )
+            )
+    CustomerSnapshot.objects.bulk_create(snapshots, batch_size=2000)
+    TierChange.objects.bulk_create(changes, batch_size=2000)
+
+    # The latest month run decides the customer's current tier and score.
+    latest = CustomerSnapshot.objects.order_by("-month").values_list("month", flat=True).first()
+    if latest == month:
+        by_code = {r["customer_code"]: r for r in value_rows}
+        updates = []
+        for customer in Customer.objects.only("pk", "code", "tier", "value_score"):
+            row = by_code.get(customer.code)
+            if row is None:
+                continue
+            customer.tier, customer.value_score = row["tier"] or "", _dec(row["value_score"])
+            updates.append(customer)
+        Customer.objects.bulk_update(updates, ["tier", "value_score"], batch_size=2000)
+
+    hits = [
+        (h["customer_code"], h["rule_code"], h["family"], h["severity"], json.loads(h["evidence"]))
+        for h in result.hits.to_pylist()
+    ]
+    for row in value_rows:
+        if row["downgrade"] and row["tier_prev"] in ("A+", "A"):
+            evidence = {"tier_prev": row["tier_prev"], "tier": row["tier"], "value_score": row["value_score"]}
+            hits.append((row["customer_code"], DOWNGRADE_CODE, "retain", "high", evidence))
+    names = {**rules, DOWNGRADE_CODE: _("高价值客户降级")}
+    opened = _move_alerts(month, [h for h in hits if h[0] in ids], ids, names)
+    return {"snapshots": len(snapshots), "tier_changes": len(changes), "hits": len(hits), "alerts_opened": opened}
+
+
+def _move_alerts(
+    month: dt.date, hits: list[tuple[str, str, str, str, dict[str, Any]]], ids: dict[str, int], names: dict[str, str]
+) -> int:
+    prev = month_of(month_idx(month) - 1)
+    # Undo an earlier run of this same month, so that re-running it is idempotent.
+    Alert.objects.filter(first_month=month).delete()
+    Alert.objects.filter(last_month=month).update(last_month=prev)
+    Alert.objects.filter(resolved_month=month).update(status=Alert.Status.OPEN, resolved_month=None)
+
+    continuing = {
+        (a.customer_id, a.rule_code): a for a in Alert.objects.filter(status=Alert.Status.OPEN, last_month=prev)
+    }
+    fired: set[tuple[int, str]] = set()
+    new, moved = [], []
+    for code, rule_code, family, severity, evidence in hits:
+        key = (ids[code], rule_code)
+        fired.add(key)
+        alert = continuing.get(key)
+        if alert is not None:
+            alert.last_month, alert.evidence, alert.severity = month, evidence, severity
+            moved.append(alert)
+        else:
+            new.append(
+                Alert(
+                    customer_id=key[0],
+                    rule_code=rule_code,
+                    rule_name=names.get(rule_code, rule_code),
+                    family=family,
+                    severity=severity,
+                    first_month=month,
+                    last_month=month,
+                    evidence=evidence,
+                )
+            )
+    Alert.objects.bulk_update(moved, ["last_month", "evidence", "severity"], batch_size=2000)
+    Alert.objects.bulk_create(new, batch_size=2000)
+    stopped = [a.pk for key, a in continuing.items() if key not in fired]
+    Alert.objects.filter(pk__in=stopped).update(status=Alert.Status.RESOLVED, resolved_month=month)
+    return len(new)
