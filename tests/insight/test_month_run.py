@@ -157,3 +157,12 @@ def test_pipeline_is_deterministic() -> None:
     a = run_month(lake, OCT, model=DEFAULT_MODEL, rules=enabled_rules())
     b = run_month(lake, OCT, model=DEFAULT_MODEL, rules=enabled_rules())
     assert a.features == b.features and a.value == b.value and a.hits == b.hits
+
+
+def test_running_an_earlier_month_runs_the_later_ones_again() -> None:
+    month_run(month=SEP)
+    month_run(month=OCT)
+    alerts = alert_rows()
+    record = month_run(month=SEP)
+    assert record.counts["rerun_later_months"] == ["2026-10"]
+    assert alert_rows() == alerts

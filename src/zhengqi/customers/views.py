@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from zhengqi.accounts.models import User
+from zhengqi.insight.selectors import latest_snapshot, open_alerts, score_breakdown, tier_changes, tier_history
 
 from .forms import CustomerFilterForm
 from .models import BuyingRole
@@ -42,6 +43,8 @@ def customer_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
     covered = {r.role for p in people for r in p.roles.all()}
     trend = customer_revenue_trend(customer=customer, months=12)
     contracts = list(customer.contracts.prefetch_related("products"))
+    snapshot = latest_snapshot(customer)
+    history = list(tier_history(customer))
     context = {
         "customer": customer,
         "hierarchy": customer_hierarchy(user=user, customer=customer),
@@ -57,6 +60,16 @@ def customer_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
             "total": [float(m.revenue_total) for m in trend],
             "info": [float(m.revenue_info) for m in trend],
         },
+        "alerts": open_alerts(customer),
+        "snapshot": snapshot,
+        "breakdown": score_breakdown(snapshot) if snapshot else [],
+        "tier_history": history,
+        "tier_chart": {
+            "months": [f"{h.month:%Y-%m}" for h in history],
+            "scores": [float(h.value_score) if h.value_score is not None else None for h in history],
+            "tiers": [h.tier for h in history],
+        },
+        "tier_changes": tier_changes(customer),
         "today": today,
         "soon": today + dt.timedelta(days=90),
     }

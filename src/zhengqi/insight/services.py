@@ -125,10 +125,26 @@ def month_run(
     backend: Backend = "duckdb",
     progress: Callable[[str], None] | None = None,
 ) -> MonthRun:
-    """Run the month on the engine and write its results back. The run record says how it went."""
+    """Run the month on the engine and write its results back. The run record says how it went.
+
+    Each month builds on the one before (last month's tier, alerts that continue), so when later
+    months have already been run they are run again after this one, in order."""
     if by is not None and not (by.is_superuser or by.role == User.Role.PROVINCIAL_ADMIN):
         raise PermissionDenied(_("只有省公司管理员可以启动月度运行。"))
     month = month.replace(day=1)
+    later = sorted(
+        set(MonthRun.objects.filter(month__gt=month, status=MonthRun.Status.SUCCEEDED).values_list("month", flat=True))
+    )
+    record = _run_one(month=month, by=by, backend=backend, progress=progress)
+    for next_month in later:
+        _run_one(month=next_month, by=by, backend=backend, progress=None)
+    if later:
+        record.counts["rerun_later_months"] = [f"{m:%Y-%m}" for m in later]
+        record.save(update_fields=["counts"])
+    return record
+
+
+def _run_one(*, month: dt.date, by: User | None, backend: Backend, progress: Callable[[str], None] | None) -> MonthRun:
     model = active_value_model()
     rules = enabled_rules()
     record = MonthRun.objects.create(

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from zhengqi.engine.lake import Lake
 from zhengqi.engine.rules.language import RuleError
+from zhengqi.insight.models import MonthRun
 from zhengqi.insight.services import month_run
 
 STEPS = ["export", "features", "value", "hits", "write_back"]
@@ -26,7 +29,9 @@ class Command(BaseCommand):
     help = "月度运行：计算特征、价值得分与等级、规则预警，并写回数据库。The month run."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("month", help="月份，格式 YYYY-MM，例如 2026-10")
+        parser.add_argument("month", nargs="?", help="月份，格式 YYYY-MM，例如 2026-10")
+        parser.add_argument("--last", type=int, metavar="N", help="依次运行数据湖中最近 N 个月（代替 month）")
+        parser.add_argument("--if-missing", action="store_true", help="跳过已有成功运行记录的月份（用于启动脚本）")
         parser.add_argument(
             "--engine",
             choices=["duckdb", "spark"],
@@ -35,11 +40,26 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        try:
-            month = dt.datetime.strptime(opts["month"], "%Y-%m").date()
-        except ValueError as exc:
-            raise CommandError(f"月份格式应为 YYYY-MM，例如 2026-10，而不是“{opts['month']}”。") from exc
+        if opts["last"]:
+            lake = Lake(settings.ZHENGQI_LAKE)
+            months = [dt.date.fromisoformat(f"{m}-01") for m in lake.months("customer_month")[-opts["last"] :]]
+            if not months:
+                raise CommandError("数据湖中没有客户月度数据。请先导入数据或运行 zhengqi demo。")
+        elif opts["month"]:
+            try:
+                months = [dt.datetime.strptime(opts["month"], "%Y-%m").date()]
+            except ValueError as exc:
+                raise CommandError(f"月份格式应为 YYYY-MM，例如 2026-10，而不是“{opts['month']}”。") from exc
+        else:
+            raise CommandError("请给出月份（例如 2026-10）或 --last N。")
         backend = "pyspark" if opts["engine"] == "spark" else "duckdb"
+        for month in months:
+            if opts["if_missing"] and MonthRun.objects.filter(month=month, status=MonthRun.Status.SUCCEEDED).exists():
+                self.stdout.write(f"{month:%Y-%m} 已有成功的运行记录，跳过。")
+                continue
+            self.run_one(month, backend)
+
+    def run_one(self, month: dt.date, backend: str) -> None:
         bar = tqdm(total=len(STEPS), desc=f"{month:%Y-%m} 月度运行", unit="步")
 
         def progress(step: str) -> None:

@@ -1,0 +1,79 @@
+"""Reads of month-run results for the pages, limited by row-level access through the customer."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from zhengqi.customers.models import Customer
+from zhengqi.engine.catalogue import CATALOGUE
+from zhengqi.engine.value.model import ValueModel
+
+from .models import Alert, CustomerSnapshot, TierChange, ValueModelVersion
+
+
+def describe(name: str, value: Any) -> str:
+    """One feature value in words: “协议剩余天数 45 天”."""
+    feature = CATALOGUE.get(name)
+    if feature is None:
+        return f"{name} {value}"
+    if value is None:
+        return f"{feature.label} 无"
+    if feature.kind == "ratio":
+        return f"{feature.label} {float(value) * 100:.1f}%"
+    if feature.kind == "money":
+        return f"{feature.label} ¥{float(value):,.2f}"
+    if feature.kind == "text":
+        return f"{feature.label} {value or '—'}"
+    number = f"{float(value):,.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else f"{value:,}"
+    return f"{feature.label} {number}{(' ' + feature.unit) if feature.unit else ''}"
+
+
+@dataclass(frozen=True)
+class AlertView:
+    alert: Alert
+    reasons: list[str]
+
+
+def open_alerts(customer: Customer) -> list[AlertView]:
+    alerts = customer.alerts.filter(status=Alert.Status.OPEN).order_by("severity", "rule_code")
+    out = []
+    for alert in alerts:
+        evidence = alert.evidence if isinstance(alert.evidence, dict) else json.loads(alert.evidence)
+        reasons = [describe(k, v) for k, v in evidence.items() if k != "status"]
+        out.append(AlertView(alert, reasons))
+    return out
+
+
+@dataclass(frozen=True)
+class FactorView:
+    label: str
+    feature: str
+    weight: float
+    points: float
+
+
+def latest_snapshot(customer: Customer) -> CustomerSnapshot | None:
+    return customer.snapshots.order_by("-month").first()
+
+
+def score_breakdown(snapshot: CustomerSnapshot) -> list[FactorView]:
+    version = ValueModelVersion.objects.filter(active=True).first()
+    model = ValueModel.from_dict(version.config) if version else None
+    factors = {f.code: f for f in model.factors} if model else {}
+    rows = []
+    for code, points in snapshot.breakdown.items():
+        f = factors.get(code)
+        rows.append(FactorView(f.label if f else code, f.feature if f else "", f.weight if f else 0.0, float(points)))
+    return sorted(rows, key=lambda r: -r.points)
+
+
+def tier_history(customer: Customer) -> QuerySet[CustomerSnapshot]:
+    return customer.snapshots.order_by("month").only("month", "tier", "value_score")
+
+
+def tier_changes(customer: Customer) -> QuerySet[TierChange]:
+    return customer.tier_changes.order_by("-month")
