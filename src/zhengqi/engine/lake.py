@@ -83,7 +83,14 @@ class Lake:
         elif backend == "pyspark":  # pragma: no cover - exercised where pyspark is installed
             from pyspark.sql import SparkSession
 
-            session = SparkSession.builder.appName("zhengqi").getOrCreate()
+            session = (
+                SparkSession.builder.appName("zhengqi")
+                .config("spark.sql.session.timeZone", "UTC")
+                .config("spark.sql.shuffle.partitions", os.environ.get("ZHENGQI_SPARK_PARTITIONS", "8"))
+                .config("spark.ui.enabled", "false")
+                .getOrCreate()
+            )
+            session.sparkContext.setLogLevel("ERROR")
             con = ibis.pyspark.connect(session)
         else:
             raise ValueError(f"unknown backend {backend!r}: use 'duckdb' or 'pyspark'")

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from .features import monthly
 from .lake import Backend, Lake, month_key
 from .rules.builtin import RuleSpec
-from .rules.language import parse
+from .rules.language import Rule, parse
 from .sources import staged_sources
 from .staging.months import month_idx, month_of
 from .value.model import ValueModel, score
@@ -125,48 +125,25 @@ def _materialise(expr: ir.Table) -> pa.Table:
     )
 
 
-def _hits(features: ir.Table, value: ir.Table, compiled: Sequence[tuple[RuleSpec, object]]) -> ir.Table:
-    """One row per (customer, rule) that fired, with the features the rule read, as text."""
-    wide = features.left_join(
-        value.select("customer_code", "value_score", "tier", "tier_prev", "potential_score"), "customer_code"
-    ).drop("customer_code_right")
-    parts = []
-    for spec, rule in compiled:
-        used = rule.features  # type: ignore[attr-defined]
-        fired = wide.filter(rule.compile(wide))  # type: ignore[attr-defined]
-        parts.append(
-            fired.select(
-                "customer_code",
-                "month_idx",
-                rule_code=ibis.literal(spec.code),
-                family=ibis.literal(spec.family),
-                severity=ibis.literal(spec.severity),
-                evidence=_evidence(fired, used),
-            )
+def _hits(features: ir.Table, value: ir.Table, compiled: Sequence[tuple[RuleSpec, Rule]]) -> ir.Table:
+    """One row per (customer, rule) that fired. The values that made it fire are the features the
+    rule reads (``Rule.features``), looked up in the features table by whoever shows them."""
+    scored = value.select("customer_code", "value_score", "tier", "tier_prev", "potential_score")
+    wide = features.left_join(scored, "customer_code").drop("customer_code_right")
+    parts = [
+        wide.filter(rule.compile(wide)).select(
+            "customer_code",
+            "month_idx",
+            rule_code=ibis.literal(spec.code),
+            family=ibis.literal(spec.family),
+            severity=ibis.literal(spec.severity),
         )
+        for spec, rule in compiled
+    ]
     if not parts:
         empty = features.select("customer_code", "month_idx").limit(0)
-        return empty.mutate(
-            rule_code=ibis.literal(""), family=ibis.literal(""), severity=ibis.literal(""), evidence=ibis.literal("")
-        )
+        return empty.mutate(rule_code=ibis.literal(""), family=ibis.literal(""), severity=ibis.literal(""))
     return ibis.union(*parts)
-
-
-def _json_value(col: ir.Value) -> ir.StringValue:
-    if col.type().is_string():
-        return ibis.cases((col.isnull(), ibis.literal("null")), else_=ibis.literal('"') + col + ibis.literal('"'))
-    return col.cast("string").fill_null("null")
-
-
-def _evidence(t: ir.Table, names: list[str]) -> ir.StringValue:
-    pieces: list[ir.StringValue] = []
-    for i, name in enumerate(names):
-        sep = "" if i == 0 else ", "
-        pieces.append(ibis.literal(f'{sep}"{name}": ') + _json_value(t[name]))
-    body = pieces[0]
-    for p in pieces[1:]:
-        body = body + p
-    return ibis.literal("{") + body + ibis.literal("}")
 
 
 def _publish(lake: Lake, month: dt.date, run_id: str) -> None:

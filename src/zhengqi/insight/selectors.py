@@ -39,7 +39,7 @@ class AlertView:
 
 
 def open_alerts(customer: Customer) -> list[AlertView]:
-    alerts = customer.alerts.filter(status=Alert.Status.OPEN).order_by("severity", "rule_code")
+    alerts = Alert.objects.filter(customer=customer, status=Alert.Status.OPEN).order_by("severity", "rule_code")
     out = []
     for alert in alerts:
         evidence = alert.evidence if isinstance(alert.evidence, dict) else json.loads(alert.evidence)
@@ -57,7 +57,7 @@ class FactorView:
 
 
 def latest_snapshot(customer: Customer) -> CustomerSnapshot | None:
-    return customer.snapshots.order_by("-month").first()
+    return CustomerSnapshot.objects.filter(customer=customer).order_by("-month").first()
 
 
 def score_breakdown(snapshot: CustomerSnapshot) -> list[FactorView]:
@@ -72,8 +72,8 @@ def score_breakdown(snapshot: CustomerSnapshot) -> list[FactorView]:
 
 
 def tier_history(customer: Customer) -> QuerySet[CustomerSnapshot]:
-    return customer.snapshots.order_by("month").only("month", "tier", "value_score")
+    return CustomerSnapshot.objects.filter(customer=customer).order_by("month").only("month", "tier", "value_score")
 
 
 def tier_changes(customer: Customer) -> QuerySet[TierChange]:
-    return customer.tier_changes.order_by("-month")
+    return TierChange.objects.filter(customer=customer).order_by("-month")

@@ -4,7 +4,6 @@ the write-back of results (snapshots, tier moves, alerts) to the web database.""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import traceback
 from collections.abc import Callable
 from decimal import Decimal
@@ -160,7 +159,7 @@ def _run_one(*, month: dt.date, by: User | None, backend: Backend, progress: Cal
         if progress:
             progress("export")
         result = run_month(lake, month, model=model, rules=rules, backend=backend, progress=progress)
-        counts = write_back(result, rules={r.code: r.name for r in rules})
+        counts = write_back(result, rules=rules)
         if progress:
             progress("write_back")
     except BaseException:  # Ctrl-C included: the record must not stay "running"
@@ -187,7 +186,7 @@ def _jsonable(value: Any) -> Any:
 
 
 @transaction.atomic
-def write_back(result: MonthResult, *, rules: dict[str, str]) -> dict[str, int]:
+def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
     """Replace the month's snapshots and tier moves; move alerts on by one month. Re-running the
     same month gives the same rows (nothing duplicated)."""
     assert result.features is not None and result.value is not None and result.hits is not None
@@ -247,15 +246,20 @@ def write_back(result: MonthResult, *, rules: dict[str, str]) -> dict[str, int]:
             updates.append(customer)
         Customer.objects.bulk_update(updates, ["tier", "value_score"], batch_size=2000)
 
-    hits = [
-        (h["customer_code"], h["rule_code"], h["family"], h["severity"], json.loads(h["evidence"]))
-        for h in result.hits.to_pylist()
-    ]
+    # The values that made each rule fire: the features its expression reads.
+    reads = {r.code: parse(r.expression).features for r in rules}
+    value_by_code = {row["customer_code"]: row for row in value_rows}
+    hits = []
+    for h in result.hits.to_pylist():
+        code = h["customer_code"]
+        known = {**features[code], **value_by_code.get(code, {})}
+        evidence = {name: _jsonable(known.get(name)) for name in reads.get(h["rule_code"], [])}
+        hits.append((code, h["rule_code"], h["family"], h["severity"], evidence))
     for row in value_rows:
         if row["downgrade"] and row["tier_prev"] in ("A+", "A"):
             evidence = {"tier_prev": row["tier_prev"], "tier": row["tier"], "value_score": row["value_score"]}
             hits.append((row["customer_code"], DOWNGRADE_CODE, "retain", "high", evidence))
-    names = {**rules, DOWNGRADE_CODE: _("高价值客户降级")}
+    names = {**{r.code: r.name for r in rules}, DOWNGRADE_CODE: _("高价值客户降级")}
     opened = _move_alerts(month, [h for h in hits if h[0] in ids], ids, names)
     return {"snapshots": len(snapshots), "tier_changes": len(changes), "hits": len(hits), "alerts_opened": opened}
 

@@ -19,7 +19,8 @@ import ibis.expr.types as ir
 from zhengqi.engine.staging.months import month_end, month_idx
 
 HISTORY = 12  # months of history before the run's month that the features look at
-MONEY_DIGITS = 2
+MONEY_COLUMNS = ("revenue", "revenue_info", "revenue_data", "revenue_line", "arrears")
+COUNT_COLUMNS = ("complaints", "cancellations", "competitor_calls", "members_active", "members_idle", "members_change")
 RATIO_DIGITS = 6
 
 
@@ -44,6 +45,11 @@ def _sum_in(t: ir.Table, value: ir.NumericValue, lo: int, hi: int) -> ir.Numeric
     return ibis.cases((_between(t.month_idx, lo, hi), value), else_=0).sum()
 
 
+def _yuan(fen: ir.NumericValue) -> ir.FloatingValue:
+    """Whole fen back to yuan (an exact division, the same on every engine)."""
+    return fen.cast("float64") / 100
+
+
 def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.NumericValue:
     return ibis.cases((den != 0, num.cast("float64") / den), else_=ibis.null("float64")).round(RATIO_DIGITS)
 
@@ -65,22 +71,9 @@ def _facts_history(src: Sources, m: int) -> ir.Table:
     return joined.select(
         customer_code=ibis.coalesce(joined.customer_code, joined.customer_code_right),
         month_idx=ibis.coalesce(joined.month_idx, joined.month_idx_right),
-        **{
-            c: joined[c].fill_null(0)
-            for c in (
-                "revenue",
-                "revenue_info",
-                "revenue_data",
-                "revenue_line",
-                "arrears",
-                "complaints",
-                "cancellations",
-                "competitor_calls",
-                "members_active",
-                "members_idle",
-                "members_change",
-            )
-        },
+        # Money in whole fen (integers) so that sums are exact and equal on every engine.
+        **{c: (joined[c].fill_null(0) * 100).round().cast("int64") for c in MONEY_COLUMNS},
+        **{c: joined[c].fill_null(0) for c in COUNT_COLUMNS},
         change_known=joined.consecutive.fill_null(False),
     )
 
@@ -96,8 +89,8 @@ def _revenue_and_counts(h: ir.Table, m: int) -> ir.Table:
         revenue_sum_3=_sum_in(h, h.revenue, m - 2, m),
         revenue_sum_6=_sum_in(h, h.revenue, m - 5, m),
         revenue_sum_12=_sum_in(h, h.revenue, m - 11, m),
-        prior_mean=ibis.cases((prior, h.revenue)).mean(),
-        prior_std=ibis.cases((prior, h.revenue)).std(),
+        prior_mean=ibis.cases((prior, h.revenue / 100)).mean(),
+        prior_std=ibis.cases((prior, h.revenue / 100)).std(),
         revenue_info=_sum_in(h, h.revenue_info, m, m),
         revenue_data=_sum_in(h, h.revenue_data, m, m),
         revenue_line=_sum_in(h, h.revenue_line, m, m),
@@ -177,7 +170,7 @@ def _contracts(contracts: ir.Table, month: dt.date) -> ir.Table:
 def _group_rollup(hierarchy: ir.Table, base: ir.Table) -> ir.Table:
     j = hierarchy.join(base.select("customer_code", "revenue", "members_active"), "customer_code")
     return j.group_by(customer_code=j.ancestor_code).aggregate(
-        group_revenue=j.revenue.sum().round(MONEY_DIGITS), group_members=j.members_active.sum()
+        group_revenue=(j.revenue * 100).round().cast("int64").sum() / 100, group_members=j.members_active.sum()
     )
 
 
@@ -250,19 +243,19 @@ def build(src: Sources, month: dt.date) -> ir.Table:
         competitor_operator=t.competitor_operator,
         region_code=t.region_code,
         tenure_months=ibis.cases((t.first_start_idx.notnull(), m - t.first_start_idx), else_=0).cast("int64"),
-        revenue=t.revenue.round(MONEY_DIGITS),
-        revenue_avg_3=(t.revenue_sum_3 / 3).round(MONEY_DIGITS),
-        revenue_avg_6=(t.revenue_sum_6 / 6).round(MONEY_DIGITS),
-        revenue_avg_12=(t.revenue_sum_12 / 12).round(MONEY_DIGITS),
+        revenue=_yuan(t.revenue),
+        revenue_avg_3=_yuan((t.revenue_sum_3 / 3).round()),
+        revenue_avg_6=_yuan((t.revenue_sum_6 / 6).round()),
+        revenue_avg_12=_yuan((t.revenue_sum_12 / 12).round()),
         revenue_mom=_ratio(t.revenue - t.revenue_prev, t.revenue_prev),
         revenue_yoy=_ratio(t.revenue - t.revenue_ly, t.revenue_ly),
         decline_streak=t.decline_streak,
-        revenue_anomaly_z=z(t.revenue, t.prior_mean, t.prior_std.fill_null(0)),
-        revenue_info=t.revenue_info.round(MONEY_DIGITS),
+        revenue_anomaly_z=z(t.revenue / 100, t.prior_mean, t.prior_std.fill_null(0)),
+        revenue_info=_yuan(t.revenue_info),
         info_share=_ratio(t.revenue_info, t.revenue),
-        revenue_data=t.revenue_data.round(MONEY_DIGITS),
+        revenue_data=_yuan(t.revenue_data),
         data_share=_ratio(t.revenue_data, t.revenue),
-        revenue_line=t.revenue_line.round(MONEY_DIGITS),
+        revenue_line=_yuan(t.revenue_line),
         line_share=_ratio(t.revenue_line, t.revenue),
         members_active=t.members_active,
         members_change=t.members_change,
@@ -288,7 +281,7 @@ def build(src: Sources, month: dt.date) -> ir.Table:
         complaints=t.complaints,
         complaints_3m=t.complaints_3m,
         complaints_prev_3m=t.complaints_prev_3m,
-        arrears=t.arrears.round(MONEY_DIGITS),
+        arrears=_yuan(t.arrears),
         arrears_months_6=t.arrears_months_6,
         competitor_calls=t.competitor_calls,
         competitor_calls_3m=t.competitor_calls_3m,
