@@ -88,6 +88,7 @@ class Lake:
                 .config("spark.sql.session.timeZone", "UTC")
                 .config("spark.sql.shuffle.partitions", os.environ.get("ZHENGQI_SPARK_PARTITIONS", "8"))
                 .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
                 .getOrCreate()
             )
             session.sparkContext.setLogLevel("ERROR")
