@@ -1,0 +1,153 @@
+"""Benchmark of the month run: wall time and peak memory per step, and two ratios measured in the
+same run — the feature step vs a plain pandas implementation (bench/pandas_features.py), and vs
+DuckDB's bare scan of every column of the member-month Parquet (the input/output floor).
+
+    ZHENGQI_VAR=var-bench .venv/bin/python bench/month_run.py --month 2026-10
+
+ZHENGQI_VAR must hold a generated province (``zhengqi demo --size province``). Each measurement
+runs in its own process, so that each peak memory (max RSS) is its own. Targets (issue 3) on the
+2-core machine: the whole month run under 30 s and 3 GiB; features ≥ 2× faster than pandas with
+≥ 4× less peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def peak_mib() -> int:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def child(kind: str, month: dt.date) -> dict[str, Any]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    lake_root = Path(os.environ.get("ZHENGQI_LAKE", Path(os.environ["ZHENGQI_VAR"]) / "lake"))
+    if kind == "scan":
+        import duckdb
+
+        con = duckdb.connect()
+        glob = str(lake_root / "member_month" / "month=*" / "data.parquet")
+        cols = [
+            r[0]
+            for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{glob}', hive_partitioning=false)").fetchall()
+        ]
+        started = time.perf_counter()
+        counts = ", ".join(f'count("{c}")' for c in cols)
+        rows = con.execute(f"SELECT {counts} FROM read_parquet('{glob}', hive_partitioning=false)").fetchone()
+        return {"seconds": time.perf_counter() - started, "rows": rows[0] if rows else 0, "peak_mib": peak_mib()}
+    if kind == "pandas":
+        from bench.pandas_features import features
+
+        started = time.perf_counter()
+        out = features(lake_root, month)
+        return {
+            "seconds": time.perf_counter() - started,
+            "rows": len(out),
+            "peak_mib": peak_mib(),
+            "check": {
+                "members_active": int(out["members_active"].sum()),
+                "revenue": round(float(out["revenue"].sum()), 2),
+            },
+        }
+    if kind == "features":
+        from zhengqi.engine.features import monthly
+        from zhengqi.engine.lake import Lake
+        from zhengqi.engine.sources import staged_sources
+
+        started = time.perf_counter()
+        table = monthly.build(staged_sources(Lake(lake_root).connect("duckdb")), month).to_pyarrow()
+        return {
+            "seconds": time.perf_counter() - started,
+            "rows": table.num_rows,
+            "peak_mib": peak_mib(),
+            "check": {
+                "members_active": int(sum(table["members_active"].to_pylist())),
+                "revenue": round(sum(table["revenue"].to_pylist()), 2),
+            },
+        }
+    if kind == "month_run":
+        import django
+
+        django.setup()
+        from zhengqi.insight.services import month_run
+
+        marks: list[tuple[str, float, int]] = []
+        started = time.perf_counter()
+        last = [started]
+
+        def progress(step: str) -> None:
+            now = time.perf_counter()
+            marks.append((step, now - last[0], peak_mib()))
+            last[0] = now
+
+        record = month_run(month=month, progress=progress)
+        return {
+            "seconds": time.perf_counter() - started,
+            "steps": marks,
+            "peak_mib": peak_mib(),
+            "counts": record.counts,
+        }
+    raise SystemExit(f"unknown measurement {kind}")
+
+
+def run_child(kind: str, month: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, "--month", month],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    if out.returncode != 0:
+        print(out.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(f"{kind} failed")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--month", default="2026-10")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    month = dt.datetime.strptime(args.month, "%Y-%m").date()
+    if args.child:
+        print(json.dumps(child(args.child, month)))
+        return
+    if "ZHENGQI_VAR" not in os.environ:
+        raise SystemExit("set ZHENGQI_VAR to a folder holding a generated province")
+
+    full = run_child("month_run", args.month)
+    print(f"month run {args.month}: {full['seconds']:.1f} s, peak {full['peak_mib']} MiB")
+    for step, seconds, peak in full["steps"]:  # type: ignore[union-attr]
+        print(f"  {step:<12}{seconds:8.2f} s   peak so far {peak:>6} MiB")
+    print(f"  counts: {full['counts']}")
+    ours, pandas, scan = (
+        run_child("features", args.month),
+        run_child("pandas", args.month),
+        run_child("scan", args.month),
+    )
+    print(f"{'features':<22}{'seconds':>9}{'peak MiB':>10}")
+    for name, r in (("engine (DuckDB)", ours), ("pandas baseline", pandas), ("DuckDB bare scan", scan)):
+        print(f"{name:<22}{r['seconds']:>9.2f}{r['peak_mib']:>10}")
+    print(
+        f"speed vs pandas: {pandas['seconds'] / ours['seconds']:.1f}×   memory vs pandas: "
+        f"{pandas['peak_mib'] / ours['peak_mib']:.1f}× less   "
+        f"vs bare scan: {ours['seconds'] / scan['seconds']:.1f}× the floor"
+    )
+    print(f"same answers: engine {ours['check']}  pandas {pandas['check']}")
+
+
+if __name__ == "__main__":
+    main()
