@@ -25,3 +25,10 @@ def test_duckdb_connection_reads_every_month(tmp_path: Path) -> None:
     t = con.table("customer_month")
     assert t.count().execute() == 2
     assert t.revenue_total.sum().execute() == 19.0
+
+
+def test_docs_feature_page_is_the_catalogue() -> None:
+    from zhengqi.engine.catalogue import as_markdown
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "features.md"
+    assert page.read_text(encoding="utf-8") == as_markdown(), "regenerate docs/features.md from the catalogue"

@@ -113,3 +113,20 @@ CATALOGUE: dict[str, Feature] = {f.name: f for f in (*FEATURES, *VALUE_FEATURES)
 
 def feature(name: str) -> Feature:
     return CATALOGUE[name]
+
+
+def as_markdown() -> str:
+    """The catalogue as the table of docs/features.md (a test keeps the two equal)."""
+    kinds = {"money": "金额", "count": "计数", "ratio": "比例", "score": "分值", "days": "天数", "months": "月数", "text": "文字"}
+    lines = [
+        "# 特征目录 · Feature catalogue",
+        "",
+        "每个客户每月一行。规则、原因说明与本页都读取 `zhengqi/engine/catalogue.py`（本页由它生成）。",
+        "One row per customer per month. Rules, the reasons shown to users and this page all read the catalogue.",
+        "",
+        "| 名称 name | 中文 | 单位 | 类型 | 定义 |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for f in (*FEATURES, *VALUE_FEATURES):
+        lines.append(f"| `{f.name}` | {f.label} | {f.unit} | {kinds[f.kind]} | {f.definition} |")
+    return "\n".join(lines) + "\n"
