@@ -54,12 +54,13 @@ def features(lake: Path, month: dt.date) -> pd.DataFrame:
         .fillna(0)
     )
     out = pd.DataFrame(index=customers.customer_code)
+    rev = rev.reindex(index=out.index, fill_value=0)
     out["revenue"] = rev[0]
     for n in (3, 6, 12):
         out[f"revenue_avg_{n}"] = rev[list(range(n))].sum(axis=1) / n
-    out["revenue_mom"] = np.where(rev[1] != 0, rev[0] / rev[1].replace(0, np.nan) - 1, np.nan)
-    out["revenue_yoy"] = np.where(rev[12] != 0, rev[0] / rev[12].replace(0, np.nan) - 1, np.nan)
-    streak = np.zeros(len(rev), dtype=int)
+    out["revenue_mom"] = rev[0] / rev[1].where(rev[1] != 0) - 1
+    out["revenue_yoy"] = rev[0] / rev[12].where(rev[12] != 0) - 1
+    streak = np.zeros(len(rev), dtype=np.int64)
     run = np.ones(len(rev), dtype=bool)
     for k in range(12):
         run &= (rev[k] < rev[k + 1]).to_numpy()

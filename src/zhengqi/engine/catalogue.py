@@ -117,7 +117,15 @@ def feature(name: str) -> Feature:
 
 def as_markdown() -> str:
     """The catalogue as the table of docs/features.md (a test keeps the two equal)."""
-    kinds = {"money": "金额", "count": "计数", "ratio": "比例", "score": "分值", "days": "天数", "months": "月数", "text": "文字"}
+    kinds = {
+        "money": "金额",
+        "count": "计数",
+        "ratio": "比例",
+        "score": "分值",
+        "days": "天数",
+        "months": "月数",
+        "text": "文字",
+    }
     lines = [
         "# 特征目录 · Feature catalogue",
         "",

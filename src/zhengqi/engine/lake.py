@@ -79,7 +79,10 @@ class Lake:
         import ibis
 
         if backend == "duckdb":
-            con = ibis.duckdb.connect()
+            # A bounded memory budget: DuckDB spills to disk rather than hold the lake in RAM.
+            con = ibis.duckdb.connect(
+                memory_limit=os.environ.get("ZHENGQI_DUCKDB_MEMORY", "1GB"), preserve_insertion_order=False
+            )
         elif backend == "pyspark":  # pragma: no cover - exercised where pyspark is installed
             from pyspark.sql import SparkSession
 

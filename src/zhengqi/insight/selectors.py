@@ -39,11 +39,15 @@ class AlertView:
 
 
 def open_alerts(customer: Customer) -> list[AlertView]:
+    """Open alerts, each with the values of the features its rule reads: as of the latest month
+    (from the snapshot) where there is one, else as they were when it first fired."""
     alerts = Alert.objects.filter(customer=customer, status=Alert.Status.OPEN).order_by("severity", "rule_code")
+    latest = CustomerSnapshot.objects.filter(customer=customer).order_by("-month").first()
+    now = latest.features if latest else {}
     out = []
     for alert in alerts:
         evidence = alert.evidence if isinstance(alert.evidence, dict) else json.loads(alert.evidence)
-        reasons = [describe(k, v) for k, v in evidence.items() if k != "status"]
+        reasons = [describe(k, now.get(k, v)) for k, v in evidence.items() if k != "status"]
         out.append(AlertView(alert, reasons))
     return out
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -236,15 +237,12 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
     # The latest month run decides the customer's current tier and score.
     latest = CustomerSnapshot.objects.order_by("-month").values_list("month", flat=True).first()
     if latest == month:
-        by_code = {r["customer_code"]: r for r in value_rows}
-        updates = []
-        for customer in Customer.objects.only("pk", "code", "tier", "value_score"):
-            row = by_code.get(customer.code)
-            if row is None:
-                continue
-            customer.tier, customer.value_score = row["tier"] or "", _dec(row["value_score"])
-            updates.append(customer)
-        Customer.objects.bulk_update(updates, ["tier", "value_score"], batch_size=2000)
+        # One set-based UPDATE from the snapshots just written (a row-by-row bulk_update of tens of
+        # thousands of customers is the slowest part of a province's write-back).
+        snapshot = CustomerSnapshot.objects.filter(customer=OuterRef("pk"), month=month)
+        Customer.objects.filter(snapshots__month=month).update(
+            tier=Subquery(snapshot.values("tier")[:1]), value_score=Subquery(snapshot.values("value_score")[:1])
+        )
 
     # The values that made each rule fire: the features its expression reads.
     reads = {r.code: parse(r.expression).features for r in rules}
@@ -283,8 +281,7 @@ def _move_alerts(
         fired.add(key)
         alert = continuing.get(key)
         if alert is not None:
-            alert.last_month, alert.evidence, alert.severity = month, evidence, severity
-            moved.append(alert)
+            moved.append(alert.pk)  # still firing: the same alert; current values are in the snapshot
         else:
             new.append(
                 Alert(
@@ -298,7 +295,8 @@ def _move_alerts(
                     evidence=evidence,
                 )
             )
-    Alert.objects.bulk_update(moved, ["last_month", "evidence", "severity"], batch_size=2000)
+    for start in range(0, len(moved), 5000):
+        Alert.objects.filter(pk__in=moved[start : start + 5000]).update(last_month=month)
     Alert.objects.bulk_create(new, batch_size=2000)
     stopped = [a.pk for key, a in continuing.items() if key not in fired]
     Alert.objects.filter(pk__in=stopped).update(status=Alert.Status.RESOLVED, resolved_month=month)
