@@ -16,6 +16,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("zhengqi.customers.urls")),
+    path("insight/", include("zhengqi.insight.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

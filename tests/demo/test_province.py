@@ -108,3 +108,16 @@ def test_demo_command_refuses_to_overwrite_without_replace() -> None:
     with pytest.raises(CommandError, match="--replace"):
         call_command("demo", "--size", "tiny", "--seed", str(TINY_SEED))
     call_command("demo", "--size", "tiny", "--if-empty")  # a no-op, not an error
+
+
+def test_names_and_groups_are_local() -> None:
+    """A customer's name carries its own city, and a group's members share the head's city."""
+    p = generate("demo", seed=11)
+    region = p.customers["region"]
+    city_name = {r[0]: r[1] for r in p.regions if r[2] == "city"}
+    city_of = {r[0]: r[3] for r in p.regions if r[2] == "district"}
+    for i, name in enumerate(p.customers["name"]):
+        city = city_name[city_of[region[i]]]
+        assert name.startswith(city) or name.startswith(city.removesuffix("市")), name
+        if p.customers["parent"][i] >= 0:
+            assert city_of[region[i]] == city_of[region[p.customers["parent"][i]]]

@@ -212,6 +212,27 @@ def generate(
     start_month = np.where(rng.random(n) < 0.05, rng.integers(1, T - 3, n), 0)
     start_month[prospect] = NEVER
 
+    # Hierarchies: some large/medium enterprises and government bodies head a group of 1–6
+    # subsidiaries, a few of which have branches of their own (at most 3 levels).
+    parent = np.full(n, -1)
+    can_head = (~prospect) & (scale <= 1) & (ctype != "other")
+    heads = np.flatnonzero(can_head & (rng.random(n) < 0.25))
+    pool = list(rng.permutation(np.flatnonzero((~prospect) & (scale >= 1) & ~np.isin(np.arange(n), heads))))
+    for h in heads:
+        for _ in range(int(rng.integers(1, 7))):
+            if not pool:
+                break
+            child = pool.pop()
+            parent[child] = h
+            if rng.random() < 0.15 and pool:
+                parent[pool.pop()] = child
+    # Children of a head share its city (a group's branches are usually local); names come after,
+    # so that a name's place is where the customer is.
+    for _level in range(2):  # twice: a branch follows its subsidiary after the subsidiary moved
+        for c in np.flatnonzero(parent >= 0):
+            if city_of[districts[district[c]][0]] != city_of[districts[district[parent[c]]][0]]:
+                district[c] = district[parent[c]]
+
     customer_names, credit_codes, addresses = [], [], []
     seen_names: set[str] = set()
     seen_codes: set[str] = set()
@@ -235,25 +256,6 @@ def generate(
         addresses.append(f"{city}{d_name}{rng.choice(names.STREETS)}{rng.integers(1, 999)}号")
     credit = np.array(credit_codes, dtype=object)
     credit[rng.random(n) < 0.03] = None  # some records come without a credit code
-
-    # Hierarchies: some large/medium enterprises and government bodies head a group of 1–6
-    # subsidiaries, a few of which have branches of their own (at most 3 levels).
-    parent = np.full(n, -1)
-    can_head = (~prospect) & (scale <= 1) & (ctype != "other")
-    heads = np.flatnonzero(can_head & (rng.random(n) < 0.25))
-    pool = list(rng.permutation(np.flatnonzero((~prospect) & (scale >= 1) & ~np.isin(np.arange(n), heads))))
-    for h in heads:
-        for _ in range(int(rng.integers(1, 7))):
-            if not pool:
-                break
-            child = pool.pop()
-            parent[child] = h
-            if rng.random() < 0.15 and pool:
-                parent[pool.pop()] = child
-    # Children of a head share its city (a group's branches are usually local).
-    for c in np.flatnonzero(parent >= 0):
-        if city_of[districts[district[c]][0]] != city_of[districts[district[parent[c]]][0]]:
-            district[c] = district[parent[c]]
 
     # --- latent state over the window ----------------------------------------------------------
     mu = rng.normal(-1.0, 0.8, n)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import ibis
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -18,8 +20,9 @@ from django.utils.translation import gettext as _
 
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
+from zhengqi.customers.selectors import customers_visible_to
 from zhengqi.engine.lake import Backend, Lake
-from zhengqi.engine.pipeline import MonthResult, run_month
+from zhengqi.engine.pipeline import MonthResult, read_result, run_month
 from zhengqi.engine.rules.builtin import BUILTIN_RULES, RuleSpec
 from zhengqi.engine.rules.language import RuleError, parse
 from zhengqi.engine.staging.months import month_idx, month_of
@@ -301,3 +304,37 @@ def _move_alerts(
     stopped = [a.pk for key, a in continuing.items() if key not in fired]
     Alert.objects.filter(pk__in=stopped).update(status=Alert.Status.RESOLVED, resolved_month=month)
     return len(new)
+
+
+@dataclass(frozen=True)
+class RulePreview:
+    month: dt.date | None
+    count: int
+    sample: list[Customer]
+    features: list[str]
+
+
+def rule_preview(*, user: User, expression: str, sample_size: int = 20) -> RulePreview:
+    """How many of the customers the user may see the rule hits in the latest month run, and which.
+    Raises ValidationError (with the rule language's message) for an invalid rule."""
+    try:
+        rule = parse(expression)
+    except RuleError as err:
+        raise ValidationError({"expression": str(err)}) from err
+    run = MonthRun.objects.filter(status=MonthRun.Status.SUCCEEDED).order_by("-month").first()
+    lake = Lake(settings.ZHENGQI_LAKE)
+    if run is None or read_result(lake, run.month, "features") is None:
+        return RulePreview(None, 0, [], rule.features)
+    features = read_result(lake, run.month, "features")
+    value = read_result(lake, run.month, "value")
+    assert features is not None and value is not None
+    table = ibis.memtable(features)
+    scored = ibis.memtable(value.select(["customer_code", "value_score", "tier", "tier_prev", "potential_score"]))
+    wide = table.left_join(scored, "customer_code").drop("customer_code_right")
+    scores = dict(zip(value["customer_code"].to_pylist(), value["value_score"].to_pylist(), strict=True))
+    hit_codes = set(wide.filter(rule.compile(wide)).select("customer_code").to_pyarrow()["customer_code"].to_pylist())
+    # Intersect in Python: a rule may hit more customers than a database accepts as query parameters.
+    visible = set(customers_visible_to(user).values_list("code", flat=True)) & hit_codes
+    ordered = sorted(visible, key=lambda code: (-(scores.get(code) or 0), code))[:sample_size]
+    by_code = customers_visible_to(user).in_bulk(ordered, field_name="code")
+    return RulePreview(run.month, len(visible), [by_code[c] for c in ordered], rule.features)

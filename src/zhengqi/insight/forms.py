@@ -1,0 +1,37 @@
+"""Forms of the rule editor and the month-run page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Family, Severity
+
+
+class RuleForm(forms.Form):
+    code = forms.RegexField(
+        label=_("规则编码"),
+        regex=r"^[A-Za-z][A-Za-z0-9_]{1,19}$",
+        max_length=20,
+        error_messages={"invalid": _("编码以字母开头，只含字母、数字、下划线，2–20 个字符。")},
+    )
+    name = forms.CharField(label=_("规则名称"), max_length=100)
+    family = forms.ChoiceField(label=_("因子族"), choices=Family.choices)
+    severity = forms.ChoiceField(label=_("严重程度"), choices=Severity.choices)
+    expression = forms.CharField(label=_("规则表达式"), widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}))
+    description = forms.CharField(label=_("说明"), max_length=300, required=False)
+    enabled = forms.BooleanField(label=_("启用"), required=False, initial=True)
+    note = forms.CharField(label=_("修改说明"), max_length=200, required=False)
+
+
+class MonthForm(forms.Form):
+    month = forms.CharField(label=_("月份"), max_length=7, widget=forms.TextInput(attrs={"placeholder": "2026-10"}))
+
+    def clean_month(self) -> dt.date:
+        value = self.cleaned_data["month"]
+        try:
+            return dt.datetime.strptime(value, "%Y-%m").date()
+        except ValueError as exc:
+            raise forms.ValidationError(_("月份格式应为 YYYY-MM，例如 2026-10。")) from exc

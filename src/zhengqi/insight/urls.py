@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "insight"
+urlpatterns = [
+    path("rules/", views.rule_list_page, name="rules"),
+    path("rules/new/", views.rule_edit_page, name="rule_new"),
+    path("rules/preview/", views.rule_preview_fragment, name="rule_preview"),
+    path("rules/<str:code>/", views.rule_edit_page, name="rule"),
+    path("runs/", views.month_run_page, name="runs"),
+]

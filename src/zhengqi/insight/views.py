@@ -1,0 +1,119 @@
+"""Pages of the month run: rules (list, edit with validation and preview) and run records."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from zhengqi.accounts.models import User
+from zhengqi.engine.catalogue import CATALOGUE
+
+from .forms import MonthForm, RuleForm
+from .models import MonthRun, Rule
+from .services import CONFIGURERS, ensure_builtin_rules, month_run, rule_preview, rule_save
+
+READERS = (*CONFIGURERS, User.Role.REGIONAL_MANAGER)
+
+
+def _require(user: User, roles: tuple[str, ...]) -> None:
+    if not (user.is_superuser or user.role in roles):
+        raise Http404(_("页面不存在或无权查看。"))
+
+
+@login_required
+def rule_list_page(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    _require(user, READERS)
+    ensure_builtin_rules()
+    rules = Rule.objects.order_by("code")
+    return render(
+        request, "insight/rules.html", {"rules": rules, "may_edit": user.is_superuser or user.role in CONFIGURERS}
+    )
+
+
+@login_required
+def rule_edit_page(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    _require(user, READERS)
+    rule = Rule.objects.filter(code=code).first() if code else None
+    if code and rule is None:
+        raise Http404(_("规则不存在。"))
+    if request.method == "POST":
+        form = RuleForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            if rule is not None:
+                data["code"] = rule.code  # the code of an existing rule does not change
+            try:
+                saved = rule_save(by=user, **data)
+            except PermissionDenied:
+                raise
+            except ValidationError as err:
+                for field, errors in err.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(
+                    request,
+                    _("规则 %(code)s 已保存为第 %(version)s 版。") % {"code": saved.code, "version": saved.version},
+                )
+                return redirect("insight:rule", code=saved.code)
+    else:
+        initial = {"enabled": True, "severity": "medium"}
+        if rule is not None:
+            initial = {
+                f: getattr(rule, f)
+                for f in ("code", "name", "family", "severity", "expression", "description", "enabled")
+            }
+        form = RuleForm(initial=initial)
+    return render(
+        request,
+        "insight/rule_edit.html",
+        {
+            "form": form,
+            "rule": rule,
+            "versions": rule.versions.all() if rule else [],
+            "may_edit": user.is_superuser or user.role in CONFIGURERS,
+            "catalogue": sorted(CATALOGUE.values(), key=lambda f: f.name),
+        },
+    )
+
+
+@login_required
+def rule_preview_fragment(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    _require(user, READERS)
+    expression = request.POST.get("expression", "")
+    try:
+        preview = rule_preview(user=user, expression=expression)
+    except ValidationError as err:
+        return render(
+            request, "insight/_preview.html", {"error": " ".join(err.message_dict.get("expression", err.messages))}
+        )
+    return render(request, "insight/_preview.html", {"preview": preview})
+
+
+@login_required
+def month_run_page(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    _require(user, READERS)
+    may_run = user.is_superuser or user.role == User.Role.PROVINCIAL_ADMIN
+    form = MonthForm(request.POST or None)
+    if request.method == "POST":
+        if not may_run:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                record = month_run(month=form.cleaned_data["month"], by=user)
+            except FileNotFoundError:
+                form.add_error("month", _("数据湖中缺少该月的数据，请先导入。"))
+            except Exception as exc:  # the run record keeps the traceback; the user gets a sentence
+                form.add_error(None, _("月度运行失败：%(error)s") % {"error": exc})
+            else:
+                messages.success(request, _("%(month)s 月度运行完成。") % {"month": f"{record.month:%Y-%m}"})
+                return redirect("insight:runs")
+    runs = MonthRun.objects.select_related("started_by")[:50]
+    return render(request, "insight/runs.html", {"runs": runs, "form": form, "may_run": may_run})

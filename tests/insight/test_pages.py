@@ -1,0 +1,92 @@
+"""The rule editor and the month-run page, as their users meet them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from tests.conftest import Cast
+from zhengqi.accounts.models import User
+from zhengqi.insight.models import CustomerSnapshot, MonthRun, Rule, RuleVersion
+from zhengqi.insight.services import month_run
+
+pytestmark = pytest.mark.django_db
+OCT = dt.date(2026, 10, 1)
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_rules_page_is_for_planners_admins_and_managers(cast: Cast) -> None:
+    assert client_for(cast.planner).get("/insight/rules/").status_code == 200
+    assert client_for(cast.district_manager).get("/insight/rules/").status_code == 200
+    assert client_for(cast.am).get("/insight/rules/").status_code == 404
+    assert client_for(cast.partner).get("/insight/rules/R01/").status_code == 404
+
+
+def test_preview_explains_an_invalid_rule(cast: Cast) -> None:
+    page = client_for(cast.planner).post("/insight/rules/preview/", {"expression": "revnue > 1"}).content.decode()
+    assert "未知的特征“revnue”" in page and "revenue" in page
+
+
+def test_preview_counts_only_what_the_user_may_see(cast: Cast) -> None:
+    month_run(month=OCT)
+    expression = "status = 'active'"
+    active = CustomerSnapshot.objects.filter(month=OCT, features__status="active")
+    as_admin = client_for(cast.admin).post("/insight/rules/preview/", {"expression": expression}).content.decode()
+    assert f"命中您可见的 {active.count()} 个客户" in as_admin
+    mine = active.filter(customer__region__path__startswith=cast.district_manager.region.path).count()
+    as_manager = client_for(cast.district_manager).post("/insight/rules/preview/", {"expression": expression})
+    assert f"命中您可见的 {mine} 个客户" in as_manager.content.decode()
+
+
+def test_saving_an_invalid_rule_shows_the_error_and_saves_nothing(cast: Cast) -> None:
+    client = client_for(cast.planner)
+    client.get("/insight/rules/")  # the built-in rules exist from the first visit
+    versions = RuleVersion.objects.count()
+    response = client.post("/insight/rules/R04/", {
+        "code": "R04", "name": "消费连续下滑", "family": "retain", "severity": "high",
+        "expression": "decline_streak >= 3; DROP TABLE insight_rule", "enabled": "on",
+    })
+    assert response.status_code == 200
+    assert "不能包含多条语句" in response.content.decode()
+    assert RuleVersion.objects.count() == versions and Rule.objects.get(code="R04").version == 1
+
+
+def test_saving_a_valid_rule_adds_a_version(cast: Cast) -> None:
+    client = client_for(cast.planner)
+    client.get("/insight/rules/")
+    response = client.post("/insight/rules/R04/", {
+        "code": "R04", "name": "消费连续下滑", "family": "retain", "severity": "high",
+        "expression": "status = 'active' and decline_streak >= 4", "enabled": "on", "note": "收紧",
+    })
+    assert response.status_code == 302
+    rule = Rule.objects.get(code="R04")
+    assert rule.version == 2 and rule.expression.endswith(">= 4")
+    assert rule.versions.first().changed_by == cast.planner  # type: ignore[union-attr]
+
+
+def test_district_manager_reads_rules_but_cannot_save(cast: Cast) -> None:
+    client = client_for(cast.district_manager)
+    client.get("/insight/rules/")
+    response = client.post("/insight/rules/R04/", {
+        "code": "R04", "name": "x", "family": "retain", "severity": "high", "expression": "decline_streak >= 1",
+    })
+    assert response.status_code == 403
+    assert Rule.objects.get(code="R04").version == 1
+
+
+def test_admin_runs_a_month_from_the_page(cast: Cast) -> None:
+    client = client_for(cast.admin)
+    assert client.post("/insight/runs/", {"month": "2026-13"}).status_code == 200  # refused, with a message
+    response = client.post("/insight/runs/", {"month": "2026-10"})
+    assert response.status_code == 302
+    assert MonthRun.objects.filter(month=OCT, status="succeeded").exists()
+    page = client.get("/insight/runs/").content.decode()
+    assert "features" in page and "2026-10" in page
+    assert client_for(cast.planner).post("/insight/runs/", {"month": "2026-10"}).status_code == 403
