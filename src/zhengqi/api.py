@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from zhengqi.customers.api import router as customers_router
+from zhengqi.insight.api import router as insight_router
 
 api = NinjaAPI(
     title="政企 Zhengqi API",
@@ -17,3 +18,4 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/customers", customers_router, tags=["客户 customers"])
+api.add_router("/", insight_router, tags=["月度运行 month run"])

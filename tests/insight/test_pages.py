@@ -49,10 +49,17 @@ def test_saving_an_invalid_rule_shows_the_error_and_saves_nothing(cast: Cast) ->
     client = client_for(cast.planner)
     client.get("/insight/rules/")  # the built-in rules exist from the first visit
     versions = RuleVersion.objects.count()
-    response = client.post("/insight/rules/R04/", {
-        "code": "R04", "name": "消费连续下滑", "family": "retain", "severity": "high",
-        "expression": "decline_streak >= 3; DROP TABLE insight_rule", "enabled": "on",
-    })
+    response = client.post(
+        "/insight/rules/R04/",
+        {
+            "code": "R04",
+            "name": "消费连续下滑",
+            "family": "retain",
+            "severity": "high",
+            "expression": "decline_streak >= 3; DROP TABLE insight_rule",
+            "enabled": "on",
+        },
+    )
     assert response.status_code == 200
     assert "不能包含多条语句" in response.content.decode()
     assert RuleVersion.objects.count() == versions and Rule.objects.get(code="R04").version == 1
@@ -61,10 +68,18 @@ def test_saving_an_invalid_rule_shows_the_error_and_saves_nothing(cast: Cast) ->
 def test_saving_a_valid_rule_adds_a_version(cast: Cast) -> None:
     client = client_for(cast.planner)
     client.get("/insight/rules/")
-    response = client.post("/insight/rules/R04/", {
-        "code": "R04", "name": "消费连续下滑", "family": "retain", "severity": "high",
-        "expression": "status = 'active' and decline_streak >= 4", "enabled": "on", "note": "收紧",
-    })
+    response = client.post(
+        "/insight/rules/R04/",
+        {
+            "code": "R04",
+            "name": "消费连续下滑",
+            "family": "retain",
+            "severity": "high",
+            "expression": "status = 'active' and decline_streak >= 4",
+            "enabled": "on",
+            "note": "收紧",
+        },
+    )
     assert response.status_code == 302
     rule = Rule.objects.get(code="R04")
     assert rule.version == 2 and rule.expression.endswith(">= 4")
@@ -74,9 +89,16 @@ def test_saving_a_valid_rule_adds_a_version(cast: Cast) -> None:
 def test_district_manager_reads_rules_but_cannot_save(cast: Cast) -> None:
     client = client_for(cast.district_manager)
     client.get("/insight/rules/")
-    response = client.post("/insight/rules/R04/", {
-        "code": "R04", "name": "x", "family": "retain", "severity": "high", "expression": "decline_streak >= 1",
-    })
+    response = client.post(
+        "/insight/rules/R04/",
+        {
+            "code": "R04",
+            "name": "x",
+            "family": "retain",
+            "severity": "high",
+            "expression": "decline_streak >= 1",
+        },
+    )
     assert response.status_code == 403
     assert Rule.objects.get(code="R04").version == 1
 
@@ -90,3 +112,32 @@ def test_admin_runs_a_month_from_the_page(cast: Cast) -> None:
     page = client.get("/insight/runs/").content.decode()
     assert "features" in page and "2026-10" in page
     assert client_for(cast.planner).post("/insight/runs/", {"month": "2026-10"}).status_code == 403
+
+
+def test_api_rules_preview_save_and_alerts(cast: Cast) -> None:
+    import json
+
+    client = client_for(cast.planner)
+    assert any(r["code"] == "R01" for r in client.get("/api/rules").json())
+    bad = client.post(
+        "/api/rules/preview", json.dumps({"expression": "revenue > (select 1)"}), content_type="application/json"
+    )
+    assert bad.json()["valid"] is False and "子查询" in bad.json()["error"]
+    refused = client.put(
+        "/api/rules/X02",
+        json.dumps({"name": "x", "family": "retain", "severity": "low", "expression": "DROP TABLE x"}),
+        content_type="application/json",
+    )
+    assert refused.status_code == 422 and "DROP" in refused.json()["detail"]
+    assert not Rule.objects.filter(code="X02").exists()
+    ok = client.put(
+        "/api/rules/X02",
+        json.dumps({"name": "x", "family": "retain", "severity": "low", "expression": "decline_streak >= 2"}),
+        content_type="application/json",
+    )
+    assert ok.status_code == 200 and ok.json()["version"] == 1
+    assert client_for(cast.am).get("/api/rules").status_code == 404
+    month_run(month=OCT)
+    theirs = cast.customer_of_other_am()
+    assert client_for(cast.am).get(f"/api/customers/{theirs.pk}/alerts").status_code == 404
+    assert client_for(cast.other_am).get(f"/api/customers/{theirs.pk}/snapshots").status_code == 200
