@@ -31,6 +31,22 @@ def peak_mib() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
+class StepClock:
+    """A progress callback that records each step's wall time and the peak memory so far."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.perf_counter()
+        self.marks: list[tuple[str, float, int]] = []
+
+    def __call__(self, step: str) -> None:
+        now = time.perf_counter()
+        self.marks.append((step, now - self.last, peak_mib()))
+        self.last = now
+
+    def total(self) -> float:
+        return time.perf_counter() - self.started
+
+
 def child(kind: str, month: dt.date) -> dict[str, Any]:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     lake_root = Path(os.environ.get("ZHENGQI_LAKE", Path(os.environ["ZHENGQI_VAR"]) / "lake"))
@@ -77,6 +93,16 @@ def child(kind: str, month: dt.date) -> dict[str, Any]:
                 "revenue": round(sum(table["revenue"].to_pylist()), 2),
             },
         }
+    if kind == "pipeline":  # the engine's steps alone, for a lake without a web database (x10)
+        from zhengqi.engine.lake import Lake
+        from zhengqi.engine.pipeline import run_month
+        from zhengqi.engine.rules.builtin import BUILTIN_RULES
+        from zhengqi.engine.value.model import DEFAULT_MODEL
+
+        clock = StepClock()
+        result = run_month(Lake(lake_root), month, model=DEFAULT_MODEL, rules=BUILTIN_RULES, progress=clock)
+        step_rows = {s.name: s.rows for s in result.steps}
+        return {"seconds": clock.total(), "steps": clock.marks, "peak_mib": peak_mib(), "counts": step_rows}
     if kind == "month_run":
         import django
 
@@ -103,7 +129,7 @@ def child(kind: str, month: dt.date) -> dict[str, Any]:
 
 
 def run_child(kind: str, month: str) -> dict[str, Any]:
-    out = subprocess.run(
+    out = subprocess.run(  # each measurement in its own process: its peak memory is its own
         [sys.executable, __file__, "--child", kind, "--month", month],
         capture_output=True,
         text=True,
@@ -119,6 +145,11 @@ def run_child(kind: str, month: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--month", default="2026-10")
+    parser.add_argument(
+        "--engine-only",
+        action="store_true",
+        help="lake without a web database (zhengqi demo --size x10 --lake-only): engine steps only",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     month = dt.datetime.strptime(args.month, "%Y-%m").date()
@@ -128,7 +159,7 @@ def main() -> None:
     if "ZHENGQI_VAR" not in os.environ:
         raise SystemExit("set ZHENGQI_VAR to a folder holding a generated province")
 
-    full = run_child("month_run", args.month)
+    full = run_child("pipeline" if args.engine_only else "month_run", args.month)
     print(f"month run {args.month}: {full['seconds']:.1f} s, peak {full['peak_mib']} MiB")
     for step, seconds, peak in full["steps"]:  # type: ignore[union-attr]
         print(f"  {step:<12}{seconds:8.2f} s   peak so far {peak:>6} MiB")

@@ -24,8 +24,9 @@ from zhengqi.customers.models import (
     Subscription,
 )
 from zhengqi.engine.lake import Lake
+from zhengqi.engine.staging.hierarchy import closure
 
-from .province import NEVER, PRODUCTS, Province, generate, month_at
+from .province import DEFAULT_END, NEVER, PRODUCTS, Province, generate, month_at
 
 DEMO_PASSWORD = "Zhengqi@2026"  # noqa: S105 - the published demo login
 BATCH = 5000
@@ -98,14 +99,13 @@ def build(
         if step:
             step(counter["done"])
 
-    kwargs = {"end": end} if end else {}
     province = generate(
         size,
         seed,
+        end=end or DEFAULT_END,
         on_member_month=lambda month, table: lake.write_month("member_month", month, table),
         on_members=lambda table: lake.write_table("members", table),
         progress=advance,
-        **kwargs,
     )
     write_customer_month(province, lake)
     load_web(province, progress=progress)
@@ -123,6 +123,83 @@ def write_customer_month(province: Province, lake: Lake) -> None:
         for name in (*MONEY_FACTS, "data_gb", *COUNT_FACTS):
             columns[name] = province.facts[name][alive, t]
         lake.write_month("customer_month", month, pa.table(columns))
+
+
+def write_dimensions(province: Province, lake: Lake) -> None:
+    """The ``dim_*`` tables straight from the generator, for a lake with no web database (the
+    ×10 benchmark). Same schema as ``zhengqi.insight.export.export_dimensions``."""
+    c = province.customers
+    codes = [str(x) for x in c["code"]]
+    districts = {r[0] for r in province.regions if r[2] == "district"}
+    assert set(c["region"]) <= districts
+    lake.write_table(
+        "dim_customers",
+        pa.table(
+            {
+                "customer_code": codes,
+                "customer_type": c["customer_type"].tolist(),
+                "industry": c["industry"].tolist(),
+                "scale": c["scale"].tolist(),
+                "status": c["status"].tolist(),
+                "competitor_operator": c["competitor_operator"].tolist(),
+                "region_code": c["region"].tolist(),
+            }
+        ),
+    )
+    parent = {codes[i]: (codes[p] if p >= 0 else None) for i, p in enumerate(c["parent"])}
+    ancestors, descendants = closure(parent)
+    lake.write_table("dim_hierarchy", pa.table({"ancestor_code": ancestors, "customer_code": descendants}))
+    s, months = province.subscriptions, province.months
+    lake.write_table(
+        "dim_subscriptions",
+        pa.table(
+            {
+                "customer_code": [codes[i] for i in s["customer"]],
+                "product_code": [PRODUCTS[p][0] for p in s["product"]],
+                "start": pa.array([month_at(months, int(x)) for x in s["start"]], type=pa.date32()),
+                "end": pa.array(
+                    [None if x == NEVER else month_at(months, int(x) + 1) - dt.timedelta(days=1) for x in s["end"]],
+                    type=pa.date32(),
+                ),
+            }
+        ),
+    )
+    lake.write_table(
+        "dim_contracts",
+        pa.table(
+            {
+                "customer_code": [codes[k.customer] for k in province.contracts],
+                "start": pa.array([k.start for k in province.contracts], type=pa.date32()),
+                "end": pa.array([k.end for k in province.contracts], type=pa.date32()),
+            }
+        ),
+    )
+
+
+def build_lake_only(
+    *, size: str, seed: int, lake: Lake, progress: Callable[[str, int, int], None] | None = None
+) -> Province:
+    """Generate into the lake alone (facts, members and dimensions): no web database."""
+    for name in ("members", "member_month", "customer_month", "results"):
+        shutil.rmtree(lake.table_path(name), ignore_errors=True)
+    done = {"n": 0}
+
+    def advance(k: int) -> None:
+        done["n"] += k
+        if progress:
+            progress("生成成员月度数据", done["n"], 24)
+
+    province = generate(
+        size,
+        seed,
+        on_member_month=lambda month, table: lake.write_month("member_month", month, table),
+        on_members=lambda table: lake.write_table("members", table),
+        progress=advance,
+        with_people=False,
+    )
+    write_customer_month(province, lake)
+    write_dimensions(province, lake)
+    return province
 
 
 def _money(x: float) -> Decimal:

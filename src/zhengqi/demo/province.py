@@ -42,6 +42,8 @@ SIZES = {
     "tiny": Size(customers=60, members=3_000, cities=2, districts=(2, 2)),
     "demo": Size(customers=2_000, members=100_000, cities=6, districts=(3, 5)),
     "province": Size(customers=40_000, members=2_000_000, cities=12, districts=(5, 9)),
+    # Ten times the province, for the engine's scale benchmark (lake only: --lake-only).
+    "x10": Size(customers=400_000, members=20_000_000, cities=12, districts=(16, 20)),
 }
 DEFAULT_END = dt.date(2026, 10, 1)
 N_MONTHS = 24
@@ -177,6 +179,7 @@ def generate(
     on_member_month: Callable[[dt.date, pa.Table], object] | None = None,
     on_members: Callable[[pa.Table], object] | None = None,
     progress: Callable[[int], None] | None = None,
+    with_people: bool = True,
 ) -> Province:
     """Make the province. Member-month tables are handed to ``on_member_month`` month by month
     (so that the largest size never holds them all in memory)."""
@@ -430,7 +433,7 @@ def generate(
         "manager": manager_of,
         "tier": tiers,
     }
-    key_persons = _key_persons(rng, n, scale, prospect)
+    key_persons = _key_persons(rng, n, scale, prospect) if with_people else []
     return Province(
         months=months,
         regions=regions,

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from zhengqi.customers.models import Contract, Customer, Subscription
 from zhengqi.engine.lake import Lake
+from zhengqi.engine.staging.hierarchy import closure
 
 
 def export_dimensions(lake: Lake) -> dict[str, int]:
@@ -38,17 +39,8 @@ def export_dimensions(lake: Lake) -> dict[str, int]:
             "region_code": [r[7] for r in rows],
         }
     )
-    # Closure of the hierarchy: every customer with itself and each of its ancestors.
-    parent = {r[0]: r[8] for r in rows}
-    ancestors, descendants = [], []
-    for pk in parent:
-        node: int | None = pk
-        seen: set[int] = set()
-        while node is not None and node not in seen:
-            seen.add(node)
-            ancestors.append(code_of[node])
-            descendants.append(code_of[pk])
-            node = parent.get(node)
+    parent_code = {r[1]: code_of.get(r[8]) for r in rows}
+    ancestors, descendants = closure(parent_code)
     hierarchy = pa.table({"ancestor_code": ancestors, "customer_code": descendants})
 
     subs = list(Subscription.objects.values_list("customer__code", "product__code", "start", "end"))

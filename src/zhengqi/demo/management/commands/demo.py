@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from zhengqi.demo.load import DEMO_PASSWORD, DemoDataExists, build, has_data
+from zhengqi.demo.load import DEMO_PASSWORD, DemoDataExists, build, build_lake_only, has_data
 from zhengqi.demo.province import DEFAULT_END, SIZES
 from zhengqi.engine.lake import Lake
 
@@ -31,6 +31,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--replace", action="store_true", help="删除已有的客户、员工与区域后重新生成")
         parser.add_argument("--if-empty", action="store_true", help="数据库已有数据时什么也不做（用于启动脚本）")
+        parser.add_argument(
+            "--lake-only",
+            action="store_true",
+            help="只写数据湖（事实、成员与维度），不写网页数据库：用于 x10 规模的基准测试",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -50,6 +55,19 @@ class Command(BaseCommand):
             bar.update(done - bar.n)
 
         started = time.perf_counter()
+        if opts["lake_only"]:
+            province = build_lake_only(size=opts["size"], seed=opts["seed"], lake=lake, progress=progress)
+            for bar in bars.values():
+                bar.close()
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"已写入数据湖：{len(province.customers['code']):,} 个客户、{province.members_total:,} 名成员、"
+                    f"{province.member_month_rows:,} 行成员月度数据，用时 {time.perf_counter() - started:.1f} 秒。"
+                )
+            )
+            return
+        if opts["size"] == "x10":
+            raise CommandError("x10 规模只用于基准测试，请加 --lake-only。")
         try:
             province = build(
                 size=opts["size"], seed=opts["seed"], lake=lake, end=end, replace=opts["replace"], progress=progress
