@@ -14,8 +14,9 @@ from zhengqi.customers.models import Customer, CustomerMonth
 from zhengqi.engine.lake import Lake
 from zhengqi.engine.pipeline import current_run, read_result, run_month
 from zhengqi.engine.value.model import DEFAULT_MODEL, ValueModel
+from zhengqi.insight.configuration import enabled_rules, rule_save
 from zhengqi.insight.models import Alert, CustomerSnapshot, MonthRun, Rule, RuleVersion
-from zhengqi.insight.services import enabled_rules, month_run, rule_save
+from zhengqi.insight.month_run import month_run
 
 pytestmark = pytest.mark.django_db
 SEP, OCT = dt.date(2026, 9, 1), dt.date(2026, 10, 1)

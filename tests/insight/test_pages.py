@@ -10,7 +10,7 @@ from django.test import Client
 from tests.conftest import Cast
 from zhengqi.accounts.models import User
 from zhengqi.insight.models import CustomerSnapshot, MonthRun, Rule, RuleVersion
-from zhengqi.insight.services import month_run
+from zhengqi.insight.month_run import month_run
 
 pytestmark = pytest.mark.django_db
 OCT = dt.date(2026, 10, 1)

@@ -13,8 +13,9 @@ from ninja.errors import HttpError
 from zhengqi.accounts.models import User
 from zhengqi.customers.selectors import customer_get
 
+from .configuration import CONFIGURERS, ensure_builtin_rules, rule_preview, rule_save
 from .models import Alert, CustomerSnapshot, MonthRun, Rule
-from .services import CONFIGURERS, ensure_builtin_rules, month_run, rule_preview, rule_save
+from .month_run import month_run
 
 router = Router()
 READERS = (*CONFIGURERS, User.Role.REGIONAL_MANAGER)

@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 from zhengqi.accounts.models import User
 from zhengqi.engine.catalogue import CATALOGUE
 
+from .configuration import CONFIGURERS, ensure_builtin_rules, rule_preview, rule_save
 from .forms import MonthForm, RuleForm
 from .models import MonthRun, Rule
-from .services import CONFIGURERS, ensure_builtin_rules, month_run, rule_preview, rule_save
+from .month_run import month_run
 
 READERS = (*CONFIGURERS, User.Role.REGIONAL_MANAGER)
 

@@ -1,18 +1,16 @@
-"""The month run as the web app sees it: configuration (rules, value model), the run record, and
-the write-back of results (snapshots, tier moves, alerts) to the web database."""
+"""The month run as the web app sees it: the run record and the write-back of results
+(snapshots, tier moves, alerts) to the web database."""
 
 from __future__ import annotations
 
 import datetime as dt
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import ibis
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -20,105 +18,17 @@ from django.utils.translation import gettext as _
 
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
-from zhengqi.customers.selectors import customers_visible_to
 from zhengqi.engine.lake import Backend, Lake
-from zhengqi.engine.pipeline import MonthResult, read_result, run_month
-from zhengqi.engine.rules.builtin import BUILTIN_RULES, RuleSpec
-from zhengqi.engine.rules.language import RuleError, parse
+from zhengqi.engine.pipeline import MonthResult, run_month
+from zhengqi.engine.rules.builtin import RuleSpec
+from zhengqi.engine.rules.language import parse
 from zhengqi.engine.staging.months import month_idx, month_of
-from zhengqi.engine.value.model import DEFAULT_MODEL, ValueModel
 
+from .configuration import active_value_model, enabled_rules
 from .export import export_dimensions
-from .models import Alert, CustomerSnapshot, MonthRun, Rule, RuleVersion, TierChange, ValueModelVersion
+from .models import Alert, CustomerSnapshot, MonthRun, TierChange
 
 DOWNGRADE_CODE = "TIER_DOWN"
-CONFIGURERS = (User.Role.PROVINCIAL_ADMIN, User.Role.MARKETING_PLANNER)
-
-
-def _may_configure(user: User | None) -> bool:
-    return user is None or user.is_superuser or user.role in CONFIGURERS
-
-
-@transaction.atomic
-def ensure_builtin_rules() -> int:
-    """Create the built-in rules that are missing (never overwrites an analyst's edit)."""
-    existing = set(Rule.objects.values_list("code", flat=True))
-    created = 0
-    for spec in BUILTIN_RULES:
-        if spec.code in existing:
-            continue
-        rule = Rule.objects.create(
-            code=spec.code,
-            name=spec.name,
-            family=spec.family,
-            severity=spec.severity,
-            expression=spec.expression,
-            description=spec.description,
-            builtin=True,
-        )
-        RuleVersion.objects.create(
-            rule=rule, version=1, expression=rule.expression, severity=rule.severity, enabled=True, note=_("内置规则")
-        )
-        created += 1
-    return created
-
-
-@transaction.atomic
-def rule_save(
-    *,
-    by: User | None,
-    code: str,
-    name: str,
-    family: str,
-    severity: str,
-    expression: str,
-    description: str = "",
-    enabled: bool = True,
-    note: str = "",
-) -> Rule:
-    """Create a rule or save a new version of it. An invalid expression saves nothing."""
-    if not _may_configure(by):
-        raise PermissionDenied(_("只有营销策划或省公司管理员可以修改规则。"))
-    try:
-        parsed = parse(expression)
-    except RuleError as err:
-        raise ValidationError({"expression": str(err)}) from err
-    rule = Rule.objects.select_for_update().filter(code=code).first()
-    if rule is None:
-        rule = Rule(code=code, owner=by, version=1)
-    else:
-        rule.version += 1
-    rule.name, rule.family, rule.severity = name, family, severity
-    rule.expression, rule.description, rule.enabled = parsed.text, description, enabled
-    rule.full_clean()
-    rule.save()
-    RuleVersion.objects.create(
-        rule=rule,
-        version=rule.version,
-        expression=rule.expression,
-        severity=severity,
-        enabled=enabled,
-        changed_by=by,
-        note=note,
-    )
-    return rule
-
-
-def active_value_model() -> ValueModel:
-    version = ValueModelVersion.objects.filter(active=True).first()
-    if version is None:
-        version, _created = ValueModelVersion.objects.get_or_create(
-            version=DEFAULT_MODEL.version, defaults={"config": DEFAULT_MODEL.to_dict(), "active": True}
-        )
-    return ValueModel.from_dict(version.config)
-
-
-def enabled_rules() -> list[RuleSpec]:
-    ensure_builtin_rules()
-    return [
-        RuleSpec(r.code, r.name, r.family, r.severity, r.expression, r.description)  # type: ignore[arg-type]
-        for r in Rule.objects.filter(enabled=True).order_by("code")
-    ]
 
 
 def month_run(
@@ -304,37 +214,3 @@ def _move_alerts(
     stopped = [a.pk for key, a in continuing.items() if key not in fired]
     Alert.objects.filter(pk__in=stopped).update(status=Alert.Status.RESOLVED, resolved_month=month)
     return len(new)
-
-
-@dataclass(frozen=True)
-class RulePreview:
-    month: dt.date | None
-    count: int
-    sample: list[Customer]
-    features: list[str]
-
-
-def rule_preview(*, user: User, expression: str, sample_size: int = 20) -> RulePreview:
-    """How many of the customers the user may see the rule hits in the latest month run, and which.
-    Raises ValidationError (with the rule language's message) for an invalid rule."""
-    try:
-        rule = parse(expression)
-    except RuleError as err:
-        raise ValidationError({"expression": str(err)}) from err
-    run = MonthRun.objects.filter(status=MonthRun.Status.SUCCEEDED).order_by("-month").first()
-    lake = Lake(settings.ZHENGQI_LAKE)
-    if run is None or read_result(lake, run.month, "features") is None:
-        return RulePreview(None, 0, [], rule.features)
-    features = read_result(lake, run.month, "features")
-    value = read_result(lake, run.month, "value")
-    assert features is not None and value is not None
-    table = ibis.memtable(features)
-    scored = ibis.memtable(value.select(["customer_code", "value_score", "tier", "tier_prev", "potential_score"]))
-    wide = table.left_join(scored, "customer_code").drop("customer_code_right")
-    scores = dict(zip(value["customer_code"].to_pylist(), value["value_score"].to_pylist(), strict=True))
-    hit_codes = set(wide.filter(rule.compile(wide)).select("customer_code").to_pyarrow()["customer_code"].to_pylist())
-    # Intersect in Python: a rule may hit more customers than a database accepts as query parameters.
-    visible = set(customers_visible_to(user).values_list("code", flat=True)) & hit_codes
-    ordered = sorted(visible, key=lambda code: (-(scores.get(code) or 0), code))[:sample_size]
-    by_code = customers_visible_to(user).in_bulk(ordered, field_name="code")
-    return RulePreview(run.month, len(visible), [by_code[c] for c in ordered], rule.features)
