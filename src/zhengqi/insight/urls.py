@@ -9,4 +9,5 @@ urlpatterns = [
     path("rules/preview/", views.rule_preview_fragment, name="rule_preview"),
     path("rules/<str:code>/", views.rule_edit_page, name="rule"),
     path("runs/", views.month_run_page, name="runs"),
+    path("value-model/", views.value_model_page, name="value_model"),
 ]

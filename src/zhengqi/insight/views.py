@@ -12,9 +12,18 @@ from django.utils.translation import gettext as _
 from zhengqi.accounts.models import User
 from zhengqi.engine.catalogue import CATALOGUE
 
-from .configuration import CONFIGURERS, ensure_builtin_rules, rule_preview, rule_save
+from .configuration import (
+    CONFIGURERS,
+    active_value_model,
+    ensure_builtin_rules,
+    rule_preview,
+    rule_save,
+    value_model_from_form,
+    value_model_preview,
+    value_model_save,
+)
 from .forms import MonthForm, RuleForm
-from .models import MonthRun, Rule
+from .models import MonthRun, Rule, ValueModelVersion
 from .month_run import month_run
 
 READERS = (*CONFIGURERS, User.Role.REGIONAL_MANAGER)
@@ -118,3 +127,36 @@ def month_run_page(request: HttpRequest) -> HttpResponse:
                 return redirect("insight:runs")
     runs = MonthRun.objects.select_related("started_by")[:50]
     return render(request, "insight/runs.html", {"runs": runs, "form": form, "may_run": may_run})
+
+
+@login_required
+def value_model_page(request: HttpRequest) -> HttpResponse:
+    """The analyst's page: weights, thresholds and overrides; preview tier counts; save a version."""
+    user: User = request.user  # type: ignore[assignment]
+    _require(user, READERS)
+    may_edit = user.is_superuser or user.role in CONFIGURERS
+    base = active_value_model()
+    model, errors, preview = base, [], None
+    if request.method == "POST":
+        try:
+            model = value_model_from_form(base, request.POST)
+            if request.POST.get("action") == "save":
+                if not may_edit:
+                    raise PermissionDenied
+                saved = value_model_save(by=user, model=model)
+                messages.success(request, _("价值模型已保存为版本 %(v)s，下次月度运行起生效。") % {"v": saved.version})
+                return redirect("insight:value_model")
+            preview = value_model_preview(model)
+        except ValidationError as err:
+            errors = err.messages
+        if request.headers.get("HX-Request"):
+            return render(request, "insight/_value_preview.html", {"preview": preview, "errors": errors})
+    context = {
+        "model": model,
+        "may_edit": may_edit,
+        "errors": errors,
+        "preview": preview,
+        "weights": [(f, round(f.weight * 100, 4)) for f in model.factors],
+        "versions": ValueModelVersion.objects.select_related("created_by")[:20],
+    }
+    return render(request, "insight/value_model.html", context)
