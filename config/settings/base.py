@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "zhengqi.accounts",
     "zhengqi.customers",
     "zhengqi.demo",
@@ -115,6 +117,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+# Background jobs (month runs started from a page): django-tasks with its database backend, so
+# there is no broker to install. `zhengqi db_worker` runs them (./dev start starts one).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 ZHENGQI_LAKE = Path(os.environ.get("ZHENGQI_LAKE", VAR_DIR / "lake"))
 

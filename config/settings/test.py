@@ -13,3 +13,5 @@ STORAGES = {
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="zhengqi-static-"))
+# Tasks run at once, in the test's own transaction.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

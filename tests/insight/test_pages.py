@@ -151,23 +151,49 @@ def test_value_model_page_previews_refuses_and_saves(cast: Cast) -> None:
     client = client_for(cast.planner)
     assert client.get("/insight/value-model/").status_code == 200
     fields = {f"weight_{f.code}": str(f.weight * 100) for f in DEFAULT_MODEL.factors}
-    fields.update({"threshold_A+": "73", "threshold_A": "63", "threshold_B": "47", "potential_flag": "80",
-                   "star_min_yoy": "0.3", "major_government": "on"})
+    fields.update(
+        {
+            "threshold_A+": "73",
+            "threshold_A": "63",
+            "threshold_B": "47",
+            "potential_flag": "80",
+            "star_min_yoy": "0.3",
+            "major_government": "on",
+        }
+    )
     preview = client.post("/insight/value-model/", {**fields, "action": "preview"}, HTTP_HX_REQUEST="true")
     page = preview.content.decode()
     snaps = CustomerSnapshot.objects.filter(month=OCT)
-    assert f"<td class=\"num\">{snaps.filter(tier='C').count()}</td>" in page  # same model: same counts
-    bad = client.post("/insight/value-model/", {**fields, "weight_contribution": "50", "action": "preview"},
-                      HTTP_HX_REQUEST="true").content.decode()
+    assert f'<td class="num">{snaps.filter(tier="C").count()}</td>' in page  # same model: same counts
+    bad = client.post(
+        "/insight/value-model/", {**fields, "weight_contribution": "50", "action": "preview"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert "权重之和应为 1" in bad
-    typo = client.post("/insight/value-model/", {**fields, "threshold_A": "六十", "action": "preview"},
-                       HTTP_HX_REQUEST="true").content.decode()
+    typo = client.post(
+        "/insight/value-model/", {**fields, "threshold_A": "六十", "action": "preview"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert "应为数字" in typo
     versions = ValueModelVersion.objects.count()
-    saved = client.post("/insight/value-model/", {**fields, "threshold_A+": "80", "version": "2026.2", "action": "save"})
+    saved = client.post(
+        "/insight/value-model/", {**fields, "threshold_A+": "80", "version": "2026.2", "action": "save"}
+    )
     assert saved.status_code == 302
     active = ValueModelVersion.objects.get(active=True)
     assert ValueModelVersion.objects.count() == versions + 1 and active.version == "2026.2"
     assert active.config["thresholds"]["A+"] == 80
-    assert client_for(cast.district_manager).post(
-        "/insight/value-model/", {**fields, "version": "x", "action": "save"}).status_code == 403
+    assert (
+        client_for(cast.district_manager)
+        .post("/insight/value-model/", {**fields, "version": "x", "action": "save"})
+        .status_code
+        == 403
+    )
+
+
+def test_a_run_started_from_the_page_goes_through_the_task_queue(cast: Cast) -> None:
+    """The page enqueues a django-tasks task; the test backend runs it at once, as the worker would."""
+    client = client_for(cast.admin)
+    assert "数据湖中缺少该月的数据" in client.post("/insight/runs/", {"month": "2030-01"}).content.decode()
+    client.post("/insight/runs/", {"month": "2026-10"})
+    record = MonthRun.objects.latest("started_at")
+    assert record.status == "succeeded" and record.current_step == "write_back" and record.progress_percent == 100
+    assert record.started_by == cast.admin

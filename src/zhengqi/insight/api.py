@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
@@ -12,10 +13,11 @@ from ninja.errors import HttpError
 
 from zhengqi.accounts.models import User
 from zhengqi.customers.selectors import customer_get
+from zhengqi.engine.lake import Lake
 
 from .configuration import CONFIGURERS, ensure_builtin_rules, rule_preview, rule_save
 from .models import Alert, CustomerSnapshot, MonthRun, Rule
-from .month_run import month_run
+from .month_run import month_run_enqueue
 
 router = Router()
 READERS = (*CONFIGURERS, User.Role.REGIONAL_MANAGER)
@@ -100,6 +102,7 @@ class RunOut(Schema):
     id: int
     month: dt.date
     status: str
+    current_step: str
     backend: str
     value_model: str
     steps: list[dict[str, Any]]
@@ -170,16 +173,21 @@ def list_runs(request: HttpRequest) -> Any:
     return MonthRun.objects.all()[:100]
 
 
-@router.post("/runs", response=RunOut, summary="启动月度运行（省公司管理员）")
+@router.post(
+    "/runs",
+    response=RunOut,
+    summary="启动月度运行（省公司管理员）",
+    description="运行在后台进行（zhengqi db_worker）；用 GET /api/runs 查看状态与已完成步骤。",
+)
 def start_run(request: HttpRequest, payload: RunIn) -> Any:
     user = _reader(request)
     try:
         month = dt.datetime.strptime(payload.month, "%Y-%m").date()
     except ValueError as err:
         raise HttpError(422, "月份格式应为 YYYY-MM，例如 2026-10。") from err
+    if payload.month not in Lake(settings.ZHENGQI_LAKE).months("customer_month"):
+        raise HttpError(422, "数据湖中缺少该月的数据。")
     try:
-        return month_run(month=month, by=user)
+        return month_run_enqueue(month=month, by=user)
     except PermissionDenied as err:
         raise HttpError(403, "只有省公司管理员可以启动月度运行。") from err
-    except FileNotFoundError as err:
-        raise HttpError(422, "数据湖中缺少该月的数据。") from err

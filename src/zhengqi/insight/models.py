@@ -96,6 +96,7 @@ class ValueModelVersion(models.Model):
 
 class MonthRun(models.Model):
     class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
         RUNNING = "running", _("运行中")
         SUCCEEDED = "succeeded", _("成功")
         FAILED = "failed", _("失败")
@@ -103,6 +104,7 @@ class MonthRun(models.Model):
     month = models.DateField(_("月份"))
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.RUNNING)
     backend = models.CharField(_("引擎"), max_length=20)
+    current_step = models.CharField(_("已完成步骤"), max_length=20, blank=True)
     run_id = models.CharField(_("运行编号"), max_length=60, blank=True)
     value_model = models.CharField(_("价值模型版本"), max_length=40, blank=True)
     rules = models.JSONField(_("规则及版本"), default=dict)
@@ -119,6 +121,15 @@ class MonthRun(models.Model):
         verbose_name = _("月度运行")
         verbose_name_plural = _("月度运行")
         ordering = ["-started_at"]
+
+    @property
+    def progress_percent(self) -> int:
+        from .month_run import STEPS
+
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        done = STEPS.index(self.current_step) + 1 if self.current_step in STEPS else 0
+        return round(100 * done / len(STEPS))
 
 
 class CustomerSnapshot(models.Model):

@@ -31,24 +31,46 @@ from .models import Alert, CustomerSnapshot, MonthRun, TierChange
 DOWNGRADE_CODE = "TIER_DOWN"
 
 
+STEPS = ("export", "features", "value", "hits", "write_back")
+
+
+def month_run_enqueue(*, month: dt.date, by: User | None, backend: Backend = "duckdb") -> MonthRun:
+    """Queue a month run for the background worker (``zhengqi db_worker``); the record shows its
+    progress step by step."""
+    _may_run(by)
+    from .tasks import month_run_task
+
+    record = MonthRun.objects.create(
+        month=month.replace(day=1), backend=backend, started_by=by, status=MonthRun.Status.QUEUED
+    )
+    month_run_task.enqueue(record.pk)  # the record is committed already (views run in autocommit)
+    record.refresh_from_db()  # an immediate backend (tests) has run it by now
+    return record
+
+
+def _may_run(by: User | None) -> None:
+    if by is not None and not (by.is_superuser or by.role == User.Role.PROVINCIAL_ADMIN):
+        raise PermissionDenied(_("只有省公司管理员可以启动月度运行。"))
+
+
 def month_run(
     *,
     month: dt.date,
     by: User | None = None,
     backend: Backend = "duckdb",
     progress: Callable[[str], None] | None = None,
+    record: MonthRun | None = None,
 ) -> MonthRun:
     """Run the month on the engine and write its results back. The run record says how it went.
 
     Each month builds on the one before (last month's tier, alerts that continue), so when later
     months have already been run they are run again after this one, in order."""
-    if by is not None and not (by.is_superuser or by.role == User.Role.PROVINCIAL_ADMIN):
-        raise PermissionDenied(_("只有省公司管理员可以启动月度运行。"))
+    _may_run(by)
     month = month.replace(day=1)
     later = sorted(
         set(MonthRun.objects.filter(month__gt=month, status=MonthRun.Status.SUCCEEDED).values_list("month", flat=True))
     )
-    record = _run_one(month=month, by=by, backend=backend, progress=progress)
+    record = _run_one(month=month, by=by, backend=backend, progress=progress, record=record)
     for next_month in later:
         _run_one(month=next_month, by=by, backend=backend, progress=None)
     if later:
@@ -57,25 +79,36 @@ def month_run(
     return record
 
 
-def _run_one(*, month: dt.date, by: User | None, backend: Backend, progress: Callable[[str], None] | None) -> MonthRun:
+def _run_one(
+    *,
+    month: dt.date,
+    by: User | None,
+    backend: Backend,
+    progress: Callable[[str], None] | None,
+    record: MonthRun | None = None,
+) -> MonthRun:
     model = active_value_model()
     rules = enabled_rules()
-    record = MonthRun.objects.create(
-        month=month,
-        backend=backend,
-        started_by=by,
-        value_model=model.version,
-        rules={r.code: r.expression for r in rules},
-    )
+    if record is None:
+        record = MonthRun(month=month, backend=backend, started_by=by)
+    record.status, record.value_model = MonthRun.Status.RUNNING, model.version
+    record.rules = {r.code: r.expression for r in rules}
+    record.save()
     lake = Lake(settings.ZHENGQI_LAKE)
+
+    def step_done(step: str) -> None:
+        # The page's progress bar reads this; one small UPDATE per step.
+        record.current_step = step
+        MonthRun.objects.filter(pk=record.pk).update(current_step=step)
+        if progress:
+            progress(step)
+
     try:
         dims = export_dimensions(lake)
-        if progress:
-            progress("export")
-        result = run_month(lake, month, model=model, rules=rules, backend=backend, progress=progress)
+        step_done("export")
+        result = run_month(lake, month, model=model, rules=rules, backend=backend, progress=step_done)
         counts = write_back(result, rules=rules)
-        if progress:
-            progress("write_back")
+        step_done("write_back")
     except BaseException:  # Ctrl-C included: the record must not stay "running"
         record.status = MonthRun.Status.FAILED
         record.error = traceback.format_exc(limit=5)

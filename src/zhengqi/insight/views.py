@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from zhengqi.accounts.models import User
 from zhengqi.engine.catalogue import CATALOGUE
+from zhengqi.engine.lake import Lake
 
 from .configuration import (
     CONFIGURERS,
@@ -24,7 +26,7 @@ from .configuration import (
 )
 from .forms import MonthForm, RuleForm
 from .models import MonthRun, Rule, ValueModelVersion
-from .month_run import month_run
+from .month_run import month_run_enqueue
 
 READERS = (*CONFIGURERS, User.Role.REGIONAL_MANAGER)
 
@@ -116,17 +118,27 @@ def month_run_page(request: HttpRequest) -> HttpResponse:
         if not may_run:
             raise PermissionDenied
         if form.is_valid():
-            try:
-                record = month_run(month=form.cleaned_data["month"], by=user)
-            except FileNotFoundError:
+            month = form.cleaned_data["month"]
+            if month.strftime("%Y-%m") not in Lake(settings.ZHENGQI_LAKE).months("customer_month"):
                 form.add_error("month", _("数据湖中缺少该月的数据，请先导入。"))
-            except Exception as exc:  # the run record keeps the traceback; the user gets a sentence
-                form.add_error(None, _("月度运行失败：%(error)s") % {"error": exc})
             else:
-                messages.success(request, _("%(month)s 月度运行完成。") % {"month": f"{record.month:%Y-%m}"})
+                record = month_run_enqueue(month=month, by=user)
+                messages.success(
+                    request, _("%(month)s 月度运行已开始，进度见下表。") % {"month": f"{record.month:%Y-%m}"}
+                )
                 return redirect("insight:runs")
     runs = MonthRun.objects.select_related("started_by")[:50]
-    return render(request, "insight/runs.html", {"runs": runs, "form": form, "may_run": may_run})
+    template = "insight/_runs_table.html" if request.headers.get("HX-Request") else "insight/runs.html"
+    return render(
+        request,
+        template,
+        {
+            "runs": runs,
+            "form": form,
+            "may_run": may_run,
+            "active": any(r.status in ("queued", "running") for r in runs),
+        },
+    )
 
 
 @login_required
