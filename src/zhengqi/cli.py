@@ -15,6 +15,7 @@ zhengqi — 政企客户营销管理 (Zhengqi: group-customer marketing manageme
   zhengqi run-month 2026-10 [--engine duckdb|spark]
                                          月度运行：特征、价值评分与分级、规则预警 (the month run)
   zhengqi runserver 127.0.0.1:8000       启动网页与 API (serve pages and the REST API)
+  zhengqi db_worker                      后台任务进程：页面发起的月度运行 (background worker)
   zhengqi createsuperuser                新建管理员 (create an administrator)
 
 每个命令的帮助 Help for one command:  zhengqi help COMMAND
