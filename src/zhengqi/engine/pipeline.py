@@ -33,8 +33,6 @@ from .sources import staged_sources
 from .staging.months import month_idx, month_of
 from .value.model import ValueModel, score
 
-STEPS = ("features", "value", "rules")
-
 
 @dataclass
 class StepReport:

@@ -13,9 +13,8 @@ from tqdm import tqdm
 from zhengqi.engine.lake import Lake
 from zhengqi.engine.rules.language import RuleError
 from zhengqi.insight.models import MonthRun
-from zhengqi.insight.month_run import month_run
+from zhengqi.insight.month_run import STEPS, month_run
 
-STEPS = ["export", "features", "value", "hits", "write_back"]
 LABELS = {
     "export": "导出维度",
     "features": "计算特征",
