@@ -17,6 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("zhengqi.customers.urls")),
     path("insight/", include("zhengqi.insight.urls")),
+    path("workbench/", include("zhengqi.marketing.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "zhengqi.customers",
     "zhengqi.demo",
     "zhengqi.insight",
+    "zhengqi.marketing",
 ]
 
 MIDDLEWARE = [

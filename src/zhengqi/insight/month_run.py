@@ -23,6 +23,7 @@ from zhengqi.engine.pipeline import MonthResult, run_month
 from zhengqi.engine.rules.builtin import RuleSpec
 from zhengqi.engine.rules.language import parse
 from zhengqi.engine.staging.months import month_idx, month_of
+from zhengqi.marketing.services import tasks_from_alerts
 
 from .configuration import active_value_model, enabled_rules
 from .export import export_dimensions
@@ -108,6 +109,7 @@ def _run_one(
         step_done("export")
         result = run_month(lake, month, model=model, rules=rules, backend=backend, progress=step_done)
         counts = write_back(result, rules=rules)
+        counts["tasks_created"] = tasks_from_alerts(month=month)
         step_done("write_back")
     except BaseException:  # Ctrl-C included: the record must not stay "running"
         record.status = MonthRun.Status.FAILED

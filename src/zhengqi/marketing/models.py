@@ -1,0 +1,59 @@
+"""Work items of account managers: tasks (F-13). Opportunities, campaigns and interactions follow."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from zhengqi.customers.models import Customer
+
+
+class Task(models.Model):
+    class Source(models.TextChoices):
+        ALERT = "alert", _("预警")
+        MANUAL = "manual", _("手工")
+        CAMPAIGN = "campaign", _("营销活动")
+        APPROVAL = "approval", _("审批")
+
+    class Priority(models.TextChoices):
+        HIGH = "high", _("高")
+        MEDIUM = "medium", _("中")
+        LOW = "low", _("低")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待办")
+        DONE = "done", _("已完成")
+        CANCELLED = "cancelled", _("已取消")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tasks")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("负责人"), on_delete=models.PROTECT, related_name="tasks"
+    )
+    title = models.CharField(_("任务"), max_length=200)
+    source = models.CharField(_("来源"), max_length=10, choices=Source.choices, default=Source.MANUAL)
+    # For tasks from alerts: the alert's rule and first month identify it across re-runs of a month.
+    rule_code = models.CharField(_("规则编码"), max_length=20, blank=True)
+    alert_month = models.DateField(_("预警月份"), null=True, blank=True)
+    priority = models.CharField(_("优先级"), max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
+    due = models.DateField(_("截止日期"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    outcome = models.TextField(_("处理结果"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("工作任务")
+        verbose_name_plural = _("工作任务")
+        ordering = ["status", "due", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "rule_code", "alert_month"],
+                condition=models.Q(source="alert"),
+                name="uniq_task_per_alert",
+            )
+        ]
+        indexes = [models.Index(fields=["assignee", "status", "due"])]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "marketing"
+urlpatterns = [
+    path("", views.workbench_page, name="workbench"),
+    path("tasks/<int:pk>/close/", views.task_close_fragment, name="task_close"),
+]

@@ -1,0 +1,70 @@
+"""The account manager's workbench (F-14): what to do today."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Max
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from zhengqi.accounts.access import customer_scope
+from zhengqi.accounts.models import User
+from zhengqi.customers.models import Contract, Customer
+from zhengqi.insight.models import Alert
+
+from .models import Task
+from .services import task_close, tasks_visible_to
+
+
+@login_required
+def workbench_page(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    today = timezone.localdate()
+    tasks = tasks_visible_to(user).filter(status=Task.Status.OPEN)
+    customers = Customer.objects.filter(customer_scope(user))
+    latest = Alert.objects.filter(customer__in=customers).aggregate(m=Max("first_month"))["m"]
+    expiring = (
+        Contract.objects.filter(
+            customer__in=customers.filter(status="active"), end__gte=today, end__lte=today + dt.timedelta(days=90)
+        )
+        .select_related("customer")
+        .order_by("end")[:50]
+    )
+    context = {
+        "today": today,
+        "overdue": list(tasks.filter(due__lt=today)[:50]),
+        "due_today": list(tasks.filter(due=today)[:50]),
+        "upcoming": list(tasks.filter(due__gt=today, due__lte=today + dt.timedelta(days=7))[:50]),
+        "new_alerts": list(
+            Alert.objects.filter(customer__in=customers, first_month=latest, status="open")
+            .select_related("customer")
+            .order_by("severity", "customer__name")[:50]
+        )
+        if latest
+        else [],
+        "tiers": {
+            row["tier"] or "—": row["n"]
+            for row in customers.filter(status="active").values("tier").annotate(n=Count("pk"))
+        },
+        "expiring": list(expiring),
+    }
+    return render(request, "marketing/workbench.html", context)
+
+
+@login_required
+def task_close_fragment(request: HttpRequest, pk: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    task = tasks_visible_to(user).filter(pk=pk).first()
+    if task is None:
+        raise Http404("任务不存在或无权查看。")
+    error = ""
+    if request.method == "POST":
+        try:
+            task_close(task=task, by=user, outcome=request.POST.get("outcome", ""))
+        except ValidationError as err:
+            error = " ".join(err.messages)
+    return render(request, "marketing/_task.html", {"task": task, "error": error, "today": timezone.localdate()})

@@ -1,0 +1,73 @@
+"""Tasks from alerts at the month run, and the workbench that shows them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.conftest import Cast
+from zhengqi.accounts.models import User
+from zhengqi.insight.models import Alert
+from zhengqi.insight.month_run import month_run
+from zhengqi.marketing.models import Task
+from zhengqi.marketing.services import DUE_DAYS, task_close
+
+pytestmark = pytest.mark.django_db
+OCT = dt.date(2026, 10, 1)
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_one_task_per_new_alert_for_the_customers_manager() -> None:
+    month_run(month=OCT)
+    alerts = Alert.objects.filter(first_month=OCT, customer__account_manager__isnull=False).select_related("customer")
+    tasks = {(t.customer_id, t.rule_code): t for t in Task.objects.filter(source="alert", alert_month=OCT)}
+    assert len(tasks) == alerts.count() > 0
+    today = timezone.localdate()
+    for alert in alerts:
+        task = tasks[(alert.customer_id, alert.rule_code)]
+        assert task.assignee_id == alert.customer.account_manager_id
+        assert task.due == today + dt.timedelta(days=DUE_DAYS[alert.severity])
+    month_run(month=OCT)  # a re-run creates no second task
+    assert Task.objects.filter(source="alert", alert_month=OCT).count() == len(tasks)
+
+
+def test_closing_needs_an_outcome(cast: Cast) -> None:
+    month_run(month=OCT)
+    task = Task.objects.filter(assignee=cast.am, status="open").first()
+    assert task is not None
+    with pytest.raises(ValidationError) as err:
+        task_close(task=task, by=cast.am, outcome="  ")
+    assert "需要填写处理结果" in str(err.value)
+    task_close(task=task, by=cast.am, outcome="已上门拜访，客户同意续约")
+    task.refresh_from_db()
+    assert task.status == "done" and task.closed_at is not None
+
+
+def test_workbench_shows_own_tasks_and_closes_them(cast: Cast) -> None:
+    month_run(month=OCT)
+    client = client_for(cast.am)
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get("/workbench/").content.decode()
+    assert len(ctx.captured_queries) <= 20
+    mine = Task.objects.filter(assignee=cast.am, status="open").select_related("customer")
+    for task in mine[:5]:
+        assert task.customer.name in page
+    theirs = Task.objects.exclude(assignee=cast.am).first()
+    assert theirs is not None and client.post(f"/workbench/tasks/{theirs.pk}/close/", {"outcome": "x"}).status_code == 404
+    task = mine.first()
+    refused = client.post(f"/workbench/tasks/{task.pk}/close/", {"outcome": ""}).content.decode()
+    assert "需要填写处理结果" in refused
+    done = client.post(f"/workbench/tasks/{task.pk}/close/", {"outcome": "电话沟通，问题已解决"}).content.decode()
+    assert "电话沟通，问题已解决" in done
+    assert "考核目标尚未设定" in page  # no invented KPI numbers
