@@ -64,7 +64,8 @@ def test_workbench_shows_own_tasks_and_closes_them(cast: Cast) -> None:
     for task in mine[:5]:
         assert task.customer.name in page
     theirs = Task.objects.exclude(assignee=cast.am).first()
-    assert theirs is not None and client.post(f"/workbench/tasks/{theirs.pk}/close/", {"outcome": "x"}).status_code == 404
+    assert theirs is not None
+    assert client.post(f"/workbench/tasks/{theirs.pk}/close/", {"outcome": "x"}).status_code == 404
     task = mine.first()
     refused = client.post(f"/workbench/tasks/{task.pk}/close/", {"outcome": ""}).content.decode()
     assert "需要填写处理结果" in refused
