@@ -135,3 +135,18 @@ def test_account_manager_cannot_reassign(cast: Cast) -> None:
     customer = Customer.objects.filter(account_manager=cast.am).first()
     with pytest.raises(PermissionDenied):
         customer_assign_manager(customer=customer, to_manager=cast.other_am, by=cast.am)
+
+
+def test_top_tier_customer_only_to_a_qualified_grade(cast: Cast) -> None:
+    customer = Customer.objects.filter(region=cast.am.region).first()
+    assert customer is not None
+    customer.tier = "A+"
+    customer.save()
+    junior = type(cast.am).objects.create(username="junior_am", role="account_manager", region=cast.am.region, grade=1)
+    with pytest.raises(ValidationError) as err:
+        customer_assign_manager(customer=customer, to_manager=junior, by=cast.district_manager)
+    assert "任职资格" in str(err.value) and "初级客户经理" in str(err.value)
+    senior = type(cast.am).objects.create(username="senior_am", role="account_manager", region=cast.am.region, grade=3)
+    customer_assign_manager(customer=customer, to_manager=senior, by=cast.district_manager)
+    customer.refresh_from_db()
+    assert customer.account_manager == senior

@@ -131,3 +131,13 @@ def customer_hierarchy(*, user: User, customer: Customer) -> list[HierarchyNode]
 
     walk(top, 0)
     return out
+
+
+def reassignment_candidates(customer: Customer) -> QuerySet[User]:
+    """Active account managers of the customer's city, most senior first, but its current one."""
+    qs = User.objects.filter(
+        role=User.Role.ACCOUNT_MANAGER, is_active=True, region__path__startswith=customer.region.city_path
+    )
+    if customer.account_manager_id is not None:
+        qs = qs.exclude(pk=customer.account_manager_id)
+    return qs.select_related("region").order_by("-grade", "display_name")

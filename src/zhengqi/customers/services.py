@@ -16,6 +16,10 @@ from zhengqi.accounts.models import User
 
 from .models import AccountAssignment, Contract, Customer, KeyPerson, KeyPersonRole, Product
 
+# 任职资格制度 (seed 004): only senior grades may own the top tiers.
+QUALIFIED_TIERS = ("A+", "A")
+QUALIFIED_GRADE = User.Grade.SENIOR
+
 CUSTOMER_EDITABLE = {
     "name",
     "credit_code",
@@ -30,7 +34,7 @@ CUSTOMER_EDITABLE = {
 }
 
 
-def _may_manage_region(user: User, customer: Customer) -> bool:
+def may_manage_region(user: User, customer: Customer) -> bool:
     """Creating, re-parenting and re-assigning are for managers over the customer's region."""
     if user.is_superuser or user.role == User.Role.PROVINCIAL_ADMIN:
         return True
@@ -45,7 +49,7 @@ def _may_manage_region(user: User, customer: Customer) -> bool:
 def customer_create(*, by: User, account_manager: User | None = None, **fields: Any) -> Customer:
     customer = Customer(**fields)
     customer.full_clean(exclude=["account_manager"])
-    if not _may_manage_region(by, customer) and by.role != User.Role.ACCOUNT_MANAGER:
+    if not may_manage_region(by, customer) and by.role != User.Role.ACCOUNT_MANAGER:
         raise PermissionDenied(_("您无权在该区域新建客户。"))
     if by.role == User.Role.ACCOUNT_MANAGER:
         if by.region is None or not customer.region.path.startswith(by.region.path):
@@ -78,7 +82,7 @@ def customer_assign_manager(
     """Make ``to_manager`` the customer's account manager, closing the previous assignment."""
     if (
         by is not None
-        and not _may_manage_region(by, customer)
+        and not may_manage_region(by, customer)
         and not (by.role == User.Role.ACCOUNT_MANAGER and by == to_manager and customer.account_manager_id is None)
     ):
         raise PermissionDenied(_("只有区域经理或省公司管理员可以调整客户经理。"))
@@ -86,6 +90,11 @@ def customer_assign_manager(
         raise ValidationError(_("“%(name)s”不是在职的客户经理。") % {"name": to_manager})
     if to_manager.region is None or not customer.region.path.startswith(to_manager.region.city_path):
         raise ValidationError(_("客户经理“%(name)s”不属于该客户所在地市。") % {"name": to_manager})
+    if customer.tier in QUALIFIED_TIERS and (to_manager.grade or 0) < QUALIFIED_GRADE:
+        raise ValidationError(
+            _("%(tier)s 级客户只能由高级及以上客户经理负责（任职资格制度），“%(name)s”是%(grade)s。")
+            % {"tier": customer.tier, "name": to_manager, "grade": to_manager.get_grade_display() or _("未定级")}
+        )
     on = on or timezone.localdate()
     AccountAssignment.objects.filter(customer=customer, end__isnull=True).update(end=on)
     assignment = AccountAssignment.objects.create(

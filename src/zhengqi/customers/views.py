@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -16,7 +18,15 @@ from zhengqi.insight.selectors import latest_snapshot, open_alerts, score_breakd
 
 from .forms import CustomerFilterForm
 from .models import BuyingRole
-from .selectors import CustomerFilter, customer_get, customer_hierarchy, customer_list, customer_revenue_trend
+from .selectors import (
+    CustomerFilter,
+    customer_get,
+    customer_hierarchy,
+    customer_list,
+    customer_revenue_trend,
+    reassignment_candidates,
+)
+from .services import customer_assign_manager, may_manage_region
 
 PAGE_SIZE = 25
 
@@ -44,6 +54,7 @@ def customer_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
     trend = customer_revenue_trend(customer=customer, months=12)
     contracts = list(customer.contracts.prefetch_related("products"))
     snapshot = latest_snapshot(customer)
+    may_reassign = may_manage_region(user, customer)
     history = list(tier_history(customer))
     context = {
         "customer": customer,
@@ -70,7 +81,31 @@ def customer_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
             "tiers": [h.tier for h in history],
         },
         "tier_changes": tier_changes(customer),
+        "may_reassign": may_reassign,
+        "candidates": reassignment_candidates(customer) if may_reassign else [],
         "today": today,
         "soon": today + dt.timedelta(days=90),
     }
     return render(request, "customers/detail.html", context)
+
+
+@login_required
+def customer_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    """A regional manager (or the province) gives the customer to another account manager."""
+    user: User = request.user  # type: ignore[assignment]
+    customer = customer_get(user=user, pk=pk)
+    if request.method != "POST":
+        return redirect("customers:detail", pk=pk)
+    to = User.objects.filter(pk=request.POST.get("to_manager") or 0, role=User.Role.ACCOUNT_MANAGER).first()
+    if to is None:
+        messages.error(request, gettext("请选择一位客户经理。"))
+        return redirect("customers:detail", pk=pk)
+    try:
+        customer_assign_manager(customer=customer, to_manager=to, by=user, reason=request.POST.get("reason", "")[:200])
+    except PermissionDenied:
+        raise
+    except ValidationError as err:
+        messages.error(request, " ".join(err.messages))
+    else:
+        messages.success(request, gettext("已将客户转给 %(name)s。") % {"name": to})
+    return redirect("customers:detail", pk=pk)
