@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 
 from zhengqi.accounts.models import User
 from zhengqi.insight.selectors import latest_snapshot, open_alerts, score_breakdown, tier_changes, tier_history
+from zhengqi.marketing.forms import InteractionForm
 
 from .forms import CustomerFilterForm
 from .models import BuyingRole
@@ -83,6 +84,11 @@ def customer_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
         "tier_changes": tier_changes(customer),
         "may_reassign": may_reassign,
         "candidates": reassignment_candidates(customer) if may_reassign else [],
+        "interaction_form": InteractionForm(
+            initial={"date": today, "task": request.GET.get("task")}, people=[(p.pk, p.name) for p in people]
+        ),
+        "from_task": request.GET.get("task"),
+        "interactions": customer.interactions.select_related("by").prefetch_related("key_persons")[:30],  # type: ignore[attr-defined]
         "today": today,
         "soon": today + dt.timedelta(days=90),
     }

@@ -57,3 +57,33 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Interaction(models.Model):
+    """A contact with the customer (接触记录, F-15): who met whom, what came of it, what is next."""
+
+    class Kind(models.TextChoices):
+        VISIT = "visit", _("拜访")
+        CALL = "call", _("电话")
+        MEETING = "meeting", _("会议")
+        EMAIL = "email", _("邮件")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("方式"), max_length=10, choices=Kind.choices, default=Kind.VISIT)
+    date = models.DateField(_("日期"))
+    key_persons = models.ManyToManyField("customers.KeyPerson", verbose_name=_("接触的关键人"), blank=True)
+    summary = models.TextField(_("内容摘要"))
+    outcome = models.TextField(_("结果"), blank=True)
+    next_step = models.CharField(_("下一步"), max_length=200, blank=True)
+    task = models.ForeignKey(
+        Task, verbose_name=_("关联任务"), null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("接触记录")
+        verbose_name_plural = _("接触记录")
+        ordering = ["-date", "-pk"]

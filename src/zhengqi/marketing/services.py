@@ -11,9 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts.models import User
+from zhengqi.customers.models import Customer
 from zhengqi.insight.models import Alert
 
-from .models import Task
+from .models import Interaction, Task
 
 # Days an account manager has to act on an alert, by its severity.
 DUE_DAYS = {"high": 3, "medium": 7, "low": 14}
@@ -78,3 +79,57 @@ def task_close(*, task: Task, by: User, outcome: str) -> Task:
     task.status, task.outcome, task.closed_at = Task.Status.DONE, outcome.strip(), timezone.now()
     task.save(update_fields=["status", "outcome", "closed_at"])
     return task
+
+
+@transaction.atomic
+def interaction_log(
+    *,
+    by: User,
+    customer: Customer,
+    kind: str,
+    date: dt.date,
+    key_person_ids: list[int],
+    summary: str,
+    outcome: str = "",
+    next_step: str = "",
+    next_due: dt.date | None = None,
+    task: Task | None = None,
+) -> Interaction:
+    """Record a visit/call/meeting/e-mail; close the task it came from with its outcome; turn the
+    next step into a new task when it has a date. Nothing is saved if any part is refused."""
+    from zhengqi.accounts.access import customer_scope
+
+    if not Customer.objects.filter(customer_scope(by), pk=customer.pk).exists():
+        raise PermissionDenied(_("您无权为该客户记录接触。"))
+    people = list(customer.key_persons.filter(pk__in=key_person_ids))
+    if len(people) != len(set(key_person_ids)):
+        raise ValidationError({"key_persons": _("所选关键人不属于该客户。")})
+    if next_step.strip() and next_due is None:
+        raise ValidationError({"next_due": _("下一步需要一个日期，才能生成任务。")})
+    interaction = Interaction(
+        customer=customer,
+        by=by,
+        kind=kind,
+        date=date,
+        summary=summary.strip(),
+        outcome=outcome.strip(),
+        next_step=next_step.strip(),
+        task=task,
+    )
+    interaction.full_clean()
+    interaction.save()
+    interaction.key_persons.set(people)
+    if task is not None:
+        if task.customer_id != customer.pk:
+            raise ValidationError({"task": _("任务与客户不符。")})
+        task_close(task=task, by=by, outcome=outcome or summary)
+    if next_step.strip() and next_due is not None:
+        Task.objects.create(
+            customer=customer,
+            assignee=customer.account_manager or by,
+            title=next_step.strip(),
+            source=Task.Source.MANUAL,
+            priority=Task.Priority.MEDIUM,
+            due=next_due,
+        )
+    return interaction

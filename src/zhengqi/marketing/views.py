@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max
+from django.db.models import Count, Max, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Contract, Customer
+from zhengqi.customers.selectors import customer_get
 from zhengqi.insight.models import Alert
 
+from .forms import InteractionForm
 from .models import Task
-from .services import task_close, tasks_visible_to
+from .services import interaction_log, task_close, tasks_visible_to
 
 
 @login_required
@@ -46,9 +50,7 @@ def workbench_page(request: HttpRequest) -> HttpResponse:
         )
         if latest
         else [],
-        "tiers": {
-            row["tier"] or "—": row["n"]
-            for row in customers.filter(status="active").values("tier").annotate(n=Count("pk"))
+        "tiers": _tier_counts(customers),
         },
         "expiring": list(expiring),
     }
@@ -68,3 +70,47 @@ def task_close_fragment(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as err:
             error = " ".join(err.messages)
     return render(request, "marketing/_task.html", {"task": task, "error": error, "today": timezone.localdate()})
+
+
+@login_required
+def interaction_create(request: HttpRequest, customer_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    customer = customer_get(user=user, pk=customer_id)
+    if request.method != "POST":
+        return redirect("customers:detail", pk=customer_id)
+    people = [(p.pk, p.name) for p in customer.key_persons.all()]
+    form = InteractionForm(request.POST, people=people)
+    if not form.is_valid():
+        problems = [
+            f"{form.fields[f].label if f in form.fields else ''}：{' '.join(str(m) for m in e)}"
+            for f, e in form.errors.items()
+        ]
+        messages.error(request, " ".join(problems))
+        return redirect("customers:detail", pk=customer_id)
+    data = form.cleaned_data
+    task = tasks_visible_to(user).filter(pk=data["task"]).first() if data.get("task") else None
+    try:
+        interaction_log(
+            by=user,
+            customer=customer,
+            kind=data["kind"],
+            date=data["date"],
+            key_person_ids=data["key_persons"],
+            summary=data["summary"],
+            outcome=data["outcome"],
+            next_step=data["next_step"],
+            next_due=data["next_due"],
+            task=task,
+        )
+    except ValidationError as err:
+        messages.error(request, " ".join(err.messages))
+    else:
+        done = gettext("，任务已完成") if task else ""
+        messages.success(request, gettext("接触记录已保存") + done + "。")
+    return redirect("customers:detail", pk=customer_id)
+
+
+def _tier_counts(customers: QuerySet[Customer]) -> dict[str, int]:
+    """Customers in service per tier, A+ first; those not yet tiered last."""
+    counts = {row["tier"] or "—": row["n"] for row in customers.filter(status="active").values("tier").annotate(n=Count("pk"))}
+    return {t: counts[t] for t in ("A+", "A", "B", "C", "—") if t in counts}
