@@ -51,7 +51,6 @@ def workbench_page(request: HttpRequest) -> HttpResponse:
         if latest
         else [],
         "tiers": _tier_counts(customers),
-        },
         "expiring": list(expiring),
     }
     return render(request, "marketing/workbench.html", context)
@@ -112,5 +111,6 @@ def interaction_create(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 def _tier_counts(customers: QuerySet[Customer]) -> dict[str, int]:
     """Customers in service per tier, A+ first; those not yet tiered last."""
-    counts = {row["tier"] or "—": row["n"] for row in customers.filter(status="active").values("tier").annotate(n=Count("pk"))}
+    rows = customers.filter(status="active").values("tier").annotate(n=Count("pk"))
+    counts = {row["tier"] or "—": row["n"] for row in rows}
     return {t: counts[t] for t in ("A+", "A", "B", "C", "—") if t in counts}
