@@ -24,7 +24,9 @@ def test_alert_task_to_visit_to_done(live_server: object, page: Page) -> None:
     month_run(month=dt.date(2026, 10, 1))
     task = (
         Task.objects.filter(assignee__username="am", status="open", source="alert")
-        .select_related("customer").order_by("due", "pk").first()
+        .select_related("customer")
+        .order_by("due", "pk")
+        .first()
     )
     assert task is not None
     # the visit needs two key persons: make sure the customer has them

@@ -15,15 +15,18 @@ from zhengqi.customers.models import Customer
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_reassignment_moves_access_and_respects_qualification(live_server: object, page: Page, browser: Browser) -> None:
+def test_reassignment_moves_access_and_respects_qualification(
+    live_server: object, page: Page, browser: Browser
+) -> None:
     if not Customer.objects.exists():
         load_tiny()
     base = live_server.url  # type: ignore[attr-defined]
     old = User.objects.get(username="am")
     customer = Customer.objects.filter(account_manager=old, status="active").exclude(tier__in=["A+", "A"]).first()
     assert customer is not None
-    new = User.objects.create_user("am_new", password="Zhengqi@2026", role="account_manager", region=old.region, grade=1,
-                                   display_name="新经理")
+    new = User.objects.create_user(
+        "am_new", password="Zhengqi@2026", role="account_manager", region=old.region, grade=1, display_name="新经理"
+    )
     log_in(page, base, "district_mgr")
     page.goto(f"{base}/customers/{customer.pk}/")
     page.get_by_label("调整客户经理").select_option(str(new.pk))
