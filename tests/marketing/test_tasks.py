@@ -72,3 +72,33 @@ def test_workbench_shows_own_tasks_and_closes_them(cast: Cast) -> None:
     done = client.post(f"/workbench/tasks/{task.pk}/close/", {"outcome": "电话沟通，问题已解决"}).content.decode()
     assert "电话沟通，问题已解决" in done
     assert "考核目标尚未设定" in page  # no invented KPI numbers
+
+
+def test_customer_page_queries_do_not_grow_with_interactions_or_contracts(cast: Cast) -> None:
+    from decimal import Decimal
+
+    from zhengqi.customers.models import Contract, Customer
+    from zhengqi.marketing.models import Interaction
+
+    month_run(month=OCT)
+    customer = Customer.objects.filter(account_manager=cast.am, status="active").first()
+    assert customer is not None
+    client = client_for(cast.am)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/customers/{customer.pk}/").status_code == 200
+        return len(ctx.captured_queries)
+
+    people = list(customer.key_persons.all())
+
+    def add(i: int) -> None:
+        visit = Interaction.objects.create(customer=customer, by=cast.am, date=OCT, summary=f"第 {i} 次拜访")
+        visit.key_persons.set(people)
+        Contract.objects.create(customer=customer, number=f"HT-Q-{i}", start=OCT, end=OCT, amount=Decimal("1.00"))
+
+    add(0)  # one of each, so that every prefetch runs once
+    before = queries()
+    for i in range(1, 15):
+        add(i)
+    assert queries() == before <= 30
