@@ -156,3 +156,8 @@ def test_hierarchy_rollups_count_only_what_the_user_may_see(cast: Cast) -> None:
     visible = [n.customer.pk for n in as_owner if n.visible]
     mine = sum(m.revenue_total for m in CustomerMonth.objects.filter(month=latest, customer_id__in=visible))
     assert as_owner[0].revenue == mine
+
+
+def test_home_depends_on_the_role(cast: Cast) -> None:
+    assert client_for(cast.am).get("/").url == "/workbench/"  # type: ignore[attr-defined]
+    assert client_for(cast.district_manager).get("/").url == "/customers/"  # type: ignore[attr-defined]
