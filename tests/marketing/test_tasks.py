@@ -102,3 +102,24 @@ def test_customer_page_queries_do_not_grow_with_interactions_or_contracts(cast: 
     for i in range(1, 15):
         add(i)
     assert queries() == before <= 30
+
+
+def test_workbench_lists_this_months_birthdays_and_anniversaries(cast: Cast) -> None:
+    from zhengqi.customers.models import Customer, KeyPerson, Subscription
+
+    today = timezone.localdate()
+    customer = Customer.objects.filter(account_manager=cast.am, status="active").first()
+    assert customer is not None
+    person = KeyPerson.objects.create(customer=customer, name="生日测试人", birthday=today.replace(year=1980, day=1))
+    other_month = KeyPerson.objects.create(
+        customer=customer, name="别月生日人", birthday=today.replace(year=1980, day=1, month=today.month % 12 + 1)
+    )
+    sub = Subscription.objects.filter(customer=customer).first()
+    assert sub is not None
+    Subscription.objects.filter(pk=sub.pk).update(
+        start=today.replace(year=today.year - 3, day=1), status="active", end=None
+    )
+    page = client_for(cast.am).get("/workbench/").content.decode()
+    assert person.name in page and other_month.name not in page
+    assert "开通 3 周年" in page
+    assert str(person.birthday) not in page  # the full date of birth is personal data: not shown

@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
-from zhengqi.customers.models import Contract, Customer
+from zhengqi.customers.models import Contract, Customer, KeyPerson, Subscription
 from zhengqi.customers.selectors import customer_get
 from zhengqi.insight.models import Alert
 
@@ -52,6 +52,22 @@ def workbench_page(request: HttpRequest) -> HttpResponse:
         else [],
         "tiers": _tier_counts(customers),
         "expiring": list(expiring),
+        "birthdays": list(
+            KeyPerson.objects.filter(customer__in=customers.filter(status="active"), birthday__month=today.month)
+            .select_related("customer")
+            .order_by("customer__name", "name")[:50]
+        ),
+        "anniversaries": [
+            (s, today.year - s.start.year)
+            for s in Subscription.objects.filter(
+                customer__in=customers.filter(status="active"),
+                status="active",
+                start__month=today.month,
+                start__year__lt=today.year,
+            )
+            .select_related("customer", "product")
+            .order_by("customer__name")[:50]
+        ],
     }
     return render(request, "marketing/workbench.html", context)
 
