@@ -121,3 +121,19 @@ def test_names_and_groups_are_local() -> None:
         assert name.startswith(city) or name.startswith(city.removesuffix("市")), name
         if p.customers["parent"][i] >= 0:
             assert city_of[region[i]] == city_of[region[p.customers["parent"][i]]]
+
+
+@pytest.mark.django_db
+def test_replacing_the_province_forgets_its_month_runs() -> None:
+    """Otherwise `run-month --if-missing` would skip the months of the new province."""
+    import datetime as dt
+
+    from tests.conftest import load_tiny
+    from zhengqi.engine.pipeline import current_run
+    from zhengqi.insight.models import MonthRun
+    from zhengqi.insight.month_run import month_run
+
+    month_run(month=dt.date(2026, 10, 1))
+    load_tiny()
+    assert not MonthRun.objects.exists()
+    assert current_run(Lake(settings.ZHENGQI_LAKE), dt.date(2026, 10, 1)) is None

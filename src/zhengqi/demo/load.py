@@ -24,7 +24,9 @@ from zhengqi.customers.models import (
     Subscription,
 )
 from zhengqi.engine.lake import Lake
+from zhengqi.engine.sources import DIMENSIONS
 from zhengqi.engine.staging.hierarchy import closure
+from zhengqi.insight.models import MonthRun
 
 from .province import DEFAULT_END, NEVER, PRODUCTS, Province, generate, month_at
 
@@ -58,8 +60,11 @@ def has_data() -> bool:
 
 
 def wipe(lake: Lake) -> None:
-    """Remove customers, staff (but superusers), regions and the lake's fact tables."""
+    """Remove customers (with their snapshots, alerts, tasks), staff (but superusers), regions, the
+    month-run records, and the lake's facts and results: a replaced province starts with no runs, so
+    ``run-month --if-missing`` runs its months again. Rules and value-model versions are kept."""
     with transaction.atomic():
+        MonthRun.objects.all().delete()
         CustomerMonth.objects.all().delete()
         Contract.objects.all().delete()
         Subscription.objects.all().delete()
@@ -72,7 +77,11 @@ def wipe(lake: Lake) -> None:
         User.objects.update(region=None)
         for level in ("district", "city", "province"):
             Region.objects.filter(level=level).delete()
-    for name in ("members", "member_month", "customer_month"):
+    _clear_lake(lake)
+
+
+def _clear_lake(lake: Lake) -> None:
+    for name in ("members", "member_month", "customer_month", "results", *DIMENSIONS):
         shutil.rmtree(lake.table_path(name), ignore_errors=True)
 
 
@@ -180,8 +189,7 @@ def build_lake_only(
     *, size: str, seed: int, lake: Lake, progress: Callable[[str, int, int], None] | None = None
 ) -> Province:
     """Generate into the lake alone (facts, members and dimensions): no web database."""
-    for name in ("members", "member_month", "customer_month", "results"):
-        shutil.rmtree(lake.table_path(name), ignore_errors=True)
+    _clear_lake(lake)
     done = {"n": 0}
 
     def advance(k: int) -> None:

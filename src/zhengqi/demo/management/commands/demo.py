@@ -29,7 +29,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--end", default=f"{DEFAULT_END:%Y-%m}", help="最后一个月，格式 YYYY-MM（默认 %(default)s）"
         )
-        parser.add_argument("--replace", action="store_true", help="删除已有的客户、员工与区域后重新生成")
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="删除已有的客户、员工、区域与月度运行结果后重新生成（规则与价值模型保留）",
+        )
         parser.add_argument("--if-empty", action="store_true", help="数据库已有数据时什么也不做（用于启动脚本）")
         parser.add_argument(
             "--lake-only",
@@ -73,7 +77,9 @@ class Command(BaseCommand):
                 size=opts["size"], seed=opts["seed"], lake=lake, end=end, replace=opts["replace"], progress=progress
             )
         except DemoDataExists as exc:
-            raise CommandError("数据库中已有数据。要重新生成，请加 --replace（会删除现有客户、员工与区域）。") from exc
+            raise CommandError(
+                "数据库中已有数据。要重新生成，请加 --replace（会删除现有客户、员工、区域与月度运行结果）。"
+            ) from exc
         finally:
             for bar in bars.values():
                 bar.close()
