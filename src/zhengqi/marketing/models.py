@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from zhengqi.customers.models import Customer
+from zhengqi.insight.models import Severity
 
 
 class Task(models.Model):
@@ -16,10 +17,7 @@ class Task(models.Model):
         CAMPAIGN = "campaign", _("营销活动")
         APPROVAL = "approval", _("审批")
 
-    class Priority(models.TextChoices):
-        HIGH = "high", _("高")
-        MEDIUM = "medium", _("中")
-        LOW = "low", _("低")
+    Priority = Severity  # a task from an alert takes the alert's severity as its priority
 
     class Status(models.TextChoices):
         OPEN = "open", _("待办")
