@@ -4,11 +4,14 @@ Authentication is the user's session (with CSRF for writes); the same selectors 
 limit what each user sees.
 """
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from zhengqi.customers.api import router as customers_router
 from zhengqi.insight.api import router as insight_router
+from zhengqi.marketing.api import router as marketing_router
 
 api = NinjaAPI(
     title="政企 Zhengqi API",
@@ -19,3 +22,21 @@ api = NinjaAPI(
 )
 api.add_router("/customers", customers_router, tags=["客户 customers"])
 api.add_router("/", insight_router, tags=["月度运行 month run"])
+api.add_router("/", marketing_router, tags=["客户经理工作 account manager's day"])
+
+
+def validation_messages(err: ValidationError) -> str:
+    """A refused input as one Chinese sentence, field labels left to the caller."""
+    if hasattr(err, "error_dict"):
+        return "；".join(str(m) for msgs in err.message_dict.values() for m in msgs)
+    return "；".join(err.messages)
+
+
+@api.exception_handler(ValidationError)
+def _refused(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return api.create_response(request, {"detail": validation_messages(exc)}, status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc) or "无权操作。"}, status=403)

@@ -14,6 +14,7 @@ zhengqi — 政企客户营销管理 (Zhengqi: group-customer marketing manageme
                                          生成演示省份 (generate the demo province)
   zhengqi run-month 2026-10 [--engine duckdb|spark]
                                          月度运行：特征、价值评分与分级、规则预警 (the month run)
+  zhengqi escalate-tasks                 每日：逾期任务上报区域经理 (daily: escalate overdue tasks)
   zhengqi runserver 127.0.0.1:8000       启动网页与 API (serve pages and the REST API)
   zhengqi db_worker                      后台任务进程：页面发起的月度运行 (background worker)
   zhengqi createsuperuser                新建管理员 (create an administrator)
@@ -24,7 +25,7 @@ zhengqi — 政企客户营销管理 (Zhengqi: group-customer marketing manageme
 """
 
 # Commands spelled the way users type them; Django's module names cannot hold a hyphen.
-ALIASES = {"run-month": "run_month"}
+ALIASES = {"run-month": "run_month", "escalate-tasks": "escalate_tasks"}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -40,7 +40,8 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser: object) -> Iterator[object]:
-    context = browser.new_context(locale="zh-CN")  # type: ignore[attr-defined]
+    # The smallest screen the pages are made for: a 1366×768 laptop.
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768})  # type: ignore[attr-defined]
     page = context.new_page()
     yield page
     context.close()

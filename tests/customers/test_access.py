@@ -117,7 +117,9 @@ def test_list_page_query_count_does_not_grow_with_rows(cast: Cast) -> None:
 def test_detail_page_renders_every_panel(cast: Cast) -> None:
     customer = Customer.objects.filter(account_manager=cast.am, status="active").first()
     page = client_for(cast.am).get(f"/customers/{customer.pk}/").content.decode()
-    for panel in ("基本资料", "集团层级", "近 12 个月收入", "关键人", "产品订购", "协议"):
+    panels = ("基本资料", "集团层级", "近 24 个月收入", "关键人", "成员", "建议推荐的产品", "产品订购", "协议")
+    panels += ("商机", "参与的营销活动", "资料变更记录", "接触记录", "新建任务")
+    for panel in panels:
         assert panel in page
     # phones are masked on the page
     person = customer.key_persons.first()

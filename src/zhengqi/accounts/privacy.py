@@ -1,4 +1,5 @@
-"""Masking of personal data (PIPL: minimal access). Reveal-with-audit arrives with the audit log."""
+"""Masking of personal data (PIPL: minimal access). Unmasking is for the roles that need it and is
+logged (django-auditlog access entries, see zhengqi.customers.services.key_persons_reveal)."""
 
 from __future__ import annotations
 
@@ -16,3 +17,16 @@ def mask_phone(phone: str) -> str:
 def mask_birthday(birthday: dt.date | None) -> str:
     """Only the month is shown: enough for birthday care, not enough to identify."""
     return f"{birthday.month}月" if birthday else ""
+
+
+def may_reveal_personal_data(user: object) -> bool:
+    """Who may unmask key persons' phones and birthdays (each time logged): the people who call
+    them — account managers (for their own customers, which is all they can open) and regional
+    managers. Planners, partners, departments and the back office work with masked data."""
+    from .models import User
+
+    return (
+        isinstance(user, User)
+        and user.is_active
+        and user.role in (User.Role.ACCOUNT_MANAGER, User.Role.REGIONAL_MANAGER)
+    )

@@ -3,12 +3,27 @@
 import datetime as dt
 from decimal import Decimal
 
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
 from ninja import Field, FilterSchema, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
-from .models import Customer
-from .selectors import SORTS, CustomerFilter, customer_get, customer_list, customer_revenue_trend
+from zhengqi.accounts.models import User
+from zhengqi.accounts.privacy import mask_birthday, mask_phone
+
+from .models import Customer, KeyPerson
+from .selectors import (
+    SORTS,
+    CustomerFilter,
+    FieldChange,
+    customer_get,
+    customer_history,
+    customer_list,
+    customer_revenue_trend,
+    manager_workload,
+    next_products,
+)
+from .services import customers_bulk_assign, key_persons_reveal
 
 router = Router()
 
@@ -66,9 +81,121 @@ def list_customers(request: HttpRequest, filters: Query[CustomerQuery]) -> objec
 
 
 @router.get(
-    "/{customer_id}", response=CustomerDetailOut, summary="客户详情", description="无权查看或不存在的客户一律返回 404。"
+    "/{int:customer_id}",
+    response=CustomerDetailOut,
+    summary="客户详情",
+    description="无权查看或不存在的客户一律返回 404。",
 )
 def get_customer(request: HttpRequest, customer_id: int) -> Customer:
     customer = customer_get(user=request.user, pk=customer_id)  # type: ignore[arg-type]
     customer.revenue_trend = customer_revenue_trend(customer=customer)  # type: ignore[attr-defined]
     return customer
+
+
+class KeyPersonOut(Schema):
+    id: int
+    name: str
+    title: str
+    department: str
+    roles: list[str]
+    phone: str = Field(..., description="默认脱敏；用 reveal 接口查看完整号码（记入访问日志）")
+    birthday: str = Field(..., description="默认只显示月份")
+    closeness: int
+
+
+def _person(p: KeyPerson, *, revealed: bool) -> dict[str, object]:
+    return {
+        "id": p.pk,
+        "name": p.name,
+        "title": p.title,
+        "department": p.department,
+        "roles": [r.role for r in p.roles.all()],
+        "phone": p.phone if revealed else mask_phone(p.phone) if p.phone else "",
+        "birthday": (p.birthday.isoformat() if p.birthday else "") if revealed else mask_birthday(p.birthday),
+        "closeness": p.closeness,
+    }
+
+
+@router.get("/{int:customer_id}/key-persons", response=list[KeyPersonOut], summary="关键人（个人信息脱敏）")
+def list_key_persons(request: HttpRequest, customer_id: int) -> list[dict[str, object]]:
+    customer = customer_get(user=request.user, pk=customer_id)  # type: ignore[arg-type]
+    return [_person(p, revealed=False) for p in customer.key_persons.prefetch_related("roles")]
+
+
+@router.post(
+    "/{int:customer_id}/key-persons/reveal",
+    response=list[KeyPersonOut],
+    summary="查看关键人完整联系方式",
+    description="仅客户经理与区域经理；每次查看记入访问日志。",
+)
+def reveal_key_persons(request: HttpRequest, customer_id: int) -> list[dict[str, object]]:
+    user: User = request.user  # type: ignore[assignment]
+    customer = customer_get(user=user, pk=customer_id)
+    return [_person(p, revealed=True) for p in key_persons_reveal(customer=customer, by=user)]
+
+
+class ChangeOut(Schema):
+    at: dt.datetime
+    actor: str
+    subject: str
+    field: str
+    old: str
+    new: str
+
+
+@router.get("/{int:customer_id}/history", response=list[ChangeOut], summary="资料变更记录（字段级）")
+def get_history(request: HttpRequest, customer_id: int) -> list[FieldChange]:
+    return customer_history(customer_get(user=request.user, pk=customer_id))  # type: ignore[arg-type]
+
+
+class SuggestionOut(Schema):
+    product_code: str = Field(..., alias="product.code")
+    product_name: str = Field(..., alias="product.name")
+    penetration: float = Field(..., description="同行业同规模在网客户中订购该产品的比例")
+    peers: int
+
+
+@router.get("/{int:customer_id}/next-products", response=list[SuggestionOut], summary="建议推荐的产品")
+def get_next_products(request: HttpRequest, customer_id: int) -> object:
+    return next_products(customer_get(user=request.user, pk=customer_id))  # type: ignore[arg-type]
+
+
+class ReassignIn(Schema):
+    customer_ids: list[int] = Field(..., min_length=1)
+    to_manager_id: int
+    reason: str = Field("", max_length=200)
+
+
+@router.post(
+    "/reassign",
+    summary="调整客户经理（单个或批量）",
+    description="全部成功才生效；任何一个客户不符合任职资格等要求，则一个也不调整，并列出原因。",
+)
+def reassign(request: HttpRequest, data: ReassignIn) -> dict[str, int]:
+    user: User = request.user  # type: ignore[assignment]
+    if not (user.is_superuser or user.role in (User.Role.REGIONAL_MANAGER, User.Role.PROVINCIAL_ADMIN)):
+        raise PermissionDenied("只有区域经理或省公司管理员可以调整客户经理。")
+    to = User.objects.filter(pk=data.to_manager_id, role=User.Role.ACCOUNT_MANAGER).first()
+    if to is None:
+        raise Http404("客户经理不存在。")
+    moved = customers_bulk_assign(customer_ids=data.customer_ids, to_manager=to, by=user, reason=data.reason)
+    return {"moved": moved}
+
+
+class WorkloadOut(Schema):
+    manager_id: int = Field(..., alias="manager.pk")
+    manager_name: str = Field(..., alias="manager.display_name")
+    grade: int | None = Field(None, alias="manager.grade")
+    customers: int
+    by_tier: dict[str, int]
+    revenue: Decimal
+    open_tasks: int
+    overdue_tasks: int
+
+
+@router.get("/managers/workload", response=list[WorkloadOut], summary="客户经理工作量（区域经理、省公司）")
+def workload(request: HttpRequest) -> object:
+    user: User = request.user  # type: ignore[assignment]
+    if not (user.is_superuser or user.role in (User.Role.REGIONAL_MANAGER, User.Role.PROVINCIAL_ADMIN)):
+        raise PermissionDenied("只有区域经理和省公司管理员可以查看客户经理工作量。")
+    return manager_workload(user)

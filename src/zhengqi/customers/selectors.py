@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext
 
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 
-from .models import Customer, CustomerMonth
+from .models import Customer, CustomerMonth, KeyPerson, Product, Subscription
 
 SORTS = {
     "code": "code",
@@ -141,3 +146,139 @@ def reassignment_candidates(customer: Customer) -> QuerySet[User]:
     if customer.account_manager_id is not None:
         qs = qs.exclude(pk=customer.account_manager_id)
     return qs.select_related("region").order_by("-grade", "display_name")
+
+
+@dataclass(frozen=True)
+class ProductSuggestion:
+    product: Product
+    penetration: float  # share of active peers (same industry and scale) holding it
+    peers: int
+
+
+def next_products(customer: Customer, *, limit: int = 5) -> list[ProductSuggestion]:
+    """Products the customer does not hold, ranked by how many similar customers (same industry
+    and scale, in service) hold them: what to offer next. Peer shares are aggregates over the
+    whole province (no single customer is revealed) and are cached for ten minutes."""
+    key = f"zhengqi:penetration:{customer.industry}:{customer.scale}"
+    shares: dict[int, float] | None = cache.get(key)
+    peers: int = cache.get(key + ":n") or 0
+    if shares is None:
+        peer_qs = Customer.objects.filter(industry=customer.industry, scale=customer.scale, status="active")
+        peers = peer_qs.count()
+        rows = (
+            Subscription.objects.filter(customer__in=peer_qs, status=Subscription.Status.ACTIVE)
+            .values("product_id")
+            .annotate(n=Count("customer_id", distinct=True))
+        )
+        shares = {row["product_id"]: row["n"] / peers for row in rows} if peers else {}
+        cache.set(key, shares, 600)
+        cache.set(key + ":n", peers, 600)
+    held = set(customer.subscriptions.filter(status=Subscription.Status.ACTIVE).values_list("product_id", flat=True))
+    ranked = sorted(((pid, share) for pid, share in shares.items() if pid not in held), key=lambda x: -x[1])[:limit]
+    products = Product.objects.in_bulk([pid for pid, _share in ranked])
+    return [ProductSuggestion(products[pid], share, peers) for pid, share in ranked if pid in products]
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    at: dt.datetime
+    actor: str
+    subject: str  # the customer, or the key person whose data changed
+    field: str
+    old: str
+    new: str
+
+
+def customer_history(customer: Customer, *, limit: int = 30) -> list[FieldChange]:
+    """Field-level corrections of the customer's and its key persons' data, newest first."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    people = dict(customer.key_persons.values_list("pk", "name"))
+    types = ContentType.objects.get_for_models(Customer, KeyPerson)
+    entries = (
+        LogEntry.objects.filter(
+            Q(content_type=types[Customer], object_id=customer.pk)
+            | Q(content_type=types[KeyPerson], object_id__in=list(people)),
+            action=LogEntry.Action.UPDATE,
+        )
+        .select_related("actor", "content_type")
+        .order_by("-timestamp")[:limit]
+    )
+    out: list[FieldChange] = []
+    for entry in entries:
+        subject = customer.name if entry.content_type_id == types[Customer].pk else people.get(entry.object_id or 0, "")
+        actor = str(entry.actor) if entry.actor else gettext("系统")
+        for field, (old, new) in entry.changes_display_dict.items():
+            out.append(FieldChange(entry.timestamp, actor, subject, str(field), str(old), str(new)))
+    return out
+
+
+@dataclass(frozen=True)
+class Workload:
+    manager: User
+    customers: int
+    by_tier: dict[str, int]
+    revenue: Decimal  # latest month, customers in service
+    open_tasks: int
+    overdue_tasks: int
+
+
+def account_managers_visible_to(user: User) -> QuerySet[User]:
+    """Active account managers of the user's region subtree (all of them for the province)."""
+    from zhengqi.accounts.access import regions_visible_to
+
+    return (
+        User.objects.filter(
+            role=User.Role.ACCOUNT_MANAGER, is_active=True, region__in=_regions(regions_visible_to(user))
+        )
+        .select_related("region")
+        .order_by("region__path", "-grade", "display_name")
+    )
+
+
+def manager_workload(user: User) -> list[Workload]:
+    """Per account manager in the user's region: portfolio size by tier, revenue of the latest
+    month and open/overdue tasks — four grouped queries whatever the number of managers."""
+    from zhengqi.marketing.models import Task
+
+    managers = list(account_managers_visible_to(user))
+    ids = [m.pk for m in managers]
+    tiers: dict[int, dict[str, int]] = {}
+    for row in (
+        Customer.objects.filter(account_manager_id__in=ids, status="active")
+        .values("account_manager_id", "tier")
+        .annotate(n=Count("pk"))
+    ):
+        tiers.setdefault(row["account_manager_id"], {})[row["tier"] or "—"] = row["n"]
+    latest = CustomerMonth.objects.order_by("-month").values_list("month", flat=True).first() or dt.date.min
+    revenue = dict(
+        CustomerMonth.objects.filter(month=latest, customer__account_manager_id__in=ids, customer__status="active")
+        .values("customer__account_manager_id")
+        .annotate(r=Sum("revenue_total"))
+        .values_list("customer__account_manager_id", "r")
+    )
+    today = timezone.localdate()
+    tasks: dict[int, tuple[int, int]] = {
+        row["assignee_id"]: (row["n"], row["late"])
+        for row in Task.objects.filter(assignee_id__in=ids, status=Task.Status.OPEN)
+        .values("assignee_id")
+        .annotate(n=Count("pk"), late=Count("pk", filter=Q(due__lt=today)))
+    }
+    return [
+        Workload(
+            manager=m,
+            customers=sum(tiers.get(m.pk, {}).values()),
+            by_tier={t: tiers.get(m.pk, {}).get(t, 0) for t in ("A+", "A", "B", "C")},
+            revenue=revenue.get(m.pk) or Decimal(0),
+            open_tasks=tasks.get(m.pk, (0, 0))[0],
+            overdue_tasks=tasks.get(m.pk, (0, 0))[1],
+        )
+        for m in managers
+    ]
+
+
+def _regions(condition: Q) -> Any:
+    from zhengqi.accounts.models import Region
+
+    return Region.objects.filter(condition)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
+from zhengqi.accounts.privacy import may_reveal_personal_data
 
 from .models import AccountAssignment, Contract, Customer, KeyPerson, KeyPersonRole, Product
 
@@ -32,6 +33,8 @@ CUSTOMER_EDITABLE = {
     "competitor_operator",
     "parent",
 }
+# What an account manager may correct in passing, while logging a contact (客户资料整理, F-15).
+CUSTOMER_CORRECTABLE = ("name", "address", "customer_type", "industry", "scale", "competitor_operator")
 
 
 def may_manage_region(user: User, customer: Customer) -> bool:
@@ -103,6 +106,60 @@ def customer_assign_manager(
     customer.account_manager = to_manager
     customer.save(update_fields=["account_manager", "updated_at"])
     return assignment
+
+
+@transaction.atomic
+def customer_correct(*, customer: Customer, by: User, **fields: Any) -> list[str]:
+    """Apply the fields that differ from what is stored; return their names. The history of each
+    change (who, when, old → new) is kept by django-auditlog. Refused input saves nothing."""
+    unknown = set(fields) - set(CUSTOMER_CORRECTABLE)
+    if unknown:
+        raise ValidationError(_("不能在此更正这些字段：%(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    changed = {name: value for name, value in fields.items() if getattr(customer, name) != value}
+    if changed:
+        customer_update(customer=customer, by=by, **changed)
+    return sorted(changed)
+
+
+@transaction.atomic
+def customers_bulk_assign(*, customer_ids: list[int], to_manager: User, by: User, reason: str = "") -> int:
+    """Give several customers to one account manager: all of them, or — if any is refused — none,
+    with every refusal named."""
+    customers = list(
+        Customer.objects.filter(customer_scope(by), pk__in=customer_ids).select_related("region", "account_manager")
+    )
+    if len(customers) != len(set(customer_ids)):
+        raise ValidationError(_("部分客户不存在或无权调整。"))
+    problems: list[str] = []
+    moved = 0
+    for customer in customers:
+        if customer.account_manager_id == to_manager.pk:
+            continue
+        try:
+            with transaction.atomic():
+                customer_assign_manager(customer=customer, to_manager=to_manager, by=by, reason=reason)
+        except ValidationError as err:
+            problems.append(f"{customer.name}：{' '.join(err.messages)}")
+        else:
+            moved += 1
+    if problems:
+        raise ValidationError(problems)
+    return moved
+
+
+def key_persons_reveal(*, customer: Customer, by: User) -> list[KeyPerson]:
+    """The customer's key persons with their phones and birthdays, for a role that may see them;
+    each reveal is written to the access log (django-auditlog, action "access")."""
+    from auditlog.signals import accessed
+
+    if not may_reveal_personal_data(by):
+        raise PermissionDenied(_("您的角色无权查看关键人的完整联系方式。"))
+    if not Customer.objects.filter(customer_scope(by), pk=customer.pk).exists():
+        raise PermissionDenied(_("您无权查看该客户。"))
+    people = list(customer.key_persons.prefetch_related("roles"))
+    for person in people:
+        accessed.send(sender=KeyPerson, instance=person)
+    return people
 
 
 @transaction.atomic

@@ -14,20 +14,31 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from zhengqi.accounts.models import User
+from zhengqi.accounts.privacy import may_reveal_personal_data
 from zhengqi.insight.selectors import latest_snapshot, open_alerts, score_breakdown, tier_changes, tier_history
-from zhengqi.marketing.forms import InteractionForm
+from zhengqi.marketing.forms import CustomerCorrectionForm, InteractionForm, TaskForm
 
 from .forms import CustomerFilterForm
 from .models import BuyingRole
 from .selectors import (
     CustomerFilter,
+    account_managers_visible_to,
     customer_get,
     customer_hierarchy,
+    customer_history,
     customer_list,
     customer_revenue_trend,
+    manager_workload,
+    next_products,
     reassignment_candidates,
 )
-from .services import customer_assign_manager, may_manage_region
+from .services import (
+    CUSTOMER_CORRECTABLE,
+    customer_assign_manager,
+    customers_bulk_assign,
+    key_persons_reveal,
+    may_manage_region,
+)
 
 PAGE_SIZE = 25
 
@@ -40,7 +51,15 @@ def customer_list_page(request: HttpRequest) -> HttpResponse:
     page = Paginator(customer_list(user=user, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "sort": filters.sort}
+    may_bulk = user.is_superuser or user.role in (User.Role.REGIONAL_MANAGER, User.Role.PROVINCIAL_ADMIN)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "sort": filters.sort,
+        "may_bulk": may_bulk,
+        "managers": account_managers_visible_to(user) if may_bulk else [],
+    }
     template = "customers/_table.html" if request.headers.get("HX-Request") else "customers/list.html"
     return render(request, template, context)
 
@@ -52,7 +71,7 @@ def customer_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     people = list(customer.key_persons.prefetch_related("roles"))
     covered = {r.role for p in people for r in p.roles.all()}
-    trend = customer_revenue_trend(customer=customer, months=12)
+    trend = customer_revenue_trend(customer=customer, months=24)
     contracts = list(customer.contracts.prefetch_related("products"))
     snapshot = latest_snapshot(customer)
     may_reassign = may_manage_region(user, customer)
@@ -71,7 +90,14 @@ def customer_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
             "months": [f"{m.month:%Y-%m}" for m in trend],
             "total": [float(m.revenue_total) for m in trend],
             "info": [float(m.revenue_info) for m in trend],
+            "members": [m.members_active for m in trend],
         },
+        "members": _members_panel(trend, snapshot),
+        "next_products": next_products(customer),
+        "history": customer_history(customer),
+        "may_reveal": may_reveal_personal_data(user),
+        "task_form": TaskForm(initial={"due": today + dt.timedelta(days=7)}),
+        "correction_form": CustomerCorrectionForm(initial={f: getattr(customer, f) for f in CUSTOMER_CORRECTABLE}),
         "alerts": open_alerts(customer),
         "snapshot": snapshot,
         "breakdown": score_breakdown(snapshot) if snapshot else [],
@@ -83,7 +109,7 @@ def customer_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
         },
         "tier_changes": tier_changes(customer),
         "may_reassign": may_reassign,
-        "candidates": reassignment_candidates(customer) if may_reassign else [],
+        "candidates": list(reassignment_candidates(customer)) if may_reassign else [],
         "interaction_form": InteractionForm(
             initial={"date": today, "task": request.GET.get("task")}, people=[(p.pk, p.name) for p in people]
         ),
@@ -115,3 +141,69 @@ def customer_reassign(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, gettext("已将客户转给 %(name)s。") % {"name": to})
     return redirect("customers:detail", pk=pk)
+
+
+def _members_panel(trend: list, snapshot: object) -> dict[str, object]:  # type: ignore[type-arg]
+    """Members at a glance: count and its trend, V网 share (集团纯度) and “三无” members."""
+    latest = trend[-1] if trend else None
+    features = getattr(snapshot, "features", None) or {}
+    return {
+        "active": latest.members_active if latest else 0,
+        "joined": latest.members_joined if latest else 0,
+        "left": latest.members_left if latest else 0,
+        "vnet_share": (latest.members_vnet / latest.members_active) if latest and latest.members_active else None,
+        "idle": features.get("members_idle"),
+        "idle_share": features.get("idle_share"),
+        "series": [m.members_active for m in trend],
+    }
+
+
+@login_required
+def key_persons_reveal_fragment(request: HttpRequest, pk: int) -> HttpResponse:
+    """HTMX: the key-person table with phones and birthdays unmasked, for a role that may see them;
+    each reveal is logged."""
+    user: User = request.user  # type: ignore[assignment]
+    customer = customer_get(user=user, pk=pk)
+    if request.method != "POST":
+        return redirect("customers:detail", pk=pk)
+    people = key_persons_reveal(customer=customer, by=user)
+    return render(request, "customers/_key_persons.html", {"people": people, "revealed": True, "customer": customer})
+
+
+@login_required
+def customers_bulk_reassign(request: HttpRequest) -> HttpResponse:
+    """From the customer list: give the ticked customers to one account manager (all or none)."""
+    user: User = request.user  # type: ignore[assignment]
+    back = request.POST.get("next") or "/customers/"
+    if not back.startswith("/"):
+        back = "/customers/"
+    if request.method != "POST":
+        return redirect(back)
+    ids = [int(i) for i in request.POST.getlist("customer") if i.isdigit()]
+    to = User.objects.filter(pk=request.POST.get("to_manager") or 0, role=User.Role.ACCOUNT_MANAGER).first()
+    if not ids or to is None:
+        messages.error(request, gettext("请勾选客户并选择一位客户经理。"))
+        return redirect(back)
+    try:
+        moved = customers_bulk_assign(
+            customer_ids=ids, to_manager=to, by=user, reason=request.POST.get("reason", "")[:200]
+        )
+    except ValidationError as err:
+        messages.error(request, gettext("未做任何调整：") + "；".join(err.messages))
+    else:
+        messages.success(request, gettext("已将 %(n)d 个客户转给 %(name)s。") % {"n": moved, "name": to})
+    return redirect(back)
+
+
+@login_required
+def portfolio_page(request: HttpRequest) -> HttpResponse:
+    """Workload per account manager of the user's region (F-12)."""
+    user: User = request.user  # type: ignore[assignment]
+    if user.role not in (User.Role.REGIONAL_MANAGER, User.Role.PROVINCIAL_ADMIN) and not user.is_superuser:
+        raise PermissionDenied(gettext("只有区域经理和省公司管理员可以查看客户经理工作量。"))
+    rows = manager_workload(user)
+    chart = {
+        "names": [str(r.manager) for r in rows],
+        "tiers": {t: [r.by_tier[t] for r in rows] for t in ("A+", "A", "B", "C")},
+    }
+    return render(request, "customers/portfolio.html", {"rows": rows, "chart": chart})

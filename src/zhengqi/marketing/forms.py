@@ -1,11 +1,15 @@
-"""The quick interaction form of the customer page (F-15)."""
+"""Forms of the account manager's day: the quick interaction form (F-15), data corrections, tasks."""
 
 from __future__ import annotations
 
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .models import Interaction
+from zhengqi.customers.models import Customer
+from zhengqi.customers.services import CUSTOMER_CORRECTABLE
+
+from .models import Interaction, Task
 
 
 class InteractionForm(forms.Form):
@@ -25,3 +29,25 @@ class InteractionForm(forms.Form):
     def __init__(self, *args: object, people: list[tuple[int, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["key_persons"].choices = people  # type: ignore[attr-defined]
+
+
+class CustomerCorrectionForm(forms.Form):
+    """Corrections of the customer's data made while logging a contact (客户资料整理). Only the
+    fields that differ from what is stored are saved, each with its history."""
+
+    prefix = "fix"
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for name in CUSTOMER_CORRECTABLE:
+            model_field = Customer._meta.get_field(name)
+            assert isinstance(model_field, models.Field)
+            form_field = model_field.formfield()
+            assert form_field is not None
+            self.fields[name] = form_field
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("任务"), max_length=200)
+    due = forms.DateField(label=_("截止日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    priority = forms.ChoiceField(label=_("优先级"), choices=Task.Priority.choices, initial=Task.Priority.MEDIUM)

@@ -39,6 +39,24 @@ class Task(models.Model):
     outcome = models.TextField(_("处理结果"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Overdue tasks are escalated once to the nearest regional manager above the customer.
+    escalated_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("已上报给"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="escalated_tasks",
+    )
+    escalated_at = models.DateTimeField(_("上报时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("工作任务")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
+from zhengqi.customers.services import customer_correct
 from zhengqi.insight.models import Alert
 
 from .models import Interaction, Task
@@ -58,11 +60,76 @@ def tasks_from_alerts(*, month: dt.date, today: dt.date | None = None) -> int:
     return len(new)
 
 
+@transaction.atomic
+def task_create(
+    *,
+    by: User,
+    customer: Customer,
+    title: str,
+    due: dt.date,
+    priority: str = Task.Priority.MEDIUM,
+    assignee: User | None = None,
+) -> Task:
+    """A task set by hand: an account manager for themself, a regional manager for the customer's
+    account manager (or another account manager of the region)."""
+    from zhengqi.accounts.access import customer_scope
+
+    if not Customer.objects.filter(customer_scope(by), pk=customer.pk).exists():
+        raise PermissionDenied(_("您无权为该客户创建任务。"))
+    if by.role == User.Role.ACCOUNT_MANAGER:
+        assignee = by
+    assignee = assignee or customer.account_manager
+    if assignee is None:
+        raise ValidationError({"assignee": _("该客户还没有客户经理，请先指定负责人。")})
+    if assignee.role != User.Role.ACCOUNT_MANAGER or not assignee.is_active:
+        raise ValidationError({"assignee": _("任务只能派给在职的客户经理。")})
+    if due < timezone.localdate():
+        raise ValidationError({"due": _("截止日期不能早于今天。")})
+    task = Task(
+        customer=customer,
+        assignee=assignee,
+        title=title.strip(),
+        due=due,
+        priority=priority,
+        source=Task.Source.MANUAL,
+        created_by=by,
+    )
+    task.full_clean()
+    task.save()
+    return task
+
+
+@transaction.atomic
+def tasks_escalate(*, today: dt.date | None = None) -> int:
+    """The daily job: each open task past its due date goes, once, to the nearest regional manager
+    above its customer's region (district before city). Re-running the same day changes nothing."""
+    today = today or timezone.localdate()
+    managers = sorted(
+        User.objects.filter(role=User.Role.REGIONAL_MANAGER, is_active=True, region__isnull=False).select_related(
+            "region"
+        ),
+        key=lambda u: -len(u.region.path),  # type: ignore[union-attr]
+    )
+    late = Task.objects.filter(status=Task.Status.OPEN, due__lt=today, escalated_at__isnull=True).select_related(
+        "customer__region"
+    )
+    now = timezone.now()
+    escalated: list[Task] = []
+    for task in late.iterator(chunk_size=2000):
+        path = task.customer.region.path
+        manager = next((m for m in managers if path.startswith(m.region.path)), None)  # type: ignore[union-attr]
+        if manager is not None:
+            task.escalated_to, task.escalated_at = manager, now
+            escalated.append(task)
+    Task.objects.bulk_update(escalated, ["escalated_to", "escalated_at"], batch_size=2000)
+    return len(escalated)
+
+
 def tasks_visible_to(user: User) -> QuerySet[Task]:
     """An account manager's own tasks; managers see the tasks in their region subtree."""
     from zhengqi.accounts.access import customer_scope
 
-    qs = Task.objects.select_related("customer", "assignee")
+    qs = Task.objects.select_related("customer", "assignee", "escalated_to")
     if user.role == User.Role.ACCOUNT_MANAGER:
         return qs.filter(assignee=user)
     return qs.filter(customer_scope(user, prefix="customer__"))
@@ -94,9 +161,11 @@ def interaction_log(
     next_step: str = "",
     next_due: dt.date | None = None,
     task: Task | None = None,
+    corrections: dict[str, Any] | None = None,
 ) -> Interaction:
     """Record a visit/call/meeting/e-mail; close the task it came from with its outcome; turn the
-    next step into a new task when it has a date. Nothing is saved if any part is refused."""
+    next step into a new task when it has a date; apply corrections of the customer's data (kept
+    field by field in its history). Nothing is saved if any part is refused."""
     from zhengqi.accounts.access import customer_scope
 
     if not Customer.objects.filter(customer_scope(by), pk=customer.pk).exists():
@@ -117,6 +186,8 @@ def interaction_log(
         task=task,
     )
     interaction.full_clean()
+    if corrections:
+        customer_correct(customer=customer, by=by, **corrections)
     interaction.save()
     interaction.key_persons.set(people)
     if task is not None:
@@ -131,5 +202,6 @@ def interaction_log(
             source=Task.Source.MANUAL,
             priority=Task.Priority.MEDIUM,
             due=next_due,
+            created_by=by,
         )
     return interaction

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,9 +20,9 @@ from zhengqi.customers.models import Contract, Customer, KeyPerson, Subscription
 from zhengqi.customers.selectors import customer_get
 from zhengqi.insight.models import Alert
 
-from .forms import InteractionForm
+from .forms import CustomerCorrectionForm, InteractionForm, TaskForm
 from .models import Task
-from .services import interaction_log, task_close, tasks_visible_to
+from .services import interaction_log, task_close, task_create, tasks_visible_to
 
 
 @login_required
@@ -40,6 +41,11 @@ def workbench_page(request: HttpRequest) -> HttpResponse:
     )
     context = {
         "today": today,
+        "escalated": list(
+            Task.objects.filter(escalated_to=user, status=Task.Status.OPEN)
+            .select_related("customer", "assignee", "escalated_to")
+            .order_by("due")[:50]
+        ),
         "overdue": list(tasks.filter(due__lt=today)[:50]),
         "due_today": list(tasks.filter(due=today)[:50]),
         "upcoming": list(tasks.filter(due__gt=today, due__lte=today + dt.timedelta(days=7))[:50]),
@@ -95,12 +101,9 @@ def interaction_create(request: HttpRequest, customer_id: int) -> HttpResponse:
         return redirect("customers:detail", pk=customer_id)
     people = [(p.pk, p.name) for p in customer.key_persons.all()]
     form = InteractionForm(request.POST, people=people)
-    if not form.is_valid():
-        problems = [
-            f"{form.fields[f].label if f in form.fields else ''}：{' '.join(str(m) for m in e)}"
-            for f, e in form.errors.items()
-        ]
-        messages.error(request, " ".join(problems))
+    fix = CustomerCorrectionForm(request.POST) if "fix-name" in request.POST else None
+    if not form.is_valid() or (fix is not None and not fix.is_valid()):
+        messages.error(request, _form_errors(form) + (_form_errors(fix) if fix is not None else ""))
         return redirect("customers:detail", pk=customer_id)
     data = form.cleaned_data
     task = tasks_visible_to(user).filter(pk=data["task"]).first() if data.get("task") else None
@@ -116,6 +119,7 @@ def interaction_create(request: HttpRequest, customer_id: int) -> HttpResponse:
             next_step=data["next_step"],
             next_due=data["next_due"],
             task=task,
+            corrections=fix.cleaned_data if fix is not None else None,
         )
     except ValidationError as err:
         messages.error(request, " ".join(err.messages))
@@ -123,6 +127,39 @@ def interaction_create(request: HttpRequest, customer_id: int) -> HttpResponse:
         done = gettext("，任务已完成") if task else ""
         messages.success(request, gettext("接触记录已保存") + done + "。")
     return redirect("customers:detail", pk=customer_id)
+
+
+@login_required
+def task_create_view(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """A task set by hand from the customer page."""
+    user: User = request.user  # type: ignore[assignment]
+    customer = customer_get(user=user, pk=customer_id)
+    if request.method != "POST":
+        return redirect("customers:detail", pk=customer_id)
+    form = TaskForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect("customers:detail", pk=customer_id)
+    assignee = None
+    if request.POST.get("assignee"):
+        assignee = User.objects.filter(pk=request.POST["assignee"], role=User.Role.ACCOUNT_MANAGER).first()
+    try:
+        task = task_create(by=user, customer=customer, assignee=assignee, **form.cleaned_data)
+    except ValidationError as err:
+        messages.error(request, " ".join(err.messages))
+    else:
+        messages.success(
+            request,
+            gettext("已创建任务，负责人 %(name)s，截止 %(due)s。") % {"name": task.assignee, "due": task.due},
+        )
+    return redirect("customers:detail", pk=customer_id)
+
+
+def _form_errors(form: forms.Form) -> str:
+    return " ".join(
+        f"{form.fields[f].label if f in form.fields else ''}：{' '.join(str(m) for m in e)}"
+        for f, e in form.errors.items()
+    )
 
 
 def _tier_counts(customers: QuerySet[Customer]) -> dict[str, int]:

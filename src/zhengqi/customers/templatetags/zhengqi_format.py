@@ -36,3 +36,9 @@ def masked_phone(value: str) -> str:
 @register.filter
 def masked_birthday(value: dt.date | None) -> str:
     return mask_birthday(value)
+
+
+@register.filter
+def get_item(mapping: dict[str, object], key: str) -> object:
+    """``{{ d|get_item:"A+" }}`` for keys that are not identifiers."""
+    return mapping.get(key, "")

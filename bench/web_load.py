@@ -1,0 +1,222 @@
+"""Load test of the account manager's pages: the customer page, the workbench and a filtered
+customer list, on the ``province`` size in PostgreSQL, served by gunicorn with the production
+settings, driven by wrk with 20 concurrent connections on loopback. Prints p50, p95, p99 and
+throughput per page.
+
+    .venv/bin/python bench/web_load.py            # prepares the database on first use (minutes)
+    .venv/bin/python bench/web_load.py --size demo --duration 10
+
+Needs PostgreSQL (PG_URL, default postgres://postgres@127.0.0.1:5432/postgres, used to create the
+database ``zhengqi_bench_<size>``) and wrk (Debian: ``apt-get install wrk``). The lake of the
+generated province lives in var/bench-<size>/. Target (issue 4): p95 under 150 ms for the
+customer page and the workbench, under 250 ms for the filtered list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv" / "bin"
+PASSWORD = "Zhengqi@2026"
+
+# wrk calls done() once at the end; the paths rotate so that each request asks for another row.
+LUA = """
+local paths = {%(paths)s}
+local i = 0
+request = function()
+  i = i %% #paths + 1
+  return wrk.format("GET", paths[i])
+end
+done = function(summary, latency, requests)
+  io.write(string.format(
+    '{"p50": %%.2f, "p95": %%.2f, "p99": %%.2f, "rps": %%.1f, "requests": %%d, "errors": %%d, "non2xx": %%d}\\n',
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    summary.requests / (summary.duration / 1e6), summary.requests,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status))
+end
+"""
+
+
+def run(cmd: list[str], env: dict[str, str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, env=env, check=True, text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+
+def prepare(env: dict[str, str], size: str, admin_url: str, db: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as con:
+        exists = con.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db,)).fetchone()
+        if not exists:
+            con.execute(f'CREATE DATABASE "{db}"')
+    zhengqi = str(VENV / "zhengqi")
+    started = time.perf_counter()
+    run([zhengqi, "migrate", "--noinput", "-v", "0"], env)
+    run([zhengqi, "demo", "--size", size, "--if-empty"], env)
+    run([zhengqi, "run-month", "--last", "1", "--if-missing"], env)
+    run([zhengqi, "collectstatic", "--noinput", "-v", "0"], env)
+    print(f"准备数据库 prepared in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def pick(env: dict[str, str]) -> dict[str, object]:
+    """The busiest account manager, their customers, and a regional manager's filtered list."""
+    code = """
+import json, django
+django.setup()
+from django.db.models import Count
+from zhengqi.accounts.models import User
+from zhengqi.customers.models import Customer
+am = User.objects.filter(role="account_manager").annotate(n=Count("customers")).order_by("-n").first()
+ids = list(Customer.objects.filter(account_manager=am).order_by("?").values_list("pk", flat=True)[:200])
+city = User.objects.filter(role="regional_manager", region__level="city").first()
+print(json.dumps({"am": am.username, "am_customers": am.n, "customers": ids, "city_manager": city.username,
+                  "city_customers": Customer.objects.filter(region__path__startswith=city.region.path).count()}))
+"""
+    out = run([str(VENV / "python"), "-c", code], env, capture_output=True).stdout
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def session_cookie(base: str, username: str) -> str:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form = opener.open(f"{base}/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert token, "no CSRF token on the login page"
+    data = urllib.parse.urlencode(
+        {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token.group(1)}
+    ).encode()
+    opener.open(urllib.request.Request(f"{base}/login/", data=data, headers={"Referer": f"{base}/login/"}))
+    cookies = {c.name: c.value for c in jar}
+    assert "sessionid" in cookies, f"login as {username} failed"
+    return f"sessionid={cookies['sessionid']}"
+
+
+def wrk(base: str, cookie: str, paths: list[str], *, connections: int, duration: int, threads: int) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(LUA % {"paths": ", ".join(json.dumps(p) for p in paths)})
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--timeout",
+            "10s",
+            "-s",
+            script.name,
+            "-H",
+            f"Cookie: {cookie}",
+            base,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    os.unlink(script.name)
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", default="province")
+    parser.add_argument("--pg", default=os.environ.get("PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--duration", type=int, default=20, help="seconds per page")
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("需要 wrk：apt-get install wrk  (wrk is needed)")
+
+    db = f"zhengqi_bench_{args.size}"
+    db_url = args.pg.rsplit("/", 1)[0] + f"/{db}"
+    var = ROOT / "var" / f"bench-{args.size}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "ZHENGQI_VAR": str(var),
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "ZHENGQI_SECRET_KEY": secrets.token_urlsafe(48),
+        "ZHENGQI_HTTPS": "0",
+        "PYTHONPATH": str(ROOT),
+    }
+    prepare(env, args.size, args.pg, db)
+    chosen = pick(env)
+    base = f"http://127.0.0.1:{args.port}"
+    server = subprocess.Popen(
+        [
+            str(VENV / "gunicorn"),
+            "config.wsgi",
+            "--workers",
+            str(args.workers),
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/login/", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.3)
+        am = session_cookie(base, str(chosen["am"]))
+        city = session_cookie(base, str(chosen["city_manager"]))
+        customers = [f"/customers/{pk}/" for pk in chosen["customers"]]  # type: ignore[attr-defined]
+        lists = [
+            f"/customers/?{q}"
+            for q in (
+                "tier=A&status=active",
+                "industry=C&sort=-value_score",
+                "q=%E7%A7%91%E6%8A%80",  # 科技
+                "customer_type=government&tier=B",
+                "status=active&sort=name&page=3",
+            )
+        ]
+        pages = [
+            ("客户页 customer page", am, customers, 150),
+            ("工作台 workbench", am, ["/workbench/"], 150),
+            ("筛选列表 filtered list", city, lists, 250),
+        ]
+        print(
+            f"规模 {args.size}: 客户经理 {chosen['am']} 有 {chosen['am_customers']} 个客户；"
+            f"地市经理 {chosen['city_manager']} 可见 {chosen['city_customers']} 个客户；"
+            f"gunicorn {args.workers} workers, wrk {args.connections} connections × {args.duration} s, "
+            f"{os.cpu_count()} CPU",
+            flush=True,
+        )
+        print(f"{'page':<26}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>9}{'errors':>8}  target p95")
+        for name, cookie, paths, target in pages:
+            wrk(base, cookie, paths, connections=2, duration=3, threads=1)  # warm the workers
+            r = wrk(base, cookie, paths, connections=args.connections, duration=args.duration, threads=2)
+            verdict = "ok" if r["p95"] < target else "MISSED"
+            print(
+                f"{name:<26}{r['p50']:>9.1f}{r['p95']:>9.1f}{r['p99']:>9.1f}{r['rps']:>9.1f}"
+                f"{int(r['errors'] + r['non2xx']):>8}  <{target} {verdict}",
+                flush=True,
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""Tasks and interactions in the REST API: the same services and access rules as the workbench
+and the customer page."""
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from zhengqi.accounts.models import User
+from zhengqi.customers.selectors import customer_get
+from zhengqi.customers.services import CUSTOMER_CORRECTABLE
+from zhengqi.insight.models import Severity
+
+from .models import Interaction, Task
+from .services import interaction_log, task_close, task_create, tasks_escalate, tasks_visible_to
+
+router = Router()
+
+
+class TaskOut(Schema):
+    id: int
+    customer_id: int
+    customer_name: str = Field(..., alias="customer.name")
+    assignee_id: int
+    title: str
+    source: str
+    rule_code: str
+    priority: str
+    due: dt.date
+    status: str
+    outcome: str
+    escalated_to_id: int | None
+    escalated_at: dt.datetime | None
+
+
+class TaskIn(Schema):
+    title: str = Field(..., max_length=200)
+    due: dt.date
+    priority: Severity = Severity.MEDIUM
+    assignee_id: int | None = Field(None, description="区域经理可指定客户经理；客户经理只能给自己建任务")
+
+
+class CloseIn(Schema):
+    outcome: str = Field(..., description="处理结果（必填）")
+
+
+class InteractionOut(Schema):
+    id: int
+    kind: str
+    date: dt.date
+    by_id: int
+    key_person_ids: list[int]
+    summary: str
+    outcome: str
+    next_step: str
+    task_id: int | None
+
+    @staticmethod
+    def resolve_key_person_ids(obj: Interaction) -> list[int]:
+        return [p.pk for p in obj.key_persons.all()]
+
+
+class InteractionIn(Schema):
+    kind: Interaction.Kind = Interaction.Kind.VISIT
+    date: dt.date
+    key_person_ids: list[int] = []
+    summary: str = Field(..., max_length=2000)
+    outcome: str = ""
+    next_step: str = Field("", max_length=200)
+    next_due: dt.date | None = Field(None, description="有下一步时必填：据此生成新任务")
+    task_id: int | None = Field(None, description="从任务发起时填写：保存后以结果关闭该任务")
+    corrections: dict[str, Any] = Field(
+        default_factory=dict, description="同时更正的客户资料（保留字段级历史）：" + ", ".join(CUSTOMER_CORRECTABLE)
+    )
+
+
+@router.get("/tasks", response=list[TaskOut], summary="我的任务（区域经理：本区域的任务）")
+@paginate(PageNumberPagination, page_size=50)
+def list_tasks(request: HttpRequest, status: str = "open", overdue: bool = False) -> Any:
+    qs = tasks_visible_to(request.user).filter(status=status)  # type: ignore[arg-type]
+    if overdue:
+        qs = qs.filter(due__lt=timezone.localdate())
+    return qs.order_by("due", "pk")
+
+
+@router.post("/customers/{customer_id}/tasks", response={201: TaskOut}, summary="手工创建任务")
+def create_task(request: HttpRequest, customer_id: int, data: TaskIn) -> Status[Task]:
+    user: User = request.user  # type: ignore[assignment]
+    customer = customer_get(user=user, pk=customer_id)
+    assignee = None
+    if data.assignee_id is not None:
+        assignee = User.objects.filter(pk=data.assignee_id).first()
+        if assignee is None:
+            raise Http404("负责人不存在。")
+    task = task_create(
+        by=user, customer=customer, title=data.title, due=data.due, priority=data.priority, assignee=assignee
+    )
+    return Status(201, task)
+
+
+@router.post("/tasks/{task_id}/close", response=TaskOut, summary="关闭任务（需填写处理结果）")
+def close_task(request: HttpRequest, task_id: int, data: CloseIn) -> Task:
+    user: User = request.user  # type: ignore[assignment]
+    task = tasks_visible_to(user).filter(pk=task_id).first()
+    if task is None:
+        raise Http404("任务不存在或无权查看。")
+    return task_close(task=task, by=user, outcome=data.outcome)
+
+
+@router.post("/tasks/escalate", summary="逾期任务上报区域经理（每日任务；省公司管理员）")
+def escalate_tasks(request: HttpRequest) -> dict[str, int]:
+    user: User = request.user  # type: ignore[assignment]
+    if not (user.is_superuser or user.role == User.Role.PROVINCIAL_ADMIN):
+        raise PermissionDenied("只有省公司管理员可以手工运行上报。")
+    return {"escalated": tasks_escalate()}
+
+
+@router.get("/customers/{customer_id}/interactions", response=list[InteractionOut], summary="客户的接触记录")
+@paginate(PageNumberPagination, page_size=50)
+def list_interactions(request: HttpRequest, customer_id: int) -> Any:
+    customer = customer_get(user=request.user, pk=customer_id)  # type: ignore[arg-type]
+    return customer.interactions.prefetch_related("key_persons").order_by("-date", "-pk")  # type: ignore[attr-defined]
+
+
+@router.post(
+    "/customers/{customer_id}/interactions",
+    response={201: InteractionOut},
+    summary="记录拜访 / 电话 / 会议 / 邮件",
+    description="可同时关闭来源任务、把下一步生成为新任务、更正客户资料；任何一部分被拒绝则全部不保存。",
+)
+def create_interaction(request: HttpRequest, customer_id: int, data: InteractionIn) -> Status[Interaction]:
+    user: User = request.user  # type: ignore[assignment]
+    customer = customer_get(user=user, pk=customer_id)
+    task = None
+    if data.task_id is not None:
+        task = tasks_visible_to(user).filter(pk=data.task_id).first()
+        if task is None:
+            raise Http404("任务不存在或无权查看。")
+    interaction = interaction_log(
+        by=user,
+        customer=customer,
+        kind=data.kind,
+        date=data.date,
+        key_person_ids=data.key_person_ids,
+        summary=data.summary,
+        outcome=data.outcome,
+        next_step=data.next_step,
+        next_due=data.next_due,
+        task=task,
+        corrections=data.corrections or None,
+    )
+    return Status(201, interaction)
