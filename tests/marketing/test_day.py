@@ -213,3 +213,54 @@ def test_next_products_rank_what_similar_customers_hold(cast: Cast) -> None:
         .count()
     )
     assert top.peers == peers.count() and top.penetration == pytest.approx(holders / peers.count())
+
+
+def test_workbench_shows_the_first_ten_and_the_task_list_shows_all(cast: Cast) -> None:
+    customer = own_customer(cast)
+    today = timezone.localdate()
+    Task.objects.bulk_create(
+        Task(customer=customer, assignee=cast.am, title=f"逾期任务{i:02d}", due=today - dt.timedelta(days=1 + i))
+        for i in range(30)
+    )
+    overdue = Task.objects.filter(assignee=cast.am, status="open", due__lt=today).count()
+    page = client_for(cast.am).get("/workbench/").content.decode()
+    assert f"逾期任务（{overdue}）" in page
+    # the most overdue come first; ten are shown
+    assert "逾期任务29" in page and page.count('data-testid="task"') == 10 and "逾期任务00" not in page
+    listed = client_for(cast.am).get("/workbench/tasks/?when=overdue").content.decode()
+    assert f"共 {overdue} 项" in listed and listed.count('data-testid="task"') == 25
+    second = client_for(cast.am).get("/workbench/tasks/?when=overdue&page=2").content.decode()
+    assert "逾期任务00" in second
+    assert client_for(cast.am).get("/workbench/tasks/?when=nonsense").status_code == 200
+
+
+def test_workbench_queries_do_not_grow_with_tasks_contracts_or_birthdays(cast: Cast) -> None:
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from zhengqi.customers.models import Contract
+
+    customer = own_customer(cast)
+    today = timezone.localdate()
+    client = client_for(cast.am)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/workbench/").status_code == 200
+        return len(ctx.captured_queries)
+
+    def add(i: int) -> None:
+        Task.objects.create(customer=customer, assignee=cast.am, title=f"任务{i}", due=today - dt.timedelta(days=i))
+        Task.objects.create(customer=customer, assignee=cast.am, title=f"今日{i}", due=today, escalated_to=cast.am)
+        Contract.objects.create(
+            customer=customer, number=f"HT-W-{i}", start=today, end=today + dt.timedelta(days=30), amount=Decimal(1)
+        )
+        KeyPerson.objects.create(customer=customer, name=f"寿星{i}", birthday=today.replace(year=1980, day=1))
+
+    add(1)
+    before = queries()
+    for i in range(2, 40):
+        add(i)
+    assert queries() == before <= 22

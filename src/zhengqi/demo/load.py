@@ -23,6 +23,7 @@ from zhengqi.customers.models import (
     Product,
     Subscription,
 )
+from zhengqi.db import refresh_statistics
 from zhengqi.engine.lake import Lake
 from zhengqi.engine.sources import DIMENSIONS
 from zhengqi.engine.staging.hierarchy import closure
@@ -382,3 +383,7 @@ def load_web(province: Province, progress: Callable[[str, int, int], None] | Non
             report("写入客户月度事实", done, total)
     CustomerMonth.objects.bulk_create(batch)
     report("写入客户月度事实", total, total)
+    refresh_statistics(
+        Region, User, Product, Customer, AccountAssignment, KeyPerson, KeyPersonRole, Subscription, Contract, through
+    )
+    refresh_statistics(CustomerMonth)

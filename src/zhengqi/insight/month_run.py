@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
+from zhengqi.db import refresh_statistics
 from zhengqi.engine.lake import Backend, Lake
 from zhengqi.engine.pipeline import MonthResult, run_month
 from zhengqi.engine.rules.builtin import RuleSpec
@@ -207,6 +208,7 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
             hits.append((row["customer_code"], DOWNGRADE_CODE, "retain", "high", evidence))
     names = {**{r.code: r.name for r in rules}, DOWNGRADE_CODE: _("高价值客户降级")}
     opened = _move_alerts(month, [h for h in hits if h[0] in ids], ids, names)
+    refresh_statistics(CustomerSnapshot, TierChange, Alert, Customer)
     return {"snapshots": len(snapshots), "tier_changes": len(changes), "hits": len(hits), "alerts_opened": opened}
 
 

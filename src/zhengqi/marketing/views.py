@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, QuerySet
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, Max, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,6 +27,15 @@ from .forms import CustomerCorrectionForm, InteractionForm, TaskForm
 from .models import Task
 from .services import interaction_log, task_close, task_create, tasks_visible_to
 
+# The workbench shows the first few of each list; the task list page shows them all.
+SHOWN = 10
+WHEN: dict[str, Callable[[dt.date], Q]] = {
+    "overdue": lambda today: Q(due__lt=today),
+    "today": lambda today: Q(due=today),
+    "week": lambda today: Q(due__gt=today, due__lte=today + dt.timedelta(days=7)),
+    "all": lambda today: Q(),
+}
+
 
 @login_required
 def workbench_page(request: HttpRequest) -> HttpResponse:
@@ -31,13 +43,19 @@ def workbench_page(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     tasks = tasks_visible_to(user).filter(status=Task.Status.OPEN)
     customers = Customer.objects.filter(customer_scope(user))
+    active = customers.filter(status="active")
     latest = Alert.objects.filter(customer__in=customers).aggregate(m=Max("first_month"))["m"]
-    expiring = (
-        Contract.objects.filter(
-            customer__in=customers.filter(status="active"), end__gte=today, end__lte=today + dt.timedelta(days=90)
-        )
-        .select_related("customer")
-        .order_by("end")[:50]
+    alerts = (
+        Alert.objects.filter(customer__in=customers, first_month=latest, status="open")
+        if latest
+        else Alert.objects.none()
+    )
+    severity_first = Case(
+        *(When(severity=s, then=Value(i)) for i, s in enumerate(("high", "medium", "low"))), default=9
+    )
+    birthdays = KeyPerson.objects.filter(customer__in=active, birthday__month=today.month)
+    anniversaries = Subscription.objects.filter(
+        customer__in=active, status="active", start__month=today.month, start__year__lt=today.year
     )
     context = {
         "today": today,
@@ -46,36 +64,34 @@ def workbench_page(request: HttpRequest) -> HttpResponse:
             .select_related("customer", "assignee", "escalated_to")
             .order_by("due")[:50]
         ),
-        "overdue": list(tasks.filter(due__lt=today)[:50]),
-        "due_today": list(tasks.filter(due=today)[:50]),
-        "upcoming": list(tasks.filter(due__gt=today, due__lte=today + dt.timedelta(days=7))[:50]),
-        "new_alerts": list(
-            Alert.objects.filter(customer__in=customers, first_month=latest, status="open")
-            .select_related("customer")
-            .order_by("severity", "customer__name")[:50]
-        )
-        if latest
-        else [],
+        "overdue": list(tasks.filter(WHEN["overdue"](today))[:SHOWN]),
+        "due_today": list(tasks.filter(WHEN["today"](today))[:SHOWN]),
+        "upcoming": list(tasks.filter(WHEN["week"](today))[:SHOWN]),
+        "counts": tasks.aggregate(**{name: Count("pk", filter=when(today)) for name, when in WHEN.items()}),
+        "new_alerts": _first(alerts.select_related("customer").order_by(severity_first, "customer__name")),
         "tiers": _tier_counts(customers),
-        "expiring": list(expiring),
-        "birthdays": list(
-            KeyPerson.objects.filter(customer__in=customers.filter(status="active"), birthday__month=today.month)
+        "expiring": _first(
+            Contract.objects.filter(customer__in=active, end__gte=today, end__lte=today + dt.timedelta(days=90))
             .select_related("customer")
-            .order_by("customer__name", "name")[:50]
+            .order_by("end")
         ),
-        "anniversaries": [
-            (s, today.year - s.start.year)
-            for s in Subscription.objects.filter(
-                customer__in=customers.filter(status="active"),
-                status="active",
-                start__month=today.month,
-                start__year__lt=today.year,
-            )
-            .select_related("customer", "product")
-            .order_by("customer__name")[:50]
-        ],
+        "birthdays": _first(birthdays.select_related("customer").order_by("customer__name", "name")),
+        "anniversaries": _first(anniversaries.select_related("customer", "product").order_by("customer__name")),
     }
     return render(request, "marketing/workbench.html", context)
+
+
+@login_required
+def task_list_page(request: HttpRequest) -> HttpResponse:
+    """All open tasks of one list of the workbench (overdue, today, next 7 days, all), paginated."""
+    user: User = request.user  # type: ignore[assignment]
+    today = timezone.localdate()
+    when = request.GET.get("when", "all")
+    if when not in WHEN:
+        when = "all"
+    tasks = tasks_visible_to(user).filter(WHEN[when](today), status=Task.Status.OPEN).order_by("due", "pk")
+    page = Paginator(tasks, 25).get_page(request.GET.get("page"))
+    return render(request, "marketing/tasks.html", {"page": page, "when": when, "today": today})
 
 
 @login_required
@@ -160,6 +176,11 @@ def _form_errors(form: forms.Form) -> str:
         f"{form.fields[f].label if f in form.fields else ''}：{' '.join(str(m) for m in e)}"
         for f, e in form.errors.items()
     )
+
+
+def _first(qs: QuerySet[Any]) -> tuple[list[Any], int]:
+    """The first few rows of a workbench panel and how many there are in all."""
+    return list(qs[:SHOWN]), qs.count()
 
 
 def _tier_counts(customers: QuerySet[Customer]) -> dict[str, int]:

@@ -42,3 +42,9 @@ def masked_birthday(value: dt.date | None) -> str:
 def get_item(mapping: dict[str, object], key: str) -> object:
     """``{{ d|get_item:"A+" }}`` for keys that are not identifiers."""
     return mapping.get(key, "")
+
+
+@register.filter
+def years_until(start: dt.date, today: dt.date) -> int:
+    """Whole years from ``start`` to ``today``'s year: the anniversary being celebrated."""
+    return today.year - start.year
