@@ -18,6 +18,7 @@ urlpatterns = [
     path("customers/", include("zhengqi.customers.urls")),
     path("insight/", include("zhengqi.insight.urls")),
     path("workbench/", include("zhengqi.marketing.urls")),
+    path("imports/", include("zhengqi.imports.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

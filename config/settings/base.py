@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "zhengqi.demo",
     "zhengqi.insight",
     "zhengqi.marketing",
+    "zhengqi.imports",
 ]
 
 MIDDLEWARE = [

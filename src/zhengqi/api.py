@@ -10,6 +10,7 @@ from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from zhengqi.customers.api import router as customers_router
+from zhengqi.imports.api import router as imports_router
 from zhengqi.insight.api import router as insight_router
 from zhengqi.marketing.api import router as marketing_router
 
@@ -22,6 +23,7 @@ api = NinjaAPI(
 )
 api.add_router("/customers", customers_router, tags=["客户 customers"])
 api.add_router("/", insight_router, tags=["月度运行 month run"])
+api.add_router("/imports", imports_router, tags=["数据导入 imports"])
 api.add_router("/", marketing_router, tags=["客户经理工作 account manager's day"])
 
 

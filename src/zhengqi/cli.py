@@ -14,6 +14,8 @@ zhengqi — 政企客户营销管理 (Zhengqi: group-customer marketing manageme
                                          生成演示省份 (generate the demo province)
   zhengqi run-month 2026-10 [--engine duckdb|spark]
                                          月度运行：特征、价值评分与分级、规则预警 (the month run)
+  zhengqi import KIND FILE [--dry-run] [--report out.xlsx]
+                                         导入客户、客户月度、成员月度数据 (import customers, facts)
   zhengqi escalate-tasks                 每日：逾期任务上报区域经理 (daily: escalate overdue tasks)
   zhengqi runserver 127.0.0.1:8000       启动网页与 API (serve pages and the REST API)
   zhengqi db_worker                      后台任务进程：页面发起的月度运行 (background worker)
@@ -25,7 +27,7 @@ zhengqi — 政企客户营销管理 (Zhengqi: group-customer marketing manageme
 """
 
 # Commands spelled the way users type them; Django's module names cannot hold a hyphen.
-ALIASES = {"run-month": "run_month", "escalate-tasks": "escalate_tasks"}
+ALIASES = {"run-month": "run_month", "escalate-tasks": "escalate_tasks", "import": "import_data"}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,44 @@
+"""The rejected-rows report of a batch, as Excel or CSV (UTF-8 with BOM, which Excel opens)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from .models import ImportBatch
+from .readers import as_text
+
+HEADER = ["行号", "列", "值", "原因"]
+
+
+def report_rows(batch: ImportBatch) -> list[list[str]]:
+    return [[str(r.line), r.column, r.value, r.reason] for r in batch.rejections.all()]
+
+
+def report_csv(batch: ImportBatch) -> bytes:
+    return as_text(report_rows(batch), HEADER)
+
+
+def report_xlsx(batch: ImportBatch) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=False)
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "被拒绝的行"
+    sheet.append([f"导入批次 {batch.pk}：{batch.filename}（{batch.kind}）"])
+    sheet.append(HEADER)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for line, column, value, reason in report_rows(batch):
+        sheet.append([int(line), column, value, reason])
+    for letter, width in zip("ABCD", (8, 18, 30, 60), strict=True):
+        sheet.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def write_report(batch: ImportBatch, path: Path) -> None:
+    path.write_bytes(report_xlsx(batch) if path.suffix.lower() == ".xlsx" else report_csv(batch))

@@ -1,0 +1,497 @@
+"""Importing a file: read, check every row, keep the good ones, refuse the bad ones with their line,
+column and reason, and record the batch. Safe to re-run: rows are matched on their natural key,
+an unchanged row is counted as unchanged and not written, and lake months are replaced atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from zhengqi.accounts.models import Region, User
+from zhengqi.customers.models import Customer, CustomerMonth
+from zhengqi.db import refresh_statistics
+from zhengqi.engine.lake import Lake
+
+from .models import ImportBatch, ImportRejection
+from .readers import FileRefused, open_source
+from .schemas import KINDS, Kind, Lookups, ParsedRow, Problem, map_header, parse_row
+
+Progress = Callable[[int], None]  # rows read so far
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_lookups(kind: Kind) -> Lookups:
+    lookups = Lookups()
+    keys = {c.key for c in kind.columns}
+    if "region" in keys:
+        for pk, code, name in Region.objects.values_list("pk", "code", "name"):
+            lookups.regions[code] = pk
+            lookups.regions.setdefault(name, pk)
+    if {"customer_code"} & keys:
+        lookups.customers = set(Customer.objects.values_list("code", flat=True))
+    if "account_manager" in keys:
+        lookups.managers = dict(
+            User.objects.filter(role=User.Role.ACCOUNT_MANAGER, is_active=True).values_list("username", "pk")
+        )
+    return lookups
+
+
+def import_file(
+    kind_name: str,
+    path: Path,
+    *,
+    by: User | None = None,
+    dry_run: bool = False,
+    lake: Lake | None = None,
+    progress: Progress | None = None,
+    filename: str | None = None,
+    batch: ImportBatch | None = None,
+) -> ImportBatch:
+    """Import one file and return its batch record (counts, rejections, status). A batch made
+    beforehand (by the upload page, which runs the import in the background) may be passed in."""
+    kind = KINDS.get(kind_name)
+    if kind is None:
+        raise FileRefused(f"未知的导入类型“{kind_name}”，可选：{'、'.join(KINDS)}。")
+    if batch is None:
+        batch = ImportBatch.objects.create(
+            kind=kind.name,
+            filename=filename or path.name,
+            sha256=file_sha256(path),
+            size=path.stat().st_size,
+            by=by,
+            dry_run=dry_run,
+        )
+    try:
+        rows, problems, total = _read(kind, path, batch, progress)
+        writer = WRITERS[kind.name]
+        counts = writer(kind, rows, problems, dry_run=dry_run, lake=lake or Lake(settings.ZHENGQI_LAKE))
+    except FileRefused as err:
+        batch.status, batch.message = ImportBatch.Status.FAILED, str(err)
+        batch.finished_at = timezone.now()
+        batch.save()
+        return batch
+    except Exception as err:  # recorded on the batch so that the page shows it, then re-raised
+        batch.status, batch.message = ImportBatch.Status.FAILED, f"导入出错：{err}"
+        batch.finished_at = timezone.now()
+        batch.save()
+        raise
+    ImportRejection.objects.bulk_create(
+        [
+            ImportRejection(batch=batch, line=p.line, column=p.column, value=p.value[:200], reason=p.reason[:300])
+            for p in sorted(problems, key=lambda p: p.line)
+        ],
+        batch_size=2000,
+    )
+    batch.rows_total = total
+    batch.rejected = len(problems)
+    batch.inserted = counts.get("inserted", 0)
+    batch.updated = counts.get("updated", 0)
+    batch.unchanged = counts.get("unchanged", 0)
+    batch.months = counts.get("months", [])
+    batch.status = ImportBatch.Status.SUCCEEDED
+    batch.finished_at = timezone.now()
+    batch.save()
+    return batch
+
+
+def _read(
+    kind: Kind, path: Path, batch: ImportBatch, progress: Progress | None
+) -> tuple[list[ParsedRow], list[Problem], int]:
+    source = open_source(path, [name for c in kind.columns for name in c.names()])
+    batch.encoding = source.encoding
+    positions = map_header(kind, source.header)
+    missing = [c.label for c in kind.columns if c.required and c.key not in positions]
+    if missing:
+        raise FileRefused("文件缺少必填列：" + "、".join(missing) + "。没有导入任何一行。")
+    lookups = load_lookups(kind)
+    rows: list[ParsedRow] = []
+    problems = [Problem(line, "", "", reason) for line, reason in source.bad_lines]
+    seen: dict[tuple[Any, ...], int] = {}
+    total = len(source.bad_lines)
+    for line, cells in source.rows:
+        if not any(c.strip() for c in cells):
+            continue
+        total += 1
+        if progress and total % 10000 == 0:
+            progress(total)
+        parsed = parse_row(kind, positions, line, cells, lookups)
+        if isinstance(parsed, Problem):
+            problems.append(parsed)
+            continue
+        key = tuple(parsed.values[k] for k in kind.key)
+        if key in seen:
+            label = "、".join(kind.column(k).label for k in kind.key)
+            problems.append(Problem(line, label, " ".join(map(str, key))[:200], f"与第 {seen[key]} 行的{label}重复。"))
+            continue
+        seen[key] = line
+        rows.append(parsed)
+    if progress:
+        progress(total)
+    # Lines refused for their encoding may sit anywhere: keep their count out of the total twice.
+    return rows, problems, total
+
+
+# --- writers: one per kind --------------------------------------------------------------------
+
+Counts = dict[str, Any]
+
+
+def _write_customers(kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run: bool, **_: Any) -> Counts:
+    plain = [c.key for c in kind.columns if c.key not in ("code", "parent_code", "region", "account_manager")]
+    codes = [r.values["code"] for r in rows]
+    existing = {c.code: c for c in Customer.objects.filter(code__in=codes).select_related("parent")}
+    credit_owner = dict(
+        Customer.objects.filter(credit_code__in=[r.values["credit_code"] for r in rows if "credit_code" in r.values])
+        .exclude(credit_code=None)
+        .values_list("credit_code", "code")
+    )
+    # code → parent code, as it will be once the file is in: to refuse unknown parents and cycles.
+    parent_of: dict[str, str | None] = dict(Customer.objects.values_list("code", "parent__code"))
+    for row in rows:
+        if "parent_code" in row.values:
+            parent_of[row.values["code"]] = row.values["parent_code"]
+        else:
+            parent_of.setdefault(row.values["code"], None)
+    accepted: list[ParsedRow] = []
+    credit_in_file: dict[str, int] = {}
+    for row in rows:
+        v = row.values
+        cc = v.get("credit_code")
+        if cc and credit_owner.get(cc, v["code"]) != v["code"]:
+            problems.append(Problem(row.line, "统一社会信用代码", cc, f"该信用代码已属于客户 {credit_owner[cc]}。"))
+            continue
+        if cc and cc in credit_in_file:
+            problems.append(Problem(row.line, "统一社会信用代码", cc, f"与第 {credit_in_file[cc]} 行的信用代码重复。"))
+            continue
+        parent = v.get("parent_code")
+        if parent is not None and parent not in parent_of:
+            problems.append(Problem(row.line, "上级客户编码", parent, "上级客户不存在。"))
+            continue
+        if parent is not None and _makes_cycle(v["code"], parent_of):
+            problems.append(Problem(row.line, "上级客户编码", parent, "上级单位关系形成循环。"))
+            before = existing.get(v["code"])
+            parent_of[v["code"]] = before.parent.code if before is not None and before.parent is not None else None
+            continue
+        if cc:
+            credit_in_file[cc] = row.line
+        accepted.append(row)
+
+    new: list[Customer] = []
+    changed: list[Customer] = []
+    unchanged = 0
+    for row in accepted:
+        v = row.values
+        target: dict[str, Any] = {name: v[name] for name in plain if name in v}
+        target["region_id"] = v["region"]
+        if "account_manager" in v:
+            target["account_manager_id"] = v["account_manager"]
+        customer = existing.get(v["code"])
+        old_parent = customer.parent.code if customer is not None and customer.parent else None
+        parent_moves = "parent_code" in v and v["parent_code"] != old_parent
+        if customer is None:
+            new.append(Customer(code=v["code"], source=Customer.Source.IMPORT, **target))
+        elif parent_moves or any(getattr(customer, name) != value for name, value in target.items()):
+            for name, value in target.items():
+                setattr(customer, name, value)
+            changed.append(customer)
+        else:
+            unchanged += 1
+    if not dry_run:
+        with transaction.atomic():
+            Customer.objects.bulk_create(new, batch_size=2000)
+            update = sorted({*plain, "region_id", "account_manager_id"} - {"region"})
+            Customer.objects.bulk_update(changed, [f.removesuffix("_id") for f in update], batch_size=2000)
+            _set_parents([r for r in accepted if "parent_code" in r.values])
+            refresh_statistics(Customer)
+    return {"inserted": len(new), "updated": len(changed), "unchanged": unchanged}
+
+
+def _makes_cycle(code: str, parent_of: dict[str, str | None]) -> bool:
+    seen = {code}
+    node = parent_of.get(code)
+    while node is not None:
+        if node in seen:
+            return True
+        seen.add(node)
+        node = parent_of.get(node)
+    return False
+
+
+def _set_parents(rows: list[ParsedRow]) -> None:
+    codes = {r.values["code"] for r in rows} | {r.values["parent_code"] for r in rows}
+    ids = dict(Customer.objects.filter(code__in=codes).values_list("code", "pk"))
+    current = dict(Customer.objects.filter(code__in=codes).values_list("code", "parent_id"))
+    moved = [
+        Customer(pk=ids[r.values["code"]], parent_id=ids[r.values["parent_code"]])
+        for r in rows
+        if current.get(r.values["code"]) != ids[r.values["parent_code"]]
+    ]
+    Customer.objects.bulk_update(moved, ["parent"], batch_size=2000)
+
+
+FACT_DEFAULTS = {
+    "revenue_info": Decimal(0),
+    "revenue_data": Decimal(0),
+    "revenue_line": Decimal(0),
+    "arrears": Decimal(0),
+    "data_gb": Decimal(0),
+}
+
+
+def _write_customer_month(
+    kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run: bool, lake: Lake, **_: Any
+) -> Counts:
+    ids = dict(Customer.objects.values_list("code", "pk"))
+    months = sorted({r.values["month"] for r in rows})
+    existing = {
+        (m.customer_id, m.month): m
+        for m in CustomerMonth.objects.filter(
+            month__in=months, customer_id__in={ids[r.values["customer_code"]] for r in rows}
+        )
+    }
+    value_fields = [c.key for c in kind.columns if c.key not in kind.key]
+    web_fields = [f for f in value_fields if hasattr(CustomerMonth, f)]
+    new: list[CustomerMonth] = []
+    changed: list[CustomerMonth] = []
+    unchanged = 0
+    for row in rows:
+        v = row.values
+        key = (ids[v["customer_code"]], v["month"])
+        record = existing.get(key)
+        target = {f: v[f] for f in web_fields if f in v}
+        if record is None:
+            new.append(CustomerMonth(customer_id=key[0], month=key[1], **{**FACT_DEFAULTS, **target}))
+        elif any(getattr(record, f) != value for f, value in target.items()):
+            for f, value in target.items():
+                setattr(record, f, value)
+            changed.append(record)
+        else:
+            unchanged += 1
+    if not dry_run:
+        with transaction.atomic():
+            CustomerMonth.objects.bulk_create(new, batch_size=2000)
+            CustomerMonth.objects.bulk_update(changed, web_fields, batch_size=2000)
+        touched = {r.values["month"] for r in rows}
+        if new or changed:
+            for m in sorted(touched):
+                _merge_lake_month(
+                    lake,
+                    "customer_month",
+                    m,
+                    [r.values for r in rows if r.values["month"] == m],
+                    key="customer_code",
+                    columns=value_fields,
+                )
+            refresh_statistics(CustomerMonth)
+    return {
+        "inserted": len(new),
+        "updated": len(changed),
+        "unchanged": unchanged,
+        "months": [str(m)[:7] for m in months],
+    }
+
+
+def _merge_lake_month(
+    lake: Lake, table: str, month: dt.date, values: list[dict[str, Any]], *, key: str, columns: list[str]
+) -> tuple[int, int, int]:
+    """Replace the rows of ``values`` in one month of a lake table (by ``key``), keep the others,
+    and write the month back atomically. Columns absent from the file keep their stored values.
+    Returns (inserted, updated, unchanged); an unchanged month is not rewritten."""
+    path = lake.partition_file(table, month)
+    old = lake.read_month(table, month) if path.exists() else None
+    schema = old.schema if old is not None else None
+    stored: dict[Any, dict[str, Any]] = {}
+    if old is not None:
+        for row in old.to_pylist():
+            stored[row[key]] = row
+    inserted = updated = unchanged = 0
+    for v in values:
+        k = v[key]
+        before = stored.get(k)
+        row = dict(before) if before else {"month": month, key: k}
+        for c in columns:
+            if c in v:
+                row[c] = float(v[c]) if isinstance(v[c], Decimal) else v[c]
+            elif before is None:
+                row[c] = 0
+        if before is None:
+            inserted += 1
+        elif row != before:
+            updated += 1
+        else:
+            unchanged += 1
+            continue
+        stored[k] = row
+    if inserted or updated:
+        new_table = pa.Table.from_pylist(list(stored.values()))
+        if schema is not None:
+            new_table = new_table.select(schema.names).cast(schema)
+        lake.write_month(table, month, new_table)
+        _pause_for_tests()
+    return inserted, updated, unchanged
+
+
+def _pause_for_tests() -> None:
+    """Lets a test kill an import between two months (ZHENGQI_IMPORT_PAUSE seconds)."""
+    pause = float(os.environ.get("ZHENGQI_IMPORT_PAUSE", "0") or 0)
+    if pause:
+        time.sleep(pause)
+
+
+MEMBER_COLUMNS = [
+    "customer_code",
+    "voice_minutes",
+    "sms_count",
+    "data_mb",
+    "vnet_calls",
+    "competitor_calls",
+    "revenue",
+    "revenue_info",
+]
+
+
+def _write_member_month(
+    kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run: bool, lake: Lake, **_: Any
+) -> Counts:
+    by_month: dict[dt.date, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_month.setdefault(row.values["month"], []).append(row.values)
+    inserted = updated = unchanged = 0
+    for m in sorted(by_month):
+        if dry_run:
+            path = lake.partition_file("member_month", m)
+            known = set(lake.read_month("member_month", m).column("msisdn").to_pylist()) if path.exists() else set()
+            fresh = sum(1 for v in by_month[m] if v["msisdn"] not in known)
+            inserted += fresh
+            continue
+        i, u, same = _merge_member_month(lake, m, by_month[m])
+        inserted, updated, unchanged = inserted + i, updated + u, unchanged + same
+    return {
+        "inserted": inserted,
+        "updated": updated,
+        "unchanged": unchanged,
+        "months": [str(m)[:7] for m in sorted(by_month)],
+    }
+
+
+def _merge_member_month(lake: Lake, month: dt.date, values: list[dict[str, Any]]) -> tuple[int, int, int]:
+    """Member months are large: merged column-wise with Arrow rather than row by row."""
+    import pyarrow.compute as pc
+
+    columns: dict[str, list[Any]] = {"month": [month] * len(values), "msisdn": [v["msisdn"] for v in values]}
+    for c in MEMBER_COLUMNS:
+        columns[c] = [v.get(c, 0) for v in values]
+    incoming = pa.table(columns)
+    path = lake.partition_file("member_month", month)
+    if not path.exists():
+        lake.write_month("member_month", month, _member_schema_cast(incoming))
+        _pause_for_tests()
+        return len(values), 0, 0
+    old = lake.read_month("member_month", month)
+    incoming = _member_schema_cast(incoming, old.schema)
+    matched = pc.is_in(old.column("msisdn"), value_set=incoming.column("msisdn"))
+    kept = old.filter(pc.invert(matched))
+    replaced = old.filter(matched)
+    joined = incoming.join(replaced, keys="msisdn", right_suffix="_old", join_type="left outer")
+    fresh = joined.filter(pc.is_null(joined.column("customer_code_old"))).num_rows
+    same_mask = None
+    for c in MEMBER_COLUMNS:
+        a = joined.column(c)
+        b = joined.column(f"{c}_old")
+        if c == "customer_code":
+            a, b = pc.cast(a, pa.string()), pc.cast(b, pa.string())
+        eq = pc.fill_null(pc.equal(a, b), False)
+        same_mask = eq if same_mask is None else pc.and_(same_mask, eq)
+    same = int(pc.sum(same_mask).as_py() or 0) if same_mask is not None else 0
+    changed = joined.num_rows - fresh - same
+    if fresh == 0 and changed == 0:
+        return 0, 0, same
+    merged = pa.concat_tables([kept, incoming]).combine_chunks()
+    lake.write_month("member_month", month, merged)
+    _pause_for_tests()
+    return fresh, changed, same
+
+
+def _member_schema_cast(table: pa.Table, schema: pa.Schema | None = None) -> pa.Table:
+    schema = schema or pa.schema(
+        [
+            ("month", pa.date32()),
+            ("msisdn", pa.int64()),
+            ("customer_code", pa.dictionary(pa.int32(), pa.string())),
+            ("voice_minutes", pa.int32()),
+            ("sms_count", pa.int32()),
+            ("data_mb", pa.float64()),
+            ("vnet_calls", pa.int32()),
+            ("competitor_calls", pa.int32()),
+            ("revenue", pa.float64()),
+            ("revenue_info", pa.float64()),
+        ]
+    )
+    return table.select(schema.names).cast(schema)
+
+
+WRITERS: dict[str, Callable[..., Counts]] = {
+    "customers": _write_customers,
+    "customer_month": _write_customer_month,
+    "member_month": _write_member_month,
+}
+
+
+SUFFIXES = (".csv", ".txt", ".xlsx", ".parquet")
+
+
+def may_import(user: User) -> bool:
+    return bool(user.is_superuser or user.role == User.Role.PROVINCIAL_ADMIN)
+
+
+def import_start(*, by: User, kind_name: str, name: str, chunks: Iterable[bytes], dry_run: bool = False) -> ImportBatch:
+    """Save an uploaded file and queue its import (run by ``zhengqi db_worker``); the batch shows
+    its progress. Only the provincial admin imports."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from .tasks import import_task
+
+    if not may_import(by):
+        raise PermissionDenied("只有省公司管理员可以导入数据。")
+    if kind_name not in KINDS:
+        raise ValidationError(f"未知的导入类型“{kind_name}”，可选：{'、'.join(KINDS)}。")
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ValidationError(f"不支持的文件类型“{suffix or name}”：请上传 CSV、Excel（.xlsx）或 Parquet 文件。")
+    folder = Path(settings.VAR_DIR) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}{suffix}"
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("wb") as f:
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+            f.write(chunk)
+    batch = ImportBatch.objects.create(
+        kind=kind_name, filename=Path(name).name[:255], sha256=digest.hexdigest(), size=size, by=by, dry_run=dry_run
+    )
+    # The database backend stores the task in the same transaction as the batch: no race.
+    import_task.enqueue(batch.pk, str(path))
+    batch.refresh_from_db()
+    return batch
