@@ -20,10 +20,11 @@ from .selectors import (
     customer_history,
     customer_list,
     customer_revenue_trend,
+    duplicate_candidates,
     manager_workload,
     next_products,
 )
-from .services import customers_bulk_assign, key_persons_reveal
+from .services import customers_bulk_assign, customers_merge, key_persons_reveal, may_merge
 
 router = Router()
 
@@ -199,3 +200,37 @@ def workload(request: HttpRequest) -> object:
     if not (user.is_superuser or user.role in (User.Role.REGIONAL_MANAGER, User.Role.PROVINCIAL_ADMIN)):
         raise PermissionDenied("只有区域经理和省公司管理员可以查看客户经理工作量。")
     return manager_workload(user)
+
+
+class DuplicateGroupOut(Schema):
+    key: str = Field(..., description="规范化后的名称")
+    customers: list[CustomerOut]
+
+
+@router.get("/duplicates", response=list[DuplicateGroupOut], summary="疑似重复的客户（省公司管理员）")
+def list_duplicates(request: HttpRequest) -> object:
+    if not may_merge(request.user):  # type: ignore[arg-type]
+        raise PermissionDenied("只有省公司管理员可以合并客户。")
+    return duplicate_candidates()
+
+
+class MergeIn(Schema):
+    survivor_id: int
+    duplicate_id: int
+
+
+class MergeOut(Schema):
+    survivor_id: int
+    duplicate_code: str
+    duplicate_name: str
+    moved: dict[str, int]
+
+
+@router.post("/merge", response=MergeOut, summary="合并两个重复的客户（省公司管理员）")
+def merge(request: HttpRequest, data: MergeIn) -> object:
+    user: User = request.user  # type: ignore[assignment]
+    if not may_merge(user):
+        raise PermissionDenied("只有省公司管理员可以合并客户。")
+    survivor = customer_get(user=user, pk=data.survivor_id)
+    duplicate = customer_get(user=user, pk=data.duplicate_id)
+    return customers_merge(survivor=survivor, duplicate=duplicate, by=user)

@@ -374,3 +374,36 @@ class CustomerMonth(models.Model):
         verbose_name_plural = _("客户月度事实")
         ordering = ["customer", "month"]
         constraints = [models.UniqueConstraint(fields=["customer", "month"], name="uniq_customer_month")]
+
+
+class CustomerMerge(models.Model):
+    """Two records of one customer made one (客户去重): what the duplicate was, and what moved."""
+
+    survivor = models.ForeignKey(
+        Customer, verbose_name=_("保留的客户"), on_delete=models.CASCADE, related_name="merges"
+    )
+    duplicate_code = models.CharField(_("被合并客户编码"), max_length=30)
+    duplicate_name = models.CharField(_("被合并客户名称"), max_length=200)
+    duplicate_credit_code = models.CharField(_("被合并客户信用代码"), max_length=18, blank=True)
+    moved = models.JSONField(_("转移的记录"), default=dict)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("合并时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("客户合并记录")
+        verbose_name_plural = _("客户合并记录")
+        ordering = ["-at"]
+
+
+class NotDuplicate(models.Model):
+    """A pair the admin has looked at and found to be two different customers."""
+
+    first = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["first", "second"], name="uniq_not_duplicate")]

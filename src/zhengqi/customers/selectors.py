@@ -205,13 +205,55 @@ def customer_history(customer: Customer, *, limit: int = 30) -> list[FieldChange
         .select_related("actor", "content_type")
         .order_by("-timestamp")[:limit]
     )
-    out: list[FieldChange] = []
+    out: list[FieldChange] = [
+        FieldChange(
+            m.at,
+            str(m.by) if m.by else gettext("系统"),
+            customer.name,
+            gettext("合并客户"),
+            f"{m.duplicate_name}（{m.duplicate_code}）",
+            customer.name,
+        )
+        for m in customer.merges.select_related("by")  # type: ignore[attr-defined]
+    ]
     for entry in entries:
         subject = customer.name if entry.content_type_id == types[Customer].pk else people.get(entry.object_id or 0, "")
         actor = str(entry.actor) if entry.actor else gettext("系统")
         for field, (old, new) in entry.changes_display_dict.items():
             out.append(FieldChange(entry.timestamp, actor, subject, str(field), str(old), str(new)))
-    return out
+    out.sort(key=lambda c: c.at, reverse=True)
+    return out[: limit * 2]
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    key: str  # the normalised name they share
+    customers: list[Customer]
+
+
+def duplicate_candidates(*, limit: int = 100) -> list[DuplicateGroup]:
+    """Customers whose names read the same once normalised (services.normalise_name), largest
+    groups first, leaving out pairs the admin has marked as different customers."""
+    from .models import NotDuplicate
+    from .services import normalise_name
+
+    groups: dict[str, list[int]] = {}
+    for pk, name in Customer.objects.values_list("pk", "name").iterator(chunk_size=5000):
+        groups.setdefault(normalise_name(name), []).append(pk)
+    dismissed = {frozenset(pair) for pair in NotDuplicate.objects.values_list("first_id", "second_id")}
+    keep: dict[str, list[int]] = {}
+    for key, ids in groups.items():
+        if len(ids) < 2:
+            continue
+        pairs = {frozenset((a, b)) for i, a in enumerate(ids) for b in ids[i + 1 :]}
+        if pairs <= dismissed:
+            continue
+        keep[key] = ids
+    chosen = sorted(keep.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:limit]
+    objects = Customer.objects.select_related("region", "account_manager").in_bulk(
+        [i for _k, ids in chosen for i in ids]
+    )
+    return [DuplicateGroup(key, [objects[i] for i in sorted(ids)]) for key, ids in chosen]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +16,16 @@ from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.accounts.privacy import may_reveal_personal_data
 
-from .models import AccountAssignment, Contract, Customer, KeyPerson, KeyPersonRole, Product
+from .models import (
+    AccountAssignment,
+    Contract,
+    Customer,
+    CustomerMerge,
+    CustomerMonth,
+    KeyPerson,
+    KeyPersonRole,
+    Product,
+)
 
 # 任职资格制度 (seed 004): only senior grades may own the top tiers.
 QUALIFIED_TIERS = ("A+", "A")
@@ -187,3 +197,124 @@ def contract_create(*, customer: Customer, by: User, products: list[Product] | N
     if products:
         contract.products.set(products)
     return contract
+
+
+# --- de-duplication (F-20) ---------------------------------------------------------------------
+
+_LEGAL_FORMS = (("有限责任公司", "有限公司"), ("股份有限公司", "股份公司"))
+
+
+def normalise_name(name: str) -> str:
+    """The form two spellings of one name share: full-width → half-width, no spaces or
+    punctuation, brackets alike, “有限责任公司” read as “有限公司”."""
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", name).lower()
+    text = re.sub(r"[\s·•.,，、\-_'\"“”‘’]", "", text)
+    text = text.replace("(", "").replace(")", "").replace("[", "").replace("]", "")
+    for long, short in _LEGAL_FORMS:
+        text = text.replace(long, short)
+    return text
+
+
+def may_merge(user: User) -> bool:
+    return bool(user.is_superuser or user.role == User.Role.PROVINCIAL_ADMIN)
+
+
+@transaction.atomic
+def customers_merge(*, survivor: Customer, duplicate: Customer, by: User, lake_root: Any = None) -> CustomerMerge:
+    """Make ``duplicate`` part of ``survivor``: every record that hangs off it (key persons,
+    subscriptions, contracts, assignments, interactions, tasks, alerts, monthly facts, child units —
+    whatever the schema holds) moves to the survivor; facts of the same month are added up, derived
+    rows the survivor already has for that month are dropped (the next month run recomputes them);
+    the lake's facts are recoded; the duplicate is deleted and the merge recorded."""
+    from django.conf import settings
+    from django.db.models import Model
+
+    from zhengqi.engine.lake import Lake
+
+    if not may_merge(by):
+        raise PermissionDenied(_("只有省公司管理员可以合并客户。"))
+    if survivor.pk == duplicate.pk:
+        raise ValidationError(_("不能把客户与自己合并。"))
+    moved: dict[str, int] = {}
+    # The duplicate's open assignment ends today: the survivor keeps its own account manager.
+    AccountAssignment.objects.filter(customer=duplicate, end__isnull=True).update(end=timezone.localdate())
+    if survivor.parent_id == duplicate.pk:
+        survivor.parent_id = duplicate.parent_id if duplicate.parent_id != survivor.pk else None
+        survivor.save(update_fields=["parent", "updated_at"])
+    for relation in Customer._meta.related_objects:
+        if relation.many_to_many or relation.one_to_one or not relation.field.concrete:
+            continue
+        model: type[Model] = relation.related_model  # type: ignore[assignment]
+        if model is CustomerMerge:
+            continue
+        fk = relation.field.name
+        rows = model._default_manager.filter(**{fk: duplicate})
+        conflicts = _unique_conflicts(model, fk, survivor, duplicate)
+        if model is CustomerMonth:
+            _add_up_months(conflicts, survivor)
+        for row in conflicts:
+            row.delete()
+        n = rows.update(**{fk: survivor})
+        if n or conflicts:
+            moved[model._meta.label] = n + (len(conflicts) if model is CustomerMonth else 0)
+    if not survivor.credit_code and duplicate.credit_code:
+        credit = duplicate.credit_code
+        Customer.objects.filter(pk=duplicate.pk).update(credit_code=None)
+        survivor.credit_code = credit
+        survivor.save(update_fields=["credit_code", "updated_at"])
+    merge = CustomerMerge.objects.create(
+        survivor=survivor,
+        duplicate_code=duplicate.code,
+        duplicate_name=duplicate.name,
+        duplicate_credit_code=duplicate.credit_code or "",
+        moved=moved,
+        by=by,
+    )
+    lake = Lake(lake_root or settings.ZHENGQI_LAKE)
+    duplicate_code = duplicate.code
+    duplicate.delete()
+    # The lake is rewritten last, month by month atomically; if the database part fails, nothing
+    # of the lake has been touched. Recoding is idempotent, so a retry after a crash completes it.
+    merge.moved["lake_rows"] = lake.recode_customer(duplicate_code, survivor.code)
+    merge.save(update_fields=["moved"])
+    return merge
+
+
+def _unique_conflicts(model: Any, fk: str, survivor: Customer, duplicate: Customer) -> list[Any]:
+    """The duplicate's rows that would break a unique constraint once moved to the survivor."""
+    from django.db.models import UniqueConstraint
+
+    out: list[Any] = []
+    for constraint in model._meta.constraints:
+        if not isinstance(constraint, UniqueConstraint) or fk not in constraint.fields:
+            continue
+        others = [f for f in constraint.fields if f != fk]
+        taken = set(
+            model._default_manager.filter(**{fk: survivor}).filter(constraint.condition or Q()).values_list(*others)
+        )
+        for row in model._default_manager.filter(**{fk: duplicate}).filter(constraint.condition or Q()):
+            if (
+                tuple(getattr(row, f if not model._meta.get_field(f).is_relation else f + "_id") for f in others)
+                in taken
+            ):
+                out.append(row)
+    return out
+
+
+def _add_up_months(rows: list[CustomerMonth], survivor: Customer) -> None:
+    """A month both records had: the survivor's facts become the sum of the two."""
+    from django.db.models import DecimalField, IntegerField
+
+    numeric = [
+        f.name
+        for f in CustomerMonth._meta.concrete_fields
+        if isinstance(f, DecimalField | IntegerField) and not f.primary_key
+    ]
+    for row in rows:
+        target = CustomerMonth.objects.get(customer=survivor, month=row.month)
+        for name in numeric:
+            setattr(target, name, getattr(target, name) + getattr(row, name))
+        target.save()

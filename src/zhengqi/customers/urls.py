@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/key-persons/reveal/", views.key_persons_reveal_fragment, name="reveal"),
     path("reassign/", views.customers_bulk_reassign, name="bulk_reassign"),
     path("portfolio/", views.portfolio_page, name="portfolio"),
+    path("duplicates/", views.duplicates_page, name="duplicates"),
 ]

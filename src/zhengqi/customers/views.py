@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,7 +20,7 @@ from zhengqi.insight.selectors import latest_snapshot, open_alerts, score_breakd
 from zhengqi.marketing.forms import CustomerCorrectionForm, InteractionForm, TaskForm
 
 from .forms import CustomerFilterForm
-from .models import BuyingRole
+from .models import BuyingRole, Customer, NotDuplicate
 from .selectors import (
     CustomerFilter,
     account_managers_visible_to,
@@ -28,6 +29,7 @@ from .selectors import (
     customer_history,
     customer_list,
     customer_revenue_trend,
+    duplicate_candidates,
     manager_workload,
     next_products,
     reassignment_candidates,
@@ -36,8 +38,10 @@ from .services import (
     CUSTOMER_CORRECTABLE,
     customer_assign_manager,
     customers_bulk_assign,
+    customers_merge,
     key_persons_reveal,
     may_manage_region,
+    may_merge,
 )
 
 PAGE_SIZE = 25
@@ -207,3 +211,50 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
         "tiers": {t: [r.by_tier[t] for r in rows] for t in ("A+", "A", "B", "C")},
     }
     return render(request, "customers/portfolio.html", {"rows": rows, "chart": chart})
+
+
+@login_required
+def duplicates_page(request: HttpRequest) -> HttpResponse:
+    """The provincial admin reviews customers whose names read the same and merges them (F-20)."""
+    user: User = request.user  # type: ignore[assignment]
+    if not may_merge(user):
+        raise PermissionDenied(gettext("只有省公司管理员可以合并客户。"))
+    if request.method == "POST":
+        ids = [int(i) for i in request.POST.getlist("customer") if i.isdigit()]
+        if request.POST.get("action") == "dismiss":
+            ordered = sorted(ids)
+            for i, a in enumerate(ordered):
+                for b in ordered[i + 1 :]:
+                    NotDuplicate.objects.get_or_create(first_id=a, second_id=b, defaults={"by": user})
+            messages.success(request, gettext("已标记为不同的客户。"))
+            return redirect("customers:duplicates")
+        survivor = Customer.objects.filter(pk=request.POST.get("survivor") or 0).first()
+        others = list(Customer.objects.filter(pk__in=ids).exclude(pk=survivor.pk if survivor else 0))
+        if survivor is None or not others:
+            messages.error(request, gettext("请选择保留的客户，并勾选要合并进来的客户。"))
+            return redirect("customers:duplicates")
+        try:
+            for duplicate in others:
+                customers_merge(survivor=survivor, duplicate=duplicate, by=user)
+        except ValidationError as err:
+            messages.error(request, " ".join(err.messages))
+            return redirect("customers:duplicates")
+        messages.success(
+            request,
+            gettext("已将 %(names)s 合并到 %(survivor)s。")
+            % {"names": "、".join(o.name for o in others), "survivor": survivor.name},
+        )
+        return redirect("customers:detail", pk=survivor.pk)
+    groups = duplicate_candidates()
+    ids = [c.pk for g in groups for c in g.customers]
+    counts = {
+        row["pk"]: row
+        for row in Customer.objects.filter(pk__in=ids)
+        .annotate(
+            n_people=Count("key_persons", distinct=True),
+            n_contracts=Count("contracts", distinct=True),
+            n_subscriptions=Count("subscriptions", distinct=True),
+        )
+        .values("pk", "n_people", "n_contracts", "n_subscriptions")
+    }
+    return render(request, "customers/duplicates.html", {"groups": groups, "counts": counts})

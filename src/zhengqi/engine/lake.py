@@ -74,6 +74,34 @@ class Lake:
             tmp.unlink(missing_ok=True)
         return target
 
+    def recode_customer(self, old: str, new: str) -> int:
+        """Give every fact of customer ``old`` to customer ``new`` (a merge of duplicates): members,
+        member months and customer months, each file rewritten atomically and only if it holds
+        ``old``. Two customer-month rows of one month are added up. Returns the rows moved."""
+        import pyarrow.compute as pc
+
+        moved = 0
+        files = [self.root / "members" / "data.parquet"]
+        for name in PARTITIONED_TABLES:
+            files += sorted((self.root / name).glob("month=*/data.parquet"))
+        for path in files:
+            if not path.exists():
+                continue
+            table = pq.read_table(path)
+            codes = pc.cast(table.column("customer_code"), pa.string())
+            hits = pc.equal(codes, old)
+            n = int(pc.sum(hits).as_py() or 0)
+            if n == 0:
+                continue
+            index = table.schema.get_field_index("customer_code")
+            recoded = pc.if_else(hits, pa.scalar(new), codes).cast(table.schema.field(index).type)
+            table = table.set_column(index, table.schema.field(index), recoded)
+            if path.parent.parent.name == "customer_month":
+                table = _add_up_customer_months(table)
+            self._write_atomic(path, table)
+            moved += n
+        return moved
+
     def duckdb_memory_budget(self) -> str:
         """Half the size of the member-month files, at least 1 GiB and at most half the machine's
         memory: small lakes stay small in RAM, large ones get room for the operators that cannot
@@ -123,3 +151,11 @@ class Lake:
             else:
                 con.read_parquet(str(folder / "data.parquet"), table_name=name)
         return con
+
+
+def _add_up_customer_months(table: pa.Table) -> pa.Table:
+    """One row per customer and month: numbers summed over the rows that share them."""
+    numeric = [f.name for f in table.schema if pa.types.is_integer(f.type) or pa.types.is_floating(f.type)]
+    grouped = table.group_by(["month", "customer_code"], use_threads=False).aggregate([(c, "sum") for c in numeric])
+    grouped = grouped.rename_columns([n.removesuffix("_sum") for n in grouped.schema.names])
+    return grouped.select(table.schema.names).cast(table.schema)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django import template
 
@@ -39,7 +40,7 @@ def masked_birthday(value: dt.date | None) -> str:
 
 
 @register.filter
-def get_item(mapping: dict[str, object], key: str) -> object:
+def get_item(mapping: dict[Any, object], key: object) -> object:
     """``{{ d|get_item:"A+" }}`` for keys that are not identifiers."""
     return mapping.get(key, "")
 
