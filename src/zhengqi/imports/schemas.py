@@ -17,8 +17,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from zhengqi.customers.models import INDUSTRIES, Customer
-from zhengqi.customers.validators import validate_credit_code
+from zhengqi.customers.models import INDUSTRIES, BuyingRole, Customer, Subscription
+from zhengqi.customers.validators import normalize_phone, validate_credit_code, validate_phone
 
 
 class CellError(Exception):
@@ -32,6 +32,7 @@ class Lookups:
     regions: dict[str, int] = field(default_factory=dict)  # code or name → id
     customers: set[str] = field(default_factory=set)  # customer codes that exist
     managers: dict[str, int] = field(default_factory=dict)  # username → id
+    products: dict[str, int] = field(default_factory=dict)  # product code → id
 
 
 Parser = Callable[[str, Lookups], Any]
@@ -214,6 +215,49 @@ def msisdn(raw: str, _: Lookups) -> int:
     return int(value)
 
 
+def existing_product(raw: str, lookups: Lookups) -> str:
+    value = normalise(raw).upper()
+    if value not in lookups.products:
+        raise CellError(f"产品编码“{value}”不存在：请先导入产品。")
+    return value
+
+
+def product_list(raw: str, lookups: Lookups) -> list[str]:
+    codes = [c for c in re.split(r"[;；,，、\s]+", normalise(raw).upper()) if c]
+    unknown = [c for c in codes if c not in lookups.products]
+    if unknown:
+        raise CellError("产品编码不存在：" + "、".join(unknown) + "。")
+    return codes
+
+
+def phone(raw: str, _: Lookups) -> str:
+    value = normalize_phone(normalise(raw))
+    try:
+        validate_phone(value)
+    except ValidationError as err:
+        raise CellError(" ".join(err.messages)) from err
+    return value
+
+
+def past_date(raw: str, lookups: Lookups) -> dt.date:
+    value = date(raw, lookups)
+    if value > dt.date.today():
+        raise CellError("日期不能晚于今天。")
+    return value
+
+
+def closeness(raw: str, lookups: Lookups) -> int:
+    value = count(raw, lookups)
+    if not 1 <= value <= 5:
+        raise CellError("应为 1 到 5 的整数。")
+    return value
+
+
+def buying_roles(raw: str, _: Lookups) -> list[str]:
+    parse = choice(BuyingRole.choices)
+    return [parse(part, _) for part in re.split(r"[;；,，、/\s]+", normalise(raw)) if part]
+
+
 def boolean(raw: str, _: Lookups) -> bool:
     value = normalise(raw).lower()
     if value in ("1", "是", "y", "yes", "true", "t"):
@@ -297,7 +341,74 @@ MEMBER_MONTH = Kind(
     ),
 )
 
-KINDS = {k.name: k for k in (CUSTOMERS, CUSTOMER_MONTH, MEMBER_MONTH)}
+PRODUCTS = Kind(
+    name="products",
+    label="集团产品",
+    target="web",
+    key=("code",),
+    description="产品目录；按产品编码新增或更新。",
+    columns=(
+        Column("code", "产品编码", code(30), required=True),
+        Column("name", "产品名称", text(100), required=True),
+        Column("category", "类别", text(50), required=True),
+        Column("complexity", "复杂度", choice([("high", "高"), ("low", "低")]), required=True),
+        Column("is_informatization", "信息化产品", boolean),
+        Column("list_price", "标准月费", money),
+    ),
+)
+
+KEY_PERSONS = Kind(
+    name="key_persons",
+    label="关键人",
+    target="web",
+    key=("customer_code", "name"),
+    description="客户的关键人；按（客户编码, 姓名）新增或更新。购买角色可填多个，用“、”或“;”分隔。",
+    columns=(
+        Column("customer_code", "客户编码", existing_customer, required=True),
+        Column("name", "姓名", text(50), required=True),
+        Column("title", "职务", text(100)),
+        Column("department", "部门", text(100)),
+        Column("phone", "电话", phone, aliases=("手机",)),
+        Column("birthday", "生日", past_date),
+        Column("closeness", "关系亲密度", closeness, aliases=("亲密度",)),
+        Column("roles", "购买角色", buying_roles),
+    ),
+)
+
+SUBSCRIPTIONS = Kind(
+    name="subscriptions",
+    label="产品订购",
+    target="web",
+    key=("customer_code", "product_code", "start"),
+    description="客户订购的产品；按（客户编码, 产品编码, 开通日期）新增或更新。",
+    columns=(
+        Column("customer_code", "客户编码", existing_customer, required=True),
+        Column("product_code", "产品编码", existing_product, required=True),
+        Column("start", "开通日期", date, required=True),
+        Column("end", "结束日期", date),
+        Column("monthly_fee", "月费", money, required=True),
+        Column("status", "状态", choice(Subscription.Status.choices)),
+    ),
+)
+
+CONTRACTS = Kind(
+    name="contracts",
+    label="协议",
+    target="web",
+    key=("number",),
+    description="与客户签订的协议；按协议编号新增或更新。协议产品可填多个产品编码，用“;”分隔。",
+    columns=(
+        Column("number", "协议编号", code(50), required=True),
+        Column("customer_code", "客户编码", existing_customer, required=True),
+        Column("start", "生效日期", date, required=True),
+        Column("end", "到期日期", date, required=True),
+        Column("amount", "协议金额", money, required=True),
+        Column("auto_renew", "自动续约", boolean),
+        Column("products", "协议产品", product_list),
+    ),
+)
+
+KINDS = {k.name: k for k in (CUSTOMERS, PRODUCTS, KEY_PERSONS, SUBSCRIPTIONS, CONTRACTS, CUSTOMER_MONTH, MEMBER_MONTH)}
 
 
 @dataclass

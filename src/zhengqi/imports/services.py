@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from zhengqi.accounts.models import Region, User
-from zhengqi.customers.models import Customer, CustomerMonth
+from zhengqi.customers.models import Contract, Customer, CustomerMonth, KeyPerson, KeyPersonRole, Product, Subscription
 from zhengqi.db import refresh_statistics
 from zhengqi.engine.lake import Lake
 
@@ -49,6 +49,8 @@ def load_lookups(kind: Kind) -> Lookups:
             lookups.regions.setdefault(name, pk)
     if {"customer_code"} & keys:
         lookups.customers = set(Customer.objects.values_list("code", flat=True))
+    if {"product_code", "products"} & keys:
+        lookups.products = dict(Product.objects.values_list("code", "pk"))
     if "account_manager" in keys:
         lookups.managers = dict(
             User.objects.filter(role=User.Role.ACCOUNT_MANAGER, is_active=True).values_list("username", "pk")
@@ -450,8 +452,153 @@ def _member_schema_cast(table: pa.Table, schema: pa.Schema | None = None) -> pa.
     return table.select(schema.names).cast(schema)
 
 
+def _upsert(
+    model: Any, key_fields: tuple[str, ...], wanted: list[tuple[tuple[Any, ...], dict[str, Any]]], *, dry_run: bool
+) -> tuple[Counts, dict[tuple[Any, ...], Any]]:
+    """Insert or update ``model`` rows by natural key; unchanged rows are only counted. Returns the
+    counts and the saved object of every key (for related rows such as roles and products)."""
+    first = key_fields[0]
+    existing = {
+        tuple(getattr(obj, f) for f in key_fields): obj
+        for obj in model.objects.filter(**{f"{first}__in": {k[0] for k, _v in wanted}})
+    }
+    new, changed, unchanged = [], [], 0
+    objects: dict[tuple[Any, ...], Any] = {}
+    same: set[tuple[Any, ...]] = set()
+    fields: set[str] = set()
+    for key, values in wanted:
+        obj = existing.get(key)
+        if obj is None:
+            obj = model(**dict(zip(key_fields, key, strict=True)), **values)
+            new.append(obj)
+        elif any(getattr(obj, f) != v for f, v in values.items()):
+            for f, v in values.items():
+                setattr(obj, f, v)
+            fields |= set(values)
+            changed.append(obj)
+        else:
+            unchanged += 1
+            same.add(key)
+        objects[key] = obj
+    if not dry_run:
+        model.objects.bulk_create(new, batch_size=2000)
+        if changed:
+            model.objects.bulk_update(changed, sorted(f.removesuffix("_id") for f in fields), batch_size=2000)
+    return {"inserted": len(new), "updated": len(changed), "unchanged": unchanged, "same": same}, objects
+
+
+def _customer_ids(rows: list[ParsedRow]) -> dict[str, int]:
+    codes = {r.values["customer_code"] for r in rows}
+    return dict(Customer.objects.filter(code__in=codes).values_list("code", "pk"))
+
+
+def _write_products(kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run: bool, **_: Any) -> Counts:
+    wanted = [((r.values["code"],), {k: v for k, v in r.values.items() if k != "code"}) for r in rows]
+    with transaction.atomic():
+        counts, _objects = _upsert(Product, ("code",), wanted, dry_run=dry_run)
+    return counts
+
+
+def _write_key_persons(
+    kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run: bool, **_: Any
+) -> Counts:
+    ids = _customer_ids(rows)
+    wanted = [
+        ((ids[r.values["customer_code"]], r.values["name"]),
+         {k: v for k, v in r.values.items() if k not in ("customer_code", "name", "roles")})
+        for r in rows
+    ]  # fmt: skip
+    with transaction.atomic():
+        counts, objects = _upsert(KeyPerson, ("customer_id", "name"), wanted, dry_run=dry_run)
+        roles = {
+            (ids[r.values["customer_code"]], r.values["name"]): r.values["roles"] for r in rows if "roles" in r.values
+        }
+        if roles:
+            people = {key: objects[key] for key in roles}
+            held = {
+                (p.customer_id, p.name): {x.role for x in p.roles.all()}
+                for p in KeyPerson.objects.filter(pk__in=[p.pk for p in people.values() if p.pk]).prefetch_related(
+                    "roles"
+                )
+            }
+            for key, wanted_roles in roles.items():
+                if set(wanted_roles) != held.get(key, set()):
+                    if key in counts["same"]:  # only its roles changed: an update after all
+                        counts["unchanged"] -= 1
+                        counts["updated"] += 1
+                    if not dry_run:
+                        person = people[key]
+                        KeyPersonRole.objects.filter(key_person=person).delete()
+                        KeyPersonRole.objects.bulk_create(
+                            [KeyPersonRole(key_person=person, role=role) for role in dict.fromkeys(wanted_roles)]
+                        )
+    return counts
+
+
+def _write_subscriptions(
+    kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run: bool, **_: Any
+) -> Counts:
+    ids = _customer_ids(rows)
+    products = dict(Product.objects.values_list("code", "pk"))
+    wanted = []
+    for r in rows:
+        v = r.values
+        if v.get("end") and v["end"] < v["start"]:
+            problems.append(Problem(r.line, "结束日期", str(v["end"]), "结束日期不能早于开通日期。"))
+            continue
+        values: dict[str, Any] = {k: v[k] for k in ("end", "monthly_fee", "status") if k in v}
+        wanted.append(((ids[v["customer_code"]], products[v["product_code"]], v["start"]), values))
+    with transaction.atomic():
+        counts, _objects = _upsert(Subscription, ("customer_id", "product_id", "start"), wanted, dry_run=dry_run)
+    return counts
+
+
+def _write_contracts(kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run: bool, **_: Any) -> Counts:
+    ids = _customer_ids(rows)
+    products = dict(Product.objects.values_list("code", "pk"))
+    wanted, lines = [], {}
+    for r in rows:
+        v = r.values
+        if v["end"] < v["start"]:
+            problems.append(Problem(r.line, "到期日期", str(v["end"]), "协议到期日期不能早于生效日期。"))
+            continue
+        values: dict[str, Any] = {
+            "customer_id": ids[v["customer_code"]],
+            "start": v["start"],
+            "end": v["end"],
+            "amount": v["amount"],
+        }
+        if "auto_renew" in v:
+            values["auto_renew"] = v["auto_renew"]
+        wanted.append(((v["number"],), values))
+        lines[v["number"]] = r
+    with transaction.atomic():
+        counts, objects = _upsert(Contract, ("number",), wanted, dry_run=dry_run)
+        listed = {number: r.values["products"] for number, r in lines.items() if "products" in r.values}
+        if listed and not dry_run:
+            through = Contract.products.through
+            held: dict[int, set[int]] = {}
+            for contract_id, product_id in through.objects.filter(
+                contract_id__in=[objects[(n,)].pk for n in listed]
+            ).values_list("contract_id", "product_id"):
+                held.setdefault(contract_id, set()).add(product_id)
+            for number, codes in listed.items():
+                contract = objects[(number,)]
+                want = {products[c] for c in codes}
+                if want != held.get(contract.pk, set()):
+                    contract.products.set(want)
+                    if (number,) in counts["same"]:
+                        counts["unchanged"] -= 1
+                        counts["updated"] += 1
+    return counts
+
+
 WRITERS: dict[str, Callable[..., Counts]] = {
     "customers": _write_customers,
+    "products": _write_products,
+    "key_persons": _write_key_persons,
+    "subscriptions": _write_subscriptions,
+    "contracts": _write_contracts,
     "customer_month": _write_customer_month,
     "member_month": _write_member_month,
 }
