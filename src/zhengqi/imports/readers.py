@@ -30,10 +30,16 @@ class Source:
     bad_lines: list[tuple[int, str]] = field(default_factory=list)  # lines refused before parsing
 
 
+SPARK_PREFIX = "spark:"
+
+
 def open_source(path: Path, known: Iterable[str]) -> Source:
-    """Open a CSV, xlsx or Parquet file. ``known`` are the header names (and aliases) of the import's
-    columns: the header is the first row among the first ten that holds the most of them."""
+    """Open a CSV, xlsx or Parquet file, or a Spark/Hive table named ``spark:db.table``. ``known``
+    are the header names (and aliases) of the import's columns: the header is the first row among
+    the first ten that holds the most of them."""
     known_set = {k.strip().lower() for k in known}
+    if str(path).startswith(SPARK_PREFIX):
+        return _spark(str(path).removeprefix(SPARK_PREFIX))
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
         return _csv(path, known_set)
@@ -172,6 +178,26 @@ def _parquet(path: Path) -> Source:
                 yield number, [_cell(v) for v in values]
 
     return Source(header, 1, body(), "parquet")
+
+
+def _spark(table: str) -> Source:
+    """A table of the cluster's metastore (or a temporary view), read through the same schemas:
+    Spark streams it to this process partition by partition."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as err:  # pragma: no cover - pyspark is a dev dependency here
+        raise FileRefused("导入 Spark 表需要安装 pyspark。") from err
+    spark = SparkSession.builder.appName("zhengqi-import").getOrCreate()
+    try:
+        frame = spark.table(table)
+    except Exception as err:
+        raise FileRefused(f"找不到 Spark 表“{table}”：{err}") from err
+
+    def body() -> Iterator[tuple[int, list[str]]]:
+        for number, row in enumerate(frame.toLocalIterator(), start=2):
+            yield number, [_cell(v) for v in row]
+
+    return Source(list(frame.columns), 1, body(), "spark")
 
 
 def as_text(rows: list[list[str]], header: list[str]) -> bytes:

@@ -26,7 +26,7 @@ from zhengqi.db import refresh_statistics
 from zhengqi.engine.lake import Lake
 
 from .models import ImportBatch, ImportRejection
-from .readers import FileRefused, open_source
+from .readers import SPARK_PREFIX, FileRefused, open_source
 from .schemas import KINDS, Kind, Lookups, ParsedRow, Problem, map_header, parse_row
 
 Progress = Callable[[int], None]  # rows read so far
@@ -75,11 +75,12 @@ def import_file(
     if kind is None:
         raise FileRefused(f"未知的导入类型“{kind_name}”，可选：{'、'.join(KINDS)}。")
     if batch is None:
+        spark = str(path).startswith(SPARK_PREFIX)
         batch = ImportBatch.objects.create(
             kind=kind.name,
-            filename=filename or path.name,
-            sha256=file_sha256(path),
-            size=path.stat().st_size,
+            filename=filename or (str(path) if spark else path.name),
+            sha256=hashlib.sha256(str(path).encode()).hexdigest() if spark else file_sha256(path),
+            size=0 if spark else path.stat().st_size,
             by=by,
             dry_run=dry_run,
         )

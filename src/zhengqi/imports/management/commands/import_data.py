@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from zhengqi.accounts.models import User
+from zhengqi.imports.readers import SPARK_PREFIX
 from zhengqi.imports.reports import write_report
 from zhengqi.imports.schemas import KINDS
 from zhengqi.imports.services import import_file
@@ -21,15 +22,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "kind", choices=sorted(KINDS), help="导入类型：" + "、".join(f"{k}（{v.label}）" for k, v in KINDS.items())
         )
-        parser.add_argument("file", type=Path)
+        parser.add_argument("file", type=Path, nargs="?", help="CSV、xlsx 或 Parquet 文件")
+        parser.add_argument("--spark-table", help="改为读取 Spark/Hive 表（库名.表名），用同一套列定义")
         parser.add_argument("--dry-run", action="store_true", help="只检查并报告，不写入")
         parser.add_argument("--by", help="记为哪个用户的导入（用户名）")
         parser.add_argument("--report", type=Path, help="被拒绝行的报告（.xlsx 或 .csv）")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        path: Path = options["file"]
-        if not path.exists():
-            raise CommandError(f"文件不存在：{path}")
+        if options["spark_table"]:
+            path = Path(SPARK_PREFIX + options["spark_table"])
+        elif options["file"] is None:
+            raise CommandError("请给出要导入的文件，或用 --spark-table 指定 Spark 表。")
+        else:
+            path = options["file"]
+            if not path.exists():
+                raise CommandError(f"文件不存在：{path}")
         by = None
         if options["by"]:
             by = User.objects.filter(username=options["by"]).first()
