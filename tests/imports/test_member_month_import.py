@@ -151,3 +151,26 @@ def test_an_import_killed_half_way_and_rerun_equals_a_clean_import(tmp_path: Pat
         assert got.num_rows == want.num_rows
         assert got.equals(want), m
         assert pa.compute.count_distinct(got.column("msisdn")).as_py() == got.num_rows  # no duplicates
+
+
+def test_members_merge_by_msisdn_and_refuse_events_out_of_order(tmp_path: Path) -> None:
+    source = Lake(settings.ZHENGQI_LAKE)
+    lake = Lake(tmp_path / "lake")
+    shutil.copytree(source.root / "members", lake.root / "members")
+    before = lake.read_table("members")
+    first = before.slice(0, 1).to_pylist()[0]
+    path = tmp_path / "members.csv"
+    path.write_text(
+        "手机号码,客户编码,入网月份,离网月份,回归月份,V网成员\n"
+        f"{first['msisdn']},{first['customer_code']},{first['join_month']:%Y-%m},,,是\n"  # 2: an update (or same)
+        f"19911112222,{first['customer_code']},2025-01,,,否\n"  # 3: new
+        f"19911113333,{first['customer_code']},2025-05,2025-03,,否\n",  # 4: leaves before joining
+        "utf-8",
+    )
+    batch = import_file("members", path, lake=lake)
+    assert {r.line: r.column for r in batch.rejections.all()} == {4: "离网月份"}
+    assert batch.inserted == 1 and batch.inserted + batch.updated + batch.unchanged == 2
+    after = lake.read_table("members")
+    assert after.num_rows == before.num_rows + 1
+    again = import_file("members", path, lake=lake)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)

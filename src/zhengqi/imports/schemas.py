@@ -408,7 +408,27 @@ CONTRACTS = Kind(
     ),
 )
 
-KINDS = {k.name: k for k in (CUSTOMERS, PRODUCTS, KEY_PERSONS, SUBSCRIPTIONS, CONTRACTS, CUSTOMER_MONTH, MEMBER_MONTH)}
+MEMBERS = Kind(
+    name="members",
+    label="集团成员",
+    target="lake",
+    key=("msisdn",),
+    description="集团成员（手机号码）及其入网、离网、回归月份，写入数据湖；按号码新增或更新，整表原子替换。",
+    columns=(
+        Column("msisdn", "手机号码", msisdn, required=True, aliases=("号码", "MSISDN")),
+        Column("customer_code", "客户编码", existing_customer, required=True),
+        Column("join_month", "入网月份", month, required=True),
+        Column("leave_month", "离网月份", month),
+        Column("return_month", "回归月份", month),
+        Column("end_month", "再次离网月份", month),
+        Column("in_vnet", "V网成员", boolean, aliases=("是否V网",)),
+    ),
+)
+
+KINDS = {
+    k.name: k
+    for k in (CUSTOMERS, PRODUCTS, KEY_PERSONS, SUBSCRIPTIONS, CONTRACTS, CUSTOMER_MONTH, MEMBERS, MEMBER_MONTH)
+}
 
 
 @dataclass

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import os
 import time
 import uuid
@@ -594,7 +595,54 @@ def _write_contracts(kind: Kind, rows: list[ParsedRow], problems: list[Problem],
     return counts
 
 
+MEMBER_EVENTS = ("join_month", "leave_month", "return_month", "end_month")
+
+
+def _write_members(
+    kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run: bool, lake: Lake, **_: Any
+) -> Counts:
+    """The lake's member table, merged by MSISDN and written back whole, atomically."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    labels = {c.key: c.label for c in kind.columns}
+    good: list[dict[str, Any]] = []
+    for row in rows:
+        v = row.values
+        events: list[tuple[str, dt.date]] = [(name, v[name]) for name in MEMBER_EVENTS if v.get(name) is not None]
+        wrong = next(((a, b) for a, b in itertools.pairwise(events) if b[1] < a[1]), None)
+        if wrong:
+            problems.append(
+                Problem(row.line, labels[wrong[1][0]], str(wrong[1][1])[:7], f"不能早于{labels[wrong[0][0]]}。")
+            )
+            continue
+        good.append({"msisdn": v["msisdn"], "customer_code": v["customer_code"], "in_vnet": v.get("in_vnet", False),
+                     **{name: v.get(name) for name in MEMBER_EVENTS}})  # fmt: skip
+    path = lake.root / "members" / "data.parquet"
+    old = pq.read_table(path) if path.exists() else None
+    schema = old.schema if old is not None else pa.schema(
+        [("msisdn", pa.int64()), ("customer_code", pa.dictionary(pa.int32(), pa.string())),
+         ("join_month", pa.date32()), ("leave_month", pa.date32()), ("return_month", pa.date32()),
+         ("end_month", pa.date32()), ("in_vnet", pa.bool_())]
+    )  # fmt: skip
+    incoming = pa.Table.from_pylist(good).select(schema.names).cast(schema) if good else schema.empty_table()
+    if old is None:
+        if not dry_run and good:
+            lake.write_table("members", incoming)
+        return {"inserted": len(good), "updated": 0, "unchanged": 0}
+    matched = pc.is_in(old.column("msisdn"), value_set=incoming.column("msisdn"))
+    before = {r["msisdn"]: r for r in old.filter(matched).to_pylist()}
+    now = {r["msisdn"]: r for r in incoming.to_pylist()}
+    inserted = sum(1 for k in now if k not in before)
+    unchanged = sum(1 for k, r in now.items() if before.get(k) == r)
+    updated = len(now) - inserted - unchanged
+    if not dry_run and (inserted or updated):
+        lake.write_table("members", pa.concat_tables([old.filter(pc.invert(matched)), incoming]).combine_chunks())
+    return {"inserted": inserted, "updated": updated, "unchanged": unchanged}
+
+
 WRITERS: dict[str, Callable[..., Counts]] = {
+    "members": _write_members,
     "customers": _write_customers,
     "products": _write_products,
     "key_persons": _write_key_persons,
