@@ -89,3 +89,37 @@ def test_entities_refusals_and_reimport(tmp_path: Path) -> None:
     assert (batch.inserted, batch.updated) == (0, 1)
     assert [r.role for r in KeyPerson.objects.get(customer__code=code, name="赵测试").roles.all()] == ["decider"]
     assert KeyPerson.objects.get(customer__code=code, name="赵测试").title == "处长"  # absent column kept
+
+
+def test_regions_and_staff(tmp_path: Path) -> None:
+    from zhengqi.accounts.models import Region, User
+
+    regions = write(
+        tmp_path,
+        "r.csv",
+        "区域编码,区域名称,层级,上级区域编码\n"
+        "TSTD01,测试区,区县,TSTC\n"  # 2: its city comes later in the file: parents go first
+        "TSTC,测试市,地市,YH\n"  # 3
+        "TSTX,错层市,区县,YH\n"  # 4: a district under the province
+        "TSTY,无上级区,区县,NOPE\n",  # 5
+    )
+    batch = import_file("regions", regions)
+    assert set(batch.rejections.values_list("line", flat=True)) == {4, 5} and batch.inserted == 2
+    assert Region.objects.get(code="TSTD01").path == "/YH/TSTC/TSTD01/"
+    staff = write(
+        tmp_path,
+        "s.csv",
+        "工号,姓名,角色,区域,客户经理等级\n"
+        "am_t1,测试经理,客户经理,TSTD01,高级客户经理\n"  # 2
+        "boss_t1,假管理员,省公司管理员,YH,\n"  # 3: not through an import
+        "mgr_t1,测试区域经理,区域经理,TSTC,3\n"  # 4: a grade is for account managers only
+        "admin,改管理员,客户经理,TSTD01,1\n",  # 5: the admin's account is not touched
+    )
+    batch = import_file("staff", staff)
+    assert set(batch.rejections.values_list("line", flat=True)) == {3, 4, 5}
+    am = User.objects.get(username="am_t1")
+    assert am.grade == 3 and am.region is not None and am.region.code == "TSTD01" and not am.has_usable_password()
+    assert User.objects.get(username="admin").role == "provincial_admin"
+    again = import_file("staff", staff)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 1)
+    assert import_file("regions", regions).unchanged == 2

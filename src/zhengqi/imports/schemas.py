@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from zhengqi.accounts.models import User
 from zhengqi.customers.models import INDUSTRIES, BuyingRole, Customer, Subscription
 from zhengqi.customers.validators import normalize_phone, validate_credit_code, validate_phone
 
@@ -258,6 +259,14 @@ def buying_roles(raw: str, _: Lookups) -> list[str]:
     return [parse(part, _) for part in re.split(r"[;；,，、/\s]+", normalise(raw)) if part]
 
 
+def username(raw: str, _: Lookups) -> str:
+    """As Django's logins are: letters, digits and @ . + - _, case kept."""
+    value = normalise(raw)
+    if not re.fullmatch(r"[\w.@+-]{1,150}", value):
+        raise CellError("工号只能由字母、数字和 @ . + - _ 组成。")
+    return value
+
+
 def boolean(raw: str, _: Lookups) -> bool:
     value = normalise(raw).lower()
     if value in ("1", "是", "y", "yes", "true", "t"):
@@ -268,6 +277,10 @@ def boolean(raw: str, _: Lookups) -> bool:
 
 
 # --- the kinds --------------------------------------------------------------------------------
+
+# Staff may be imported in every role but the provincial admin's (made in the back office).
+STAFF_ROLES = [(v, label) for v, label in User.Role.choices if v != User.Role.PROVINCIAL_ADMIN]
+GRADES = User.Grade.choices
 
 CUSTOMERS = Kind(
     name="customers",
@@ -338,6 +351,38 @@ MEMBER_MONTH = Kind(
         Column("competitor_calls", "呼叫异网客服次数", count),
         Column("revenue", "收入", quantity, required=True),
         Column("revenue_info", "信息化收入", quantity),
+    ),
+)
+
+REGIONS = Kind(
+    name="regions",
+    label="区域",
+    target="web",
+    key=("code",),
+    description="省、地市、区县三级区域；按区域编码新增或改名（已有区域的上级调整在后台进行）。上级须先于下级出现或已存在。",
+    columns=(
+        Column("code", "区域编码", code(20), required=True),
+        Column("name", "区域名称", text(50), required=True),
+        Column("level", "层级", choice([("province", "省"), ("city", "地市"), ("district", "区县")]), required=True),
+        Column("parent_code", "上级区域编码", code(20)),
+    ),
+)
+
+STAFF = Kind(
+    name="staff",
+    label="员工",
+    target="web",
+    key=("username",),
+    description="员工与客户经理（工号、角色、区域、等级）；按工号新增或更新。新账号没有密码，由管理员在后台设置；"
+    "省公司管理员账号不能通过导入创建。",
+    columns=(
+        Column("username", "工号", username, required=True, aliases=("用户名",)),
+        Column("display_name", "姓名", text(50), required=True),
+        Column("role", "角色", choice([(v, str(label)) for v, label in STAFF_ROLES]), required=True),
+        Column("region", "区域", region, required=True, aliases=("区域编码", "所属区域")),
+        Column("grade", "客户经理等级", choice([(str(v), str(label)) for v, label in GRADES]), aliases=("等级",)),
+        Column("phone", "手机", phone),
+        Column("is_active", "在职", boolean),
     ),
 )
 
@@ -427,7 +472,18 @@ MEMBERS = Kind(
 
 KINDS = {
     k.name: k
-    for k in (CUSTOMERS, PRODUCTS, KEY_PERSONS, SUBSCRIPTIONS, CONTRACTS, CUSTOMER_MONTH, MEMBERS, MEMBER_MONTH)
+    for k in (
+        REGIONS,
+        STAFF,
+        CUSTOMERS,
+        PRODUCTS,
+        KEY_PERSONS,
+        SUBSCRIPTIONS,
+        CONTRACTS,
+        CUSTOMER_MONTH,
+        MEMBERS,
+        MEMBER_MONTH,
+    )
 }
 
 

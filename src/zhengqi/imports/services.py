@@ -641,7 +641,93 @@ def _write_members(
     return {"inserted": inserted, "updated": updated, "unchanged": unchanged}
 
 
+def _write_regions(kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run: bool, **_: Any) -> Counts:
+    """Regions one by one, parents first (a few hundred rows): each keeps its materialised path."""
+    from django.core.exceptions import ValidationError
+
+    order = {"province": 0, "city": 1, "district": 2}
+    existing = {r.code: r for r in Region.objects.select_related("parent")}
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    with transaction.atomic():
+        for row in sorted(rows, key=lambda r: (order[r.values["level"]], r.line)):
+            v = row.values
+            parent = existing.get(v.get("parent_code") or "")
+            if v.get("parent_code") and parent is None:
+                problems.append(Problem(row.line, "上级区域编码", v["parent_code"], "上级区域不存在。"))
+                continue
+            region = existing.get(v["code"])
+            if region is not None:
+                if region.level != v["level"] or (region.parent.code if region.parent else None) != v.get(
+                    "parent_code"
+                ):
+                    problems.append(
+                        Problem(
+                            row.line,
+                            "上级区域编码",
+                            v.get("parent_code") or "",
+                            "已有区域的层级或上级不能通过导入调整，请在后台操作。",
+                        )
+                    )
+                    continue
+                if region.name == v["name"]:
+                    counts["unchanged"] += 1
+                    continue
+                region.name = v["name"]
+                counts["updated"] += 1
+            else:
+                region = Region(code=v["code"], name=v["name"], level=v["level"], parent=parent)
+                try:
+                    region.full_clean(exclude=["path"])
+                except ValidationError as err:
+                    problems.append(Problem(row.line, "层级", v["level"], " ".join(err.messages)))
+                    continue
+                counts["inserted"] += 1
+            if not dry_run:
+                region.save()
+            existing[region.code] = region
+    return counts
+
+
+def _write_staff(kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run: bool, **_: Any) -> Counts:
+    from django.core.exceptions import ValidationError
+
+    existing = {u.username: u for u in User.objects.filter(username__in=[r.values["username"] for r in rows])}
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    with transaction.atomic():
+        for row in rows:
+            v = row.values
+            user = existing.get(v["username"])
+            if user is not None and (user.is_superuser or user.role == User.Role.PROVINCIAL_ADMIN):
+                problems.append(Problem(row.line, "工号", v["username"], "管理员账号不能通过导入修改。"))
+                continue
+            target: dict[str, Any] = {k: v[k] for k in ("display_name", "role", "phone", "is_active") if k in v}
+            target["region_id"] = v["region"]
+            target["grade"] = int(v["grade"]) if v.get("grade") else None
+            if user is None:
+                user = User(username=v["username"], **target)
+                user.set_unusable_password()
+                fresh = True
+            elif all(getattr(user, k) == value for k, value in target.items()):
+                counts["unchanged"] += 1
+                continue
+            else:
+                for k, value in target.items():
+                    setattr(user, k, value)
+                fresh = False
+            try:
+                user.full_clean(exclude=["password"])
+            except ValidationError as err:
+                problems.append(Problem(row.line, "", v["username"], " ".join(err.messages)))
+                continue
+            counts["inserted" if fresh else "updated"] += 1
+            if not dry_run:
+                user.save()
+    return counts
+
+
 WRITERS: dict[str, Callable[..., Counts]] = {
+    "regions": _write_regions,
+    "staff": _write_staff,
     "members": _write_members,
     "customers": _write_customers,
     "products": _write_products,
