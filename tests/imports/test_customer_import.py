@@ -187,3 +187,24 @@ def test_customer_month_refusals_and_lake_partition(tmp_path: Path) -> None:
     assert [r["revenue_total"] for r in nov if r["customer_code"] == code] == [1200.5]
     again = import_file("customer_month", path)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+
+
+def test_a_manager_set_by_import_has_its_history_and_qualification(tmp_path: Path) -> None:
+    from zhengqi.accounts.models import User
+
+    region = district()
+    junior = User.objects.create(username="imp_junior", role="account_manager", region=region, grade=1)
+    senior = User.objects.create(username="imp_senior", role="account_manager", region=region, grade=3)
+    head = "客户编码,客户名称,客户类型,行业,规模,区域,客户经理工号\n"
+    first = tmp_path / "m1.csv"
+    first.write_text(head + f"MGR001,经理测试公司,企业,C,小型,{region.code},imp_junior\n", "utf-8")
+    import_file("customers", first)
+    customer = Customer.objects.get(code="MGR001")
+    assert customer.account_manager == junior
+    assert list(customer.assignments.values_list("manager__username", "reason")) == [("imp_junior", "数据导入")]
+    Customer.objects.filter(pk=customer.pk).update(tier="A", account_manager=senior)
+    back = tmp_path / "m2.csv"
+    back.write_text(head + f"MGR001,经理测试公司,企业,C,小型,{region.code},imp_junior\n", "utf-8")
+    batch = import_file("customers", back)
+    assert batch.rejected == 1 and "任职资格" in batch.rejections.get().reason
+    assert Customer.objects.get(pk=customer.pk).account_manager == senior

@@ -22,7 +22,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from zhengqi.accounts.models import Region, User
-from zhengqi.customers.models import Contract, Customer, CustomerMonth, KeyPerson, KeyPersonRole, Product, Subscription
+from zhengqi.customers.models import (
+    AccountAssignment,
+    Contract,
+    Customer,
+    CustomerMonth,
+    KeyPerson,
+    KeyPersonRole,
+    Product,
+    Subscription,
+)
+from zhengqi.customers.services import QUALIFIED_GRADE, QUALIFIED_TIERS
 from zhengqi.db import refresh_statistics
 from zhengqi.engine.lake import Lake
 
@@ -169,6 +179,7 @@ def _write_customers(kind: Kind, rows: list[ParsedRow], problems: list[Problem],
         .exclude(credit_code=None)
         .values_list("credit_code", "code")
     )
+    grades = dict(User.objects.filter(role=User.Role.ACCOUNT_MANAGER).values_list("pk", "grade"))
     # code → parent code, as it will be once the file is in: to refuse unknown parents and cycles.
     parent_of: dict[str, str | None] = dict(Customer.objects.values_list("code", "parent__code"))
     for row in rows:
@@ -196,11 +207,24 @@ def _write_customers(kind: Kind, rows: list[ParsedRow], problems: list[Problem],
             before = existing.get(v["code"])
             parent_of[v["code"]] = before.parent.code if before is not None and before.parent is not None else None
             continue
+        before = existing.get(v["code"])
+        if (
+            "account_manager" in v
+            and before is not None
+            and before.tier in QUALIFIED_TIERS
+            and (grades.get(v["account_manager"]) or 0) < QUALIFIED_GRADE
+        ):
+            problems.append(
+                Problem(row.line, "客户经理工号", str(v["account_manager"]),
+                        f"{before.tier} 级客户只能由高级及以上客户经理负责（任职资格制度）。")
+            )  # fmt: skip
+            continue
         if cc:
             credit_in_file[cc] = row.line
         accepted.append(row)
 
     new: list[Customer] = []
+    handovers: list[tuple[str, int]] = []  # (customer code, new account manager)
     changed: list[Customer] = []
     unchanged = 0
     for row in accepted:
@@ -210,6 +234,8 @@ def _write_customers(kind: Kind, rows: list[ParsedRow], problems: list[Problem],
         if "account_manager" in v:
             target["account_manager_id"] = v["account_manager"]
         customer = existing.get(v["code"])
+        if "account_manager" in v and (customer is None or customer.account_manager_id != v["account_manager"]):
+            handovers.append((v["code"], v["account_manager"]))
         old_parent = customer.parent.code if customer is not None and customer.parent else None
         parent_moves = "parent_code" in v and v["parent_code"] != old_parent
         if customer is None:
@@ -226,8 +252,22 @@ def _write_customers(kind: Kind, rows: list[ParsedRow], problems: list[Problem],
             update = sorted({*plain, "region_id", "account_manager_id"} - {"region"})
             Customer.objects.bulk_update(changed, [f.removesuffix("_id") for f in update], batch_size=2000)
             _set_parents([r for r in accepted if "parent_code" in r.values])
+            _record_handovers(handovers)
             refresh_statistics(Customer)
     return {"inserted": len(new), "updated": len(changed), "unchanged": unchanged}
+
+
+def _record_handovers(handovers: list[tuple[str, int]]) -> None:
+    """A manager set by an import has its assignment history like one set on the page."""
+    if not handovers:
+        return
+    ids = dict(Customer.objects.filter(code__in=[c for c, _m in handovers]).values_list("code", "pk"))
+    today = timezone.localdate()
+    AccountAssignment.objects.filter(customer_id__in=ids.values(), end__isnull=True).update(end=today)
+    AccountAssignment.objects.bulk_create(
+        [AccountAssignment(customer_id=ids[c], manager_id=m, start=today, reason="数据导入") for c, m in handovers],
+        batch_size=2000,
+    )
 
 
 def _makes_cycle(code: str, parent_of: dict[str, str | None]) -> bool:
