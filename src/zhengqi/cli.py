@@ -16,6 +16,8 @@ zhengqi — 政企客户营销管理 (Zhengqi: group-customer marketing manageme
                                          月度运行：特征、价值评分与分级、规则预警 (the month run)
   zhengqi import KIND FILE [--dry-run] [--report out.xlsx]
                                          导入客户、客户月度、成员月度数据 (import customers, facts)
+  zhengqi model evaluate --table F.csv --label COLUMN [--id C] [--time C]
+                                         在任意带标签的表上评估流失模型 (evaluate the churn model)
   zhengqi escalate-tasks                 每日：逾期任务上报区域经理 (daily: escalate overdue tasks)
   zhengqi runserver 127.0.0.1:8000       启动网页与 API (serve pages and the REST API)
   zhengqi db_worker                      后台任务进程：页面发起的月度运行 (background worker)
