@@ -24,8 +24,14 @@ class Command(BaseCommand):
         ev.add_argument("--folds", type=int, default=5, help="交叉验证折数（默认 5）")
         ev.add_argument("--periods", type=int, default=6, help="按时间回测的期数（默认最近 6 期）")
         ev.add_argument("--seed", type=int, default=0)
+        bt = sub.add_parser("backtest", help="在数据湖上按时间回测客户流失模型 rolling backtest on the lake")
+        bt.add_argument("--periods", type=int, default=6, help="回测最近几个可确定标签的月份（默认 6）")
+        bt.add_argument("--horizon", type=int, default=6, help="预测未来几个月内流失（默认 6）")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "backtest":
+            self._backtest(options)
+            return
         try:
             frame = read_table(options["table"])
             report = evaluate(
@@ -41,3 +47,36 @@ class Command(BaseCommand):
         except TableError as err:
             raise CommandError(str(err)) from err
         self.stdout.write(report.as_text())
+
+    def _backtest(self, options: dict[str, Any]) -> None:
+        from django.conf import settings
+        from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+        from zhengqi.engine.churn.evaluate import top_decile_lift
+        from zhengqi.engine.churn.training import backtest
+        from zhengqi.engine.lake import Lake
+        from zhengqi.insight.export import export_dimensions
+
+        lake = Lake(settings.ZHENGQI_LAKE)
+        export_dimensions(lake)
+        ts, results = backtest(
+            lake,
+            periods=options["periods"],
+            horizon=options["horizon"],
+            progress=lambda m: self.stderr.write(f"回测 backtesting {m} …"),
+        )
+        self.stdout.write(
+            f"客户流失（{options['horizon']} 个月内）训练样本 {len(ts.frame):,} 行，特征 {len(ts.features)} 个，"
+            f"正例占比 {ts.frame['label'].mean():.2%}"
+        )
+        self.stdout.write(f"{'month':<10}{'rows':>7}{'lost':>6}{'ROC AUC':>9}{'PR AUC':>8}{'lift@10%':>9}{'Brier':>8}")
+        aucs, lifts = [], []
+        for month, y, p, _model in results:
+            auc, lift = roc_auc_score(y, p), top_decile_lift(y, p)
+            aucs.append(auc)
+            lifts.append(lift)
+            self.stdout.write(
+                f"{month:%Y-%m}   {len(y):>7}{int(y.sum()):>6}{auc:>9.4f}{average_precision_score(y, p):>8.4f}"
+                f"{lift:>9.2f}{brier_score_loss(y, p):>8.4f}"
+            )
+        self.stdout.write(f"平均 mean ROC AUC {sum(aucs) / len(aucs):.4f}, lift@10% {sum(lifts) / len(lifts):.2f}")
