@@ -9,6 +9,8 @@ The story each customer follows, month by month:
 - agreements expire; whether they are renewed depends on ``z``; a customer out of contract is
   easier to lose;
 - churn is drawn from a hazard built from those same causes, so models have something true to learn;
+  a customer that decides to go runs down over two to five months (lines moved in batches, usage
+  falling, dissatisfaction rising) before its last month, as group customers do;
 - members join, leave (with a few months of falling usage and competitor calls before), sometimes
   return; some lines are idle ("三无": no call, no SMS, no V网 call in the month); a few "fake
   groups" (假集团) get a sudden jump of idle lines.
@@ -300,15 +302,20 @@ def generate(
                 out_of_contract[i, end_idx + 1 :] = True
                 break
 
-    # Customer churn hazard, month by month, from the same causes the operator sees.
+    # Customer churn, month by month, from the same causes the operator sees. A group customer
+    # does not vanish the month it decides to go: it moves its lines and services over two to five
+    # months (notice periods, number porting in batches), and in that run-down its dissatisfaction
+    # shows ever more — usage falls, members leave, complaints and calls to the competitor rise.
     alive = np.zeros((n, T), dtype=bool)
     churn_month = np.full(n, NEVER)
+    decided = np.full(n, NEVER)
+    run_down = rng.integers(2, 6, n)
     arrears_flag = np.zeros((n, T), dtype=bool)
     complaints = np.zeros((n, T), dtype=np.int32)
     members_scale = SCALE_MEMBERS[scale] * rng.lognormal(0, 0.6, n)
     members_scale[prospect] = 0
     for t in range(T):
-        live = (start_month <= t) & (churn_month == NEVER)
+        live = (start_month <= t) & (t <= churn_month)
         alive[:, t] = live
         complaints[:, t] = np.where(live, rng.poisson(0.02 * np.sqrt(members_scale) * np.exp(z[:, t])), 0)
         arrears_flag[:, t] = live & (rng.random(n) < _sigmoid(-3.2 + 0.9 * z[:, t] + credit_risk))
@@ -322,8 +329,13 @@ def generate(
                 + 0.5 * (complaints[:, t - 1] > 0)
                 - 0.4 * (scale == 0)
             )
-            leaving = live & ~fake & (rng.random(n) < _sigmoid(logit)) & (t < T - 1)
-            churn_month[leaving] = t  # last month served
+            deciding = live & ~fake & (decided == NEVER) & (rng.random(n) < _sigmoid(logit)) & (t < T - 1)
+            for i in np.flatnonzero(deciding).tolist():
+                decided[i] = t
+                leave = t + int(run_down[i])
+                z[i, t + 1 : leave + 1] += 0.5 * np.arange(1, min(leave, T - 1) - t + 1)
+                if leave < T - 1:
+                    churn_month[i] = leave  # last month served
     status = np.where(prospect, "prospect", np.where(churn_month < NEVER, "churned", "active"))
 
     # Subscriptions: each active customer holds a few products; cancellations follow z.
