@@ -18,23 +18,13 @@ import pytest
 from django.conf import settings
 
 from zhengqi.engine.lake import Lake
+from zhengqi.imports.schemas import MEMBER_MONTH
 from zhengqi.imports.services import import_file
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 MONTHS = [dt.date(2026, 8, 1), dt.date(2026, 9, 1), dt.date(2026, 10, 1)]
-HEADER = [
-    "手机号码",
-    "月份",
-    "客户编码",
-    "语音分钟数",
-    "短信条数",
-    "流量(MB)",
-    "V网内通话次数",
-    "呼叫异网客服次数",
-    "收入",
-    "信息化收入",
-]
+HEADER = [c.label for c in MEMBER_MONTH.columns]
 
 
 def write_csv(path: Path, lake: Lake, months: list[dt.date], *, per_month: int = 40, new: int = 5) -> None:

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from tests.engine.test_parity import spark_available
 from zhengqi.engine.lake import Lake
+from zhengqi.imports.schemas import MEMBER_MONTH
 from zhengqi.imports.services import import_file
 
 pytestmark = [pytest.mark.spark, pytest.mark.django_db]
@@ -31,18 +32,7 @@ def test_member_month_from_a_spark_table(tmp_path: Path) -> None:
         ("13800000012", "2026-11", code.as_py(), 10, 2, 1.5, 0, 0, -1.0, 0.0),  # negative revenue
         ("123", "2026-11", code.as_py(), 10, 2, 1.5, 0, 0, 5.0, 0.0),  # not a mobile number
     ]
-    columns = [
-        "手机号码",
-        "月份",
-        "客户编码",
-        "语音分钟数",
-        "短信条数",
-        "流量(MB)",
-        "V网内通话次数",
-        "呼叫异网客服次数",
-        "收入",
-        "信息化收入",
-    ]
+    columns = [c.label for c in MEMBER_MONTH.columns]
     spark.createDataFrame(rows, columns).createOrReplaceTempView("bss_member_month")
     lake = Lake(tmp_path / "lake")
     batch = import_file("member_month", Path("spark:bss_member_month"), lake=lake)
