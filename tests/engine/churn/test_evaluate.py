@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,16 +13,20 @@ from sklearn.base import clone
 from zhengqi.engine.churn.evaluate import TableError, evaluate, read_table, top_decile_lift
 from zhengqi.engine.churn.model import ChurnClassifier
 
-TELCO = (
-    Path(__file__).resolve().parents[4]
-    / "shared"
-    / "datasets"
-    / "ibm_telco_churn"
-    / "WA_Fn-UseC_-Telco-Customer-Churn.csv"
-)
+ROOT = Path(__file__).resolve().parents[3]
 
 
-@pytest.mark.skipif(not TELCO.exists(), reason="../shared/datasets/ibm_telco_churn is not beside this checkout")
+def _datasets() -> Path:
+    """The shared public data sets: $ZHENGQI_DATASETS, else ``../shared/datasets`` beside the
+    checkout, else the workplace's copy."""
+    candidates = [os.environ.get("ZHENGQI_DATASETS"), ROOT.parent / "shared" / "datasets", "/work/shared/datasets"]
+    return next((Path(c) for c in candidates if c and Path(c).is_dir()), ROOT.parent / "shared" / "datasets")
+
+
+TELCO = _datasets() / "ibm_telco_churn" / "WA_Fn-UseC_-Telco-Customer-Churn.csv"
+
+
+@pytest.mark.skipif(not TELCO.exists(), reason="IBM telco data set not found (set ZHENGQI_DATASETS)")
 def test_real_data_beats_the_logistic_regression_bar() -> None:
     report = evaluate(read_table(TELCO), label="Churn", id_column="customerID", folds=5)
     assert len(report.folds) == 5 and report.rows == 7043
