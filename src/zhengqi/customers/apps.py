@@ -1,20 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-# Customer fields whose changes are kept field by field (who, when, old → new).
-HISTORY_FIELDS = [
-    "name",
-    "credit_code",
-    "customer_type",
-    "industry",
-    "scale",
-    "region",
-    "address",
-    "status",
-    "competitor_operator",
-    "parent",
-    "account_manager",
-]
 KEY_PERSON_HISTORY_FIELDS = ["name", "title", "department", "phone", "birthday", "closeness"]
 
 
@@ -26,8 +12,10 @@ class CustomersConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from .models import Customer, KeyPerson
+        from .services import CUSTOMER_EDITABLE
 
-        # Month runs and imports write in bulk (no signals), so only people's edits are logged here.
-        auditlog.register(Customer, include_fields=HISTORY_FIELDS)
+        # Month runs and imports write in bulk (no signals), so only people's edits are logged here:
+        # every field a person may edit, and the account manager.
+        auditlog.register(Customer, include_fields=[*sorted(CUSTOMER_EDITABLE), "account_manager"])
         # Personal data is masked in the history itself: the log must not become a copy of it.
         auditlog.register(KeyPerson, include_fields=KEY_PERSON_HISTORY_FIELDS, mask_fields=["phone", "birthday"])

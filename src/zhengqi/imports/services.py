@@ -161,7 +161,6 @@ def _read(
         rows.append(parsed)
     if progress:
         progress(total)
-    # Lines refused for their encoding may sit anywhere: keep their count out of the total twice.
     return rows, problems, total
 
 
@@ -283,8 +282,9 @@ def _makes_cycle(code: str, parent_of: dict[str, str | None]) -> bool:
 
 def _set_parents(rows: list[ParsedRow]) -> None:
     codes = {r.values["code"] for r in rows} | {r.values["parent_code"] for r in rows}
-    ids = dict(Customer.objects.filter(code__in=codes).values_list("code", "pk"))
-    current = dict(Customer.objects.filter(code__in=codes).values_list("code", "parent_id"))
+    found = list(Customer.objects.filter(code__in=codes).values_list("code", "pk", "parent_id"))
+    ids = {code: pk for code, pk, _parent in found}
+    current = {code: parent for code, _pk, parent in found}
     moved = [
         Customer(pk=ids[r.values["code"]], parent_id=ids[r.values["parent_code"]])
         for r in rows
