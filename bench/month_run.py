@@ -4,7 +4,10 @@ DuckDB's bare scan of every column of the member-month Parquet (the input/output
 
     ZHENGQI_VAR=var-bench .venv/bin/python bench/month_run.py --month 2026-10
 
-ZHENGQI_VAR must hold a generated province (``zhengqi demo --size province``). Each measurement
+ZHENGQI_VAR must hold a generated province (``zhengqi demo --size province``). The month run
+scores churn with the lake's active churn model; ``--churn-model-from var/lake`` first copies the
+active model of another lake (e.g. the demo's: same generator, same features) into this one, so
+that the scoring step is measured without training on the province. Each measurement
 runs in its own process, so that each peak memory (max RSS) is its own. Targets (issue 3) on the
 2-core machine: the whole month run under 30 s and 3 GiB; features ≥ 2× faster than pandas with
 ≥ 4× less peak memory.
@@ -146,6 +149,24 @@ def run_child(kind: str, month: str) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def copy_churn_model(source_root: Path) -> None:
+    import shutil
+
+    from zhengqi.engine.churn import registry
+    from zhengqi.engine.lake import Lake
+
+    source = Lake(source_root)
+    version = registry.active_version(source)
+    if version is None:
+        raise SystemExit(f"{source_root} has no active churn model (zhengqi model train --activate)")
+    target = Lake(Path(os.environ.get("ZHENGQI_LAKE", Path(os.environ["ZHENGQI_VAR"]) / "lake")))
+    folder = target.root / "models" / "churn" / version
+    if not folder.exists():
+        shutil.copytree(source.root / "models" / "churn" / version, folder)
+    registry.set_active(target, version)
+    print(f"churn model {version} (from {source_root}) is active in {target.root}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--month", default="2026-10")
@@ -154,6 +175,7 @@ def main() -> None:
         action="store_true",
         help="lake without a web database (zhengqi demo --size x10 --lake-only): engine steps only",
     )
+    parser.add_argument("--churn-model-from", type=Path, help="copy this lake's active churn model first")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     month = dt.datetime.strptime(args.month, "%Y-%m").date()
@@ -163,6 +185,8 @@ def main() -> None:
     if "ZHENGQI_VAR" not in os.environ:
         raise SystemExit("set ZHENGQI_VAR to a folder holding a generated province")
 
+    if args.churn_model_from:
+        copy_churn_model(args.churn_model_from)
     full = run_child("pipeline" if args.engine_only else "month_run", args.month)
     print(f"month run {args.month}: {full['seconds']:.1f} s, peak {full['peak_mib']} MiB")
     for step, seconds, peak in full["steps"]:  # type: ignore[union-attr]

@@ -16,7 +16,14 @@ from django.utils.translation import gettext
 
 from zhengqi.accounts.models import User
 from zhengqi.accounts.privacy import may_reveal_personal_data
-from zhengqi.insight.selectors import latest_snapshot, open_alerts, score_breakdown, tier_changes, tier_history
+from zhengqi.insight.selectors import (
+    churn_view,
+    latest_snapshot,
+    open_alerts,
+    score_breakdown,
+    tier_changes,
+    tier_history,
+)
 from zhengqi.marketing.forms import CustomerCorrectionForm, InteractionForm, TaskForm
 
 from .forms import CustomerFilterForm
@@ -104,6 +111,7 @@ def customer_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
         "correction_form": CustomerCorrectionForm(initial={f: getattr(customer, f) for f in CUSTOMER_CORRECTABLE}),
         "alerts": open_alerts(customer),
         "snapshot": snapshot,
+        "churn": churn_view(snapshot),
         "breakdown": score_breakdown(snapshot) if snapshot else [],
         "tier_history": history,
         "tier_chart": {

@@ -108,7 +108,22 @@ VALUE_FEATURES: tuple[Feature, ...] = (
     _f("potential_score", "潜力得分", "分", "score", "信息化收入增长与产品渗透空间的综合得分（0–100）"),
 )
 
-CATALOGUE: dict[str, Feature] = {f.name: f for f in (*FEATURES, *VALUE_FEATURES)}
+# Produced by the churn models (after the rules): shown on pages and in reasons.
+CHURN_FEATURES: tuple[Feature, ...] = (
+    _f("churn_risk", "流失风险", "", "ratio", "客户流失模型给出的未来 6 个月内流失的概率（已校准）"),
+    _f(
+        "members_expected_lost_3m",
+        "预计3个月内流失成员",
+        "人",
+        "count",
+        "成员流失模型给出的各成员未来 3 个月内离网概率之和",
+    ),
+    _f("members_expected_lost_share", "预计流失成员占比", "", "ratio", "成员未来 3 个月内离网概率的平均值"),
+)
+
+CATALOGUE: dict[str, Feature] = {f.name: f for f in (*FEATURES, *VALUE_FEATURES, *CHURN_FEATURES)}
+# What a rule may read: the rules run before the churn step.
+RULE_CATALOGUE: dict[str, Feature] = {f.name: f for f in (*FEATURES, *VALUE_FEATURES)}
 
 
 def feature(name: str) -> Feature:
@@ -135,6 +150,6 @@ def as_markdown() -> str:
         "| 名称 name | 中文 | 单位 | 类型 | 定义 |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for f in (*FEATURES, *VALUE_FEATURES):
+    for f in (*FEATURES, *VALUE_FEATURES, *CHURN_FEATURES):
         lines.append(f"| `{f.name}` | {f.label} | {f.unit} | {kinds[f.kind]} | {f.definition} |")
     return "\n".join(lines) + "\n"

@@ -1,11 +1,12 @@
 """``run_month``: wire the steps of a month run, nothing else.
 
-features → value (scores, tiers) → rules (hits). Each step's result is computed by the engine
-(DuckDB or Spark), materialised as Arrow and written to the lake under one run folder; the month's
-``CURRENT`` pointer is switched only when every step succeeded, so a run that fails half-way
-leaves the previous results of that month in force.
+features → value (scores, tiers) → rules (hits) → churn (risk and reasons, when a model is
+active). Each step's result is computed by the engine (DuckDB or Spark), materialised as Arrow
+and written to the lake under one run folder; the month's ``CURRENT`` pointer is switched only
+when every step succeeded, so a run that fails half-way leaves the previous results of that
+month in force.
 
-Lake layout: ``results/month=YYYY-MM/run=<id>/{features,value,hits}.parquet`` and
+Lake layout: ``results/month=YYYY-MM/run=<id>/{features,value,hits,churn}.parquet`` and
 ``results/month=YYYY-MM/CURRENT`` (the id of the run in force).
 """
 
@@ -25,6 +26,8 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .churn.bundle import ChurnModels
+from .churn.bundle import score as churn_score
 from .features import monthly
 from .lake import Backend, Lake, month_key
 from .rules.builtin import RuleSpec
@@ -50,6 +53,8 @@ class MonthResult:
     features: pa.Table | None = None
     value: pa.Table | None = None
     hits: pa.Table | None = None
+    churn: pa.Table | None = None
+    churn_model: str | None = None
 
 
 def results_dir(lake: Lake, month: dt.date) -> Path:
@@ -77,9 +82,11 @@ def run_month(
     model: ValueModel,
     rules: Sequence[RuleSpec],
     backend: Backend = "duckdb",
+    churn: ChurnModels | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> MonthResult:
-    """Compute and publish the month's features, scores, tiers and rule hits."""
+    """Compute and publish the month's features, scores, tiers and rule hits, and with a churn
+    model each customer's churn risk and its reasons."""
     month = month_of(month_idx(month))
     run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     folder = results_dir(lake, month) / f"run={run_id}"
@@ -90,9 +97,10 @@ def run_month(
         con = lake.connect(backend)
         src = staged_sources(con)
 
-        def step(name: str, make: Callable[[], ir.Table]) -> pa.Table:
+        def step(name: str, make: Callable[[], ir.Table | pa.Table]) -> pa.Table:
             started = time.perf_counter()
-            table = _materialise(make())
+            made = make()
+            table = made if isinstance(made, pa.Table) else _materialise(made)
             pq.write_table(table, folder / f"{name}.parquet", compression="zstd")
             result.steps.append(StepReport(name, time.perf_counter() - started, table.num_rows))
             if progress:
@@ -109,6 +117,11 @@ def run_month(
         result.value = step("value", lambda: score(features, model, prev_expr))
         value = con.read_parquet(str(folder / "value.parquet"), table_name="run_value")
         result.hits = step("hits", lambda: _hits(features, value, compiled))
+        if churn is not None:
+            # Scoring reads the materialised features; member features come from the same engine.
+            features_table = result.features
+            result.churn = step("churn", lambda: churn_score(churn, con, month, features_table))
+            result.churn_model = str(churn.meta.get("version", ""))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

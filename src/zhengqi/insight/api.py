@@ -15,9 +15,11 @@ from zhengqi.accounts.models import User
 from zhengqi.customers.selectors import customer_get
 from zhengqi.engine.lake import Lake
 
+from .churn import churn_model_activate, churn_model_card, churn_models
 from .configuration import CONFIGURERS, ensure_builtin_rules, rule_preview, rule_save
 from .models import Alert, CustomerSnapshot, MonthRun, Rule
 from .month_run import month_run_enqueue
+from .selectors import churn_view
 
 router = Router()
 READERS = (*CONFIGURERS, User.Role.REGIONAL_MANAGER)
@@ -191,3 +193,88 @@ def start_run(request: HttpRequest, payload: RunIn) -> Any:
         return month_run_enqueue(month=month, by=user)
     except PermissionDenied as err:
         raise HttpError(403, "只有省公司管理员可以启动月度运行。") from err
+
+
+class ChurnModelOut(Schema):
+    version: str
+    as_of: str
+    created_at: str
+    active: bool
+    customer_roc_auc: float | None = None
+    customer_lift: float | None = None
+    member_roc_auc: float | None = None
+
+
+class ChurnOut(Schema):
+    month: dt.date
+    risk: float
+    band: str
+    reasons: list[str]
+    members_expected_lost_3m: float | None = None
+
+
+@router.get("/churn/models", response=list[ChurnModelOut], summary="流失模型库中的版本")
+def churn_model_list(request: HttpRequest) -> Any:
+    _reader(request)
+    out = []
+    for card in churn_models():
+        backtest = card.get("backtest") or {}
+        out.append(
+            {
+                "version": card["version"],
+                "as_of": card["as_of"],
+                "created_at": card["created_at"],
+                "active": card["active"],
+                "customer_roc_auc": (backtest.get("customer") or {}).get("roc_auc"),
+                "customer_lift": (backtest.get("customer") or {}).get("lift"),
+                "member_roc_auc": (backtest.get("member") or {}).get("roc_auc"),
+            }
+        )
+    return out
+
+
+@router.get(
+    "/churn/models/{version}",
+    response=dict[str, Any],
+    summary="流失模型卡：回测指标、校准曲线、重要特征、训练窗口、参数与库版本",
+)
+def churn_model_get(request: HttpRequest, version: str) -> Any:
+    _reader(request)
+    try:
+        return churn_model_card(version)
+    except ValidationError as err:
+        raise HttpError(404, _message(err)) from err
+
+
+@router.post("/churn/models/{version}/activate", response=ChurnModelOut, summary="启用流失模型版本（省公司管理员）")
+def churn_model_activate_api(request: HttpRequest, version: str) -> Any:
+    user = _reader(request)
+    try:
+        churn_model_activate(by=user, version=version)
+    except PermissionDenied as err:
+        raise HttpError(403, "只有省公司管理员可以启用流失模型版本。") from err
+    except ValidationError as err:
+        raise HttpError(404, _message(err)) from err
+    return next(m for m in churn_model_list(request) if m["version"] == version)
+
+
+@router.get(
+    "/customers/{customer_id}/churn",
+    response=ChurnOut,
+    summary="客户的流失风险与原因（最近一次评分的月份）",
+    description="没有评分时返回 404。",
+)
+def customer_churn(request: HttpRequest, customer_id: int) -> Any:
+    customer = customer_get(user=request.user, pk=customer_id)  # type: ignore[arg-type]
+    view = churn_view(
+        CustomerSnapshot.objects.filter(customer=customer, churn_risk__isnull=False).order_by("-month").first()
+    )
+    if view is None:
+        raise HttpError(404, "该客户还没有流失风险评分。")
+    return {
+        "month": view.month,
+        "risk": view.risk,
+        "band": view.band,
+        "reasons": view.reasons,
+        "members_expected_lost_3m": view.expected_lost,
+    }

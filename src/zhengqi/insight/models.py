@@ -107,6 +107,7 @@ class MonthRun(models.Model):
     current_step = models.CharField(_("已完成步骤"), max_length=20, blank=True)
     run_id = models.CharField(_("运行编号"), max_length=60, blank=True)
     value_model = models.CharField(_("价值模型版本"), max_length=40, blank=True)
+    churn_model = models.CharField(_("流失模型版本"), max_length=100, blank=True)
     rules = models.JSONField(_("规则及版本"), default=dict)
     steps = models.JSONField(_("步骤耗时"), default=list)
     counts = models.JSONField(_("行数"), default=dict)
@@ -147,6 +148,9 @@ class CustomerSnapshot(models.Model):
     retention_flag = models.BooleanField(_("低价值高潜力"), default=False)
     breakdown = models.JSONField(_("因子得分"), default=dict)
     features = models.JSONField(_("特征"), default=dict)
+    churn_risk = models.FloatField(_("流失风险"), null=True, blank=True)
+    churn_band = models.CharField(_("流失风险等级"), max_length=10, blank=True)
+    churn_reasons = models.JSONField(_("流失风险原因"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("客户月度快照")

@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
 from zhengqi.db import refresh_statistics
+from zhengqi.engine.churn import registry as churn_registry
+from zhengqi.engine.churn.bundle import ROLL_UP
 from zhengqi.engine.lake import Backend, Lake
 from zhengqi.engine.pipeline import MonthResult, run_month
 from zhengqi.engine.rules.builtin import RuleSpec
@@ -33,7 +35,9 @@ from .models import Alert, CustomerSnapshot, MonthRun, TierChange
 DOWNGRADE_CODE = "TIER_DOWN"
 
 
-STEPS = ("export", "features", "value", "hits", "write_back")
+STEPS = ("export", "features", "value", "hits", "churn", "write_back")
+CHURN_CODE = "CHURN_RISK"
+VIP_TIERS = ("A+", "A")
 
 
 def month_run_enqueue(*, month: dt.date, by: User | None, backend: Backend = "duckdb") -> MonthRun:
@@ -108,7 +112,8 @@ def _run_one(
     try:
         dims = export_dimensions(lake)
         step_done("export")
-        result = run_month(lake, month, model=model, rules=rules, backend=backend, progress=step_done)
+        churn = churn_registry.active(lake)
+        result = run_month(lake, month, model=model, rules=rules, backend=backend, churn=churn, progress=step_done)
         counts = write_back(result, rules=rules)
         counts["tasks_created"] = tasks_from_alerts(month=month)
         step_done("write_back")
@@ -120,6 +125,7 @@ def _run_one(
         raise
     record.status = MonthRun.Status.SUCCEEDED
     record.run_id = result.run_id
+    record.churn_model = result.churn_model or ""
     record.steps = [{"name": s.name, "seconds": round(s.seconds, 3), "rows": s.rows} for s in result.steps]
     record.counts = {**dims, **counts}
     record.finished_at = timezone.now()
@@ -144,6 +150,7 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
     ids = dict(Customer.objects.values_list("code", "pk"))
     features = {row["customer_code"]: row for row in result.features.to_pylist()}
     value_rows = result.value.to_pylist()
+    churn = {row["customer_code"]: row for row in result.churn.to_pylist()} if result.churn is not None else {}
     factor_columns = [c for c in result.value.column_names if c.startswith("f_")]
 
     CustomerSnapshot.objects.filter(month=month).delete()
@@ -154,6 +161,8 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
         if code not in ids:
             continue
         feats = {k: _jsonable(v) for k, v in features[code].items() if k not in ("customer_code", "month_idx")}
+        if code in churn:  # the members' roll-up is read beside the catalogue's features
+            feats.update({k: _jsonable(churn[code][k]) for k in ROLL_UP})
         snapshots.append(
             CustomerSnapshot(
                 customer_id=ids[code],
@@ -168,6 +177,7 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
                 retention_flag=bool(row["retention_flag"]),
                 breakdown={c.removeprefix("f_"): row[c] for c in factor_columns if row[c] is not None},
                 features=feats,
+                **_churn_fields(churn.get(code)),
             )
         )
         if row["tier"] and row["tier_prev"] and row["tier"] != row["tier_prev"]:
@@ -206,10 +216,46 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
         if row["downgrade"] and row["tier_prev"] in ("A+", "A"):
             evidence = {"tier_prev": row["tier_prev"], "tier": row["tier"], "value_score": row["value_score"]}
             hits.append((row["customer_code"], DOWNGRADE_CODE, "retain", "high", evidence))
-    names = {**{r.code: r.name for r in rules}, DOWNGRADE_CODE: _("高价值客户降级")}
+    hits.extend(_churn_hits(churn, value_by_code))
+    names = {
+        **{r.code: r.name for r in rules},
+        DOWNGRADE_CODE: _("高价值客户降级"),
+        CHURN_CODE: _("流失风险（模型预测）"),
+    }
     opened = _move_alerts(month, [h for h in hits if h[0] in ids], ids, names)
     refresh_statistics(CustomerSnapshot, TierChange, Alert, Customer)
     return {"snapshots": len(snapshots), "tier_changes": len(changes), "hits": len(hits), "alerts_opened": opened}
+
+
+def _churn_fields(row: dict[str, Any] | None) -> dict[str, Any]:
+    if row is None:
+        return {}
+    return {
+        "churn_risk": row["churn_risk"],
+        "churn_band": row["churn_band"] or "",
+        "churn_reasons": list(row["reasons"] or []),
+    }
+
+
+def _churn_hits(
+    churn: dict[str, dict[str, Any]], value_by_code: dict[str, dict[str, Any]]
+) -> list[tuple[str, str, str, str, dict[str, Any]]]:
+    """Customers in the top risk band, and A+/A customers in the medium band or above, raise a
+    churn alert carrying the risk and its reasons."""
+    hits = []
+    for code, row in churn.items():
+        tier = (value_by_code.get(code) or {}).get("tier") or ""
+        band = row["churn_band"]
+        if band == "high" or (band == "medium" and tier in VIP_TIERS):
+            evidence = {
+                "churn_risk": round(float(row["churn_risk"]), 4),
+                "churn_band": band,
+                "tier": tier,
+                "reasons": list(row["reasons"] or []),
+            }
+            severity = "high" if tier in VIP_TIERS or (band == "high" and tier == "B") else "medium"
+            hits.append((code, CHURN_CODE, "retain", severity, evidence))
+    return hits
 
 
 def _move_alerts(

@@ -47,9 +47,57 @@ def open_alerts(customer: Customer) -> list[AlertView]:
     out = []
     for alert in alerts:
         evidence = alert.evidence if isinstance(alert.evidence, dict) else json.loads(alert.evidence)
+        if alert.rule_code == "CHURN_RISK":
+            # The model's own words: risk and the reasons of the latest scoring (else of the firing).
+            risk = latest.churn_risk if latest and latest.churn_risk is not None else evidence.get("churn_risk")
+            said = latest.churn_reasons if latest and latest.churn_reasons else evidence.get("reasons", [])
+            out.append(AlertView(alert, [describe("churn_risk", risk), *said]))
+            continue
         reasons = [describe(k, now.get(k, v)) for k, v in evidence.items() if k != "status"]
         out.append(AlertView(alert, reasons))
     return out
+
+
+BAND_LABELS = {"high": "高", "medium": "中", "low": "低"}
+
+
+@dataclass(frozen=True)
+class ChurnView:
+    month: Any
+    risk: float
+    band: str
+    band_label: str
+    reasons: list[str]
+    expected_lost: float | None
+
+
+def churn_view(snapshot: CustomerSnapshot | None) -> ChurnView | None:
+    if snapshot is None or snapshot.churn_risk is None:
+        return None
+    return ChurnView(
+        month=snapshot.month,
+        risk=snapshot.churn_risk,
+        band=snapshot.churn_band,
+        band_label=BAND_LABELS.get(snapshot.churn_band, snapshot.churn_band),
+        reasons=list(snapshot.churn_reasons or []),
+        expected_lost=(snapshot.features or {}).get("members_expected_lost_3m"),
+    )
+
+
+def highest_churn_risks(customers: QuerySet[Customer], *, limit: int = 10) -> list[tuple[Customer, ChurnView]]:
+    """The customers (of those given: the user's visible ones) most at risk in the latest scored
+    month, highest first."""
+    month = (
+        CustomerSnapshot.objects.filter(churn_risk__isnull=False).order_by("-month").values_list("month", flat=True)
+    ).first()
+    if month is None:
+        return []
+    snapshots = (
+        CustomerSnapshot.objects.filter(month=month, churn_risk__isnull=False, customer__in=customers)
+        .select_related("customer")
+        .order_by("-churn_risk")[:limit]
+    )
+    return [(s.customer, view) for s in snapshots if (view := churn_view(s)) is not None]
 
 
 @dataclass(frozen=True)

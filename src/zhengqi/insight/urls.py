@@ -10,4 +10,5 @@ urlpatterns = [
     path("rules/<str:code>/", views.rule_edit_page, name="rule"),
     path("runs/", views.month_run_page, name="runs"),
     path("value-model/", views.value_model_page, name="value_model"),
+    path("churn-model/", views.churn_model_page, name="churn_model"),
 ]

@@ -11,9 +11,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts.models import User
-from zhengqi.engine.catalogue import CATALOGUE
+from zhengqi.engine.catalogue import RULE_CATALOGUE
 from zhengqi.engine.lake import Lake
 
+from .churn import churn_model_activate, churn_model_card, churn_models, may_activate
 from .configuration import (
     CONFIGURERS,
     active_value_model,
@@ -89,7 +90,7 @@ def rule_edit_page(request: HttpRequest, code: str | None = None) -> HttpRespons
             "rule": rule,
             "versions": rule.versions.all() if rule else [],
             "may_edit": user.is_superuser or user.role in CONFIGURERS,
-            "catalogue": sorted(CATALOGUE.values(), key=lambda f: f.name),
+            "catalogue": sorted(RULE_CATALOGUE.values(), key=lambda f: f.name),
         },
     )
 
@@ -172,3 +173,39 @@ def value_model_page(request: HttpRequest) -> HttpResponse:
         "versions": ValueModelVersion.objects.select_related("created_by")[:20],
     }
     return render(request, "insight/value_model.html", context)
+
+
+@login_required
+def churn_model_page(request: HttpRequest) -> HttpResponse:
+    """The model card: backtest metrics of both models, calibration, important features; the
+    versions in the registry, one of which an admin may activate."""
+    user: User = request.user  # type: ignore[assignment]
+    _require(user, READERS)
+    if request.method == "POST":
+        version = request.POST.get("version", "")
+        try:
+            churn_model_activate(by=user, version=version)  # PermissionDenied: 403 for a reader
+        except ValidationError as err:
+            messages.error(request, "；".join(err.messages))
+        else:
+            messages.success(request, _("已启用流失模型 %(v)s，下次月度运行起使用。") % {"v": version})
+        return redirect("insight:churn_model")
+    try:
+        card = churn_model_card(request.GET.get("version") or None)
+    except ValidationError as err:
+        raise Http404("；".join(err.messages)) from err
+    backtest = (card or {}).get("backtest") or {}
+    curve = backtest.get("calibration_curve") or []
+    context = {
+        "card": card,
+        "backtest": backtest,
+        "versions": churn_models(),
+        "may_activate": may_activate(user),
+        "chart": {
+            "predicted": [round(p["predicted"], 4) for p in curve],
+            "observed": [round(p["observed"], 4) for p in curve],
+            "importance_labels": [r["label"] for r in (card or {}).get("importance_rows", [])][::-1],
+            "importance_gains": [r["gain"] for r in (card or {}).get("importance_rows", [])][::-1],
+        },
+    }
+    return render(request, "insight/churn_model.html", context)

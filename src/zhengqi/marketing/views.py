@@ -22,6 +22,7 @@ from zhengqi.accounts.models import User
 from zhengqi.customers.models import Contract, Customer, KeyPerson, Subscription
 from zhengqi.customers.selectors import customer_get
 from zhengqi.insight.models import Alert
+from zhengqi.insight.selectors import highest_churn_risks
 
 from .forms import CustomerCorrectionForm, InteractionForm, TaskForm
 from .models import Task
@@ -70,6 +71,7 @@ def workbench_page(request: HttpRequest) -> HttpResponse:
         "counts": tasks.aggregate(**{name: Count("pk", filter=when(today)) for name, when in WHEN.items()}),
         "new_alerts": _first(alerts.select_related("customer").order_by(severity_first, "customer__name")),
         "tiers": _tier_counts(customers),
+        "churn_risks": highest_churn_risks(active),
         "expiring": _first(
             Contract.objects.filter(customer__in=active, end__gte=today, end__lte=today + dt.timedelta(days=90))
             .select_related("customer")

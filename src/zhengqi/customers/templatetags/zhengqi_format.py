@@ -49,3 +49,11 @@ def get_item(mapping: dict[Any, object], key: object) -> object:
 def years_until(start: dt.date, today: dt.date) -> int:
     """Whole years from ``start`` to ``today``'s year: the anniversary being celebrated."""
     return today.year - start.year
+
+
+@register.filter
+def percent(value: float | None, digits: int = 1) -> str:
+    """0.1234 → “12.3%”; nothing → “—”."""
+    if value is None:
+        return "—"
+    return f"{float(value) * 100:.{int(digits)}f}%"

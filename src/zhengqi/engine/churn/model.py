@@ -41,12 +41,14 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         patience: int = 200,
         validation_share: float = 0.2,
         random_state: int = 0,
+        n_jobs: int = 1,
     ) -> None:
         self.params = params
         self.max_rounds = max_rounds
         self.patience = patience
         self.validation_share = validation_share
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def _lgb_params(self) -> dict[str, Any]:
         return {
@@ -55,7 +57,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             "random_state": self.random_state,
             "deterministic": True,
             "force_row_wise": True,
-            "n_jobs": 1,
+            "n_jobs": self.n_jobs,
             "verbose": -1,
         }
 
@@ -94,12 +96,35 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         )
         # Refit on everything with a quarter more rounds: there is a quarter more data.
         self.n_rounds_ = max(10, int((probe.best_iteration_ or self.max_rounds) * 1.25))
-        self.model_ = lgb.LGBMClassifier(**params, n_estimators=self.n_rounds_).fit(data, labels)
+        self.booster_ = lgb.LGBMClassifier(**params, n_estimators=self.n_rounds_).fit(data, labels).booster_
         return self
 
+    def state(self) -> dict[str, Any]:
+        """What a saved model needs (JSON-safe; the trees in LightGBM's own text format)."""
+        check_is_fitted(self, "booster_")
+        return {
+            "booster": self.booster_.model_to_string(),
+            "features": [str(c) for c in self.feature_names_in_],
+            "categories": self.categories_,
+            "rounds": int(self.n_rounds_),
+            "params": self._lgb_params(),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], *, n_jobs: int = 0) -> ChurnClassifier:
+        """A saved model; it predicts on ``n_jobs`` threads (0: all cores)."""
+        model = cls(n_jobs=n_jobs)
+        model.classes_ = np.array([0, 1])
+        model.feature_names_in_ = np.array(state["features"], dtype=object)
+        model.categories_ = {k: list(v) for k, v in state["categories"].items()}
+        model.n_rounds_ = int(state["rounds"])
+        model.booster_ = lgb.Booster(model_str=state["booster"])
+        return model
+
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:  # type: ignore[type-arg]
-        check_is_fitted(self, "model_")
-        return np.asarray(self.model_.predict_proba(self._frame(X)))
+        check_is_fitted(self, "booster_")
+        p = np.asarray(self.booster_.predict(self._frame(X), num_threads=self.n_jobs))
+        return np.column_stack([1 - p, p])
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:  # type: ignore[type-arg]
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
@@ -107,11 +132,11 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """Each feature's contribution to each row's log-odds (LightGBM's ``pred_contrib``): the
         raw material of the reasons shown to users."""
-        check_is_fitted(self, "model_")
-        raw = np.asarray(self.model_.predict(self._frame(X), pred_contrib=True))
+        check_is_fitted(self, "booster_")
+        raw = np.asarray(self.booster_.predict(self._frame(X), pred_contrib=True, num_threads=self.n_jobs))
         return pd.DataFrame(raw[:, :-1], columns=list(self.feature_names_in_), index=pd.DataFrame(X).index)
 
     def feature_importances(self) -> pd.Series:
-        check_is_fitted(self, "model_")
-        gains = self.model_.booster_.feature_importance(importance_type="gain")
+        check_is_fitted(self, "booster_")
+        gains = self.booster_.feature_importance(importance_type="gain")
         return pd.Series(gains, index=list(self.feature_names_in_)).sort_values(ascending=False)

@@ -10,11 +10,11 @@ from typing import Any
 
 import pandas as pd
 
-from zhengqi.engine.catalogue import FEATURES
+from zhengqi.engine.catalogue import CATALOGUE
 
 from .model import ChurnClassifier
 
-BY_NAME = {f.name: f for f in FEATURES}
+BY_NAME = CATALOGUE
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ A row is a customer in service at a prediction month T, with the month's catalog
 ``drop`` of its average over T−2…T.
 
 Labels of month T are known only at T+horizon, so a model used at month P is trained on
-prediction months T ≤ P − horizon: the rolling backtest below never looks past its own present.
+prediction months T ≤ P − horizon (``bundle.backtest`` never looks past its own present).
 """
 
 from __future__ import annotations
@@ -152,38 +152,3 @@ def check_no_leakage(
             f"特征泄漏：{'、'.join(leaking)} 在 {month:%Y-%m} 使用了之后月份的数据，不能用于训练。"
             f" Leakage: {', '.join(leaking)} use data from after {month:%Y-%m}."
         )
-
-
-def backtest(
-    lake: Lake,
-    *,
-    periods: int = 6,
-    horizon: int = HORIZON,
-    history: int = 3,
-    progress: Callable[[str], None] | None = None,
-) -> tuple[TrainingSet, list[tuple[dt.date, np.ndarray, np.ndarray, object]]]:  # type: ignore[type-arg]
-    """The rolling backtest of the customer model: for each of the last ``periods`` months P whose
-    labels are known, train on the prediction months T ≤ P − horizon (from ``history`` months
-    after the lake's first, so that the features have a past) and score P. Returns the training
-    set and, per P, (P, labels, scores, model)."""
-    from .model import ChurnClassifier
-
-    keys = lake.months("customer_month")
-    first = month_idx(dt.date(int(keys[0][:4]), int(keys[0][5:7]), 1)) + history
-    last_label = month_idx(dt.date(int(keys[-1][:4]), int(keys[-1][5:7]), 1)) - horizon
-    tests = list(range(max(first + horizon + 1, last_label - periods + 1), last_label + 1))
-    if not tests:
-        raise ValueError("数据湖的月份太少，无法按时间回测。")
-    months = [month_of(i) for i in range(first, last_label + 1)]
-    ts = training_set(lake, months, horizon=horizon)
-    frame = ts.frame
-    out: list[tuple[dt.date, np.ndarray, np.ndarray, object]] = []  # type: ignore[type-arg]
-    for p in tests:
-        if progress:
-            progress(f"{month_of(p):%Y-%m}")
-        train = frame[frame["month_idx"] <= p - horizon]
-        test = frame[frame["month_idx"] == p]
-        model = ChurnClassifier().fit(train[ts.features], train["label"])
-        scores = model.predict_proba(test[ts.features])[:, 1]
-        out.append((month_of(p), test["label"].to_numpy(), scores, model))
-    return ts, out

@@ -21,7 +21,7 @@ import ibis.expr.types as ir
 import sqlglot
 from sqlglot import exp
 
-from zhengqi.engine.catalogue import CATALOGUE, Feature
+from zhengqi.engine.catalogue import RULE_CATALOGUE, Feature
 
 Type = Literal["bool", "number", "text", "null"]
 MAX_LENGTH = 2000
@@ -75,7 +75,7 @@ def _where(node: exp.Expression) -> str:
     return ""
 
 
-def parse(text: str, catalogue: Mapping[str, Feature] = CATALOGUE) -> Rule:
+def parse(text: str, catalogue: Mapping[str, Feature] = RULE_CATALOGUE) -> Rule:
     """Parse and validate ``text``; raise :class:`RuleError` with a Chinese message if it is not
     a valid rule."""
     source = (text or "").strip()

@@ -20,6 +20,7 @@ LABELS = {
     "features": "计算特征",
     "value": "价值评分与分级",
     "hits": "规则命中",
+    "churn": "流失风险评分",
     "write_back": "写回",
 }
 
