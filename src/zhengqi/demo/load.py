@@ -62,7 +62,7 @@ def has_data() -> bool:
 
 def wipe(lake: Lake) -> None:
     """Remove customers (with their snapshots, alerts, tasks), staff (but superusers), regions, the
-    month-run records, and the lake's facts and results: a replaced province starts with no runs, so
+    month-run records, and the lake's facts, results and churn models: a replaced province starts with no runs, so
     ``run-month --if-missing`` runs its months again. Rules and value-model versions are kept."""
     with transaction.atomic():
         MonthRun.objects.all().delete()
@@ -82,7 +82,7 @@ def wipe(lake: Lake) -> None:
 
 
 def _clear_lake(lake: Lake) -> None:
-    for name in ("members", "member_month", "customer_month", "results", *DIMENSIONS):
+    for name in ("members", "member_month", "customer_month", "results", "models", *DIMENSIONS):
         shutil.rmtree(lake.table_path(name), ignore_errors=True)
 
 

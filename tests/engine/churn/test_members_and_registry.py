@@ -118,3 +118,15 @@ def test_registry_round_trip_and_activation(scratch_registry: Lake, models: Chur
         with pytest.raises(registry.UnknownVersion, match="没有流失模型版本"):
             registry.set_active(lake, bad)
     assert registry.active_version(lake) == second
+
+
+def test_member_features_do_not_look_past_their_month(lake: Lake, tmp_path: object) -> None:
+    """The leakage check on the member features (summed per customer): computed from the whole
+    lake and from a copy cut at the month, they agree."""
+    from zhengqi.engine.churn.training import check_no_leakage
+
+    def member_level(lake: Lake, month: dt.date) -> pd.DataFrame:
+        frame = to_frame(member_features(lake.connect(), month_idx(month)).to_pyarrow())
+        return frame.groupby("customer_code")[list(MEMBER_FEATURES)].sum().reset_index()
+
+    check_no_leakage(lake, AUG, feature_fn=member_level, scratch=tmp_path)
