@@ -326,7 +326,8 @@ def score(
     reasons: int = 3,
 ) -> pa.Table:
     """The month's churn risk of every customer in ``features``: calibrated risk, band, the
-    roll-up of its members' risks and the ``reasons`` features that raised its risk most."""
+    roll-up of its members' risks and, for the medium and high bands, the ``reasons`` features
+    that raised its risk most."""
     m = month_idx(month)
     members = to_frame(member_features(con, m).to_pyarrow())
     member_risk = pd.Series(models.member_risk(members))
@@ -342,21 +343,26 @@ def score(
     X = frame[names]
     raw = models.customer.predict_proba(X)[:, 1] if len(frame) else np.zeros(0)
     risk = models.risk(raw)
-    texts: list[list[str]] = []
-    codes: list[list[str]] = []
-    if len(frame):
-        contrib = models.customer.contributions(X).to_numpy()
+    bands = models.band(risk)
+    # Reasons for the customers someone will act on (medium and high bands): LightGBM's
+    # contributions cost several times the prediction, and a low risk needs no explanation.
+    texts: list[list[str]] = [[] for _ in range(len(frame))]
+    codes: list[list[str]] = [[] for _ in range(len(frame))]
+    explain = np.flatnonzero(bands != "low")
+    if len(explain):
+        subset = X.iloc[explain]
+        contrib = models.customer.contributions(subset).to_numpy()
         order = np.argsort(-contrib, axis=1)[:, :reasons]
-        for i, row_order in enumerate(order):
-            chosen = [j for j in row_order if contrib[i, j] > 0]
-            row = X.iloc[i]
-            codes.append([names[j] for j in chosen])
-            texts.append([describe(names[j], row.iloc[j], row) for j in chosen])
+        for k, (i, row_order) in enumerate(zip(explain, order, strict=True)):
+            chosen = [j for j in row_order if contrib[k, j] > 0]
+            row = subset.iloc[k]
+            codes[i] = [names[j] for j in chosen]
+            texts[i] = [describe(names[j], row.iloc[j], row) for j in chosen]
     return pa.table(
         {
             "customer_code": pa.array(frame["customer_code"].tolist(), pa.string()),
             "churn_risk": pa.array(np.round(risk, 4), pa.float64()),
-            "churn_band": pa.array(list(models.band(risk)), pa.string()),
+            "churn_band": pa.array(list(bands), pa.string()),
             "members_expected_lost_3m": pa.array(frame["members_expected_lost_3m"].to_numpy(), pa.float64()),
             "members_expected_lost_share": pa.array(frame["members_expected_lost_share"].to_numpy(), pa.float64()),
             "reason_features": pa.array(codes, pa.list_(pa.string())),
