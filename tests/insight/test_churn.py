@@ -64,6 +64,8 @@ def test_the_month_run_scores_customers_and_raises_churn_alerts_once(versions: l
     high = snapshots.filter(churn_band="high")
     assert high.exists() and all(s.churn_reasons for s in high)
     assert not any(s.churn_reasons for s in snapshots.filter(churn_band="low"))
+    said = [r for s in high for r in s.churn_reasons]
+    assert not any(r.startswith(("行业", "规模", "客户类型")) for r in said)  # who it is is no reason
     assert all("members_expected_lost_3m" in s.features for s in high)
     alerts = Alert.objects.filter(rule_code=CHURN_CODE, status="open", last_month=OCT)
     alerted = set(alerts.values_list("customer_id", flat=True))

@@ -29,7 +29,7 @@ from zhengqi.engine.staging.months import month_idx, month_of
 from .evaluate import top_decile_lift
 from .members import MEMBER_FEATURES, MEMBER_HORIZON, MEMBER_PARAMS, member_features, roll_up, to_frame
 from .model import ChurnClassifier
-from .reasons import describe
+from .reasons import describe, explainable
 from .training import HORIZON, NOT_FEATURES, catalogue_features, labels, revenue_by_month
 
 # Identifiers, not behaviour: a model that learns a district's code learns noise.
@@ -351,7 +351,8 @@ def score(
     explain = np.flatnonzero(bands != "low")
     if len(explain):
         subset = X.iloc[explain]
-        contrib = models.customer.contributions(subset).to_numpy()
+        usable = np.array([explainable(n) for n in names])
+        contrib = np.where(usable, models.customer.contributions(subset).to_numpy(), -np.inf)
         order = np.argsort(-contrib, axis=1)[:, :reasons]
         for k, (i, row_order) in enumerate(zip(explain, order, strict=True)):
             chosen = [j for j in row_order if contrib[k, j] > 0]

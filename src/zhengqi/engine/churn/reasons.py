@@ -62,11 +62,20 @@ def describe(name: str, value: Any, row: pd.Series | None = None) -> str:
     return text
 
 
+def explainable(name: str) -> bool:
+    """Whether a feature may be given as a reason: who the customer is (industry, scale, type)
+    raises a risk but is nothing anybody can act on, so text features are not reasons."""
+    feature = BY_NAME.get(name)
+    return feature is None or feature.kind != "text"
+
+
 def top_reasons(model: ChurnClassifier, X: pd.DataFrame, *, n: int = 3) -> list[list[Reason]]:
-    """For each row, the ``n`` features that raised its risk most (positive contributions only)."""
+    """For each row, the ``n`` explainable features that raised its risk most (positive
+    contributions only)."""
     contributions = model.contributions(X)
     out: list[list[Reason]] = []
     for (_index, row), (_same, contrib) in zip(X.iterrows(), contributions.iterrows(), strict=True):
-        raising = contrib[contrib > 0].sort_values(ascending=False).head(n)
+        usable = contrib[[explainable(str(name)) for name in contrib.index]]
+        raising = usable[usable > 0].sort_values(ascending=False).head(n)
         out.append([Reason(str(name), float(c), describe(str(name), row[name], row)) for name, c in raising.items()])
     return out
