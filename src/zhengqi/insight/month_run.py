@@ -216,7 +216,8 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
         if row["downgrade"] and row["tier_prev"] in ("A+", "A"):
             evidence = {"tier_prev": row["tier_prev"], "tier": row["tier"], "value_score": row["value_score"]}
             hits.append((row["customer_code"], DOWNGRADE_CODE, "retain", "high", evidence))
-    hits.extend(_churn_hits(churn, value_by_code))
+    churn_hits = _churn_hits(churn, value_by_code)
+    hits.extend(churn_hits)
     names = {
         **{r.code: r.name for r in rules},
         DOWNGRADE_CODE: _("高价值客户降级"),
@@ -224,7 +225,13 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
     }
     opened = _move_alerts(month, [h for h in hits if h[0] in ids], ids, names)
     refresh_statistics(CustomerSnapshot, TierChange, Alert, Customer)
-    return {"snapshots": len(snapshots), "tier_changes": len(changes), "hits": len(hits), "alerts_opened": opened}
+    return {
+        "snapshots": len(snapshots),
+        "tier_changes": len(changes),
+        "hits": len(hits) - len(churn_hits),
+        "churn_hits": len(churn_hits),
+        "alerts_opened": opened,
+    }
 
 
 def _churn_fields(row: dict[str, Any] | None) -> dict[str, Any]:

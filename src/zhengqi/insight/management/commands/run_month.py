@@ -80,6 +80,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"{month:%Y-%m} 月度运行完成（{record.backend}）：{c.get('snapshots', 0):,} 个客户快照，"
                 f"{c.get('tier_changes', 0):,} 次等级变动，{c.get('hits', 0):,} 条规则命中，"
+                f"{c.get('churn_hits', 0):,} 个客户流失风险需预警，"
                 f"新增预警 {c.get('alerts_opened', 0):,} 条。{steps}。"
             )
         )
