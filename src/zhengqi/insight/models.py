@@ -18,6 +18,10 @@ class Family(models.TextChoices):
     PREVENT = "prevent", _("防范")
 
 
+# The alert the month run raises from the churn model (not a rule of the rule language).
+CHURN_CODE = "CHURN_RISK"
+
+
 class Severity(models.TextChoices):
     HIGH = "high", _("高")
     MEDIUM = "medium", _("中")

@@ -30,13 +30,12 @@ from zhengqi.marketing.services import tasks_from_alerts
 
 from .configuration import active_value_model, enabled_rules
 from .export import export_dimensions
-from .models import Alert, CustomerSnapshot, MonthRun, TierChange
+from .models import CHURN_CODE, Alert, CustomerSnapshot, MonthRun, TierChange
 
 DOWNGRADE_CODE = "TIER_DOWN"
 
 
 STEPS = ("export", "features", "value", "hits", "churn", "write_back")
-CHURN_CODE = "CHURN_RISK"
 VIP_TIERS = ("A+", "A")
 
 

@@ -12,7 +12,7 @@ from zhengqi.customers.models import Customer
 from zhengqi.engine.catalogue import CATALOGUE
 from zhengqi.engine.value.model import ValueModel
 
-from .models import Alert, CustomerSnapshot, TierChange, ValueModelVersion
+from .models import CHURN_CODE, Alert, CustomerSnapshot, TierChange, ValueModelVersion
 
 
 def describe(name: str, value: Any) -> str:
@@ -47,7 +47,7 @@ def open_alerts(customer: Customer) -> list[AlertView]:
     out = []
     for alert in alerts:
         evidence = alert.evidence if isinstance(alert.evidence, dict) else json.loads(alert.evidence)
-        if alert.rule_code == "CHURN_RISK":
+        if alert.rule_code == CHURN_CODE:
             # The model's own words: risk and the reasons of the latest scoring (else of the firing).
             risk = latest.churn_risk if latest and latest.churn_risk is not None else evidence.get("churn_risk")
             said = latest.churn_reasons if latest and latest.churn_reasons else evidence.get("reasons", [])

@@ -21,12 +21,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from zhengqi.engine.lake import Lake
 from zhengqi.engine.staging.months import month_idx, month_of
 
-from .evaluate import top_decile_lift
+from .evaluate import Metrics
 from .members import MEMBER_FEATURES, MEMBER_HORIZON, MEMBER_PARAMS, member_features, roll_up, to_frame
 from .model import ChurnClassifier
 from .reasons import describe, explainable
@@ -39,28 +38,6 @@ BANDS = ("high", "medium", "low")
 HIGH_SHARE, MEDIUM_SHARE = 0.05, 0.15  # the top 5 % of the calibration window is "high", the next 15 % "medium"
 
 Progress = Callable[[str], None]
-
-
-@dataclass
-class Metrics:
-    rows: int
-    positives: int
-    roc_auc: float
-    pr_auc: float
-    lift: float
-    brier: float
-
-    @classmethod
-    def of(cls, y: np.ndarray, p: np.ndarray) -> Metrics:  # type: ignore[type-arg]
-        both = len(set(y.tolist())) == 2
-        return cls(
-            rows=len(y),
-            positives=int(y.sum()),
-            roc_auc=float(roc_auc_score(y, p)) if both else math.nan,
-            pr_auc=float(average_precision_score(y, p)) if both else math.nan,
-            lift=top_decile_lift(y, p),
-            brier=float(brier_score_loss(y, p)),
-        )
 
 
 @dataclass

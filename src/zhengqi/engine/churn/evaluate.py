@@ -8,6 +8,7 @@ the periods before it, never on a random split across time; without one, stratif
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,14 +42,31 @@ def top_decile_lift(y: np.ndarray, p: np.ndarray) -> float:  # type: ignore[type
 
 
 @dataclass
-class FoldResult:
-    name: str
+class Metrics:
     rows: int
     positives: int
     roc_auc: float
     pr_auc: float
     lift: float
     brier: float
+
+    @classmethod
+    def of(cls, y: np.ndarray, p: np.ndarray) -> Metrics:  # type: ignore[type-arg]
+        """The four measures of a scored window (ROC and PR AUC are NaN with one class only)."""
+        both = len(set(y.tolist())) == 2
+        return cls(
+            rows=len(y),
+            positives=int(y.sum()),
+            roc_auc=float(roc_auc_score(y, p)) if both else math.nan,
+            pr_auc=float(average_precision_score(y, p)) if both else math.nan,
+            lift=top_decile_lift(y, p),
+            brier=float(brier_score_loss(y, p)),
+        )
+
+
+@dataclass
+class FoldResult(Metrics):
+    name: str
     baseline_roc_auc: float
 
 
@@ -209,13 +227,8 @@ def evaluate(
         p = model.predict_proba(X.iloc[test])[:, 1]
         report.folds.append(
             FoldResult(
+                **vars(Metrics.of(y[test], p)),
                 name=name,
-                rows=len(test),
-                positives=int(y[test].sum()),
-                roc_auc=float(roc_auc_score(y[test], p)),
-                pr_auc=float(average_precision_score(y[test], p)),
-                lift=top_decile_lift(y[test], p),
-                brier=float(brier_score_loss(y[test], p)),
                 baseline_roc_auc=float(roc_auc_score(y[test], _baseline(plain, y, train, test))),
             )
         )
