@@ -19,6 +19,7 @@ urlpatterns = [
     path("insight/", include("zhengqi.insight.urls")),
     path("workbench/", include("zhengqi.marketing.urls")),
     path("imports/", include("zhengqi.imports.urls")),
+    path("analysis/", include("zhengqi.analysis.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "zhengqi.insight",
     "zhengqi.marketing",
     "zhengqi.imports",
+    "zhengqi.analysis",
 ]
 
 MIDDLEWARE = [
@@ -135,7 +136,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint and fontTools narrate every step of a PDF at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # django-auditlog: field-level history of customer data, log of unmasked personal-data views.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import zlib
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from zhengqi.accounts.models import Region, User
+from zhengqi.analysis.models import Target
 from zhengqi.customers.models import (
     AccountAssignment,
     Contract,
@@ -211,6 +213,31 @@ def build_lake_only(
     return province
 
 
+def demo_targets(province: Province, regions: dict[str, Region]) -> list[Target]:
+    """Each district's annual targets for informatization and dedicated-line revenue: last year's
+    actual plus a growth of 6–16% that differs by district (stable: from the district's code), or,
+    for the first full year, that year's own actual plus 0–6%. A year the data only begins does
+    not get one."""
+    years = sorted({m.year for m in province.months})
+    out = []
+    for metric in ("revenue_info", "revenue_line"):
+        facts = province.facts[metric] * province.alive
+        for code in np.unique(province.customers["region"]):
+            rows = province.customers["region"] == code
+            by_year = {y: [t for t, m in enumerate(province.months) if m.year == y] for y in years}
+            spin = zlib.crc32(f"{code}{metric}".encode()) % 1000 / 1000
+            for y in years:
+                if len(by_year.get(y - 1, [])) == 12:
+                    base, growth = facts[rows][:, by_year[y - 1]].sum(), 0.06 + 0.10 * spin
+                elif len(by_year[y]) == 12:
+                    base, growth = facts[rows][:, by_year[y]].sum(), 0.06 * spin
+                else:
+                    continue
+                amount = _money(round(base * (1 + growth), -3))
+                out.append(Target(region=regions[str(code)], year=y, metric=metric, amount=amount))
+    return out
+
+
 def _money(x: float) -> Decimal:
     return Decimal(f"{x:.2f}")
 
@@ -228,6 +255,7 @@ def load_web(province: Province, progress: Callable[[str, int, int], None] | Non
         by_code[code] = Region(code=code, name=name, level=level, parent=p, path=(p.path if p else "/") + f"{code}/")
     for level in ("province", "city", "district"):
         Region.objects.bulk_create([r for r in by_code.values() if r.level == level])
+    Target.objects.bulk_create(demo_targets(province, by_code))
 
     password = make_password(DEMO_PASSWORD)
     users = [

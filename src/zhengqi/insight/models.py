@@ -3,6 +3,8 @@ rules (with version history), value-model versions, run records, snapshots, tier
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -137,6 +139,35 @@ class MonthRun(models.Model):
         return round(100 * done / len(STEPS))
 
 
+# Features the snapshot also keeps as columns, for the dashboards and the monthly report to add up
+# in the database (the ``features`` JSON holds all of them, for reading one customer).
+MONEY_MEASURES = (
+    "revenue",
+    "revenue_prev",
+    "revenue_info",
+    "revenue_info_prev",
+    "revenue_line",
+    "revenue_line_prev",
+    "revenue_info_ytd",
+    "revenue_line_ytd",
+    "revenue_info_ytd_ly",
+    "revenue_line_ytd_ly",
+    "arrears",
+)
+COUNT_MEASURES = (
+    "arrears_streak",
+    "members_active",
+    "members_idle",
+    "members_idle_prev",
+    "idle_cleaned",
+    "product_count",
+)
+
+
+def _money(label: Any) -> models.DecimalField:  # type: ignore[type-arg]
+    return models.DecimalField(label, max_digits=14, decimal_places=2, default=0)
+
+
 class CustomerSnapshot(models.Model):
     """The month run's result for one customer and month: score, tier, breakdown, features."""
 
@@ -155,12 +186,30 @@ class CustomerSnapshot(models.Model):
     churn_risk = models.FloatField(_("流失风险"), null=True, blank=True)
     churn_band = models.CharField(_("流失风险等级"), max_length=10, blank=True)
     churn_reasons = models.JSONField(_("流失风险原因"), default=list, blank=True)
+    revenue = _money(_("当月总收入"))
+    revenue_prev = _money(_("上月总收入"))
+    revenue_info = _money(_("信息化收入"))
+    revenue_info_prev = _money(_("上月信息化收入"))
+    revenue_line = _money(_("专线收入"))
+    revenue_line_prev = _money(_("上月专线收入"))
+    revenue_info_ytd = _money(_("本年累计信息化收入"))
+    revenue_line_ytd = _money(_("本年累计专线收入"))
+    revenue_info_ytd_ly = _money(_("上年同期累计信息化收入"))
+    revenue_line_ytd_ly = _money(_("上年同期累计专线收入"))
+    arrears = _money(_("欠费金额"))
+    arrears_streak = models.PositiveIntegerField(_("连续欠费月数"), default=0)
+    members_active = models.PositiveIntegerField(_("在网成员数"), default=0)
+    members_idle = models.PositiveIntegerField(_("“三无”成员数"), default=0)
+    members_idle_prev = models.PositiveIntegerField(_("上月“三无”成员数"), default=0)
+    idle_cleaned = models.PositiveIntegerField(_("“三无”成员清理数"), default=0)
+    product_count = models.PositiveIntegerField(_("在用产品数"), default=0)
 
     class Meta:
         verbose_name = _("客户月度快照")
         verbose_name_plural = _("客户月度快照")
         ordering = ["customer", "-month"]
         constraints = [models.UniqueConstraint(fields=["customer", "month"], name="uniq_snapshot")]
+        indexes = [models.Index(fields=["month", "tier"], name="snapshot_month_tier")]
 
 
 class TierChange(models.Model):

@@ -30,7 +30,7 @@ from zhengqi.marketing.services import tasks_from_alerts
 
 from .configuration import active_value_model, enabled_rules
 from .export import export_dimensions
-from .models import CHURN_CODE, Alert, CustomerSnapshot, MonthRun, TierChange
+from .models import CHURN_CODE, COUNT_MEASURES, MONEY_MEASURES, Alert, CustomerSnapshot, MonthRun, TierChange
 
 DOWNGRADE_CODE = "TIER_DOWN"
 
@@ -140,6 +140,11 @@ def _jsonable(value: Any) -> Any:
     return value if value is None or isinstance(value, str | int | bool) else float(value)
 
 
+def _measures(row: dict[str, Any]) -> dict[str, Any]:
+    money = {name: _dec(row.get(name)) or Decimal(0) for name in MONEY_MEASURES}
+    return {**money, **{name: int(row.get(name) or 0) for name in COUNT_MEASURES}}
+
+
 @transaction.atomic
 def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
     """Replace the month's snapshots and tier moves; move alerts on by one month. Re-running the
@@ -177,6 +182,7 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
                 breakdown={c.removeprefix("f_"): row[c] for c in factor_columns if row[c] is not None},
                 features=feats,
                 **_churn_fields(churn.get(code)),
+                **_measures(features[code]),
             )
         )
         if row["tier"] and row["tier_prev"] and row["tier"] != row["tier_prev"]:

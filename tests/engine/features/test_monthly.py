@@ -79,7 +79,8 @@ def member_month() -> list[dict[str, Any]]:
     rows = []
     for k, members in active.items():
         for msisdn in members:
-            idle = msisdn == 4 and k == 0
+            # "三无": 4 this month; 2 and 5 last month (5 has left the group since: cleaned up)
+            idle = (msisdn == 4 and k == 0) or (msisdn in (2, 5) and k == 1)
             rows.append(
                 {
                     "month": ago(k),
@@ -212,6 +213,13 @@ EXPECTED_A: dict[str, Any] = {
     "data_share": round(20 / 90, 6),
     "revenue_line": 10.0,
     "line_share": round(10 / 90, 6),
+    "revenue_prev": 100.0,
+    "revenue_info_prev": 30.0,
+    "revenue_line_prev": 0.0,
+    "revenue_info_ytd": 40.0 + 9 * 30.0,  # January (m-9) to October
+    "revenue_line_ytd": 10.0,
+    "revenue_info_ytd_ly": 30.0,  # of last year's January–October only m-12 is in the lake
+    "revenue_line_ytd_ly": 0.0,
     "members_active": 4,
     "members_change": 1,
     "member_jump_z": round(abs(1 - statistics.mean(changes)) / statistics.stdev(changes), 4),
@@ -225,6 +233,8 @@ EXPECTED_A: dict[str, Any] = {
     "members_growth_6m": -0.2,
     "members_idle": 1,
     "idle_share": 0.25,
+    "members_idle_prev": 2,
+    "idle_cleaned": 1,
     "vnet_share": 0.5,
     "product_count": 3,
     "new_products_3m": 1,
@@ -238,6 +248,7 @@ EXPECTED_A: dict[str, Any] = {
     "complaints_prev_3m": 1,
     "arrears": 50.0,
     "arrears_months_6": 2,
+    "arrears_streak": 1,
     "competitor_calls": 2,
     "competitor_calls_3m": 5,
     "competitor_calls_prev_3m": 1,

@@ -27,7 +27,9 @@ from zhengqi.engine.staging.months import month_idx, month_of
 # Columns that describe the customer *now* (the web side's export), not as it was at T: using
 # them for a past month would leak its future (a churned customer's status says "churned").
 AS_OF_NOW = ("status",)
-NOT_FEATURES = ("customer_code", "month_idx", *AS_OF_NOW)
+# Year-to-date sums for the monthly report: their size follows the month of the year, not the customer.
+CALENDAR_SUMS = ("revenue_info_ytd", "revenue_line_ytd", "revenue_info_ytd_ly", "revenue_line_ytd_ly")
+NOT_FEATURES = ("customer_code", "month_idx", *AS_OF_NOW, *CALENDAR_SUMS)
 HORIZON = 6
 DROP = 0.5
 

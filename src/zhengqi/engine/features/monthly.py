@@ -19,6 +19,7 @@ import ibis.expr.types as ir
 from zhengqi.engine.staging.months import month_end, month_idx
 
 HISTORY = 12  # months of history before the run's month that the features look at
+YEAR_BACK = 23  # months back that a last-year-to-date sum can reach (January of last year from December)
 MONEY_COLUMNS = ("revenue", "revenue_info", "revenue_data", "revenue_line", "arrears")
 COUNT_COLUMNS = ("complaints", "cancellations", "competitor_calls", "members_active", "members_idle", "members_change")
 RATIO_DIGITS = 6
@@ -92,8 +93,10 @@ def _revenue_and_counts(h: ir.Table, m: int) -> ir.Table:
         prior_mean=ibis.cases((prior, h.revenue / 100)).mean(),
         prior_std=ibis.cases((prior, h.revenue / 100)).std(),
         revenue_info=_sum_in(h, h.revenue_info, m, m),
+        revenue_info_prev=_sum_in(h, h.revenue_info, m - 1, m - 1),
         revenue_data=_sum_in(h, h.revenue_data, m, m),
         revenue_line=_sum_in(h, h.revenue_line, m, m),
+        revenue_line_prev=_sum_in(h, h.revenue_line, m - 1, m - 1),
         arrears=_sum_in(h, h.arrears, m, m),
         arrears_months_6=_sum_in(h, (h.arrears > 0).cast("int64"), m - 5, m),
         complaints=_sum_in(h, h.complaints, m, m),
@@ -112,6 +115,7 @@ def _revenue_and_counts(h: ir.Table, m: int) -> ir.Table:
         change_mean=ibis.cases((prior & h.change_known, h.members_change)).mean(),
         change_std=ibis.cases((prior & h.change_known, h.members_change)).std(),
         **{f"r{k}": v for k, v in revenue_at.items()},
+        **{f"a{k}": _sum_in(h, (h.arrears > 0).cast("int64"), m - k, m - k) for k in range(HISTORY)},
     )
     # Current decline streak: months in a row, back from this one, each below the one before.
     streak: ir.IntegerValue = ibis.literal(0)
@@ -119,7 +123,41 @@ def _revenue_and_counts(h: ir.Table, m: int) -> ir.Table:
     for k in range(HISTORY):
         run = run * (agg[f"r{k}"] < agg[f"r{k + 1}"]).cast("int64")
         streak = streak + run
-    return agg.mutate(decline_streak=streak.cast("int64")).drop(*[f"r{k}" for k in range(HISTORY + 1)])
+    # Arrears age: months in a row, back from this one, that ended with arrears.
+    owed: ir.IntegerValue = ibis.literal(0)
+    run = ibis.literal(1)
+    for k in range(HISTORY):
+        run = run * agg[f"a{k}"]
+        owed = owed + run
+    return agg.mutate(decline_streak=streak.cast("int64"), arrears_streak=owed.cast("int64")).drop(
+        *[f"r{k}" for k in range(HISTORY + 1)], *[f"a{k}" for k in range(HISTORY)]
+    )
+
+
+def _year_to_date(cm: ir.Table, m: int) -> ir.Table:
+    """Sums from January to this month, this year and the same months of last year (whole fen)."""
+    jan = m - m % 12
+    cm = cm.filter(_between(cm.month_idx, jan - 12, m))
+
+    def fen(value: ir.NumericValue, lo: int, hi: int) -> ir.NumericScalar:
+        return _sum_in(cm, (value.fill_null(0) * 100).round().cast("int64"), lo, hi)
+
+    return cm.group_by("customer_code").aggregate(
+        revenue_info_ytd=fen(cm.revenue_info, jan, m),
+        revenue_line_ytd=fen(cm.revenue_line, jan, m),
+        revenue_info_ytd_ly=fen(cm.revenue_info, jan - 12, m - 12),
+        revenue_line_ytd_ly=fen(cm.revenue_line, jan - 12, m - 12),
+    )
+
+
+def _idle_clean_up(member_month: ir.Table, m: int) -> ir.Table:
+    """Last month's "三无" members, and how many of them have no line in the group this month."""
+    before = member_month.filter((member_month.month_idx == m - 1) & member_month.is_idle)
+    now = member_month.filter(member_month.month_idx == m).select(msisdn_now=member_month.msisdn)
+    j = before.left_join(now, before.msisdn == now.msisdn_now)
+    return j.group_by("customer_code").aggregate(
+        members_idle_prev=j.count(), idle_cleaned=j.msisdn_now.isnull().cast("int64").sum()
+    )
 
 
 def _member_events(members: ir.Table, m: int) -> ir.Table:
@@ -182,9 +220,11 @@ def build(src: Sources, month: dt.date) -> ir.Table:
     vnet = _vnet(src, m)
     products = _products(src.subscriptions, m)
     contracts = _contracts(src.contracts, month)
+    ytd = _year_to_date(src.customer_month, m)
+    clean_up = _idle_clean_up(src.member_month, m)
 
     t = src.customers
-    for part in (money, events, vnet, products, contracts):
+    for part in (money, events, vnet, products, contracts, ytd, clean_up):
         t = t.left_join(part, "customer_code").drop("customer_code_right")
     zero = {
         c: t[c].fill_null(0)
@@ -196,10 +236,19 @@ def build(src: Sources, month: dt.date) -> ir.Table:
             "revenue_sum_6",
             "revenue_sum_12",
             "revenue_info",
+            "revenue_info_prev",
             "revenue_data",
             "revenue_line",
+            "revenue_line_prev",
+            "revenue_info_ytd",
+            "revenue_line_ytd",
+            "revenue_info_ytd_ly",
+            "revenue_line_ytd_ly",
             "arrears",
             "arrears_months_6",
+            "arrears_streak",
+            "members_idle_prev",
+            "idle_cleaned",
             "complaints",
             "complaints_3m",
             "complaints_prev_3m",
@@ -257,6 +306,13 @@ def build(src: Sources, month: dt.date) -> ir.Table:
         data_share=_ratio(t.revenue_data, t.revenue),
         revenue_line=_yuan(t.revenue_line),
         line_share=_ratio(t.revenue_line, t.revenue),
+        revenue_prev=_yuan(t.revenue_prev),
+        revenue_info_prev=_yuan(t.revenue_info_prev),
+        revenue_line_prev=_yuan(t.revenue_line_prev),
+        revenue_info_ytd=_yuan(t.revenue_info_ytd),
+        revenue_line_ytd=_yuan(t.revenue_line_ytd),
+        revenue_info_ytd_ly=_yuan(t.revenue_info_ytd_ly),
+        revenue_line_ytd_ly=_yuan(t.revenue_line_ytd_ly),
         members_active=t.members_active,
         members_change=t.members_change,
         member_jump_z=z(t.members_change, t.change_mean, t.change_std.fill_null(0)),
@@ -270,6 +326,8 @@ def build(src: Sources, month: dt.date) -> ir.Table:
         members_growth_6m=_ratio(t.members_active - t.members_active_6_ago, t.members_active_6_ago),
         members_idle=t.members_idle,
         idle_share=_ratio(t.members_idle, t.members_active),
+        members_idle_prev=t.members_idle_prev,
+        idle_cleaned=t.idle_cleaned,
         vnet_share=_ratio(t.members_vnet, t.members_active),
         product_count=t.product_count,
         new_products_3m=t.new_products_3m,
@@ -283,6 +341,7 @@ def build(src: Sources, month: dt.date) -> ir.Table:
         complaints_prev_3m=t.complaints_prev_3m,
         arrears=_yuan(t.arrears),
         arrears_months_6=t.arrears_months_6,
+        arrears_streak=t.arrears_streak,
         competitor_calls=t.competitor_calls,
         competitor_calls_3m=t.competitor_calls_3m,
         competitor_calls_prev_3m=t.competitor_calls_prev_3m,

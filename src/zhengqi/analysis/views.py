@@ -1,0 +1,123 @@
+"""Pages of the insight dashboards, the customers behind a number, and the monthly report."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from zhengqi.accounts.access import regions_visible_to
+from zhengqi.accounts.models import Region, User
+from zhengqi.customers.models import INDUSTRIES, Customer
+
+from . import dashboards, exports, figures, report
+from .access import require_reader
+from .dashboards import DASHBOARDS, DRILL_KEYS
+from .figures import FilterError, Filters
+
+log = logging.getLogger("zhengqi.exports")
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+def _filters(request: HttpRequest, user: User) -> Filters:
+    g = request.GET
+    return figures.make_filters(
+        user,
+        month=g.get("month") or None,
+        region=g.get("region", ""),
+        tier=g.get("tier", ""),
+        industry=g.get("industry", ""),
+        customer_type=g.get("customer_type", ""),
+    )
+
+
+def _form_context(user: User, f: Filters | None) -> dict[str, Any]:
+    root = figures.scope_root(user)
+    regions = (
+        Region.objects.filter(regions_visible_to(user)).filter(path__startswith=root.path).order_by("path")
+        if root
+        else Region.objects.none()
+    )
+    return {
+        "filters": f,
+        "months": figures.months_available(),
+        "regions": regions,
+        "tiers": figures.TIERS,
+        "industries": INDUSTRIES,
+        "customer_types": Customer.Type.choices,
+        "dashboards": [(k, str(t)) for k, (t, _fn) in DASHBOARDS.items()],
+    }
+
+
+def _refused(request: HttpRequest, user: User, template: str, err: FilterError, **extra: Any) -> HttpResponse:
+    return render(request, template, {**_form_context(user, None), "error": str(err), **extra}, status=400)
+
+
+@login_required
+def dashboard_page(request: HttpRequest, key: str = "performance") -> HttpResponse:
+    user = require_reader(request.user)  # type: ignore[arg-type]
+    try:
+        f = _filters(request, user)
+        board = dashboards.dashboard(user, key, f)
+    except FilterError as err:
+        return _refused(request, user, "analysis/dashboard.html", err, key=key)
+    return render(
+        request,
+        "analysis/dashboard.html",
+        {**_form_context(user, f), "board": board, "key": key, "progress": figures.time_progress(f.month)},
+    )
+
+
+@login_required
+def customers_page(request: HttpRequest) -> HttpResponse:
+    user = require_reader(request.user)  # type: ignore[arg-type]
+    try:
+        f = _filters(request, user)
+        qs = dashboards.drill(user, f, {k: request.GET.get(k, "") for k in DRILL_KEYS})
+    except FilterError as err:
+        return _refused(request, user, "analysis/customers.html", err)
+    qs = qs.select_related("customer__region", "customer__account_manager").order_by("-revenue", "customer__name")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    keep = request.GET.copy()
+    keep.pop("page", None)
+    return render(
+        request,
+        "analysis/customers.html",
+        {**_form_context(user, f), "page": page, "total": page.paginator.count, "query": keep.urlencode()},
+    )
+
+
+@login_required
+def report_page(request: HttpRequest) -> HttpResponse:
+    user = require_reader(request.user)  # type: ignore[arg-type]
+    try:
+        f = _filters(request, user)
+        built = report.build(user, f)
+    except FilterError as err:
+        return _refused(request, user, "analysis/report.html", err)
+    fmt = request.GET.get("format", "")
+    if fmt in CONTENT_TYPES:
+        body = exports.to_excel(built) if fmt == "xlsx" else exports.to_pdf(built)
+        log.info("export report %s %s by %s (%d bytes)", f"{f.month:%Y-%m}", fmt, user.username, len(body))
+        response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
+        name = f"zhengqi-report-{f.month:%Y-%m}{'-' + f.region.code if f.region else ''}.{fmt}"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    if fmt:
+        return _refused(
+            request,
+            user,
+            "analysis/report.html",
+            FilterError(_("不支持的导出格式“%(f)s”（xlsx 或 pdf）。") % {"f": fmt}),
+        )
+    return render(
+        request, "analysis/report.html", {**_form_context(user, f), "report": built, "query": request.GET.urlencode()}
+    )
