@@ -33,6 +33,7 @@ class FiltersIn(Schema):
 
 
 class DrillIn(FiltersIn):
+    billed: str = ""
     product: str = ""
     product2: str = ""
     expiry: str = ""

@@ -119,7 +119,7 @@ def _breakdown(
                 figures.ratio_change(now, before),
             ]
         )
-        links.append(_link(f, **{param: key}))
+        links.append(_link(f, billed="1", **{param: key}))
     return Table(
         f"by_{param}",
         _("收入%(by)s") % {"by": title},
@@ -165,7 +165,7 @@ def portfolio(user: User, f: Filters) -> list[Table]:
         ["text", "text", "int", "pct"],
         rows,
         Chart("bar", [r[0] for r in rows], [(_("渗透率"), [r[3] for r in rows])], "pct"),
-        links=[_link(f, product=p.code) for p in order],
+        links=[_link(f, product=p.code, billed="1") for p in order],
     )
     # Penetration by industry: the top products across the industries present.
     pairs = subs.values_list("customer__industry", "product").annotate(n=Count("customer", distinct=True))
@@ -192,7 +192,7 @@ def portfolio(user: User, f: Filters) -> list[Table]:
             [(p.name, [r[2 + i] for r in ind_rows]) for i, p in enumerate(top[:3])],
             "pct",
         ),
-        links=[_link(f, industry=c) for c in sorted(counts, key=lambda c: -counts[c])],
+        links=[_link(f, industry=c, billed="1") for c in sorted(counts, key=lambda c: -counts[c])],
     )
     # Common bundles: pairs of products held together.
     held: dict[int, set[int]] = defaultdict(set)
@@ -209,7 +209,10 @@ def portfolio(user: User, f: Filters) -> list[Table]:
         [_("产品组合"), _("客户数"), _("占计费客户")],
         ["text", "int", "pct"],
         bundle_rows,
-        links=[_link(f, product=by_pk[a].code, product2=by_pk[b].code) for (a, b), _n in together.most_common(10)],
+        links=[
+            _link(f, product=by_pk[a].code, product2=by_pk[b].code, billed="1")
+            for (a, b), _n in together.most_common(10)
+        ],
     )
     return [penetration, by_ind, bundles]
 
@@ -241,19 +244,20 @@ def expiry(user: User, f: Filters) -> list[Table]:
     for i, (_lo, _hi, label) in enumerate(EXPIRY_BUCKETS):
         after, until = _expiry_window(f, i)
         found = Contract.objects.filter(customer__in=qs.values("customer"), end__gt=after, end__lte=until)
-        per_tier: Counter[str] = Counter()
+        customers: set[int] = set()
         amount = 0.0
         for customer, value in found.values_list("customer", "amount"):
-            per_tier[tier_of.get(customer) or ""] += 1
+            customers.add(customer)
             amount += float(value)
-        rows.append([str(label), *[per_tier[t] for t in TIERS], sum(per_tier.values()), wan(amount)])
+        per_tier = Counter(tier_of.get(c) or "" for c in customers)
+        rows.append([str(label), *[per_tier[t] for t in (*TIERS, "")], len(customers), wan(amount)])
         links.append(_link(f, expiry=str(i)))
     return [
         Table(
             "expiry",
             _("协议到期（自 %(d)s 起）") % {"d": f"{month_end(f.month):%Y-%m-%d}"},
-            [_("到期时间"), *TIERS, _("合计"), _("协议金额（万元）")],
-            ["text", "int", "int", "int", "int", "int", "wan"],
+            [_("到期时间"), *TIERS, _("未定级"), _("到期客户合计"), _("协议金额（万元）")],
+            ["text", "int", "int", "int", "int", "int", "int", "wan"],
             rows,
             Chart(
                 "bar",
@@ -262,7 +266,7 @@ def expiry(user: User, f: Filters) -> list[Table]:
                 "int",
                 stacked=True,
             ),
-            _("到期协议按客户本月价值等级统计；点击行查看客户名单（可再按等级筛选）。"),
+            _("按客户统计（一户有多份协议在同一时段到期只计一次），等级为客户本月价值等级；点击行查看客户名单。"),
             links,
         )
     ]
@@ -365,7 +369,7 @@ def lock_in(user: User, f: Filters) -> list[Table]:
         ["text", "int", "wan", "pct"],
         [[r[0], r[1], round(r[2], 2), r[3]] for r in tier_rows],
         Chart("bar", [r[0] for r in tier_rows], [(_("平均在用产品数"), [round(r[2], 2) for r in tier_rows])], "int"),
-        links=[_link(f, tier=r[0]) for r in tier_rows],
+        links=[_link(f, tier=r[0], billed="1") for r in tier_rows],
     )
     return [depth, tiers]
 
@@ -499,13 +503,15 @@ def dashboard(user: User, key: str, f: Filters) -> Dashboard:
     return Dashboard(key, str(title), build(user, f))
 
 
-DRILL_KEYS = ("product", "product2", "expiry", "idle", "idle_share", "arrears", "depth", "tier_prev")
+DRILL_KEYS = ("billed", "product", "product2", "expiry", "idle", "idle_share", "arrears", "depth", "tier_prev")
 
 
 def drill(user: User, f: Filters, params: dict[str, str]) -> QuerySet[CustomerSnapshot]:
     """The snapshots (customers) behind a number: the filters plus the dashboard's own condition."""
     qs = figures.snapshots(user, f)
     try:
+        if params.get("billed"):
+            qs = qs.filter(revenue__gt=0)
         for name in ("product", "product2"):
             if params.get(name):
                 holders = Subscription.objects.filter(_in_use(f.month), product__code=params[name]).values("customer")
