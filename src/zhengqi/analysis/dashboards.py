@@ -6,6 +6,7 @@ All figures start from :func:`figures.snapshots` (the user's scope and the page'
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import urllib.parse
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -13,10 +14,12 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models.fields.json import KT
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import INDUSTRIES, Contract, Customer, KeyPerson, Product, Subscription
@@ -408,8 +411,13 @@ class RiskRow:
 def risk_scores(user: User, f: Filters) -> list[RiskRow]:
     """Seed 004's five-dimension risk assessment of the large customers (A+ and A), riskiest first:
     each dimension a health score 0–1, the risk = 1 − their mean (the measures: ``RISK_NOTE``)."""
-    snaps = list(figures.snapshots(user, f).filter(tier__in=["A+", "A"]).select_related("customer__region"))
-    ids = [s.customer_id for s in snaps]
+    qs = figures.snapshots(user, f).filter(tier__in=["A+", "A"])
+    ids = qs.values("customer")
+    snaps = list(
+        qs.select_related("customer__region")
+        .defer("features", "breakdown", "churn_reasons")
+        .annotate(complaints_3m=KT("features__complaints_3m"), calls_3m=KT("features__competitor_calls_3m"))
+    )
     solutions = dict(
         Subscription.objects.filter(_in_use(f.month), customer__in=ids, product__complexity=Product.Complexity.HIGH)
         .values_list("customer")
@@ -424,9 +432,8 @@ def risk_scores(user: User, f: Filters) -> list[RiskRow]:
     }
     out = []
     for s in snaps:
-        feats = s.features or {}
-        complaints = float(feats.get("complaints_3m") or 0)
-        calls = float(feats.get("competitor_calls_3m") or 0) / max(1, s.members_active) * 100
+        complaints = float(s.complaints_3m or 0)  # type: ignore[attr-defined]
+        calls = float(s.calls_3m or 0) / max(1, s.members_active) * 100  # type: ignore[attr-defined]
         rel = closeness.get(s.customer_id)
         relationship = 0.0
         if rel and rel["avg"]:
@@ -496,11 +503,28 @@ DASHBOARDS: dict[str, tuple[Any, Callable[[User, Filters], list[Table]]]] = {
 }
 
 
+CACHE_SECONDS = 600
+
+
 def dashboard(user: User, key: str, f: Filters) -> Dashboard:
+    """A dashboard's panels. The figures of a month change only when a month run or a target does,
+    so they are cached per scope, filters and language, and keyed by :func:`figures.data_version`;
+    subscriptions, agreements and key persons edited on the pages show within ``CACHE_SECONDS``."""
     if key not in DASHBOARDS:
         raise FilterError(_("没有名为“%(k)s”的看板。") % {"k": key})
     title, build = DASHBOARDS[key]
-    return Dashboard(key, str(title), build(user, f))
+    query = "&".join(f"{k}={v}" for k, v in sorted(f.query().items()))
+    cache_key = (
+        "dash:"
+        + hashlib.sha256(
+            f"{key}|{figures.scope_key(user)}|{query}|{get_language()}|{figures.data_version()}".encode()
+        ).hexdigest()
+    )
+    board: Dashboard | None = cache.get(cache_key)
+    if board is None:
+        board = Dashboard(key, str(title), build(user, f))
+        cache.set(cache_key, board, CACHE_SECONDS)
+    return board
 
 
 DRILL_KEYS = ("billed", "product", "product2", "expiry", "idle", "idle_share", "arrears", "depth", "tier_prev")

@@ -12,12 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts.access import customer_scope, sees_whole_province
 from zhengqi.accounts.models import Region, User
-from zhengqi.insight.models import COUNT_MEASURES, MONEY_MEASURES, CustomerSnapshot
+from zhengqi.insight.models import COUNT_MEASURES, MONEY_MEASURES, CustomerSnapshot, MonthRun
 
 from .models import Metric, Target
 
@@ -65,6 +65,22 @@ def latest_month() -> dt.date | None:
 
 def months_available() -> list[dt.date]:
     return list(CustomerSnapshot.objects.order_by("-month").values_list("month", flat=True).distinct())
+
+
+def scope_key(user: User) -> str:
+    """Users with the same key see the same customers (for caching figures between them)."""
+    if sees_whole_province(user):
+        return "province"
+    if user.role == User.Role.ACCOUNT_MANAGER:
+        return f"am:{user.pk}"
+    return f"region:{user.region.path if user.region else '-'}:{user.role}"
+
+
+def data_version() -> str:
+    """Changes whenever the figures may: a month run finishes or a target is set."""
+    run = MonthRun.objects.filter(status=MonthRun.Status.SUCCEEDED).aggregate(m=Max("finished_at"))["m"]
+    target = Target.objects.aggregate(m=Max("updated_at"))["m"]
+    return f"{run}|{target}"
 
 
 def scope_root(user: User) -> Region | None:

@@ -45,6 +45,7 @@ class Table:
     chart: Chart | None = None
     note: str = ""
     links: Sequence[str | None] = field(default_factory=list)  # per row: the customers behind it
+    total_row: bool = False  # the last row adds up the others
 
 
 @dataclass
@@ -122,7 +123,7 @@ def _revenue_table(key: str, title: str, metric: str, rows: list[RegionFigures],
         "pct",
         (_("时间进度"), total.progress) if has_targets else None,
     )
-    return Table(key, title, columns, formats, [*body, line(_("合计"), total)], chart)
+    return Table(key, title, columns, formats, [*body, line(_("合计"), total)], chart, total_row=True)
 
 
 def _idle_table(rows: list[RegionFigures], total: RegionFigures) -> Table:
@@ -167,6 +168,7 @@ def _idle_table(rows: list[RegionFigures], total: RegionFigures) -> Table:
         [*body_rows(rows, line), line(_("合计"), total)],
         chart,
         note,
+        total_row=True,
     )
 
 

@@ -20,7 +20,7 @@
       barMaxWidth: 40, connectNulls: true}));
     if (c.reference && series.length) {
       series[0].markLine = {symbol: 'none', data: [{yAxis: c.reference[1], name: c.reference[0]}],
-        label: {formatter: c.reference[0] + ' ' + fmt(c.reference[1])}, lineStyle: {color: '#d62728', type: 'dashed'}};
+        label: {position: 'insideEndTop', formatter: c.reference[0] + ' ' + fmt(c.reference[1])}, lineStyle: {color: '#d62728', type: 'dashed'}};
     }
     return {animation: false, legend: {top: 0}, tooltip: {trigger: 'axis', valueFormatter: fmt},
       grid: {left: 60, right: 20, top: 30, bottom: c.categories.length > 8 ? 70 : 30},
