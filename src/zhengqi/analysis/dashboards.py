@@ -15,7 +15,7 @@ from itertools import combinations
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.db.models.fields.json import KT
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
@@ -275,15 +275,23 @@ def expiry(user: User, f: Filters) -> list[Table]:
     ]
 
 
+IDLE_BUCKETS = ((0.0, 0.2, "< 20%"), (0.2, 0.5, "20–50%"), (0.5, 0.8, "50–80%"), (0.8, 2.0, "≥ 80%"))
+
+
+def _idle_share_in(bucket: int) -> Q:
+    """Customers whose "三无" share lies in the bucket, compared in the database."""
+    lo, hi, _label = IDLE_BUCKETS[bucket]
+    return Q(members_idle__gte=F("members_active") * lo) & Q(members_idle__lt=F("members_active") * hi)
+
+
 def quality(user: User, f: Filters) -> list[Table]:
     total, children = figures.by_region(user, f, depth=1)
     idle = _idle_table(children, total)
     idle.links = [_link(f, region=c.region.code, idle="1") for c in children] + [_link(f, idle="1")]
     trend = _idle_trend(user, f)
     qs = figures.snapshots(user, f).filter(members_active__gt=0)
-    buckets = [(0.0, 0.2, "< 20%"), (0.2, 0.5, "20–50%"), (0.5, 0.8, "50–80%"), (0.8, 1.01, "≥ 80%")]
-    shares = [s.members_idle / s.members_active for s in qs.only("members_idle", "members_active")]
-    rows: list[list[Any]] = [[label, sum(lo <= x < hi for x in shares)] for lo, hi, label in buckets]
+    got = qs.aggregate(**{f"b{i}": Count("id", filter=_idle_share_in(i)) for i in range(len(IDLE_BUCKETS))})
+    rows: list[list[Any]] = [[label, got[f"b{i}"]] for i, (_lo, _hi, label) in enumerate(IDLE_BUCKETS)]
     spread = Table(
         "idle_spread",
         _("客户按“三无”成员占比分布（占比高于 50% 的可能是“假集团”）"),
@@ -291,7 +299,7 @@ def quality(user: User, f: Filters) -> list[Table]:
         ["text", "int"],
         rows,
         Chart("bar", [r[0] for r in rows], [(_("客户数"), [float(r[1]) for r in rows])], "int"),
-        links=[_link(f, idle_share=str(i)) for i in range(len(buckets))],
+        links=[_link(f, idle_share=str(i)) for i in range(len(IDLE_BUCKETS))],
     )
     return [idle, trend, spread]
 
@@ -513,18 +521,18 @@ def dashboard(user: User, key: str, f: Filters) -> Dashboard:
     if key not in DASHBOARDS:
         raise FilterError(_("没有名为“%(k)s”的看板。") % {"k": key})
     title, build = DASHBOARDS[key]
-    query = "&".join(f"{k}={v}" for k, v in sorted(f.query().items()))
-    cache_key = (
-        "dash:"
-        + hashlib.sha256(
-            f"{key}|{figures.scope_key(user)}|{query}|{get_language()}|{figures.data_version()}".encode()
-        ).hexdigest()
-    )
-    board: Dashboard | None = cache.get(cache_key)
+    board: Dashboard | None = cache.get(cache_key(user, key, f))
     if board is None:
         board = Dashboard(key, str(title), build(user, f))
-        cache.set(cache_key, board, CACHE_SECONDS)
+        cache.set(cache_key(user, key, f), board, CACHE_SECONDS)
     return board
+
+
+def cache_key(user: User, key: str, f: Filters) -> str:
+    """The same for users who see the same customers, for the same filters, language and data."""
+    query = "&".join(f"{k}={v}" for k, v in sorted(f.query().items()))
+    parts = f"{key}|{figures.scope_key(user)}|{query}|{get_language()}|{figures.data_version()}"
+    return "dash:" + hashlib.sha256(parts.encode()).hexdigest()
 
 
 DRILL_KEYS = ("billed", "product", "product2", "expiry", "idle", "idle_share", "arrears", "depth", "tier_prev")
@@ -546,13 +554,7 @@ def drill(user: User, f: Filters, params: dict[str, str]) -> QuerySet[CustomerSn
         if params.get("idle"):
             qs = qs.filter(members_idle__gt=0)
         if params.get("idle_share"):
-            lo, hi = ((0.0, 0.2), (0.2, 0.5), (0.5, 0.8), (0.8, 1.01))[int(params["idle_share"])]
-            ids = [
-                s.pk
-                for s in qs.filter(members_active__gt=0).only("members_idle", "members_active")
-                if lo <= s.members_idle / s.members_active < hi
-            ]
-            qs = qs.filter(pk__in=ids)
+            qs = qs.filter(members_active__gt=0).filter(_idle_share_in(int(params["idle_share"])))
         if params.get("arrears"):
             lo, hi, _label = ARREARS_BUCKETS[int(params["arrears"])]
             qs = qs.filter(arrears__gt=0, arrears_streak__gte=lo, arrears_streak__lte=hi)

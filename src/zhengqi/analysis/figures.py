@@ -59,12 +59,16 @@ def time_progress(month: dt.date) -> float:
     return month.month / 12
 
 
-def latest_month() -> dt.date | None:
-    return CustomerSnapshot.objects.order_by("-month").values_list("month", flat=True).first()
-
-
 def months_available() -> list[dt.date]:
-    return list(CustomerSnapshot.objects.order_by("-month").values_list("month", flat=True).distinct())
+    """The months with results, newest first: those of a successful month run (its write-back is
+    its last step), read from the small table of runs rather than the snapshots."""
+    runs = MonthRun.objects.filter(status=MonthRun.Status.SUCCEEDED).order_by("-month")
+    return list(runs.values_list("month", flat=True).distinct())
+
+
+def latest_month() -> dt.date | None:
+    months = months_available()
+    return months[0] if months else None
 
 
 def scope_key(user: User) -> str:
@@ -115,7 +119,7 @@ def make_filters(
         if found is None:
             raise FilterError(_("还没有月度运行结果：请先运行月度计算。"))
         chosen = found
-    if not CustomerSnapshot.objects.filter(month=chosen).exists():
+    if chosen not in months_available():
         raise FilterError(_("%(m)s 还没有月度运行结果：请先运行该月的月度计算。") % {"m": f"{chosen:%Y-%m}"})
     node = None
     if region:

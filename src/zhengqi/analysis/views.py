@@ -6,9 +6,11 @@ import logging
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts.access import regions_visible_to
@@ -66,13 +68,27 @@ def dashboard_page(request: HttpRequest, key: str = "performance") -> HttpRespon
     user = require_reader(request.user)  # type: ignore[arg-type]
     try:
         f = _filters(request, user)
-        board = dashboards.dashboard(user, key, f)
+        if key not in DASHBOARDS:
+            raise FilterError(_("没有名为“%(k)s”的看板。") % {"k": key})
     except FilterError as err:
         return _refused(request, user, "analysis/dashboard.html", err, key=key)
+    # The panels' HTML is cached with the figures (the same key): most views are repeats.
+    html_key = dashboards.cache_key(user, key, f) + ":html"
+    panels = cache.get(html_key)
+    if panels is None:
+        board = dashboards.dashboard(user, key, f)
+        panels = render_to_string("analysis/_panels.html", {"board": board}, request=request)
+        cache.set(html_key, panels, dashboards.CACHE_SECONDS)
     return render(
         request,
         "analysis/dashboard.html",
-        {**_form_context(user, f), "board": board, "key": key, "progress": figures.time_progress(f.month)},
+        {
+            **_form_context(user, f),
+            "title": DASHBOARDS[key][0],
+            "panels": panels,
+            "key": key,
+            "progress": figures.time_progress(f.month),
+        },
     )
 
 

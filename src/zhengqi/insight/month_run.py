@@ -203,7 +203,11 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
     if latest == month:
         # One set-based UPDATE from the snapshots just written (a row-by-row bulk_update of tens of
         # thousands of customers is the slowest part of a province's write-back).
-        snapshot = CustomerSnapshot.objects.filter(customer=OuterRef("pk"), month=month)
+        # No ordering in the subquery (the model's default would join customers for every row), and
+        # fresh statistics, so that PostgreSQL looks each customer up by (customer, month) instead of
+        # scanning the month for each of them (seen: 18 s becoming 4 minutes on a province).
+        refresh_statistics(CustomerSnapshot)
+        snapshot = CustomerSnapshot.objects.filter(customer=OuterRef("pk"), month=month).order_by()
         Customer.objects.filter(snapshots__month=month).update(
             tier=Subquery(snapshot.values("tier")[:1]), value_score=Subquery(snapshot.values("value_score")[:1])
         )
