@@ -4,28 +4,20 @@ bad filters get a clear Chinese message."""
 
 from __future__ import annotations
 
-import datetime as dt
 import urllib.parse
 
 import pytest
 from django.test import Client
 
+from tests.analysis.conftest import OCT
 from tests.conftest import Cast
 from zhengqi.accounts.models import Region, User
 from zhengqi.analysis import dashboards, figures
 from zhengqi.analysis.dashboards import DASHBOARDS, DRILL_KEYS
 from zhengqi.customers.models import Customer
 from zhengqi.insight.models import CustomerSnapshot
-from zhengqi.insight.month_run import month_run
 
 pytestmark = pytest.mark.django_db
-SEP, OCT = dt.date(2026, 9, 1), dt.date(2026, 10, 1)
-
-
-@pytest.fixture
-def october(db: None) -> None:
-    month_run(month=SEP)
-    month_run(month=OCT)
 
 
 def client_for(user: User) -> Client:

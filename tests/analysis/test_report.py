@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from tests.analysis.conftest import OCT, SEP
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import Cast
 from zhengqi.accounts.models import Region
@@ -30,16 +31,8 @@ from zhengqi.analysis.models import Target
 from zhengqi.customers.models import Customer
 from zhengqi.engine.lake import Lake
 from zhengqi.insight.models import CustomerSnapshot, TierChange
-from zhengqi.insight.month_run import month_run
 
 pytestmark = pytest.mark.django_db
-SEP, OCT = dt.date(2026, 9, 1), dt.date(2026, 10, 1)
-
-
-@pytest.fixture
-def october(db: None) -> None:
-    month_run(month=SEP)
-    month_run(month=OCT)
 
 
 def lake_months(table: str, months: list[dt.date]) -> pd.DataFrame:

@@ -37,7 +37,6 @@ def _sheet_name(title: str, used: set[str]) -> str:
 
 def to_excel(report: Report) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.chart import BarChart, LineChart, Reference
     from openpyxl.styles import Alignment, Font, PatternFill
 
     wb = Workbook()
@@ -72,18 +71,17 @@ def to_excel(report: Report) -> bytes:
                         cell.number_format = NUMBER_FORMATS[fmt]
             if table.note:
                 ws.cell(row=len(table.rows) + 5, column=1, value=table.note)
-            if table.chart and table.chart.categories:
-                _excel_chart(
-                    ws, table.chart, first_col=len(table.columns) + 2, kinds=(BarChart, LineChart), ref=Reference
-                )
+            if table.chart and table.chart.kind in ("bar", "line") and table.chart.categories:
+                _excel_chart(ws, table.chart, first_col=len(table.columns) + 2)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
 
 
-def _excel_chart(ws: Any, chart: Chart, *, first_col: int, kinds: tuple[Any, Any], ref: Any) -> None:
+def _excel_chart(ws: Any, chart: Chart, *, first_col: int) -> None:
     """The chart's numbers in a block beside the table, and a native chart drawn from them."""
-    bar_chart, line_chart = kinds
+    from openpyxl.chart import BarChart, LineChart, Reference
+
     ws.cell(row=3, column=first_col, value=_("图表数据"))
     for j, (name, _values) in enumerate(chart.series, start=1):
         ws.cell(row=3, column=first_col + j, value=name)
@@ -98,20 +96,20 @@ def _excel_chart(ws: Any, chart: Chart, *, first_col: int, kinds: tuple[Any, Any
             ws.cell(row=i, column=first_col + len(chart.series) + 1, value=chart.reference[1]).number_format = "0.0%"
     last_row = 3 + len(chart.categories)
     n_series = len(chart.series) + (1 if chart.reference else 0)
-    main = (bar_chart if chart.kind == "bar" else line_chart)()
+    main = (BarChart if chart.kind == "bar" else LineChart)()
     main.height, main.width = 8, 18
     main.add_data(
-        ref(ws, min_col=first_col + 1, max_col=first_col + len(chart.series), min_row=3, max_row=last_row),
+        Reference(ws, min_col=first_col + 1, max_col=first_col + len(chart.series), min_row=3, max_row=last_row),
         titles_from_data=True,
     )
-    cats = ref(ws, min_col=first_col, min_row=4, max_row=last_row)
+    cats = Reference(ws, min_col=first_col, min_row=4, max_row=last_row)
     main.set_categories(cats)
     if chart.unit == "pct":
         main.y_axis.number_format = "0%"
     if chart.reference:
-        line = line_chart()
+        line = LineChart()
         line.add_data(
-            ref(ws, min_col=first_col + n_series, max_col=first_col + n_series, min_row=3, max_row=last_row),
+            Reference(ws, min_col=first_col + n_series, max_col=first_col + n_series, min_row=3, max_row=last_row),
             titles_from_data=True,
         )
         line.set_categories(cats)

@@ -165,15 +165,11 @@ def _idle_table(rows: list[RegionFigures], total: RegionFigures) -> Table:
         _("“三无”成员及清理情况"),
         columns,
         formats,
-        [*body_rows(rows, line), line(_("合计"), total)],
+        [*(line(r.region.name, r) for r in rows), line(_("合计"), total)],
         chart,
         note,
         total_row=True,
     )
-
-
-def body_rows(rows: list[RegionFigures], line: Any) -> list[list[Any]]:
-    return [line(r.region.name, r) for r in rows]
 
 
 def _idle_trend(user: User, f: Filters) -> Table:
@@ -348,7 +344,7 @@ def build(user: User, f: Filters) -> Report:
         sections=[info, line, idle, customers],
         totals={"total": total},
     )
-    report.commentary = commentary(total, children, up=up, down=down, high_risk=n_high, high_risk_vip=n_vip)
+    report.commentary = commentary(f.month, total, children, up=up, down=down, high_risk=n_high, high_risk_vip=n_vip)
     return report
 
 
@@ -361,13 +357,20 @@ def _trend(x: float, up: str, down: str) -> str:
 
 
 def commentary(
-    total: RegionFigures, children: list[RegionFigures], *, up: int, down: int, high_risk: int, high_risk_vip: int
+    month: dt.date,
+    total: RegionFigures,
+    children: list[RegionFigures],
+    *,
+    up: int,
+    down: int,
+    high_risk: int,
+    high_risk_vip: int,
 ) -> list[str]:
     """A few plain sentences with the main facts: where the whole stands, who leads, who lags."""
     out = []
     for metric, name in (("revenue_info", _("信息化收入")), ("revenue_line", _("专线收入"))):
         ytd = wan(total.money(f"{metric}_ytd"))
-        text = _("截至%(m)d月底累计完成%(name)s %(ytd).1f 万元") % {"m": total_month(total), "name": name, "ytd": ytd}
+        text = _("截至%(m)d月底累计完成%(name)s %(ytd).1f 万元") % {"m": month.month, "name": name, "ytd": ytd}
         done = total.completion(metric)
         if done is not None:
             gap = total.gap_pp(metric) or 0.0
@@ -432,7 +435,3 @@ def commentary(
         _("流失风险高的客户 %(n)d 户，其中 A+/A 级 %(v)d 户，名单见第四部分。") % {"n": high_risk, "v": high_risk_vip}
     )
     return out
-
-
-def total_month(total: RegionFigures) -> int:
-    return round(total.progress * 12)

@@ -3,13 +3,11 @@ rules (with version history), value-model versions, run records, snapshots, tier
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from zhengqi.customers.models import Customer
+from zhengqi.customers.models import Customer, money_field
 
 
 class Family(models.TextChoices):
@@ -164,10 +162,6 @@ COUNT_MEASURES = (
 )
 
 
-def _money(label: Any) -> models.DecimalField:  # type: ignore[type-arg]
-    return models.DecimalField(label, max_digits=14, decimal_places=2, default=0)
-
-
 class CustomerSnapshot(models.Model):
     """The month run's result for one customer and month: score, tier, breakdown, features."""
 
@@ -186,17 +180,17 @@ class CustomerSnapshot(models.Model):
     churn_risk = models.FloatField(_("流失风险"), null=True, blank=True)
     churn_band = models.CharField(_("流失风险等级"), max_length=10, blank=True)
     churn_reasons = models.JSONField(_("流失风险原因"), default=list, blank=True)
-    revenue = _money(_("当月总收入"))
-    revenue_prev = _money(_("上月总收入"))
-    revenue_info = _money(_("信息化收入"))
-    revenue_info_prev = _money(_("上月信息化收入"))
-    revenue_line = _money(_("专线收入"))
-    revenue_line_prev = _money(_("上月专线收入"))
-    revenue_info_ytd = _money(_("本年累计信息化收入"))
-    revenue_line_ytd = _money(_("本年累计专线收入"))
-    revenue_info_ytd_ly = _money(_("上年同期累计信息化收入"))
-    revenue_line_ytd_ly = _money(_("上年同期累计专线收入"))
-    arrears = _money(_("欠费金额"))
+    revenue = money_field(_("当月总收入"), default=0)
+    revenue_prev = money_field(_("上月总收入"), default=0)
+    revenue_info = money_field(_("信息化收入"), default=0)
+    revenue_info_prev = money_field(_("上月信息化收入"), default=0)
+    revenue_line = money_field(_("专线收入"), default=0)
+    revenue_line_prev = money_field(_("上月专线收入"), default=0)
+    revenue_info_ytd = money_field(_("本年累计信息化收入"), default=0)
+    revenue_line_ytd = money_field(_("本年累计专线收入"), default=0)
+    revenue_info_ytd_ly = money_field(_("上年同期累计信息化收入"), default=0)
+    revenue_line_ytd_ly = money_field(_("上年同期累计专线收入"), default=0)
+    arrears = money_field(_("欠费金额"), default=0)
     arrears_streak = models.PositiveIntegerField(_("连续欠费月数"), default=0)
     members_active = models.PositiveIntegerField(_("在网成员数"), default=0)
     members_idle = models.PositiveIntegerField(_("“三无”成员数"), default=0)
