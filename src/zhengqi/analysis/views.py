@@ -107,7 +107,14 @@ def customers_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "analysis/customers.html",
-        {**_form_context(user, f), "page": page, "total": page.paginator.count, "query": keep.urlencode()},
+        {
+            **_form_context(user, f),
+            "page": page,
+            "total": page.paginator.count,
+            "query": keep.urlencode(),
+            # the number's own condition stays when the filters change
+            "keep": [(k, request.GET[k]) for k in DRILL_KEYS if request.GET.get(k)],
+        },
     )
 
 
