@@ -5,6 +5,7 @@ Set ``DATABASE_URL`` (e.g. ``postgres://user@127.0.0.1:5432/zhengqi``) for Postg
 ``ZHENGQI_LAKE`` for a lake elsewhere than ``var/lake``.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "zhengqi.marketing",
     "zhengqi.imports",
     "zhengqi.analysis",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -55,6 +57,10 @@ MIDDLEWARE = [
     "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy: every asset is the app's own (no CDN), so only 'self'.
+    "csp.middleware.CSPMiddleware",
+    # Failed-login throttling (django-axes): last, as it asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -90,17 +96,43 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["zhengqi.accounts.backends.RegionModelBackend"]
+# django-axes first: it refuses a locked account before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "zhengqi.accounts.backends.RegionModelBackend"]
+
+# Login protection: ZHENGQI_LOGIN_FAILURES failed logins in a row lock the account (whichever address
+# they come from) for ZHENGQI_LOCKOUT_MINUTES, and so do as many from one address (whichever
+# accounts they try: password spraying); a successful login resets the count.
+AXES_FAILURE_LIMIT = int(os.environ.get("ZHENGQI_LOGIN_FAILURES", "10"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("ZHENGQI_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "zhengqi.accounts.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "zhengqi.accounts.passwords.CharacterClassValidator"},
 ]
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'unsafe-inline'"],  # the pages' small inline scripts (to be moved out)
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
 
 # Chinese first, English available (F-24).
 LANGUAGE_CODE = "zh-hans"

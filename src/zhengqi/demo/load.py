@@ -33,7 +33,8 @@ from zhengqi.insight.models import MonthRun
 
 from .province import DEFAULT_END, NEVER, PRODUCTS, Province, generate, month_at
 
-DEMO_PASSWORD = "Zhengqi@2026"  # noqa: S105 - the published demo login
+# The published demo login (README); bandit and ruff are told so.
+DEMO_PASSWORD = "Zhengqi@2026"  # noqa: S105  # nosec B105
 BATCH = 5000
 
 # Lake facts copied to the web database's CustomerMonth, in this order.
