@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from zhengqi.accounts import matrix
 from zhengqi.accounts.models import User
 from zhengqi.accounts.privacy import may_reveal_personal_data
 from zhengqi.insight.selectors import (
@@ -57,6 +58,7 @@ PAGE_SIZE = 25
 @login_required
 def customer_list_page(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
+    matrix.require(user, "customers:list")
     form = CustomerFilterForm(request.GET or None, user=user)
     filters = form.to_filter() if form.is_bound and form.is_valid() else CustomerFilter()
     page = Paginator(customer_list(user=user, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -137,6 +139,7 @@ def customer_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
 def customer_reassign(request: HttpRequest, pk: int) -> HttpResponse:
     """A regional manager (or the province) gives the customer to another account manager."""
     user: User = request.user  # type: ignore[assignment]
+    matrix.require(user, "customers:reassign")
     customer = customer_get(user=user, pk=pk)
     if request.method != "POST":
         return redirect("customers:detail", pk=pk)
@@ -186,6 +189,7 @@ def key_persons_reveal_fragment(request: HttpRequest, pk: int) -> HttpResponse:
 def customers_bulk_reassign(request: HttpRequest) -> HttpResponse:
     """From the customer list: give the ticked customers to one account manager (all or none)."""
     user: User = request.user  # type: ignore[assignment]
+    matrix.require(user, "customers:bulk_reassign")
     back = request.POST.get("next") or "/customers/"
     if not back.startswith("/"):
         back = "/customers/"

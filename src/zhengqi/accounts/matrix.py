@@ -1,0 +1,148 @@
+"""The role matrix: for every page and every API operation, which roles may use it, and whether it
+acts on one customer (or one of its records) so that the user's row-level scope applies as well.
+
+One table that the access test (tests/accounts/test_matrix.py) walks, request by request, for
+every role — including ids of customers and tasks outside the user's scope, which must answer 404.
+A route that is not in the table fails that test: adding a page or an API operation means deciding
+here who may use it.
+
+Roles are written short: ``admin`` (provincial admin), ``planner``, ``city`` and ``district``
+(regional managers of a city or a district), ``am`` (account manager), ``partner``, ``department``.
+Anyone else gets 404 (or 403 where the page is known to them and the refusal says why); a visitor
+who is not logged in is sent to the login page (pages) or gets 401 (API).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from .models import User
+
+ROLES = ("admin", "planner", "city", "district", "am", "partner", "department")
+
+ALL = frozenset(ROLES)
+STAFF = frozenset({"admin", "planner", "city", "district", "am"})  # those who see customers
+MANAGERS = frozenset({"admin", "city", "district"})
+FIELD = frozenset({"city", "district", "am"})  # who may see customers' people unmasked
+WORKERS = frozenset({"admin", "city", "district", "am"})  # who keep tasks and visit records
+CONFIG_READERS = frozenset({"admin", "planner", "city", "district"})
+CONFIGURERS = frozenset({"admin", "planner"})
+ADMIN = frozenset({"admin"})
+PUBLIC = frozenset({"*"})
+
+
+@dataclass(frozen=True)
+class Entry:
+    allow: frozenset[str]
+    method: str = "GET"
+    scoped: bool = False  # acts on one customer or task: only within the user's scope
+
+
+PAGES: dict[str, Entry] = {
+    "home": Entry(ALL),
+    "login": Entry(PUBLIC),
+    "logout": Entry(PUBLIC, "POST"),
+    "set_language": Entry(PUBLIC, "POST"),
+    "customers:list": Entry(STAFF),
+    "customers:detail": Entry(STAFF, scoped=True),
+    "customers:reassign": Entry(MANAGERS, "POST", scoped=True),
+    "customers:reveal": Entry(FIELD, "POST", scoped=True),
+    "customers:bulk_reassign": Entry(MANAGERS, "POST"),
+    "customers:portfolio": Entry(MANAGERS),
+    "customers:duplicates": Entry(ADMIN),
+    "insight:rules": Entry(CONFIG_READERS),
+    "insight:rule_new": Entry(CONFIG_READERS),
+    "insight:rule_preview": Entry(CONFIG_READERS, "POST"),
+    "insight:rule": Entry(CONFIG_READERS),
+    "insight:runs": Entry(CONFIG_READERS),
+    "insight:value_model": Entry(CONFIG_READERS),
+    "insight:churn_model": Entry(CONFIG_READERS),
+    "marketing:workbench": Entry(STAFF),
+    "marketing:tasks": Entry(STAFF),
+    "marketing:task_close": Entry(WORKERS, "POST", scoped=True),
+    "marketing:task_create": Entry(WORKERS, "POST", scoped=True),
+    "marketing:interaction_create": Entry(WORKERS, "POST", scoped=True),
+    "imports:index": Entry(ADMIN),
+    "imports:batch": Entry(ADMIN),
+    "imports:report": Entry(ADMIN),
+    "analysis:dashboards": Entry(STAFF),
+    "analysis:customers": Entry(STAFF),
+    "analysis:report": Entry(STAFF),
+    "analysis:dashboard": Entry(STAFF),
+}
+
+API: dict[str, Entry] = {
+    "GET /api/customers": Entry(STAFF),
+    "GET /api/customers/{customer_id}": Entry(STAFF, scoped=True),
+    "GET /api/customers/{customer_id}/key-persons": Entry(STAFF, scoped=True),
+    "POST /api/customers/{customer_id}/key-persons/reveal": Entry(FIELD, "POST", scoped=True),
+    "GET /api/customers/{customer_id}/history": Entry(STAFF, scoped=True),
+    "GET /api/customers/{customer_id}/next-products": Entry(STAFF, scoped=True),
+    "POST /api/customers/reassign": Entry(MANAGERS, "POST"),
+    "GET /api/customers/managers/workload": Entry(MANAGERS),
+    "GET /api/customers/duplicates": Entry(ADMIN),
+    "POST /api/customers/merge": Entry(ADMIN, "POST"),
+    "GET /api/rules": Entry(CONFIG_READERS),
+    "POST /api/rules/preview": Entry(CONFIG_READERS, "POST"),
+    "GET /api/rules/{code}": Entry(CONFIG_READERS),
+    "PUT /api/rules/{code}": Entry(CONFIGURERS, "PUT"),
+    "GET /api/customers/{customer_id}/alerts": Entry(STAFF, scoped=True),
+    "GET /api/customers/{customer_id}/snapshots": Entry(STAFF, scoped=True),
+    "GET /api/runs": Entry(CONFIG_READERS),
+    "POST /api/runs": Entry(ADMIN, "POST"),
+    "GET /api/churn/models": Entry(CONFIG_READERS),
+    "GET /api/churn/models/{version}": Entry(CONFIG_READERS),
+    "POST /api/churn/models/{version}/activate": Entry(ADMIN, "POST"),
+    "GET /api/customers/{customer_id}/churn": Entry(STAFF, scoped=True),
+    "POST /api/imports": Entry(ADMIN, "POST"),
+    "GET /api/imports": Entry(ADMIN),
+    "GET /api/imports/{batch_id}": Entry(ADMIN),
+    "GET /api/imports/{batch_id}/report.xlsx": Entry(ADMIN),
+    "GET /api/imports/{batch_id}/report.csv": Entry(ADMIN),
+    "GET /api/tasks": Entry(STAFF),
+    "POST /api/customers/{customer_id}/tasks": Entry(WORKERS, "POST", scoped=True),
+    "POST /api/tasks/{task_id}/close": Entry(WORKERS, "POST", scoped=True),
+    "POST /api/tasks/escalate": Entry(ADMIN, "POST"),
+    "GET /api/customers/{customer_id}/interactions": Entry(STAFF, scoped=True),
+    "POST /api/customers/{customer_id}/interactions": Entry(WORKERS, "POST", scoped=True),
+    "GET /api/analysis/dashboards": Entry(STAFF),
+    "GET /api/analysis/dashboards/{key}": Entry(STAFF),
+    "GET /api/analysis/customers": Entry(STAFF),
+    "GET /api/analysis/report": Entry(STAFF),
+    "GET /api/analysis/report/file": Entry(STAFF),
+    "GET /api/analysis/targets": Entry(STAFF),
+    "PUT /api/analysis/targets": Entry(ADMIN, "PUT"),
+}
+
+
+def may(role: str, entry: Entry) -> bool:
+    return "*" in entry.allow or role in entry.allow
+
+
+def role_of(user: User) -> str:
+    """The matrix's name for the user's role (a regional manager is ``city`` or ``district``)."""
+    from .models import Region, User
+
+    if user.is_superuser or user.role == User.Role.PROVINCIAL_ADMIN:
+        return "admin"
+    if user.role == User.Role.REGIONAL_MANAGER:
+        return "district" if user.region is not None and user.region.level == Region.Level.DISTRICT else "city"
+    return {
+        User.Role.MARKETING_PLANNER: "planner",
+        User.Role.ACCOUNT_MANAGER: "am",
+        User.Role.PARTNER: "partner",
+        User.Role.DEPARTMENT: "department",
+    }.get(User.Role(user.role), "")
+
+
+def require(user: User, route: str) -> None:
+    """Refuse (404: the route reveals nothing) a user whose role the matrix does not allow on
+    ``route`` (a page's URL name or an API operation, "GET /api/…")."""
+    entry = PAGES.get(route) or API[route]
+    if not (user.is_authenticated and user.is_active and may(role_of(user), entry)):
+        raise Http404(_("页面不存在或无权查看。"))

@@ -1,0 +1,229 @@
+"""Every page and every API operation, requested by every role, answers as the role matrix
+(``zhengqi.accounts.matrix``) says — and a customer or task outside the user's scope answers 404.
+A route missing from the matrix fails here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import Cast
+from zhengqi.accounts import matrix
+from zhengqi.accounts.models import User
+from zhengqi.api import api
+from zhengqi.customers.models import Customer
+from zhengqi.imports.models import ImportBatch
+from zhengqi.insight.configuration import ensure_builtin_rules
+from zhengqi.marketing.models import Task
+
+pytestmark = pytest.mark.django_db
+SKIPPED_NAMESPACES = ("admin", "api")  # the back office is Django's admin (staff only); the API below
+
+
+def page_routes() -> dict[str, str]:
+    def walk(patterns: list[Any], prefix: str = "", ns: str | None = None) -> Any:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                name = p.namespace or ns
+                if name not in SKIPPED_NAMESPACES:
+                    yield from walk(p.url_patterns, prefix + str(p.pattern), name)
+            elif isinstance(p, URLPattern) and p.name:
+                yield (f"{ns}:{p.name}" if ns else p.name), prefix + str(p.pattern)
+
+    return dict(walk(get_resolver().url_patterns))
+
+
+def api_routes() -> list[str]:
+    schema = api.get_openapi_schema()
+    return [f"{method.upper()} {path}" for path, ops in schema["paths"].items() for method in ops]
+
+
+def test_every_route_has_an_entry_in_the_matrix() -> None:
+    assert set(page_routes()) == set(matrix.PAGES), "a page without an entry in the role matrix (or one gone)"
+    assert set(api_routes()) == set(matrix.API), "an API operation without an entry in the role matrix"
+
+
+# --- who is who, and what lies inside and outside each one's scope ---------------------------------
+
+
+def users(cast: Cast) -> dict[str, User]:
+    department, _ = User.objects.get_or_create(username="dept-matrix", defaults={"role": User.Role.DEPARTMENT})
+    return {
+        "admin": cast.admin,
+        "planner": cast.planner,
+        "city": cast.city_manager,
+        "district": cast.district_manager,
+        "am": cast.am,
+        "partner": cast.partner,
+        "department": department,
+    }
+
+
+def inside(role: str, user: User) -> Customer:
+    qs = Customer.objects.order_by("pk")
+    if role == "am":
+        qs = qs.filter(account_manager=user)
+    elif role in ("city", "district", "planner") and user.region is not None:
+        qs = qs.filter(region__path__startswith=user.region.path)
+    found = qs.filter(account_manager__isnull=False).first()
+    assert found is not None
+    return found
+
+
+def outside(role: str, user: User) -> Customer | None:
+    qs = Customer.objects.order_by("pk").filter(account_manager__isnull=False)
+    if role == "am":
+        return qs.exclude(account_manager=user).first()
+    if role in ("city", "district") and user.region is not None:
+        return qs.exclude(region__path__startswith=user.region.path).first()
+    return None  # the province sees all; partner and department see none anyway
+
+
+def task_of(customer: Customer) -> Task:
+    assert customer.account_manager is not None
+    return Task.objects.create(
+        customer=customer, assignee=customer.account_manager, title="核实需求", due=dt.date(2026, 12, 1)
+    )
+
+
+def fill(template: str, customer: Customer, task: Task, batch: ImportBatch) -> str:
+    values = {
+        "customer_id": customer.pk,
+        "pk": customer.pk,
+        "task_id": task.pk,
+        "batch_id": batch.pk,
+        "code": "R01",
+        "version": "v-none",
+        "key": "performance",
+        "fmt": "csv",
+    }
+    out = template
+    for name, value in values.items():
+        out = out.replace(f"{{{name}}}", str(value))
+    return out
+
+
+def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch) -> str:
+    args = {
+        "customers:detail": [customer.pk],
+        "customers:reassign": [customer.pk],
+        "customers:reveal": [customer.pk],
+        "insight:rule": ["R01"],
+        "marketing:task_close": [task.pk],
+        "marketing:task_create": [customer.pk],
+        "marketing:interaction_create": [customer.pk],
+        "imports:batch": [batch.pk],
+        "imports:report": [batch.pk, "csv"],
+        "analysis:dashboard": ["performance"],
+    }.get(name, [])
+    return reverse(name, args=args)
+
+
+def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
+    """A valid body, so that what answers is the access check, not the validation."""
+    am = customer.account_manager
+    bodies: dict[str, dict[str, Any]] = {
+        "POST /api/customers/reassign": {"customer_ids": [customer.pk], "to_manager_id": am.pk if am else 0},
+        "POST /api/customers/merge": {"survivor_id": customer.pk, "duplicate_id": customer.pk},
+        "POST /api/rules/preview": {"expression": "revenue > 1000"},
+        "PUT /api/rules/{code}": {
+            "name": "测试",
+            "family": "retain",
+            "severity": "low",
+            "expression": "revenue > 1000",
+        },
+        "POST /api/runs": {"month": "2026-10"},
+        "POST /api/customers/{customer_id}/tasks": {"title": "回访", "due": "2026-12-01"},
+        "POST /api/tasks/{task_id}/close": {"outcome": "已处理"},
+        "POST /api/customers/{customer_id}/interactions": {"date": "2026-11-20", "summary": "拜访"},
+        "PUT /api/analysis/targets": {
+            "region": user.region.code if user.region else "X",
+            "year": 2026,
+            "metric": "revenue_info",
+            "amount": "1000",
+        },
+    }
+    return bodies.get(op)
+
+
+def answer(client: Client, method: str, url: str, body: dict[str, Any] | None, *, api_call: bool) -> int:
+    if method == "GET":
+        return client.get(url).status_code
+    if url == "/api/imports":  # a file upload (a dry run: nothing is written)
+        upload = SimpleUploadedFile("客户.csv", "客户编码,客户名称\n".encode())
+        return client.post(url, {"kind": "customers", "dry_run": "true", "file": upload}).status_code
+    if api_call:
+        data = json.dumps(body or {})
+        call = client.post if method == "POST" else client.put
+        return call(url, data, content_type="application/json").status_code
+    return client.post(url, {}).status_code
+
+
+def passed(status: int) -> bool:
+    """Through the access check: served, redirected, or refused for its input (not for who asks)."""
+    return status < 400 or status in (400, 409, 422)
+
+
+def denied(status: int) -> bool:
+    return status in (403, 404)
+
+
+CASES = [("page", name) for name in matrix.PAGES] + [("api", op) for op in matrix.API]
+
+
+@pytest.mark.parametrize(("kind", "route"), CASES, ids=[r for _k, r in CASES])
+def test_each_role_gets_what_the_matrix_says(kind: str, route: str, cast: Cast) -> None:
+    entry = (matrix.PAGES if kind == "page" else matrix.API)[route]
+    ensure_builtin_rules()  # the sample rule R01
+    batch = ImportBatch.objects.create(kind="customers", filename="x.csv", sha256="0" * 64, by=cast.admin)
+    failures = []
+    for role, user in users(cast).items():
+        customer = inside(role, user) if role in matrix.STAFF else Customer.objects.order_by("pk").first()
+        assert customer is not None
+        task = task_of(customer)
+        client = Client()
+        client.force_login(user)
+        if kind == "page":
+            url, body = page_url(route, customer, task, batch), None
+        else:
+            url, body = fill(route.split(" ", 1)[1], customer, task, batch), api_body(route, customer, user)
+        status = answer(client, entry.method, url, body, api_call=kind == "api")
+        allowed = matrix.may(role, entry)
+        if allowed and not passed(status) and not (status == 404 and route_object_missing(route)):
+            failures.append(f"{role} should pass, got {status}")
+        if not allowed and not denied(status):
+            failures.append(f"{role} should be refused, got {status}")
+        # IDOR: the same route with a customer (and its task) outside the user's scope
+        other = outside(role, user) if entry.scoped and allowed else None
+        if other is not None:
+            other_task = task_of(other)
+            if kind == "page":
+                url = page_url(route, other, other_task, batch)
+            else:
+                url = fill(route.split(" ", 1)[1], other, other_task, batch)
+            status = answer(client, entry.method, url, body, api_call=kind == "api")
+            if status != 404:
+                failures.append(f"{role} reached a customer outside their scope: {status}")
+    anonymous = answer(
+        Client(),
+        entry.method,
+        page_url(route, customer, task, batch) if kind == "page" else url,
+        None,
+        api_call=kind == "api",
+    )
+    if "*" not in entry.allow:
+        want = (302,) if kind == "page" else (401,)
+        if anonymous not in want:
+            failures.append(f"anonymous should be sent to log in, got {anonymous}")
+    assert not failures, failures
+
+
+def route_object_missing(route: str) -> bool:
+    """Routes whose sample object does not exist in the tiny province (no churn model, no month run)."""
+    return "{version}" in route or route.endswith("/churn") or "analysis" in route
