@@ -8,9 +8,12 @@ import); they have their own tests."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, settings
 
@@ -42,7 +45,18 @@ TOKEN = "t" * 32  # the CSRF cookie and header must agree (Ninja checks CSRF for
 
 
 @pytest.fixture
-def admin_session(cast: Cast) -> dict[str, str]:
+def in_test_transaction() -> Iterator[None]:
+    """Calls go to the WSGI application itself, which closes the database connection after each
+    request; inside a test's transaction it must stay open (Django's test client does the same)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def admin_session(cast: Cast, in_test_transaction: None) -> dict[str, str]:
     client = Client()
     client.force_login(cast.admin)
     return {"sessionid": client.cookies["sessionid"].value, "csrftoken": TOKEN}
