@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from zhengqi.accounts.views import home
+from zhengqi.accounts.views import audit_page, home
 from zhengqi.api import api
 
 admin.site.site_header = "政企 Zhengqi 后台管理"
@@ -14,6 +14,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("audit/", audit_page, name="audit"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("zhengqi.customers.urls")),
     path("insight/", include("zhengqi.insight.urls")),

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
+from zhengqi.accounts.api import router as accounts_router
 from zhengqi.analysis.api import router as analysis_router
 from zhengqi.customers.api import router as customers_router
 from zhengqi.imports.api import router as imports_router
@@ -27,6 +28,7 @@ api.add_router("/", insight_router, tags=["月度运行 month run"])
 api.add_router("/imports", imports_router, tags=["数据导入 imports"])
 api.add_router("/", marketing_router, tags=["客户经理工作 account manager's day"])
 api.add_router("/analysis", analysis_router, tags=["客户洞察与经营分析 insight and reports"])
+api.add_router("/", accounts_router, tags=["审计 audit"])
 
 
 def validation_messages(err: ValidationError) -> str:

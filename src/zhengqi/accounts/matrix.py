@@ -48,6 +48,7 @@ PAGES: dict[str, Entry] = {
     "login": Entry(PUBLIC),
     "logout": Entry(PUBLIC, "POST"),
     "set_language": Entry(PUBLIC, "POST"),
+    "audit": Entry(ADMIN),
     "customers:list": Entry(STAFF),
     "customers:detail": Entry(STAFF, scoped=True),
     "customers:reassign": Entry(MANAGERS, "POST", scoped=True),
@@ -117,6 +118,7 @@ API: dict[str, Entry] = {
     "GET /api/analysis/report/file": Entry(STAFF),
     "GET /api/analysis/targets": Entry(STAFF),
     "PUT /api/analysis/targets": Entry(ADMIN, "PUT"),
+    "GET /api/audit": Entry(ADMIN),
 }
 
 

@@ -101,3 +101,24 @@ class User(AbstractUser):
             raise ValidationError({"region": _("除省公司管理员外，每位员工都必须属于一个区域。")})
         if self.grade is not None and self.role != self.Role.ACCOUNT_MANAGER:
             raise ValidationError({"grade": _("只有客户经理有客户经理等级。")})
+
+
+class ExportRecord(models.Model):
+    """One file of data taken out of the system (Excel, CSV, PDF): who, what, how many rows."""
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    username = models.CharField(_("用户名"), max_length=150)  # kept when the account is deleted
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    what = models.CharField(_("导出内容"), max_length=200)
+    fmt = models.CharField(_("格式"), max_length=10)
+    rows = models.PositiveIntegerField(_("行数"))
+    path = models.CharField(_("请求"), max_length=300, blank=True)
+    remote_addr = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导出记录")
+        verbose_name_plural = _("导出记录")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.what}"

@@ -13,13 +13,14 @@ from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
 from zhengqi.accounts.access import sees_whole_province
+from zhengqi.accounts.audit import log_export
 from zhengqi.accounts.models import Region, User
 
 from . import dashboards, exports, figures, report
 from .access import require_reader
 from .figures import FilterError, Filters
 from .models import Metric, Target
-from .views import CONTENT_TYPES, log
+from .views import CONTENT_TYPES, report_label
 
 router = Router()
 
@@ -206,7 +207,7 @@ def get_report_file(request: HttpRequest, q: Query[FiltersIn], format: Literal["
     user, f = _filters(request, q)
     built = report.build(user, f)
     body = exports.to_excel(built) if format == "xlsx" else exports.to_pdf(built)
-    log.info("export report %s %s by %s via API (%d bytes)", f"{f.month:%Y-%m}", format, user.username, len(body))
+    log_export(by=user, what=report_label(built, f), fmt=format, rows=built.rows, request=request)
     response = HttpResponse(body, content_type=CONTENT_TYPES[format])
     response["Content-Disposition"] = f'attachment; filename="zhengqi-report-{f.month:%Y-%m}.{format}"'
     return response

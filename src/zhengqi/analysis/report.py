@@ -72,6 +72,11 @@ class Report:
             "m": self.month.month,
         }
 
+    @property
+    def rows(self) -> int:
+        """Rows of all its tables (what an export takes out)."""
+        return sum(len(t.rows) for s in self.sections for t in s.tables)
+
     def table(self, key: str) -> Table:
         return next(t for s in self.sections for t in s.tables if t.key == key)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -14,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts.access import regions_visible_to
+from zhengqi.accounts.audit import log_export
 from zhengqi.accounts.models import Region, User
 from zhengqi.customers.models import INDUSTRIES, Customer
 
@@ -22,11 +22,16 @@ from .access import require_reader
 from .dashboards import DASHBOARDS, DRILL_KEYS
 from .figures import FilterError, Filters
 
-log = logging.getLogger("zhengqi.exports")
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
 }
+
+
+def report_label(built: report.Report, f: Filters) -> str:
+    """What an export of the report holds, for the audit trail."""
+    region = f.region.name if f.region else built.scope
+    return _("经营分析报告 %(m)s（%(r)s）") % {"m": f"{f.month:%Y-%m}", "r": region}
 
 
 def _filters(request: HttpRequest, user: User) -> Filters:
@@ -129,7 +134,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
     fmt = request.GET.get("format", "")
     if fmt in CONTENT_TYPES:
         body = exports.to_excel(built) if fmt == "xlsx" else exports.to_pdf(built)
-        log.info("export report %s %s by %s (%d bytes)", f"{f.month:%Y-%m}", fmt, user.username, len(body))
+        log_export(by=user, what=report_label(built, f), fmt=fmt, rows=built.rows, request=request)
         response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
         name = f"zhengqi-report-{f.month:%Y-%m}{'-' + f.region.code if f.region else ''}.{fmt}"
         response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -12,6 +12,7 @@ from zhengqi.accounts.models import User
 from .models import ImportBatch, ImportRejection
 from .reports import report_csv, report_xlsx
 from .services import import_start, may_import
+from .views import log_rejections_export
 
 router = Router()
 
@@ -88,6 +89,7 @@ def get_batch(request: HttpRequest, batch_id: int) -> ImportBatch:
 @router.get("/{int:batch_id}/report.xlsx", summary="被拒绝行报告（Excel）")
 def report_excel(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
+    log_rejections_export(request, batch, "xlsx")
     return HttpResponse(
         report_xlsx(batch), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -95,4 +97,6 @@ def report_excel(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 @router.get("/{int:batch_id}/report.csv", summary="被拒绝行报告（CSV）")
 def report_text(request: HttpRequest, batch_id: int) -> HttpResponse:
-    return HttpResponse(report_csv(_batch(request, batch_id)), content_type="text/csv; charset=utf-8")
+    batch = _batch(request, batch_id)
+    log_rejections_export(request, batch, "csv")
+    return HttpResponse(report_csv(batch), content_type="text/csv; charset=utf-8")
