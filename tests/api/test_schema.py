@@ -72,3 +72,12 @@ def admin_session(cast: Cast, in_test_transaction: None) -> dict[str, str]:
 def test_the_api_answers_within_its_schema(case: schemathesis.Case, admin_session: dict[str, str]) -> None:
     response = case.call(cookies=admin_session, headers={"X-CSRFToken": TOKEN})
     case.validate_response(response, checks=CHECKS)
+
+
+@pytest.mark.django_db
+def test_an_absurd_page_number_is_refused_not_a_server_error(cast: Cast) -> None:
+    client = Client()
+    client.force_login(cast.admin)
+    for path in ("/api/customers", "/api/tasks", "/api/analysis/customers", "/api/audit"):
+        response = client.get(path, {"page": 121645100408832001})
+        assert response.status_code == 422, path

@@ -7,7 +7,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
+
+from zhengqi.pagination import Pages
 
 from . import matrix
 from .audit import KINDS, audit_events
@@ -24,7 +26,7 @@ class AuditEventOut(Schema):
 
 
 @router.get("/audit", response=list[AuditEventOut], summary="审计日志：导出、查看个人信息、登录失败（省公司管理员）")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def audit(
     request: HttpRequest,
     kind: str = "",

@@ -10,11 +10,12 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from zhengqi.accounts.access import sees_whole_province
 from zhengqi.accounts.audit import log_export
 from zhengqi.accounts.models import Region, User
+from zhengqi.pagination import Pages
 
 from . import dashboards, exports, figures, report
 from .access import require_reader
@@ -163,7 +164,7 @@ def get_dashboard(request: HttpRequest, key: str, q: Query[FiltersIn]) -> Any:
 
 
 @router.get("/customers", response=list[DrillRowOut], summary="看板数字背后的客户")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def drill_customers(request: HttpRequest, q: Query[DrillIn]) -> Any:
     user, f = _filters(request, q)
     try:

@@ -6,11 +6,12 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from ninja import Field, FilterSchema, Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from zhengqi.accounts import matrix
 from zhengqi.accounts.models import User
 from zhengqi.accounts.privacy import mask_birthday, mask_phone
+from zhengqi.pagination import Pages
 
 from .models import Customer, KeyPerson
 from .selectors import (
@@ -77,7 +78,7 @@ class CustomerQuery(FilterSchema):
 
 
 @router.get("", response=list[CustomerOut], summary="客户列表")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_customers(request: HttpRequest, filters: Query[CustomerQuery]) -> object:
     matrix.require(request.user, "GET /api/customers")  # type: ignore[arg-type]
     return customer_list(user=request.user, filters=CustomerFilter(**filters.dict()))  # type: ignore[arg-type]

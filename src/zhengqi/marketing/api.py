@@ -8,13 +8,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from zhengqi.accounts import matrix
 from zhengqi.accounts.models import User
 from zhengqi.customers.selectors import customer_get
 from zhengqi.customers.services import CUSTOMER_CORRECTABLE
 from zhengqi.insight.models import Severity
+from zhengqi.pagination import Pages
 
 from .models import Interaction, Task
 from .services import interaction_log, task_close, task_create, tasks_escalate, tasks_visible_to
@@ -80,7 +81,7 @@ class InteractionIn(Schema):
 
 
 @router.get("/tasks", response=list[TaskOut], summary="我的任务（区域经理：本区域的任务）")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_tasks(request: HttpRequest, status: str = "open", overdue: bool = False) -> Any:
     matrix.require(request.user, "GET /api/tasks")  # type: ignore[arg-type]
     qs = tasks_visible_to(request.user).filter(status=status)  # type: ignore[arg-type]
@@ -124,7 +125,7 @@ def escalate_tasks(request: HttpRequest) -> dict[str, int]:
 
 
 @router.get("/customers/{customer_id}/interactions", response=list[InteractionOut], summary="客户的接触记录")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_interactions(request: HttpRequest, customer_id: int) -> Any:
     customer = customer_get(user=request.user, pk=customer_id)  # type: ignore[arg-type]
     return customer.interactions.prefetch_related("key_persons").order_by("-date", "-pk")  # type: ignore[attr-defined]
