@@ -96,8 +96,12 @@ def test_scoring_gives_every_customer_a_risk_band_and_reasons(lake: Lake, models
     frame = out.to_pandas()
     assert frame["churn_risk"].between(0, 1).all()
     assert set(frame["churn_band"]) <= {"high", "medium", "low"}
-    top = frame.sort_values("churn_risk").iloc[-1]
-    assert top["reasons"].tolist() and len(top["reasons"]) <= 3
+    given = frame["reasons"].map(len)
+    # Reasons (at most three) for the medium and high bands, none for the low band. A risky customer
+    # whose risk is the base rate's, with no feature raising it, may have none: so "most", not "each".
+    risky = frame["churn_band"] != "low"
+    assert risky.any() and (given[risky] > 0).mean() >= 0.5
+    assert (given <= 3).all() and (given[~risky] == 0).all()
     assert frame.loc[frame["members_expected_lost_3m"] > 0].shape[0] > 0
 
 
