@@ -1,21 +1,16 @@
-"""Who may read the dashboards and the report: staff who see customers (each within their scope)."""
+"""Who may read the dashboards and the report: the staff who see customers (each within their
+scope), as the role matrix says."""
 
 from __future__ import annotations
 
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from zhengqi.accounts import matrix
 from zhengqi.accounts.models import User
-
-READERS = (
-    User.Role.PROVINCIAL_ADMIN,
-    User.Role.REGIONAL_MANAGER,
-    User.Role.MARKETING_PLANNER,
-    User.Role.ACCOUNT_MANAGER,
-)
 
 
 def require_reader(user: User) -> User:
-    if not (user.is_authenticated and (user.is_superuser or user.role in READERS)):
+    if not (user.is_authenticated and user.is_active and matrix.role_of(user) in matrix.STAFF):
         raise Http404(_("页面不存在或无权查看。"))
     return user
