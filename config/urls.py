@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from zhengqi.accounts.views import audit_page, home
+from zhengqi.accounts.views import audit_page, home, token_revoke_page, tokens_page
 from zhengqi.api import api
 
 admin.site.site_header = "政企 Zhengqi 后台管理"
@@ -15,6 +15,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", audit_page, name="audit"),
+    path("tokens/", tokens_page, name="tokens"),
+    path("tokens/<int:pk>/revoke/", token_revoke_page, name="token_revoke"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("zhengqi.customers.urls")),
     path("insight/", include("zhengqi.insight.urls")),
@@ -24,3 +26,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]
+
+handler404 = "zhengqi.accounts.views.not_found"
+handler400 = "zhengqi.accounts.views.bad_request"

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -57,6 +58,8 @@ MIDDLEWARE = [
     "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The role matrix (zhengqi.accounts.matrix) checked before every page's view.
+    "zhengqi.accounts.middleware.RoleMatrixMiddleware",
     # Content-Security-Policy: every asset is the app's own (no CDN), so only 'self'.
     "csp.middleware.CSPMiddleware",
     # Failed-login throttling (django-axes): last, as it asks.
@@ -109,6 +112,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_VERBOSE = False
 LOGIN_URL = "login"
+# A session ends after ZHENGQI_SESSION_HOURS (a working day) and when the browser closes.
+SESSION_COOKIE_AGE = int(os.environ.get("ZHENGQI_SESSION_HOURS", "8")) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# API tokens (Authorization: Bearer zq_…) expire after at most this many days.
+ZHENGQI_API_TOKEN_MAX_DAYS = int(os.environ.get("ZHENGQI_API_TOKEN_MAX_DAYS", "365"))
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -123,7 +131,9 @@ AUTH_PASSWORD_VALIDATORS = [
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'unsafe-inline'"],  # the pages' small inline scripts (to be moved out)
+        # Scripts from the app's own static files, and the few chart blocks carrying a per-request
+        # nonce; no inline handler, no eval. Inline styles stay allowed (charts size their boxes).
+        "script-src": ["'self'", NONCE],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:"],
         "connect-src": ["'self'"],

@@ -1,16 +1,20 @@
 """The REST API (Django Ninja, OpenAPI at /api/docs): mounts each app's router.
 
-Authentication is the user's session (with CSRF for writes); the same selectors as the pages
-limit what each user sees.
+Authentication is an API token (``Authorization: Bearer zq_…``, made on the "API 令牌" page) or the
+user's session (with CSRF for writes); every operation is checked against the role matrix before it
+runs, and the same selectors as the pages limit what each user sees.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.security import django_auth
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as InputError
 
 from zhengqi.accounts.api import router as accounts_router
+from zhengqi.accounts.api_auth import SessionAccess, TokenAccess
 from zhengqi.analysis.api import router as analysis_router
+from zhengqi.api_errors import http_error_detail, not_found_detail, unauthorized_detail, validation_detail
 from zhengqi.customers.api import router as customers_router
 from zhengqi.imports.api import router as imports_router
 from zhengqi.insight.api import router as insight_router
@@ -20,7 +24,7 @@ api = NinjaAPI(
     title="政企 Zhengqi API",
     version="1",
     description="集团客户营销管理 REST API。所有接口遵循与页面相同的区域与归属权限。",
-    auth=django_auth,
+    auth=[TokenAccess(), SessionAccess()],
     urls_namespace="api",
 )
 api.add_router("/customers", customers_router, tags=["客户 customers"])
@@ -28,7 +32,7 @@ api.add_router("/", insight_router, tags=["月度运行 month run"])
 api.add_router("/imports", imports_router, tags=["数据导入 imports"])
 api.add_router("/", marketing_router, tags=["客户经理工作 account manager's day"])
 api.add_router("/analysis", analysis_router, tags=["客户洞察与经营分析 insight and reports"])
-api.add_router("/", accounts_router, tags=["审计 audit"])
+api.add_router("/", accounts_router, tags=["审计与令牌 audit and tokens"])
 
 
 def validation_messages(err: ValidationError) -> str:
@@ -46,3 +50,23 @@ def _refused(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc) or "无权操作。"}, status=403)
+
+
+@api.exception_handler(InputError)
+def _invalid(request: HttpRequest, exc: InputError) -> HttpResponse:
+    return api.create_response(request, validation_detail(exc), status=422)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": not_found_detail(exc)}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, {"detail": unauthorized_detail(exc)}, status=401)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(request, {"detail": http_error_detail(exc)}, status=exc.status_code)

@@ -84,6 +84,8 @@ def test_pages_carry_a_content_security_policy() -> None:
     response = Client().get("/login/")
     policy = response["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    scripts = next(d for d in policy.split(";") if d.strip().startswith("script-src"))
+    assert "'self'" in scripts and "'unsafe-inline'" not in scripts and "'unsafe-eval'" not in scripts
 
 
 @pytest.mark.parametrize("secret", ["", "short", None])

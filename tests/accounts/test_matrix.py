@@ -15,7 +15,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import Cast
 from zhengqi.accounts import matrix
-from zhengqi.accounts.models import User
+from zhengqi.accounts.models import ApiToken, User
+from zhengqi.accounts.tokens import token_create
 from zhengqi.api import api
 from zhengqi.customers.models import Customer
 from zhengqi.imports.models import ImportBatch
@@ -92,8 +93,13 @@ def task_of(customer: Customer) -> Task:
     )
 
 
-def fill(template: str, customer: Customer, task: Task, batch: ImportBatch) -> str:
+def token_of(user: User) -> ApiToken:
+    return token_create(by=user, name=f"matrix {ApiToken.objects.count()}", days=1)[0]
+
+
+def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, token: ApiToken) -> str:
     values = {
+        "token_id": token.pk,
         "customer_id": customer.pk,
         "pk": customer.pk,
         "task_id": task.pk,
@@ -109,8 +115,9 @@ def fill(template: str, customer: Customer, task: Task, batch: ImportBatch) -> s
     return out
 
 
-def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch) -> str:
+def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, token: ApiToken) -> str:
     args = {
+        "token_revoke": [token.pk],
         "customers:detail": [customer.pk],
         "customers:reassign": [customer.pk],
         "customers:reveal": [customer.pk],
@@ -142,6 +149,7 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
         "POST /api/customers/{customer_id}/tasks": {"title": "回访", "due": "2026-12-01"},
         "POST /api/tasks/{task_id}/close": {"outcome": "已处理"},
         "POST /api/customers/{customer_id}/interactions": {"date": "2026-11-20", "summary": "拜访"},
+        "POST /api/tokens": {"name": "矩阵测试", "days": 1},
         "PUT /api/analysis/targets": {
             "region": user.region.code if user.region else "X",
             "year": 2026,
@@ -160,7 +168,7 @@ def answer(client: Client, method: str, url: str, body: dict[str, Any] | None, *
         return client.post(url, {"kind": "customers", "dry_run": "true", "file": upload}).status_code
     if api_call:
         data = json.dumps(body or {})
-        call = client.post if method == "POST" else client.put
+        call = {"POST": client.post, "PUT": client.put, "DELETE": client.delete}[method]
         return call(url, data, content_type="application/json").status_code
     return client.post(url, {}).status_code
 
@@ -187,33 +195,43 @@ def test_each_role_gets_what_the_matrix_says(kind: str, route: str, cast: Cast) 
         customer = inside(role, user) if role in matrix.STAFF else Customer.objects.order_by("pk").first()
         assert customer is not None
         task = task_of(customer)
+        token = token_of(user)
         client = Client()
         client.force_login(user)
         if kind == "page":
-            url, body = page_url(route, customer, task, batch), None
+            url, body = page_url(route, customer, task, batch, token), None
         else:
-            url, body = fill(route.split(" ", 1)[1], customer, task, batch), api_body(route, customer, user)
+            url, body = fill(route.split(" ", 1)[1], customer, task, batch, token), api_body(route, customer, user)
         status = answer(client, entry.method, url, body, api_call=kind == "api")
         allowed = matrix.may(role, entry)
         if allowed and not passed(status) and not (status == 404 and route_object_missing(route)):
             failures.append(f"{role} should pass, got {status}")
         if not allowed and not denied(status):
             failures.append(f"{role} should be refused, got {status}")
-        # IDOR: the same route with a customer (and its task) outside the user's scope
+        # IDOR: the same route with a customer (and its task), or another user's token, outside the
+        # user's scope
         other = outside(role, user) if entry.scoped and allowed else None
         if other is not None:
             other_task = task_of(other)
+            other_token = token_of(other.account_manager or cast.admin)
             if kind == "page":
-                url = page_url(route, other, other_task, batch)
+                url = page_url(route, other, other_task, batch, other_token)
             else:
-                url = fill(route.split(" ", 1)[1], other, other_task, batch)
+                url = fill(route.split(" ", 1)[1], other, other_task, batch, other_token)
             status = answer(client, entry.method, url, body, api_call=kind == "api")
             if status != 404:
                 failures.append(f"{role} reached a customer outside their scope: {status}")
+        if route in TOKEN_ROUTES and role != "admin":  # someone else's token: only the admin may revoke it
+            foreign = token_of(cast.admin)
+            url = page_url(route, customer, task, batch, foreign) if kind == "page" else f"/api/tokens/{foreign.pk}"
+            status = answer(client, entry.method, url, body, api_call=kind == "api")
+            foreign.refresh_from_db()
+            if status != 404 or foreign.revoked_at is not None:
+                failures.append(f"{role} revoked another user's token: {status}")
     anonymous = answer(
         Client(),
         entry.method,
-        page_url(route, customer, task, batch) if kind == "page" else url,
+        page_url(route, customer, task, batch, token) if kind == "page" else url,
         None,
         api_call=kind == "api",
     )
@@ -222,6 +240,9 @@ def test_each_role_gets_what_the_matrix_says(kind: str, route: str, cast: Cast) 
         if anonymous not in want:
             failures.append(f"anonymous should be sent to log in, got {anonymous}")
     assert not failures, failures
+
+
+TOKEN_ROUTES = ("token_revoke", "DELETE /api/tokens/{token_id}")
 
 
 def route_object_missing(route: str) -> bool:

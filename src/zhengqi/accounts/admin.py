@@ -10,7 +10,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from .access import NOTHING, regions_visible_to, sees_whole_province
-from .models import Region, User
+from .models import ApiToken, Region, User
+from .tokens import token_revoke
 
 
 class ScopedAdminMixin:
@@ -53,3 +54,33 @@ class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
         if user.region is None:
             return Q(pk=user.pk)
         return Q(region__path__startswith=user.region.path) | Q(pk=user.pk)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """The provincial admin's view of every API token: read-only, with a revoke action (the key
+    itself is never stored, so it cannot be shown here)."""
+
+    list_display = ("user", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("user__username", "name", "prefix")
+    readonly_fields = [f.name for f in ApiToken._meta.fields if f.name != "digest"]
+    exclude = ("digest",)
+    actions = ["revoke"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return sees_whole_province(request.user)  # type: ignore[arg-type]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return sees_whole_province(request.user)  # type: ignore[arg-type]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return sees_whole_province(request.user)  # type: ignore[arg-type]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # tokens are made by their user, on the API page
+
+    @admin.action(description="吊销所选令牌")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset.filter(revoked_at__isnull=True):
+            token_revoke(by=request.user, token_id=token.pk)  # type: ignore[arg-type]

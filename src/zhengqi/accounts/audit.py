@@ -1,5 +1,6 @@
 """The audit trail a provincial admin reads: exports (who took which data out, how many rows),
-reveals of personal data (django-auditlog access entries) and failed logins (django-axes)."""
+reveals of personal data (django-auditlog access entries), failed logins (django-axes) and API
+tokens made and revoked."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from typing import Literal
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import ExportRecord, User
+from .models import ApiToken, ExportRecord, User
 
-Kind = Literal["export", "reveal", "login_failure"]
+Kind = Literal["export", "reveal", "login_failure", "token"]
 KINDS: dict[str, object] = {
     "export": _("导出"),
     "reveal": _("查看个人信息"),
     "login_failure": _("登录失败"),
+    "token": _("API 令牌"),
 }
 
 
@@ -89,5 +91,18 @@ def audit_events(
                     a.ip_address or "",
                 )
             )
+    if kind in ("", "token"):
+        made = ApiToken.objects.select_related("user")
+        revoked = ApiToken.objects.filter(revoked_at__isnull=False).select_related("user", "revoked_by")
+        if username:
+            made = made.filter(user__username=username)
+            revoked = revoked.filter(revoked_by__username=username)
+        for t in window(made, "created_at"):
+            what = f"创建令牌“{t.name}”（{t.prefix}…）"
+            events.append(Event(t.created_at, "token", t.user.username, what, f"到期 {t.expires_at:%Y-%m-%d}"))
+        for t in window(revoked, "revoked_at"):
+            who = t.revoked_by.username if t.revoked_by else ""
+            what = f"吊销令牌“{t.name}”（{t.prefix}…）"
+            events.append(Event(t.revoked_at, "token", who, what, f"属于 {t.user.username}"))  # type: ignore[arg-type]
     events.sort(key=lambda e: e.at, reverse=True)
     return events[:limit]

@@ -8,17 +8,23 @@ here who may use it.
 
 Roles are written short: ``admin`` (provincial admin), ``planner``, ``city`` and ``district``
 (regional managers of a city or a district), ``am`` (account manager), ``partner``, ``department``.
-Anyone else gets 404 (or 403 where the page is known to them and the refusal says why); a visitor
-who is not logged in is sent to the login page (pages) or gets 401 (API).
+Anyone else gets 404, as for a route that does not exist — or 403 with the entry's ``reason`` where
+the action is one a user sees offered and should be told why not (reassigning customers, revealing
+personal data, activating a model); a visitor who is not logged in is sent to the login page (pages)
+or gets 401 (API).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.http import Http404
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 if TYPE_CHECKING:
     from .models import User
@@ -41,6 +47,14 @@ class Entry:
     allow: frozenset[str]
     method: str = "GET"
     scoped: bool = False  # acts on one customer or task: only within the user's scope
+    reason: Promise | None = None  # refused with 403 and this sentence, instead of 404
+
+
+REASSIGN = gettext_lazy("只有区域经理或省公司管理员可以调整客户经理。")
+WORKLOAD = gettext_lazy("只有区域经理和省公司管理员可以查看客户经理工作量。")
+MERGE = gettext_lazy("只有省公司管理员可以合并客户。")
+REVEAL = gettext_lazy("您的角色无权查看关键人的完整联系方式。")
+IMPORT = gettext_lazy("只有省公司管理员可以导入数据。")
 
 
 PAGES: dict[str, Entry] = {
@@ -49,13 +63,15 @@ PAGES: dict[str, Entry] = {
     "logout": Entry(PUBLIC, "POST"),
     "set_language": Entry(PUBLIC, "POST"),
     "audit": Entry(ADMIN),
+    "tokens": Entry(ALL),
+    "token_revoke": Entry(ALL, "POST", scoped=True),  # one's own token; the admin's, anyone's
     "customers:list": Entry(STAFF),
     "customers:detail": Entry(STAFF, scoped=True),
-    "customers:reassign": Entry(MANAGERS, "POST", scoped=True),
-    "customers:reveal": Entry(FIELD, "POST", scoped=True),
-    "customers:bulk_reassign": Entry(MANAGERS, "POST"),
-    "customers:portfolio": Entry(MANAGERS),
-    "customers:duplicates": Entry(ADMIN),
+    "customers:reassign": Entry(MANAGERS, "POST", scoped=True, reason=REASSIGN),
+    "customers:reveal": Entry(FIELD, "POST", scoped=True, reason=REVEAL),
+    "customers:bulk_reassign": Entry(MANAGERS, "POST", reason=REASSIGN),
+    "customers:portfolio": Entry(MANAGERS, reason=WORKLOAD),
+    "customers:duplicates": Entry(ADMIN, reason=MERGE),
     "insight:rules": Entry(CONFIG_READERS),
     "insight:rule_new": Entry(CONFIG_READERS),
     "insight:rule_preview": Entry(CONFIG_READERS, "POST"),
@@ -68,7 +84,7 @@ PAGES: dict[str, Entry] = {
     "marketing:task_close": Entry(WORKERS, "POST", scoped=True),
     "marketing:task_create": Entry(WORKERS, "POST", scoped=True),
     "marketing:interaction_create": Entry(WORKERS, "POST", scoped=True),
-    "imports:index": Entry(ADMIN),
+    "imports:index": Entry(ADMIN, reason=IMPORT),
     "imports:batch": Entry(ADMIN),
     "imports:report": Entry(ADMIN),
     "analysis:dashboards": Entry(STAFF),
@@ -81,26 +97,28 @@ API: dict[str, Entry] = {
     "GET /api/customers": Entry(STAFF),
     "GET /api/customers/{customer_id}": Entry(STAFF, scoped=True),
     "GET /api/customers/{customer_id}/key-persons": Entry(STAFF, scoped=True),
-    "POST /api/customers/{customer_id}/key-persons/reveal": Entry(FIELD, "POST", scoped=True),
+    "POST /api/customers/{customer_id}/key-persons/reveal": Entry(FIELD, "POST", scoped=True, reason=REVEAL),
     "GET /api/customers/{customer_id}/history": Entry(STAFF, scoped=True),
     "GET /api/customers/{customer_id}/next-products": Entry(STAFF, scoped=True),
-    "POST /api/customers/reassign": Entry(MANAGERS, "POST"),
-    "GET /api/customers/managers/workload": Entry(MANAGERS),
-    "GET /api/customers/duplicates": Entry(ADMIN),
-    "POST /api/customers/merge": Entry(ADMIN, "POST"),
+    "POST /api/customers/reassign": Entry(MANAGERS, "POST", reason=REASSIGN),
+    "GET /api/customers/managers/workload": Entry(MANAGERS, reason=WORKLOAD),
+    "GET /api/customers/duplicates": Entry(ADMIN, reason=MERGE),
+    "POST /api/customers/merge": Entry(ADMIN, "POST", reason=MERGE),
     "GET /api/rules": Entry(CONFIG_READERS),
     "POST /api/rules/preview": Entry(CONFIG_READERS, "POST"),
     "GET /api/rules/{code}": Entry(CONFIG_READERS),
-    "PUT /api/rules/{code}": Entry(CONFIGURERS, "PUT"),
+    "PUT /api/rules/{code}": Entry(CONFIGURERS, "PUT", reason=gettext_lazy("只有营销策划或省公司管理员可以修改规则。")),
     "GET /api/customers/{customer_id}/alerts": Entry(STAFF, scoped=True),
     "GET /api/customers/{customer_id}/snapshots": Entry(STAFF, scoped=True),
     "GET /api/runs": Entry(CONFIG_READERS),
-    "POST /api/runs": Entry(ADMIN, "POST"),
+    "POST /api/runs": Entry(ADMIN, "POST", reason=gettext_lazy("只有省公司管理员可以启动月度运行。")),
     "GET /api/churn/models": Entry(CONFIG_READERS),
     "GET /api/churn/models/{version}": Entry(CONFIG_READERS),
-    "POST /api/churn/models/{version}/activate": Entry(ADMIN, "POST"),
+    "POST /api/churn/models/{version}/activate": Entry(
+        ADMIN, "POST", reason=gettext_lazy("只有省公司管理员可以启用流失模型版本。")
+    ),
     "GET /api/customers/{customer_id}/churn": Entry(STAFF, scoped=True),
-    "POST /api/imports": Entry(ADMIN, "POST"),
+    "POST /api/imports": Entry(ADMIN, "POST", reason=IMPORT),
     "GET /api/imports": Entry(ADMIN),
     "GET /api/imports/{batch_id}": Entry(ADMIN),
     "GET /api/imports/{batch_id}/report.xlsx": Entry(ADMIN),
@@ -108,7 +126,7 @@ API: dict[str, Entry] = {
     "GET /api/tasks": Entry(STAFF),
     "POST /api/customers/{customer_id}/tasks": Entry(WORKERS, "POST", scoped=True),
     "POST /api/tasks/{task_id}/close": Entry(WORKERS, "POST", scoped=True),
-    "POST /api/tasks/escalate": Entry(ADMIN, "POST"),
+    "POST /api/tasks/escalate": Entry(ADMIN, "POST", reason=gettext_lazy("只有省公司管理员可以手工运行上报。")),
     "GET /api/customers/{customer_id}/interactions": Entry(STAFF, scoped=True),
     "POST /api/customers/{customer_id}/interactions": Entry(WORKERS, "POST", scoped=True),
     "GET /api/analysis/dashboards": Entry(STAFF),
@@ -117,8 +135,11 @@ API: dict[str, Entry] = {
     "GET /api/analysis/report": Entry(STAFF),
     "GET /api/analysis/report/file": Entry(STAFF),
     "GET /api/analysis/targets": Entry(STAFF),
-    "PUT /api/analysis/targets": Entry(ADMIN, "PUT"),
+    "PUT /api/analysis/targets": Entry(ADMIN, "PUT", reason=gettext_lazy("只有省公司管理员可以设置收入目标。")),
     "GET /api/audit": Entry(ADMIN),
+    "GET /api/tokens": Entry(ALL),
+    "POST /api/tokens": Entry(ALL, "POST"),
+    "DELETE /api/tokens/{token_id}": Entry(ALL, "DELETE", scoped=True),
 }
 
 
@@ -144,7 +165,28 @@ def role_of(user: User) -> str:
 
 def require(user: User, route: str) -> None:
     """Refuse (404: the route reveals nothing) a user whose role the matrix does not allow on
-    ``route`` (a page's URL name or an API operation, "GET /api/…")."""
-    entry = PAGES.get(route) or API[route]
-    if not (user.is_authenticated and user.is_active and may(role_of(user), entry)):
+    ``route`` (a page's URL name or an API operation, "GET /api/…"). A route the matrix does not
+    know is refused to everyone."""
+    entry = PAGES.get(route) or API.get(route)
+    if entry is None or not (user.is_authenticated and user.is_active):
         raise Http404(_("页面不存在或无权查看。"))
+    if not may(role_of(user), entry):
+        if entry.reason is not None and role_of(user) in STAFF:
+            raise PermissionDenied(str(entry.reason))
+        raise Http404(_("页面不存在或无权查看。"))
+
+
+def api_route(request: HttpRequest) -> str:
+    """The matrix's key of the API operation a request calls: "GET /api/customers/{customer_id}"."""
+    match = request.resolver_match
+    route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", match.route if match else "")
+    return f"{request.method} /{route}"
+
+
+def page_route(request: HttpRequest) -> str | None:
+    """The matrix's key of the page a request asks for (its URL name), or None for the back office
+    (Django's admin, which has its own staff check) and the API (checked by its authentication)."""
+    match = request.resolver_match
+    if match is None or match.namespaces[:1] in (["admin"], ["api"]):
+        return None
+    return match.view_name

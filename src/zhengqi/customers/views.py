@@ -14,7 +14,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from zhengqi.accounts import matrix
 from zhengqi.accounts.models import User
 from zhengqi.accounts.privacy import may_reveal_personal_data
 from zhengqi.insight.selectors import (
@@ -49,7 +48,6 @@ from .services import (
     customers_merge,
     key_persons_reveal,
     may_manage_region,
-    may_merge,
 )
 
 PAGE_SIZE = 25
@@ -58,7 +56,6 @@ PAGE_SIZE = 25
 @login_required
 def customer_list_page(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    matrix.require(user, "customers:list")
     form = CustomerFilterForm(request.GET or None, user=user)
     filters = form.to_filter() if form.is_bound and form.is_valid() else CustomerFilter()
     page = Paginator(customer_list(user=user, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -139,7 +136,6 @@ def customer_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
 def customer_reassign(request: HttpRequest, pk: int) -> HttpResponse:
     """A regional manager (or the province) gives the customer to another account manager."""
     user: User = request.user  # type: ignore[assignment]
-    matrix.require(user, "customers:reassign")
     customer = customer_get(user=user, pk=pk)
     if request.method != "POST":
         return redirect("customers:detail", pk=pk)
@@ -189,7 +185,6 @@ def key_persons_reveal_fragment(request: HttpRequest, pk: int) -> HttpResponse:
 def customers_bulk_reassign(request: HttpRequest) -> HttpResponse:
     """From the customer list: give the ticked customers to one account manager (all or none)."""
     user: User = request.user  # type: ignore[assignment]
-    matrix.require(user, "customers:bulk_reassign")
     back = request.POST.get("next") or "/customers/"
     if not back.startswith("/"):
         back = "/customers/"
@@ -215,8 +210,6 @@ def customers_bulk_reassign(request: HttpRequest) -> HttpResponse:
 def portfolio_page(request: HttpRequest) -> HttpResponse:
     """Workload per account manager of the user's region (F-12)."""
     user: User = request.user  # type: ignore[assignment]
-    if user.role not in (User.Role.REGIONAL_MANAGER, User.Role.PROVINCIAL_ADMIN) and not user.is_superuser:
-        raise PermissionDenied(gettext("只有区域经理和省公司管理员可以查看客户经理工作量。"))
     rows = manager_workload(user)
     chart = {
         "names": [str(r.manager) for r in rows],
@@ -229,8 +222,6 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
 def duplicates_page(request: HttpRequest) -> HttpResponse:
     """The provincial admin reviews customers whose names read the same and merges them (F-20)."""
     user: User = request.user  # type: ignore[assignment]
-    if not may_merge(user):
-        raise PermissionDenied(gettext("只有省公司管理员可以合并客户。"))
     if request.method == "POST":
         ids = [int(i) for i in request.POST.getlist("customer") if i.isdigit()]
         if request.POST.get("action") == "dismiss":

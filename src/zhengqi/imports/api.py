@@ -6,7 +6,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from zhengqi.accounts import matrix
 from zhengqi.accounts.models import User
 
 from .models import ImportBatch, ImportRejection
@@ -77,7 +76,6 @@ def start_import(
 
 @router.get("", response=list[BatchOut], summary="导入批次列表")
 def list_batches(request: HttpRequest) -> list[ImportBatch]:
-    matrix.require(request.user, "GET /api/imports")  # type: ignore[arg-type]
     return list(ImportBatch.objects.all()[:100])
 
 

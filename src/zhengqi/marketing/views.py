@@ -17,7 +17,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from zhengqi.accounts import matrix
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Contract, Customer, KeyPerson, Subscription
@@ -42,7 +41,6 @@ WHEN: dict[str, Callable[[dt.date], Q]] = {
 @login_required
 def workbench_page(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    matrix.require(user, "marketing:workbench")
     today = timezone.localdate()
     tasks = tasks_visible_to(user).filter(status=Task.Status.OPEN)
     customers = Customer.objects.filter(customer_scope(user))
@@ -89,7 +87,6 @@ def workbench_page(request: HttpRequest) -> HttpResponse:
 def task_list_page(request: HttpRequest) -> HttpResponse:
     """All open tasks of one list of the workbench (overdue, today, next 7 days, all), paginated."""
     user: User = request.user  # type: ignore[assignment]
-    matrix.require(user, "marketing:tasks")
     today = timezone.localdate()
     when = request.GET.get("when", "all")
     if when not in WHEN:
@@ -102,7 +99,6 @@ def task_list_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def task_close_fragment(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    matrix.require(user, "marketing:task_close")
     task = tasks_visible_to(user).filter(pk=pk).first()
     if task is None:
         raise Http404("任务不存在或无权查看。")
@@ -118,7 +114,6 @@ def task_close_fragment(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def interaction_create(request: HttpRequest, customer_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    matrix.require(user, "marketing:interaction_create")
     customer = customer_get(user=user, pk=customer_id)
     if request.method != "POST":
         return redirect("customers:detail", pk=customer_id)
@@ -156,7 +151,6 @@ def interaction_create(request: HttpRequest, customer_id: int) -> HttpResponse:
 def task_create_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     """A task set by hand from the customer page."""
     user: User = request.user  # type: ignore[assignment]
-    matrix.require(user, "marketing:task_create")
     customer = customer_get(user=user, pk=customer_id)
     if request.method != "POST":
         return redirect("customers:detail", pk=customer_id)
