@@ -19,6 +19,10 @@ from zhengqi.customers.api import router as customers_router
 from zhengqi.imports.api import router as imports_router
 from zhengqi.insight.api import router as insight_router
 from zhengqi.marketing.api import router as marketing_router
+from zhengqi.marketing.campaign_api import router as campaigns_router
+from zhengqi.marketing.campaign_api import strategy_router
+from zhengqi.marketing.campaigns import StaleEdit
+from zhengqi.marketing.development_api import router as development_router
 
 api = NinjaAPI(
     title="政企 Zhengqi API",
@@ -31,6 +35,9 @@ api.add_router("/customers", customers_router, tags=["客户 customers"])
 api.add_router("/", insight_router, tags=["月度运行 month run"])
 api.add_router("/imports", imports_router, tags=["数据导入 imports"])
 api.add_router("/", marketing_router, tags=["客户经理工作 account manager's day"])
+api.add_router("/campaigns", campaigns_router, tags=["营销活动与效果评估 campaigns and evaluation"])
+api.add_router("/development", development_router, tags=["商机识别与开发申请 opportunities"])
+api.add_router("/", strategy_router, tags=["营销活动与效果评估 campaigns and evaluation"])
 api.add_router("/analysis", analysis_router, tags=["客户洞察与经营分析 insight and reports"])
 api.add_router("/", accounts_router, tags=["审计与令牌 audit and tokens"])
 
@@ -45,6 +52,11 @@ def validation_messages(err: ValidationError) -> str:
 @api.exception_handler(ValidationError)
 def _refused(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return api.create_response(request, {"detail": validation_messages(exc)}, status=422)
+
+
+@api.exception_handler(StaleEdit)
+def _conflict(request: HttpRequest, exc: StaleEdit) -> HttpResponse:
+    return api.create_response(request, {"detail": validation_messages(exc)}, status=409)
 
 
 @api.exception_handler(PermissionDenied)

@@ -21,7 +21,7 @@ from zhengqi.api import api
 from zhengqi.customers.models import Customer
 from zhengqi.imports.models import ImportBatch
 from zhengqi.insight.configuration import ensure_builtin_rules
-from zhengqi.marketing.models import Task
+from zhengqi.marketing.models import Campaign, CampaignTarget, DevelopmentApplication, Task
 
 pytestmark = pytest.mark.django_db
 SKIPPED_NAMESPACES = ("admin", "api")  # the back office is Django's admin (staff only); the API below
@@ -97,8 +97,43 @@ def token_of(user: User) -> ApiToken:
     return token_create(by=user, name=f"matrix {ApiToken.objects.count()}", days=1)[0]
 
 
+CAMPAIGN: dict[str, int] = {}
+
+
+def campaign_with(*customers: Customer) -> Campaign:
+    """A launched province-wide campaign with these customers in its target group."""
+    campaign = Campaign.objects.filter(pk=CAMPAIGN.get("pk", 0)).first()
+    if campaign is None:
+        campaign = Campaign.objects.create(
+            name="矩阵活动",
+            segment="status = 'active'",
+            start=dt.date(2026, 11, 1),
+            end=dt.date(2026, 11, 30),
+            seed=1,
+            status=Campaign.Status.LAUNCHED,
+        )
+        CAMPAIGN["pk"] = campaign.pk
+    for c in customers:
+        CampaignTarget.objects.get_or_create(
+            campaign=campaign, customer=c, defaults={"group": "target", "account_manager": c.account_manager}
+        )
+    return campaign
+
+
+def application_for(customer: Customer) -> DevelopmentApplication:
+    found = DevelopmentApplication.objects.filter(customer=customer).first()
+    if found is None:
+        assert customer.account_manager is not None
+        found = DevelopmentApplication.objects.create(
+            customer=customer, applicant=customer.account_manager, needs="专线", plan="2026-12-01 拜访"
+        )
+    return found
+
+
 def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, token: ApiToken) -> str:
     values = {
+        "application_id": application_for(customer).pk,
+        "campaign_id": campaign_with(customer).pk,
         "token_id": token.pk,
         "customer_id": customer.pk,
         "pk": customer.pk,
@@ -118,6 +153,13 @@ def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, toke
 def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, token: ApiToken) -> str:
     args = {
         "token_revoke": [token.pk],
+        "marketing:campaign": [campaign_with(customer).pk],
+        "marketing:campaign_edit": [campaign_with(customer).pk],
+        "marketing:campaign_action": [campaign_with(customer).pk, "close"],
+        "marketing:target_outcome": [campaign_with(customer).pk, customer.pk],
+        "marketing:application_new": [customer.pk],
+        "marketing:application": [application_for(customer).pk],
+        "marketing:application_decide": [application_for(customer).pk],
         "customers:detail": [customer.pk],
         "customers:reassign": [customer.pk],
         "customers:reveal": [customer.pk],
@@ -150,6 +192,23 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
         "POST /api/tasks/{task_id}/close": {"outcome": "已处理"},
         "POST /api/customers/{customer_id}/interactions": {"date": "2026-11-20", "summary": "拜访"},
         "POST /api/tokens": {"name": "矩阵测试", "days": 1},
+        "POST /api/campaigns/{campaign_id}/targets/{customer_id}/outcome": {"outcome": "contacted"},
+        "POST /api/development/applications": {"customer_id": customer.pk, "needs": "专线", "plan": "2026-12-01 拜访"},
+        "POST /api/development/applications/{application_id}/decision": {"approve": False, "comment": "补充"},
+        "POST /api/campaigns": {
+            "name": "矩阵",
+            "segment": "status = 'active'",
+            "start": "2026-11-01",
+            "end": "2026-11-30",
+            "products": [],
+        },
+        "PUT /api/campaigns/{campaign_id}": {
+            "name": "矩阵",
+            "segment": "status = 'active'",
+            "start": "2026-11-01",
+            "end": "2026-11-30",
+            "products": [],
+        },
         "PUT /api/analysis/targets": {
             "region": user.region.code if user.region else "X",
             "year": 2026,

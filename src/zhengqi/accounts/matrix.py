@@ -55,6 +55,10 @@ WORKLOAD = gettext_lazy("只有区域经理和省公司管理员可以查看客�
 MERGE = gettext_lazy("只有省公司管理员可以合并客户。")
 REVEAL = gettext_lazy("您的角色无权查看关键人的完整联系方式。")
 IMPORT = gettext_lazy("只有省公司管理员可以导入数据。")
+PLAN = gettext_lazy("只有营销策划或省公司管理员可以制定营销活动。")
+APPLY = gettext_lazy("客户开发申请由客户经理提交。")
+DECIDE = gettext_lazy("开发申请由客户所在区域的区域经理审批。")
+AM = frozenset({"am"})
 
 
 PAGES: dict[str, Entry] = {
@@ -87,6 +91,17 @@ PAGES: dict[str, Entry] = {
     "imports:index": Entry(ADMIN, reason=IMPORT),
     "imports:batch": Entry(ADMIN),
     "imports:report": Entry(ADMIN),
+    "marketing:campaigns": Entry(STAFF),
+    "marketing:campaign_new": Entry(CONFIGURERS, reason=PLAN),
+    "marketing:campaign": Entry(STAFF),
+    "marketing:campaign_edit": Entry(CONFIGURERS, reason=PLAN),
+    "marketing:campaign_action": Entry(CONFIGURERS, "POST", reason=PLAN),
+    "marketing:target_outcome": Entry(WORKERS, "POST", scoped=True),
+    "marketing:strategy": Entry(CONFIG_READERS),
+    "marketing:opportunities": Entry(STAFF),
+    "marketing:application_new": Entry(AM, scoped=True, reason=APPLY),
+    "marketing:application": Entry(STAFF),
+    "marketing:application_decide": Entry(MANAGERS, "POST", reason=DECIDE),
     "analysis:dashboards": Entry(STAFF),
     "analysis:customers": Entry(STAFF),
     "analysis:report": Entry(STAFF),
@@ -137,6 +152,22 @@ API: dict[str, Entry] = {
     "GET /api/analysis/targets": Entry(STAFF),
     "PUT /api/analysis/targets": Entry(ADMIN, "PUT", reason=gettext_lazy("只有省公司管理员可以设置收入目标。")),
     "GET /api/audit": Entry(ADMIN),
+    "GET /api/campaigns": Entry(STAFF),
+    "POST /api/campaigns": Entry(CONFIGURERS, "POST", reason=PLAN),
+    "GET /api/campaigns/{campaign_id}": Entry(STAFF),
+    "PUT /api/campaigns/{campaign_id}": Entry(CONFIGURERS, "PUT", reason=PLAN),
+    "POST /api/campaigns/{campaign_id}/launch": Entry(CONFIGURERS, "POST", reason=PLAN),
+    "POST /api/campaigns/{campaign_id}/copy": Entry(CONFIGURERS, "POST", reason=PLAN),
+    "POST /api/campaigns/{campaign_id}/close": Entry(CONFIGURERS, "POST", reason=PLAN),
+    "GET /api/campaigns/{campaign_id}/targets": Entry(STAFF),
+    "POST /api/campaigns/{campaign_id}/targets/{customer_id}/outcome": Entry(WORKERS, "POST", scoped=True),
+    "GET /api/campaigns/{campaign_id}/evaluation": Entry(CONFIG_READERS),
+    "GET /api/strategy": Entry(CONFIG_READERS),
+    "GET /api/development/candidates": Entry(STAFF),
+    "GET /api/development/applications": Entry(STAFF),
+    "POST /api/development/applications": Entry(AM, "POST", reason=APPLY),
+    "GET /api/development/applications/{application_id}": Entry(STAFF),
+    "POST /api/development/applications/{application_id}/decision": Entry(MANAGERS, "POST", reason=DECIDE),
     "GET /api/tokens": Entry(ALL),
     "POST /api/tokens": Entry(ALL, "POST"),
     "DELETE /api/tokens/{token_id}": Entry(ALL, "DELETE", scoped=True),

@@ -128,10 +128,23 @@ def rule_preview(*, user: User, expression: str, sample_size: int = 20) -> RuleP
         rule = parse(expression)
     except RuleError as err:
         raise ValidationError({"expression": str(err)}) from err
+    month, hit_codes, scores = _hits(rule)
+    if month is None:
+        return RulePreview(None, 0, [], rule.features)
+    # Intersect in Python: a rule may hit more customers than a database accepts as query parameters.
+    visible = set(customers_visible_to(user).values_list("code", flat=True)) & hit_codes
+    ordered = sorted(visible, key=lambda code: (-(scores.get(code) or 0), code))[:sample_size]
+    by_code = customers_visible_to(user).in_bulk(ordered, field_name="code")
+    return RulePreview(month, len(visible), [by_code[c] for c in ordered], rule.features)
+
+
+def _hits(rule: Any) -> tuple[dt.date | None, set[str], dict[str, float]]:
+    """The month of the latest successful month run, the codes of the customers the rule hits in
+    it (all customers, whoever asks) and every customer's value score."""
     run = MonthRun.objects.filter(status=MonthRun.Status.SUCCEEDED).order_by("-month").first()
     lake = Lake(settings.ZHENGQI_LAKE)
     if run is None or read_result(lake, run.month, "features") is None:
-        return RulePreview(None, 0, [], rule.features)
+        return None, set(), {}
     features = read_result(lake, run.month, "features")
     value = read_result(lake, run.month, "value")
     assert features is not None and value is not None
@@ -140,11 +153,14 @@ def rule_preview(*, user: User, expression: str, sample_size: int = 20) -> RuleP
     wide = table.left_join(scored, "customer_code").drop("customer_code_right")
     scores = dict(zip(value["customer_code"].to_pylist(), value["value_score"].to_pylist(), strict=True))
     hit_codes = set(wide.filter(rule.compile(wide)).select("customer_code").to_pyarrow()["customer_code"].to_pylist())
-    # Intersect in Python: a rule may hit more customers than a database accepts as query parameters.
-    visible = set(customers_visible_to(user).values_list("code", flat=True)) & hit_codes
-    ordered = sorted(visible, key=lambda code: (-(scores.get(code) or 0), code))[:sample_size]
-    by_code = customers_visible_to(user).in_bulk(ordered, field_name="code")
-    return RulePreview(run.month, len(visible), [by_code[c] for c in ordered], rule.features)
+    return run.month, hit_codes, scores
+
+
+def segment_hits(expression: str) -> tuple[dt.date | None, set[str]]:
+    """The customers (codes) a rule-language expression selects in the latest month run — a
+    campaign's segment. Raises RuleError for an expression that does not parse."""
+    month, codes, _scores = _hits(parse(expression))
+    return month, codes
 
 
 def value_model_from_form(base: ValueModel, data: Any) -> ValueModel:

@@ -1,12 +1,16 @@
-"""Work items of account managers: tasks (F-13). Opportunities, campaigns and interactions follow."""
+"""Work items of account managers: tasks (F-13), interactions (F-15); campaigns with their targets
+and control groups (F-11); development applications and their plans (F-09)."""
 
 from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from zhengqi.customers.models import Customer
+from zhengqi.customers.models import Customer, money_field
 from zhengqi.insight.models import Severity
 
 
@@ -57,6 +61,17 @@ class Task(models.Model):
         related_name="escalated_tasks",
     )
     escalated_at = models.DateTimeField(_("上报时间"), null=True, blank=True)
+    campaign = models.ForeignKey(
+        "Campaign", verbose_name=_("营销活动"), null=True, blank=True, on_delete=models.CASCADE, related_name="tasks"
+    )
+    development = models.ForeignKey(
+        "DevelopmentApplication",
+        verbose_name=_("开发申请"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tasks",
+    )
 
     class Meta:
         verbose_name = _("工作任务")
@@ -103,3 +118,152 @@ class Interaction(models.Model):
         verbose_name = _("接触记录")
         verbose_name_plural = _("接触记录")
         ordering = ["-date", "-pk"]
+
+
+class Campaign(models.Model):
+    """A marketing campaign (营销活动, F-11): products and an offer for the customers a rule selects,
+    with a control group held out at random so that its effect can be measured (F-16).
+
+    The control group is drawn from ``seed``: the same seed and segment give the same groups."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        LAUNCHED = "launched", _("执行中")
+        CLOSED = "closed", _("已结束")
+
+    class Channel(models.TextChoices):
+        ACCOUNT_MANAGER = "am", _("客户经理上门")
+        PARTNER = "partner", _("代理商")
+        HALL = "hall", _("营业厅")
+        HOTLINE = "hotline", _("热线外呼")
+        SMS = "sms", _("短信")
+        ONLINE = "online", _("网上营业厅")
+
+    name = models.CharField(_("活动名称"), max_length=100)
+    goal = models.TextField(_("活动目标"), blank=True)
+    products = models.ManyToManyField("customers.Product", verbose_name=_("推广产品"), related_name="campaigns")
+    offer = models.TextField(_("优惠内容"), blank=True)
+    channels = models.JSONField(_("渠道"), default=list)
+    start = models.DateField(_("开始日期"))
+    end = models.DateField(_("结束日期"))
+    grace_days = models.PositiveSmallIntegerField(_("转化宽限天数"), default=30)
+    budget = money_field(_("预算"), default=0)
+    segment = models.TextField(_("目标客户规则"))
+    segment_month = models.DateField(_("目标客户取数月份"), null=True, blank=True)
+    control_share = models.DecimalField(_("对照组比例"), max_digits=4, decimal_places=3, default=Decimal("0.100"))
+    seed = models.BigIntegerField(_("随机种子"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    region = models.ForeignKey(
+        "accounts.Region", verbose_name=_("区域"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    launched_at = models.DateTimeField(_("启动时间"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)  # optimistic locking: a stale save is refused
+
+    class Meta:
+        verbose_name = _("营销活动")
+        verbose_name_plural = _("营销活动")
+        ordering = ["-start", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gte=models.F("start")), name="campaign_end_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(control_share__gte=0) & models.Q(control_share__lte=Decimal("0.5")),
+                name="campaign_control_share_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def window_end(self) -> dt.date:
+        """The last day a subscription still counts as a conversion."""
+        return self.end + dt.timedelta(days=self.grace_days)
+
+
+class CampaignTarget(models.Model):
+    """One customer of a campaign's segment, in the target group (gets a task) or the control group
+    (gets nothing), with what its account manager recorded."""
+
+    class Group(models.TextChoices):
+        TARGET = "target", _("目标组")
+        CONTROL = "control", _("对照组")
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("待联系")
+        CONTACTED = "contacted", _("已联系")
+        INTERESTED = "interested", _("有意向")
+        ACCEPTED = "accepted", _("已接受")
+        REJECTED = "rejected", _("已拒绝")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="targets")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="campaign_targets")
+    group = models.CharField(_("分组"), max_length=10, choices=Group.choices)
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("客户经理"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome = models.CharField(_("执行结果"), max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
+    reject_reason = models.CharField(_("拒绝原因"), max_length=200, blank=True)
+    outcome_at = models.DateTimeField(_("记录时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("活动目标客户")
+        verbose_name_plural = _("活动目标客户")
+        ordering = ["campaign", "group", "customer"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "customer"], name="uniq_campaign_customer")]
+        indexes = [models.Index(fields=["campaign", "group"])]
+
+
+class DevelopmentApplication(models.Model):
+    """An account manager's application to develop a customer (客户开发申请, F-09), decided by the
+    regional manager; approved, its plan's steps become the account manager's tasks (开发计划)."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="development_applications")
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    products = models.ManyToManyField("customers.Product", verbose_name=_("拟发展产品"), blank=True, related_name="+")
+    needs = models.TextField(_("客户需求与开发理由"))
+    expected_revenue = money_field(_("预计月收入"), default=0)
+    plan = models.TextField(_("开发计划"))  # one step a line: "YYYY-MM-DD what"
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    comment = models.CharField(_("审批意见"), max_length=500, blank=True)
+    previous = models.ForeignKey(
+        "self",
+        verbose_name=_("被驳回的上一次申请"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reapplications",
+    )
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("客户开发申请")
+        verbose_name_plural = _("客户开发申请")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=models.Q(status="submitted"), name="one_pending_application"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.get_status_display()}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import campaign_views, development_views, views
 
 app_name = "marketing"
 urlpatterns = [
@@ -9,4 +9,19 @@ urlpatterns = [
     path("tasks/<int:pk>/close/", views.task_close_fragment, name="task_close"),
     path("customers/<int:customer_id>/tasks/", views.task_create_view, name="task_create"),
     path("customers/<int:customer_id>/interactions/", views.interaction_create, name="interaction_create"),
+    path("campaigns/", campaign_views.campaigns_page, name="campaigns"),
+    path("campaigns/new/", campaign_views.campaign_form_page, name="campaign_new"),
+    path("campaigns/<int:pk>/", campaign_views.campaign_page, name="campaign"),
+    path("campaigns/<int:pk>/edit/", campaign_views.campaign_form_page, name="campaign_edit"),
+    path("campaigns/<int:pk>/<str:action>/", campaign_views.campaign_action, name="campaign_action"),
+    path(
+        "campaigns/<int:pk>/targets/<int:customer_id>/outcome/",
+        campaign_views.target_outcome_page,
+        name="target_outcome",
+    ),
+    path("strategy/", campaign_views.strategy_page, name="strategy"),
+    path("opportunities/", development_views.opportunities_page, name="opportunities"),
+    path("customers/<int:customer_id>/develop/", development_views.application_new_page, name="application_new"),
+    path("applications/<int:pk>/", development_views.application_page, name="application"),
+    path("applications/<int:pk>/decide/", development_views.application_decide_page, name="application_decide"),
 ]

@@ -25,7 +25,7 @@ from zhengqi.insight.models import Alert
 from zhengqi.insight.selectors import highest_churn_risks
 
 from .forms import CustomerCorrectionForm, InteractionForm, TaskForm
-from .models import Task
+from .models import DevelopmentApplication, Task
 from .services import interaction_log, task_close, task_create, tasks_visible_to
 
 # The workbench shows the first few of each list; the task list page shows them all.
@@ -36,6 +36,18 @@ WHEN: dict[str, Callable[[dt.date], Q]] = {
     "week": lambda today: Q(due__gt=today, due__lte=today + dt.timedelta(days=7)),
     "all": lambda today: Q(),
 }
+
+
+def development_plans(user: User) -> list[tuple[DevelopmentApplication, Task | None, int]]:
+    """Approved development applications with steps still open: the next step and how many remain."""
+    from .development import applications_visible_to
+
+    out = []
+    approved = applications_visible_to(user).filter(status=DevelopmentApplication.Status.APPROVED)
+    for application in approved.filter(tasks__status=Task.Status.OPEN).distinct()[:SHOWN]:
+        steps = application.tasks.filter(status=Task.Status.OPEN).order_by("due", "pk")
+        out.append((application, steps.first(), steps.count()))
+    return out
 
 
 @login_required
@@ -79,6 +91,7 @@ def workbench_page(request: HttpRequest) -> HttpResponse:
         ),
         "birthdays": _first(birthdays.select_related("customer").order_by("customer__name", "name")),
         "anniversaries": _first(anniversaries.select_related("customer", "product").order_by("customer__name")),
+        "plans": development_plans(user),
     }
     return render(request, "marketing/workbench.html", context)
 

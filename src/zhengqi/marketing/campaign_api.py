@@ -1,0 +1,346 @@
+"""Campaigns, their targets and their measured effect in the REST API — the same services and scope
+as the pages (F-11, F-16, F-17)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
+
+from zhengqi.accounts.models import User
+from zhengqi.pagination import Pages
+
+from .campaigns import (
+    CampaignInput,
+    campaign_close,
+    campaign_copy,
+    campaign_get,
+    campaign_launch,
+    campaign_save,
+    campaigns_visible_to,
+    target_outcome,
+    targets_visible_to,
+)
+from .evaluation import Effect, alert_outcomes, campaign_effect, campaign_ranking
+from .models import Campaign, CampaignTarget
+
+router = Router()
+
+
+class Detail(Schema):
+    detail: str
+
+
+class CampaignIn(Schema):
+    name: str = Field(max_length=100)
+    segment: str = Field(description="目标客户：规则语言表达式，例如 tier in ('A','B') and products_count < 3")
+    start: dt.date
+    end: dt.date
+    products: list[str] = Field(description="推广产品编码")
+    goal: str = ""
+    offer: str = ""
+    channels: list[str] | None = Field(
+        None, description="渠道；不填则按产品复杂度建议（am, partner, hall, hotline, sms, online）"
+    )
+    grace_days: int = Field(30, description="活动结束后仍计为转化的天数")
+    budget: Decimal = Decimal(0)
+    control_share: Decimal = Field(Decimal("0.1"), description="对照组比例，0–0.5（默认 0.1 即 10%）")
+    seed: int | None = Field(None, description="随机种子；不填则随机生成并保存（同一种子、同一客户群得到同一对照组）")
+    version: int | None = Field(None, description="修改时：所依据的版本号；他人已保存新版本时拒绝（409）")
+
+
+class CampaignOut(Schema):
+    id: int
+    name: str
+    status: str
+    goal: str
+    offer: str
+    products: list[str]
+    channels: list[str]
+    start: dt.date
+    end: dt.date
+    grace_days: int
+    budget: Decimal
+    segment: str
+    segment_month: dt.date | None
+    control_share: Decimal
+    seed: int
+    version: int
+    targets: int
+    control: int
+
+
+def campaign_out(c: Campaign) -> dict[str, Any]:
+    groups = {g: 0 for g in CampaignTarget.Group.values}
+    for group, n in c.targets.values_list("group").annotate(n=Count("pk")).order_by():
+        groups[group] = n
+    return {
+        "id": c.pk,
+        "name": c.name,
+        "status": c.status,
+        "goal": c.goal,
+        "offer": c.offer,
+        "products": list(c.products.values_list("code", flat=True)),
+        "channels": list(c.channels),
+        "start": c.start,
+        "end": c.end,
+        "grace_days": c.grace_days,
+        "budget": c.budget,
+        "segment": c.segment,
+        "segment_month": c.segment_month,
+        "control_share": c.control_share,
+        "seed": c.seed,
+        "version": c.version,
+        "targets": groups[CampaignTarget.Group.TARGET],
+        "control": groups[CampaignTarget.Group.CONTROL],
+    }
+
+
+def _input(body: CampaignIn) -> CampaignInput:
+    return CampaignInput(
+        name=body.name,
+        segment=body.segment,
+        start=body.start,
+        end=body.end,
+        product_codes=body.products,
+        goal=body.goal,
+        offer=body.offer,
+        channels=body.channels,
+        grace_days=body.grace_days,
+        budget=body.budget,
+        control_share=body.control_share,
+        seed=body.seed,
+        version=body.version,
+    )
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+@router.get("", response=list[CampaignOut], summary="营销活动列表（本人范围内）")
+@paginate(Pages, page_size=50)
+def campaigns(request: HttpRequest, status: str = "") -> Any:
+    qs = campaigns_visible_to(_user(request)).prefetch_related("products")
+    if status:
+        qs = qs.filter(status=status)
+    return [campaign_out(c) for c in qs]
+
+
+@router.post("", response={201: CampaignOut, 422: Detail}, summary="制定营销活动（营销策划、省公司管理员）")
+def campaign_new(request: HttpRequest, body: CampaignIn) -> Any:
+    return Status(201, campaign_out(campaign_save(by=_user(request), data=_input(body))))
+
+
+@router.get("/{campaign_id}", response={200: CampaignOut, 404: Detail}, summary="一个营销活动")
+def campaign(request: HttpRequest, campaign_id: int) -> Any:
+    return campaign_out(campaign_get(user=_user(request), pk=campaign_id))
+
+
+@router.put(
+    "/{campaign_id}",
+    response={200: CampaignOut, 404: Detail, 409: Detail, 422: Detail},
+    summary="修改草稿活动（带 version：他人已保存新版本时返回 409，不覆盖）",
+)
+def campaign_edit(request: HttpRequest, campaign_id: int, body: CampaignIn) -> Any:
+    user = _user(request)
+    return campaign_out(campaign_save(by=user, data=_input(body), campaign=campaign_get(user=user, pk=campaign_id)))
+
+
+class LaunchOut(Schema):
+    targets: int = Field(description="目标组客户数（每人一个任务）")
+    control: int = Field(description="对照组客户数（不下任务）")
+    tasks: int
+
+
+@router.post(
+    "/{campaign_id}/launch",
+    response={200: LaunchOut, 404: Detail, 422: Detail},
+    summary="启动活动：选客户、抽对照组、派任务",
+)
+def launch(request: HttpRequest, campaign_id: int) -> Any:
+    user = _user(request)
+    return campaign_launch(by=user, campaign=campaign_get(user=user, pk=campaign_id)).__dict__
+
+
+@router.post(
+    "/{campaign_id}/copy", response={201: CampaignOut, 404: Detail}, summary="复制为新的草稿活动（同一随机种子）"
+)
+def copy(request: HttpRequest, campaign_id: int) -> Any:
+    user = _user(request)
+    return Status(201, campaign_out(campaign_copy(by=user, campaign=campaign_get(user=user, pk=campaign_id))))
+
+
+@router.post("/{campaign_id}/close", response={200: CampaignOut, 404: Detail, 422: Detail}, summary="结束活动")
+def close(request: HttpRequest, campaign_id: int) -> Any:
+    user = _user(request)
+    return campaign_out(campaign_close(by=user, campaign=campaign_get(user=user, pk=campaign_id)))
+
+
+class TargetOut(Schema):
+    customer_id: int
+    customer_code: str
+    customer_name: str
+    group: str = Field(description="target 目标组 / control 对照组")
+    account_manager: str
+    outcome: str = Field(description="pending / contacted / interested / accepted / rejected")
+    reject_reason: str
+    outcome_at: dt.datetime | None
+
+
+def target_out(t: CampaignTarget) -> dict[str, Any]:
+    return {
+        "customer_id": t.customer_id,
+        "customer_code": t.customer.code,
+        "customer_name": t.customer.name,
+        "group": t.group,
+        "account_manager": t.account_manager.username if t.account_manager else "",
+        "outcome": t.outcome,
+        "reject_reason": t.reject_reason,
+        "outcome_at": t.outcome_at,
+    }
+
+
+@router.get("/{campaign_id}/targets", response=list[TargetOut], summary="活动的客户（本人范围内）及执行结果")
+@paginate(Pages, page_size=100)
+def targets(request: HttpRequest, campaign_id: int, group: str = "") -> Any:
+    user = _user(request)
+    qs = targets_visible_to(user, campaign_get(user=user, pk=campaign_id))
+    if group:
+        qs = qs.filter(group=group)
+    return [target_out(t) for t in qs]
+
+
+class OutcomeIn(Schema):
+    outcome: str = Field(description="contacted / interested / accepted / rejected")
+    reject_reason: str = Field("", max_length=200, description="拒绝时必填")
+
+
+@router.post(
+    "/{campaign_id}/targets/{customer_id}/outcome",
+    response={200: TargetOut, 404: Detail, 422: Detail},
+    summary="记录一个目标客户的执行结果（客户经理）",
+)
+def outcome(request: HttpRequest, campaign_id: int, customer_id: int, body: OutcomeIn) -> Any:
+    user = _user(request)
+    campaign = campaign_get(user=user, pk=campaign_id)
+    target = get_object_or_404(targets_visible_to(user, campaign), customer_id=customer_id)
+    return target_out(target_outcome(by=user, target=target, outcome=body.outcome, reason=body.reject_reason))
+
+
+class ArmOut(Schema):
+    n: int
+    converted: int
+    rate: float | None
+    revenue: Decimal = Field(description="转化带来的月收入（元）")
+    revenue_per_customer: float | None
+
+
+class EffectOut(Schema):
+    campaign_id: int
+    as_of: dt.date
+    window_end: dt.date
+    provisional: bool = Field(description="转化窗口未结束：数字可能还会增加")
+    target: ArmOut
+    control: ArmOut
+    uplift: float | None = Field(description="转化率差（目标组 − 对照组）")
+    ci_low: float | None
+    ci_high: float | None
+    z: float | None
+    p_value: float | None
+    significant: bool
+    revenue_uplift: float | None = Field(description="每客户月收入差（元）")
+    revenue_ci_low: float | None
+    revenue_ci_high: float | None
+    needed_per_group: int | None = Field(description="要以 80% 把握检出当前差异，每组需要的客户数")
+
+
+def arm_out(a: Any) -> dict[str, Any]:
+    return {
+        "n": a.n,
+        "converted": a.converted,
+        "rate": a.rate,
+        "revenue": a.revenue,
+        "revenue_per_customer": a.revenue_per_customer,
+    }
+
+
+def effect_out(campaign: Campaign, e: Effect) -> dict[str, Any]:
+    return {
+        "campaign_id": campaign.pk,
+        "as_of": e.as_of,
+        "window_end": e.window_end,
+        "provisional": e.provisional,
+        "target": arm_out(e.target),
+        "control": arm_out(e.control),
+        "uplift": e.uplift,
+        "ci_low": e.ci[0] if e.ci else None,
+        "ci_high": e.ci[1] if e.ci else None,
+        "z": e.z,
+        "p_value": e.p_value,
+        "significant": e.significant,
+        "revenue_uplift": e.revenue_uplift,
+        "revenue_ci_low": e.revenue_ci[0] if e.revenue_ci else None,
+        "revenue_ci_high": e.revenue_ci[1] if e.revenue_ci else None,
+        "needed_per_group": e.needed_per_group,
+    }
+
+
+@router.get(
+    "/{campaign_id}/evaluation", response={200: EffectOut, 404: Detail}, summary="效果评估：目标组与对照组的转化与收入"
+)
+def evaluation(request: HttpRequest, campaign_id: int, as_of: dt.date | None = None) -> Any:
+    campaign = campaign_get(user=_user(request), pk=campaign_id)
+    return effect_out(campaign, campaign_effect(campaign, as_of=as_of))
+
+
+class AlertOutcomeOut(Schema):
+    family: str
+    label: str
+    flagged: int
+    kept: int
+    lost: int
+    kept_rate: float | None
+    worked: int
+    worked_kept_rate: float | None
+    unworked_kept_rate: float | None
+
+
+class StrategyOut(Schema):
+    campaigns: list[EffectOut]
+    alerts_month: dt.date | None
+    alerts: list[AlertOutcomeOut]
+
+
+strategy_router = Router()
+
+
+@strategy_router.get("/strategy", response=StrategyOut, summary="策略优化：活动按提升排序，预警族的保有与流失")
+def strategy(request: HttpRequest) -> Any:
+    user = _user(request)
+    ranked = campaign_ranking(campaigns_visible_to(user))
+    month, alerts = alert_outcomes(user)
+    return {
+        "campaigns": [effect_out(r.campaign, r.effect) for r in ranked],
+        "alerts_month": month,
+        "alerts": [
+            {
+                "family": a.family,
+                "label": a.label,
+                "flagged": a.flagged,
+                "kept": a.kept,
+                "lost": a.lost,
+                "kept_rate": a.kept_rate,
+                "worked": a.worked,
+                "worked_kept_rate": a.worked_kept_rate,
+                "unworked_kept_rate": a.unworked_kept_rate,
+            }
+            for a in alerts
+        ],
+    }

@@ -1,0 +1,131 @@
+"""Pages of opportunity identification and development applications (F-09): the same services as
+the API (``zhengqi.marketing.development``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from zhengqi.accounts import matrix
+from zhengqi.accounts.models import User
+from zhengqi.customers.models import Product
+from zhengqi.customers.selectors import customer_get
+
+from .development import (
+    application_decide,
+    application_get,
+    application_submit,
+    applications_visible_to,
+    candidates,
+    may_decide,
+)
+from .forms import form_errors
+from .models import DevelopmentApplication, Task
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+@login_required
+def opportunities_page(request: HttpRequest) -> HttpResponse:
+    """Candidates to develop (account managers apply from here) and the applications: one's own, or
+    for a regional manager those waiting for their decision first."""
+    user = _user(request)
+    role = matrix.role_of(user)
+    apps = applications_visible_to(user)
+    pending = [a for a in apps.filter(status=DevelopmentApplication.Status.SUBMITTED)[:200] if may_decide(user, a)]
+    return render(
+        request,
+        "marketing/opportunities.html",
+        {
+            "candidates": candidates(user) if role == "am" else [],
+            "is_am": role == "am",
+            "pending": pending,
+            "applications": apps[:200],
+        },
+    )
+
+
+@login_required
+def application_new_page(request: HttpRequest, customer_id: int) -> HttpResponse:
+    user = _user(request)
+    customer = customer_get(user=user, pk=customer_id)
+    previous = None
+    if request.GET.get("previous") or request.POST.get("previous"):
+        previous = application_get(user=user, pk=int(request.GET.get("previous") or request.POST["previous"]))
+    products = Product.objects.order_by("category", "code")
+    values = {
+        "needs": previous.needs if previous else "",
+        "plan": previous.plan if previous else "",
+        "expected_revenue": previous.expected_revenue if previous else "",
+        "products": set(previous.products.values_list("code", flat=True)) if previous else set(),
+    }
+    context: dict[str, Any] = {"customer": customer, "previous": previous, "products": products, "values": values}
+    if request.method == "POST":
+        post = request.POST
+        try:
+            application = application_submit(
+                by=user,
+                customer=customer,
+                needs=post.get("needs", ""),
+                plan=post.get("plan", ""),
+                product_codes=post.getlist("products"),
+                expected_revenue=post.get("expected_revenue") or 0,
+                previous=previous,
+            )
+        except ValidationError as err:
+            values.update(
+                needs=post.get("needs", ""),
+                plan=post.get("plan", ""),
+                expected_revenue=post.get("expected_revenue", ""),
+                products=set(post.getlist("products")),
+            )
+            context["errors"] = form_errors(err)
+            return render(request, "marketing/application_form.html", context, status=400)
+        messages.success(request, _("开发申请已提交，等待区域经理审批。"))
+        return redirect("marketing:application", pk=application.pk)
+    return render(request, "marketing/application_form.html", context)
+
+
+@login_required
+def application_page(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    application = application_get(user=user, pk=pk)
+    steps = Task.objects.filter(development=application).order_by("due", "pk")
+    return render(
+        request,
+        "marketing/application.html",
+        {
+            "application": application,
+            "steps": steps,
+            "may_decide": application.status == DevelopmentApplication.Status.SUBMITTED
+            and may_decide(user, application),
+            "may_reapply": application.status == DevelopmentApplication.Status.REJECTED
+            and application.applicant_id == user.pk
+            and not application.reapplications.exists(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def application_decide_page(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    application = application_get(user=user, pk=pk)
+    approve = request.POST.get("decision") == "approve"
+    try:
+        application_decide(by=user, application=application, approve=approve, comment=request.POST.get("comment", ""))
+    except (ValidationError, PermissionDenied) as err:
+        text = " ".join(err.messages) if isinstance(err, ValidationError) else str(err)
+        messages.error(request, text)
+    else:
+        messages.success(request, _("已批准，开发计划已下达给客户经理。") if approve else _("已驳回。"))
+    return redirect("marketing:application", pk=application.pk)
