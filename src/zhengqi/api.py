@@ -23,6 +23,7 @@ from zhengqi.marketing.campaign_api import router as campaigns_router
 from zhengqi.marketing.campaign_api import strategy_router
 from zhengqi.marketing.campaigns import StaleEdit
 from zhengqi.marketing.development_api import router as development_router
+from zhengqi.marketing.pipeline_api import router as pipeline_router
 
 api = NinjaAPI(
     title="政企 Zhengqi API",
@@ -37,6 +38,7 @@ api.add_router("/imports", imports_router, tags=["数据导入 imports"])
 api.add_router("/", marketing_router, tags=["客户经理工作 account manager's day"])
 api.add_router("/campaigns", campaigns_router, tags=["营销活动与效果评估 campaigns and evaluation"])
 api.add_router("/development", development_router, tags=["商机识别与开发申请 opportunities"])
+api.add_router("/", pipeline_router, tags=["商机管道 pipeline"])
 api.add_router("/", strategy_router, tags=["营销活动与效果评估 campaigns and evaluation"])
 api.add_router("/analysis", analysis_router, tags=["客户洞察与经营分析 insight and reports"])
 api.add_router("/", accounts_router, tags=["审计与令牌 audit and tokens"])

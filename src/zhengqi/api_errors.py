@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+
+class Detail(Schema):
+    """The body of every refusal: one sentence."""
+
+    detail: str
 
 
 def _messages() -> dict[str, str]:

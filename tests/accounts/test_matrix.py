@@ -21,7 +21,7 @@ from zhengqi.api import api
 from zhengqi.customers.models import Customer
 from zhengqi.imports.models import ImportBatch
 from zhengqi.insight.configuration import ensure_builtin_rules
-from zhengqi.marketing.models import Campaign, CampaignTarget, DevelopmentApplication, Task
+from zhengqi.marketing.models import Campaign, CampaignTarget, DevelopmentApplication, Opportunity, Task
 
 pytestmark = pytest.mark.django_db
 SKIPPED_NAMESPACES = ("admin", "api")  # the back office is Django's admin (staff only); the API below
@@ -130,8 +130,19 @@ def application_for(customer: Customer) -> DevelopmentApplication:
     return found
 
 
+def opportunity_for(customer: Customer) -> Opportunity:
+    found = Opportunity.objects.filter(customer=customer).first()
+    if found is None:
+        assert customer.account_manager is not None
+        found = Opportunity.objects.create(
+            customer=customer, owner=customer.account_manager, name="专线", close_date=dt.date(2026, 12, 1)
+        )
+    return found
+
+
 def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, token: ApiToken) -> str:
     values = {
+        "opportunity_id": opportunity_for(customer).pk,
         "application_id": application_for(customer).pk,
         "campaign_id": campaign_with(customer).pk,
         "token_id": token.pk,
@@ -158,6 +169,9 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "marketing:campaign_action": [campaign_with(customer).pk, "close"],
         "marketing:target_outcome": [campaign_with(customer).pk, customer.pk],
         "marketing:application_new": [customer.pk],
+        "marketing:opportunity_new": [customer.pk],
+        "marketing:opportunity": [opportunity_for(customer).pk],
+        "marketing:project": [opportunity_for(customer).pk],
         "marketing:application": [application_for(customer).pk],
         "marketing:application_decide": [application_for(customer).pk],
         "customers:detail": [customer.pk],
@@ -193,6 +207,8 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
         "POST /api/customers/{customer_id}/interactions": {"date": "2026-11-20", "summary": "拜访"},
         "POST /api/tokens": {"name": "矩阵测试", "days": 1},
         "POST /api/campaigns/{campaign_id}/targets/{customer_id}/outcome": {"outcome": "contacted"},
+        "POST /api/opportunities": {"customer_id": customer.pk, "name": "专线", "close_date": "2026-12-01"},
+        "PUT /api/opportunities/{opportunity_id}": {"name": "专线", "close_date": "2026-12-01"},
         "POST /api/development/applications": {"customer_id": customer.pk, "needs": "专线", "plan": "2026-12-01 拜访"},
         "POST /api/development/applications/{application_id}/decision": {"approve": False, "comment": "补充"},
         "POST /api/campaigns": {

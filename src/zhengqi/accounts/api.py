@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from zhengqi.api_errors import Detail
 from zhengqi.pagination import Pages
 
 from .api_auth import via_token
@@ -18,10 +19,6 @@ from .models import ApiToken, User
 from .tokens import token_create, token_revoke, tokens_visible
 
 router = Router()
-
-
-class Detail(Schema):
-    detail: str
 
 
 class AuditEventOut(Schema):

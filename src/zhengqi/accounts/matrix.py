@@ -59,6 +59,7 @@ PLAN = gettext_lazy("只有营销策划或省公司管理员可以制定营销�
 APPLY = gettext_lazy("客户开发申请由客户经理提交。")
 DECIDE = gettext_lazy("开发申请由客户所在区域的区域经理审批。")
 AM = frozenset({"am"})
+SELL = gettext_lazy("只有客户经理和区域经理可以登记和修改商机。")
 
 
 PAGES: dict[str, Entry] = {
@@ -102,6 +103,10 @@ PAGES: dict[str, Entry] = {
     "marketing:application_new": Entry(AM, scoped=True, reason=APPLY),
     "marketing:application": Entry(STAFF),
     "marketing:application_decide": Entry(MANAGERS, "POST", reason=DECIDE),
+    "marketing:pipeline": Entry(STAFF),
+    "marketing:opportunity_new": Entry(WORKERS, scoped=True, reason=SELL),
+    "marketing:opportunity": Entry(STAFF),
+    "marketing:project": Entry(WORKERS, "POST", reason=SELL),
     "analysis:dashboards": Entry(STAFF),
     "analysis:customers": Entry(STAFF),
     "analysis:report": Entry(STAFF),
@@ -163,6 +168,15 @@ API: dict[str, Entry] = {
     "POST /api/campaigns/{campaign_id}/targets/{customer_id}/outcome": Entry(WORKERS, "POST", scoped=True),
     "GET /api/campaigns/{campaign_id}/evaluation": Entry(CONFIG_READERS),
     "GET /api/strategy": Entry(CONFIG_READERS),
+    "GET /api/opportunities": Entry(STAFF),
+    "POST /api/opportunities": Entry(WORKERS, "POST", reason=SELL),
+    "GET /api/opportunities/{opportunity_id}": Entry(STAFF),
+    "PUT /api/opportunities/{opportunity_id}": Entry(WORKERS, "PUT", reason=SELL),
+    "POST /api/opportunities/{opportunity_id}/project": Entry(WORKERS, "POST", reason=SELL),
+    "PUT /api/opportunities/{opportunity_id}/project": Entry(WORKERS, "PUT", reason=SELL),
+    "GET /api/pipeline/forecast": Entry(STAFF),
+    "GET /api/pipeline/stages": Entry(STAFF),
+    "PUT /api/pipeline/stages": Entry(ADMIN, "PUT", reason=gettext_lazy("只有省公司管理员可以设置阶段赢单概率。")),
     "GET /api/development/candidates": Entry(STAFF),
     "GET /api/development/applications": Entry(STAFF),
     "POST /api/development/applications": Entry(AM, "POST", reason=APPLY),

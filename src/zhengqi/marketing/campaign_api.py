@@ -14,6 +14,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from zhengqi.accounts.models import User
+from zhengqi.api_errors import Detail
 from zhengqi.pagination import Pages
 
 from .campaigns import (
@@ -31,10 +32,6 @@ from .evaluation import Effect, alert_outcomes, campaign_effect, campaign_rankin
 from .models import Campaign, CampaignTarget
 
 router = Router()
-
-
-class Detail(Schema):
-    detail: str
 
 
 class CampaignIn(Schema):

@@ -12,6 +12,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from zhengqi.accounts.models import User
+from zhengqi.api_errors import Detail
 from zhengqi.customers.selectors import customer_get
 from zhengqi.pagination import Pages
 
@@ -19,10 +20,6 @@ from .development import application_decide, application_get, application_submit
 from .models import DevelopmentApplication, Task
 
 router = Router()
-
-
-class Detail(Schema):
-    detail: str
 
 
 def _user(request: HttpRequest) -> User:

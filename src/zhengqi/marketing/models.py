@@ -267,3 +267,113 @@ class DevelopmentApplication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} · {self.get_status_display()}"
+
+
+class Stage(models.TextChoices):
+    """The stages of an opportunity (seeds 000/003's closed loop), and "lost"."""
+
+    DISCOVERY = "discovery", _("需求发现")
+    CONFIRMED = "confirmed", _("需求确认")
+    PROPOSAL = "proposal", _("方案制定")
+    NEGOTIATION = "negotiation", _("商务谈判")
+    SIGNED = "signed", _("签约")
+    DELIVERY = "delivery", _("开通/交付")
+    AFTERCARE = "aftercare", _("售后")
+    LOST = "lost", _("丢单")
+
+
+WON_STAGES = (Stage.SIGNED, Stage.DELIVERY, Stage.AFTERCARE)
+DEFAULT_PROBABILITY = {
+    Stage.DISCOVERY: Decimal("0.10"),
+    Stage.CONFIRMED: Decimal("0.25"),
+    Stage.PROPOSAL: Decimal("0.40"),
+    Stage.NEGOTIATION: Decimal("0.60"),
+    Stage.SIGNED: Decimal("1.00"),
+    Stage.DELIVERY: Decimal("1.00"),
+    Stage.AFTERCARE: Decimal("1.00"),
+    Stage.LOST: Decimal("0.00"),
+}
+
+
+class StageProbability(models.Model):
+    """The chance an opportunity at a stage is won, set by the provincial admin; it weighs the forecast."""
+
+    stage = models.CharField(_("阶段"), max_length=12, choices=Stage.choices, unique=True)
+    probability = models.DecimalField(_("赢单概率"), max_digits=4, decimal_places=3)
+
+    class Meta:
+        verbose_name = _("阶段赢单概率")
+        verbose_name_plural = _("阶段赢单概率")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(probability__gte=0) & models.Q(probability__lte=1), name="probability_0_1"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} {self.probability:.0%}"
+
+
+class Opportunity(models.Model):
+    """A sales opportunity (商机, F-10) of one customer: products, expected monthly revenue, close date,
+    stage. ``version`` refuses the second of two concurrent saves."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="opportunities")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("负责人"), on_delete=models.PROTECT, related_name="opportunities"
+    )
+    name = models.CharField(_("商机名称"), max_length=100)
+    products = models.ManyToManyField("customers.Product", verbose_name=_("产品"), blank=True, related_name="+")
+    expected_revenue = money_field(_("预计月收入"), default=0)
+    close_date = models.DateField(_("预计签约日期"))
+    stage = models.CharField(_("阶段"), max_length=12, choices=Stage.choices, default=Stage.DISCOVERY)
+    lost_reason = models.CharField(_("丢单原因"), max_length=200, blank=True)
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("来自营销活动"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    application = models.ForeignKey(
+        DevelopmentApplication,
+        verbose_name=_("来自开发申请"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="opportunities",
+    )
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("商机")
+        verbose_name_plural = _("商机")
+        ordering = ["close_date", "pk"]
+        indexes = [models.Index(fields=["stage", "close_date"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Project(models.Model):
+    """A long delivery (立项 → 施工 → 测试 → 验收) of a won opportunity, with its project team."""
+
+    class Phase(models.TextChoices):
+        INITIATED = "initiated", _("立项")
+        BUILDING = "building", _("施工")
+        TESTING = "testing", _("测试")
+        ACCEPTED = "accepted", _("验收")
+
+    opportunity = models.OneToOneField(Opportunity, on_delete=models.CASCADE, related_name="project")
+    phase = models.CharField(_("项目阶段"), max_length=10, choices=Phase.choices, default=Phase.INITIATED)
+    team = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("项目组成员"), related_name="projects")
+    started = models.DateField(_("立项日期"))
+    planned_end = models.DateField(_("计划验收日期"))
+    note = models.TextField(_("进展说明"), blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+
+    class Meta:
+        verbose_name = _("项目")
+        verbose_name_plural = _("项目")
+        ordering = ["planned_end", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity} · {self.get_phase_display()}"

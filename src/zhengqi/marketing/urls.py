@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import campaign_views, development_views, views
+from . import campaign_views, development_views, pipeline_views, views
 
 app_name = "marketing"
 urlpatterns = [
@@ -24,4 +24,8 @@ urlpatterns = [
     path("customers/<int:customer_id>/develop/", development_views.application_new_page, name="application_new"),
     path("applications/<int:pk>/", development_views.application_page, name="application"),
     path("applications/<int:pk>/decide/", development_views.application_decide_page, name="application_decide"),
+    path("pipeline/", pipeline_views.pipeline_page, name="pipeline"),
+    path("customers/<int:customer_id>/opportunity/", pipeline_views.opportunity_new_page, name="opportunity_new"),
+    path("opportunities/<int:pk>/", pipeline_views.opportunity_page, name="opportunity"),
+    path("opportunities/<int:pk>/project/", pipeline_views.project_page, name="project"),
 ]

@@ -1,0 +1,246 @@
+"""The opportunity pipeline in the REST API (F-10): the same services and scope as the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
+
+from zhengqi.accounts.models import User
+from zhengqi.api_errors import Detail
+from zhengqi.customers.selectors import customer_get
+from zhengqi.pagination import Pages
+
+from .models import Opportunity, Project, Stage
+from .pipeline import (
+    OpportunityInput,
+    forecast,
+    opportunities_visible_to,
+    opportunity_create,
+    opportunity_get,
+    opportunity_update,
+    probabilities,
+    probabilities_save,
+    project_advance,
+    project_start,
+)
+
+router = Router()
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+class ProjectOut(Schema):
+    id: int
+    phase: str = Field(description="initiated 立项 / building 施工 / testing 测试 / accepted 验收")
+    started: dt.date
+    planned_end: dt.date
+    team: list[str]
+    note: str
+    version: int
+
+
+class OpportunityOut(Schema):
+    id: int
+    customer_id: int
+    customer_name: str
+    owner: str
+    name: str
+    products: list[str]
+    expected_revenue: Decimal
+    close_date: dt.date
+    stage: str = Field(
+        description="discovery / confirmed / proposal / negotiation / signed / delivery / aftercare / lost"
+    )
+    probability: Decimal
+    lost_reason: str
+    version: int
+    project: ProjectOut | None
+
+
+def project_out(p: Project) -> dict[str, Any]:
+    return {
+        "id": p.pk,
+        "phase": p.phase,
+        "started": p.started,
+        "planned_end": p.planned_end,
+        "team": list(p.team.values_list("username", flat=True)),
+        "note": p.note,
+        "version": p.version,
+    }
+
+
+def opportunity_out(o: Opportunity, chances: dict[str, Decimal] | None = None) -> dict[str, Any]:
+    chances = chances or probabilities()
+    project = Project.objects.filter(opportunity=o).first()
+    return {
+        "id": o.pk,
+        "customer_id": o.customer_id,
+        "customer_name": o.customer.name,
+        "owner": o.owner.username,
+        "name": o.name,
+        "products": list(o.products.values_list("code", flat=True)),
+        "expected_revenue": o.expected_revenue,
+        "close_date": o.close_date,
+        "stage": o.stage,
+        "probability": chances[o.stage],
+        "lost_reason": o.lost_reason,
+        "version": o.version,
+        "project": project_out(project) if project else None,
+    }
+
+
+class OpportunityIn(Schema):
+    name: str = Field(max_length=100)
+    close_date: dt.date
+    expected_revenue: Decimal = Decimal(0)
+    stage: str = Stage.DISCOVERY
+    products: list[str] = []
+    lost_reason: str = Field("", max_length=200)
+    version: int | None = Field(None, description="修改时：所依据的版本号；他人已保存新版本时返回 409")
+
+
+class OpportunityNew(OpportunityIn):
+    customer_id: int
+
+
+def _input(body: OpportunityIn) -> OpportunityInput:
+    return OpportunityInput(
+        name=body.name,
+        close_date=body.close_date,
+        expected_revenue=body.expected_revenue,
+        stage=body.stage,
+        product_codes=body.products,
+        lost_reason=body.lost_reason,
+        version=body.version,
+    )
+
+
+@router.get("/opportunities", response=list[OpportunityOut], summary="商机（本人范围内）")
+@paginate(Pages, page_size=100)
+def opportunity_list(request: HttpRequest, stage: str = "") -> Any:
+    qs = opportunities_visible_to(_user(request)).prefetch_related("products")
+    if stage:
+        qs = qs.filter(stage=stage)
+    chances = probabilities()
+    return [opportunity_out(o, chances) for o in qs]
+
+
+@router.post(
+    "/opportunities", response={201: OpportunityOut, 403: Detail, 404: Detail, 422: Detail}, summary="登记商机"
+)
+def opportunity_new(request: HttpRequest, body: OpportunityNew) -> Any:
+    user = _user(request)
+    customer = customer_get(user=user, pk=body.customer_id)
+    return Status(201, opportunity_out(opportunity_create(by=user, customer=customer, data=_input(body))))
+
+
+@router.get("/opportunities/{opportunity_id}", response={200: OpportunityOut, 404: Detail}, summary="一个商机")
+def opportunity(request: HttpRequest, opportunity_id: int) -> Any:
+    return opportunity_out(opportunity_get(user=_user(request), pk=opportunity_id))
+
+
+@router.put(
+    "/opportunities/{opportunity_id}",
+    response={200: OpportunityOut, 403: Detail, 404: Detail, 409: Detail, 422: Detail},
+    summary="修改商机（阶段、金额、日期…；带 version，过期的修改返回 409）",
+)
+def opportunity_edit(request: HttpRequest, opportunity_id: int, body: OpportunityIn) -> Any:
+    user = _user(request)
+    found = opportunity_get(user=user, pk=opportunity_id)
+    return opportunity_out(opportunity_update(by=user, opportunity=found, data=_input(body)))
+
+
+class ProjectIn(Schema):
+    started: dt.date
+    planned_end: dt.date
+    team: list[str] = Field([], description="项目组成员的用户名（负责人自动加入）")
+
+
+@router.post(
+    "/opportunities/{opportunity_id}/project",
+    response={201: OpportunityOut, 403: Detail, 404: Detail, 422: Detail},
+    summary="签约后立项",
+)
+def project_new(request: HttpRequest, opportunity_id: int, body: ProjectIn) -> Any:
+    user = _user(request)
+    found = opportunity_get(user=user, pk=opportunity_id)
+    team = list(User.objects.filter(username__in=body.team, is_active=True))
+    project_start(by=user, opportunity=found, started=body.started, planned_end=body.planned_end, team=team)
+    return Status(201, opportunity_out(found))
+
+
+class PhaseIn(Schema):
+    phase: str
+    note: str = ""
+    version: int | None = None
+
+
+@router.put(
+    "/opportunities/{opportunity_id}/project",
+    response={200: OpportunityOut, 403: Detail, 404: Detail, 409: Detail, 422: Detail},
+    summary="更新项目阶段（带 version）",
+)
+def project_edit(request: HttpRequest, opportunity_id: int, body: PhaseIn) -> Any:
+    user = _user(request)
+    found = opportunity_get(user=user, pk=opportunity_id)
+    project = Project.objects.filter(opportunity=found).first()
+    if project is None:
+        raise Http404("该商机还没有立项。")
+    project_advance(by=user, project=project, phase=body.phase, note=body.note, version=body.version)
+    return opportunity_out(found)
+
+
+class ForecastRow(Schema):
+    region: str
+    months: dict[str, Decimal] = Field(description="月份（YYYY-MM）→ 加权预计月收入（元）")
+    total: Decimal
+
+
+class ForecastOut(Schema):
+    months: list[str]
+    rows: list[ForecastRow]
+
+
+@router.get("/pipeline/forecast", response=ForecastOut, summary="商机预测：按区域和预计签约月份加权")
+def pipeline_forecast(request: HttpRequest, months: int = Query(6, ge=1, le=24)) -> Any:
+    horizon, cells = forecast(_user(request), months=months)
+    keys = [m.strftime("%Y-%m") for m in horizon]
+    rows = []
+    for region, by in cells.items():
+        values = {m.strftime("%Y-%m"): by[m].weighted if m in by else Decimal(0) for m in horizon}
+        rows.append({"region": region, "months": values, "total": sum(values.values(), Decimal(0))})
+    return {"months": keys, "rows": rows}
+
+
+class StagesIn(Schema):
+    """Only the stages given change; 0–1 or a percentage (60 = 60 %)."""
+
+    discovery: Decimal | None = None
+    confirmed: Decimal | None = None
+    proposal: Decimal | None = None
+    negotiation: Decimal | None = None
+    signed: Decimal | None = None
+    delivery: Decimal | None = None
+    aftercare: Decimal | None = None
+    lost: Decimal | None = None
+
+
+@router.get("/pipeline/stages", response=dict[str, Decimal], summary="各阶段赢单概率")
+def stages(request: HttpRequest) -> Any:
+    return probabilities()
+
+
+@router.put(
+    "/pipeline/stages",
+    response={200: dict[str, Decimal], 403: Detail, 422: Detail},
+    summary="设置各阶段赢单概率（省公司管理员；0–1 或百分数）",
+)
+def stages_edit(request: HttpRequest, body: StagesIn) -> Any:
+    return probabilities_save(by=_user(request), values=body.model_dump(exclude_none=True))
