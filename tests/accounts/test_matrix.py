@@ -143,6 +143,7 @@ def opportunity_for(customer: Customer) -> Opportunity:
 def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, token: ApiToken) -> str:
     values = {
         "opportunity_id": opportunity_for(customer).pk,
+        "manager_id": customer.account_manager.pk if customer.account_manager else 0,
         "application_id": application_for(customer).pk,
         "campaign_id": campaign_with(customer).pk,
         "token_id": token.pk,
@@ -170,6 +171,7 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "marketing:target_outcome": [campaign_with(customer).pk, customer.pk],
         "marketing:application_new": [customer.pk],
         "marketing:opportunity_new": [customer.pk],
+        "analysis:kpi_manager": [customer.account_manager.pk if customer.account_manager else 0],
         "marketing:opportunity": [opportunity_for(customer).pk],
         "marketing:project": [opportunity_for(customer).pk],
         "marketing:application": [application_for(customer).pk],
@@ -224,6 +226,12 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
             "start": "2026-11-01",
             "end": "2026-11-30",
             "products": [],
+        },
+        "PUT /api/analysis/kpi/targets": {
+            "manager": customer.account_manager.username if customer.account_manager else "",
+            "year": 2026,
+            "metric": "retention",
+            "value": "0.95",
         },
         "PUT /api/analysis/targets": {
             "region": user.region.code if user.region else "X",

@@ -59,7 +59,8 @@ def test_workbench_shows_own_tasks_and_closes_them(cast: Cast) -> None:
     client = client_for(cast.am)
     with CaptureQueriesContext(connection) as ctx:
         page = client.get("/workbench/").content.decode()
-    assert len(ctx.captured_queries) <= 20
+    # A fixed budget (no query per task or customer): the lists, the cards, and the KPI card (8 aggregates).
+    assert len(ctx.captured_queries) <= 28
     mine = Task.objects.filter(assignee=cast.am, status="open").select_related("customer")
     for task in mine[:5]:
         assert task.customer.name in page
@@ -71,7 +72,7 @@ def test_workbench_shows_own_tasks_and_closes_them(cast: Cast) -> None:
     assert "需要填写处理结果" in refused
     done = client.post(f"/workbench/tasks/{task.pk}/close/", {"outcome": "电话沟通，问题已解决"}).content.decode()
     assert "电话沟通，问题已解决" in done
-    assert "考核目标尚未设定" in page  # no invented KPI numbers
+    assert 'data-testid="my-kpi"' in page and "—" in page  # no revenue target set: no invented completion
 
 
 def test_customer_page_queries_do_not_grow_with_interactions_or_contracts(cast: Cast) -> None:
@@ -98,6 +99,7 @@ def test_customer_page_queries_do_not_grow_with_interactions_or_contracts(cast: 
         Contract.objects.create(customer=customer, number=f"HT-Q-{i}", start=OCT, end=OCT, amount=Decimal("1.00"))
 
     add(0)  # one of each, so that every prefetch runs once
+    queries()  # the first view fills per-process caches (content types): count from the second
     before = queries()
     for i in range(1, 15):
         add(i)

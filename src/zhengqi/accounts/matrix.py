@@ -100,6 +100,7 @@ PAGES: dict[str, Entry] = {
     "marketing:target_outcome": Entry(WORKERS, "POST", scoped=True),
     "marketing:strategy": Entry(CONFIG_READERS),
     "marketing:opportunities": Entry(STAFF),
+    "marketing:prospect_new": Entry(WORKERS, reason=gettext_lazy("只有客户经理和区域经理可以录入潜在客户。")),
     "marketing:application_new": Entry(AM, scoped=True, reason=APPLY),
     "marketing:application": Entry(STAFF),
     "marketing:application_decide": Entry(MANAGERS, "POST", reason=DECIDE),
@@ -111,6 +112,8 @@ PAGES: dict[str, Entry] = {
     "analysis:customers": Entry(STAFF),
     "analysis:report": Entry(STAFF),
     "analysis:dashboard": Entry(STAFF),
+    "analysis:kpi": Entry(STAFF),
+    "analysis:kpi_manager": Entry(STAFF),
 }
 
 API: dict[str, Entry] = {
@@ -156,6 +159,11 @@ API: dict[str, Entry] = {
     "GET /api/analysis/report/file": Entry(STAFF),
     "GET /api/analysis/targets": Entry(STAFF),
     "PUT /api/analysis/targets": Entry(ADMIN, "PUT", reason=gettext_lazy("只有省公司管理员可以设置收入目标。")),
+    "GET /api/analysis/kpi": Entry(STAFF),
+    "GET /api/analysis/kpi/{manager_id}/customers": Entry(STAFF),
+    "PUT /api/analysis/kpi/targets": Entry(
+        MANAGERS, "PUT", reason=gettext_lazy("只有区域经理和省公司管理员可以设定考核目标。")
+    ),
     "GET /api/audit": Entry(ADMIN),
     "GET /api/campaigns": Entry(STAFF),
     "POST /api/campaigns": Entry(CONFIGURERS, "POST", reason=PLAN),
@@ -178,6 +186,9 @@ API: dict[str, Entry] = {
     "GET /api/pipeline/stages": Entry(STAFF),
     "PUT /api/pipeline/stages": Entry(ADMIN, "PUT", reason=gettext_lazy("只有省公司管理员可以设置阶段赢单概率。")),
     "GET /api/development/candidates": Entry(STAFF),
+    "POST /api/development/prospects": Entry(
+        WORKERS, "POST", reason=gettext_lazy("只有客户经理和区域经理可以录入潜在客户。")
+    ),
     "GET /api/development/applications": Entry(STAFF),
     "POST /api/development/applications": Entry(AM, "POST", reason=APPLY),
     "GET /api/development/applications/{application_id}": Entry(STAFF),

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
@@ -17,10 +17,10 @@ from zhengqi.accounts.audit import log_export
 from zhengqi.accounts.models import Region, User
 from zhengqi.pagination import Pages
 
-from . import dashboards, exports, figures, report
+from . import dashboards, exports, figures, kpi, report
 from .access import require_reader
 from .figures import FilterError, Filters
-from .models import Metric, Target
+from .models import ManagerTarget, Metric, Target
 from .views import CONTENT_TYPES, report_label
 
 router = Router()
@@ -251,3 +251,105 @@ def put_target(request: HttpRequest, body: TargetIn) -> Any:
         "metric": Metric(target.metric).value,
         "amount": target.amount,
     }
+
+
+class KpiOut(Schema):
+    manager_id: int
+    manager: str
+    customers: int
+    revenue_info_ytd: Decimal
+    revenue_target: Decimal | None
+    revenue_completion: float | None
+    time_progress: float
+    target_market: int
+    retained: int
+    retention: float | None
+    retention_target: Decimal
+    members_start: int
+    members_now: int
+    in_network: float | None
+    in_network_target: Decimal
+    tasks_due: int
+    tasks_done: int
+    task_completion: float | None
+    task_completion_target: Decimal
+    satisfaction: float | None = None
+    ranks: dict[str, int]
+
+
+def kpi_out(r: kpi.Kpi, progress: float) -> dict[str, Any]:
+    return {
+        "manager_id": r.manager.pk,
+        "manager": r.manager.username,
+        "customers": r.customers,
+        "revenue_info_ytd": r.revenue_info_ytd,
+        "revenue_target": r.revenue_target,
+        "revenue_completion": r.revenue_completion,
+        "time_progress": progress,
+        "target_market": r.target_market,
+        "retained": r.retained,
+        "retention": r.retention,
+        "retention_target": r.targets[ManagerTarget.Metric.RETENTION],
+        "members_start": r.members_start,
+        "members_now": r.members_now,
+        "in_network": r.in_network,
+        "in_network_target": r.targets[ManagerTarget.Metric.IN_NETWORK],
+        "tasks_due": r.tasks_due,
+        "tasks_done": r.tasks_done,
+        "task_completion": r.task_completion,
+        "task_completion_target": r.targets[ManagerTarget.Metric.TASK_COMPLETION],
+        "satisfaction": None,
+        "ranks": r.ranks,
+    }
+
+
+@router.get("/kpi", response=list[KpiOut], summary="客户经理考核：各项指标、目标、完成率与排名（本人范围内）")
+def kpi_list(request: HttpRequest, filters: Query[FiltersIn]) -> Any:
+    user, f = _filters(request, filters)
+    progress = figures.time_progress(f.month)
+    return [kpi_out(r, progress) for r in kpi.kpis(user, f.month, region=f.region)]
+
+
+class KpiCustomerOut(Schema):
+    customer_id: int
+    code: str
+    name: str
+    tier: str
+    revenue_info_ytd: Decimal
+    members_now: int
+    in_target_market: bool
+    retained: bool
+
+
+@router.get("/kpi/{manager_id}/customers", response=list[KpiCustomerOut], summary="一位客户经理考核指标背后的客户")
+@paginate(Pages, page_size=100)
+def kpi_customers(request: HttpRequest, manager_id: int, filters: Query[FiltersIn]) -> Any:
+    user, f = _filters(request, filters)
+    row = next((r for r in kpi.kpis(user, f.month, region=f.region) if r.manager.pk == manager_id), None)
+    if row is None:
+        raise HttpError(404, "客户经理不存在或不在您的范围内。")
+    return [dataclasses.asdict(c) for c in kpi.customers_of(user, row.manager, f.month)]
+
+
+class ManagerTargetIn(Schema):
+    manager: str = Field(description="客户经理的用户名")
+    year: int
+    metric: str = Field(description="revenue_info（元）/ retention / in_network / task_completion（0–1 或百分数）")
+    value: Decimal
+
+
+class ManagerTargetOut(Schema):
+    manager: str
+    year: int
+    metric: str
+    value: Decimal
+
+
+@router.put("/kpi/targets", response=ManagerTargetOut, summary="设定客户经理的年度考核目标（区域经理、省公司管理员）")
+def kpi_target(request: HttpRequest, body: ManagerTargetIn) -> Any:
+    user: User = request.user  # type: ignore[assignment]
+    manager = User.objects.filter(username=body.manager).first()
+    if manager is None:
+        raise HttpError(404, f"客户经理“{body.manager}”不存在。")
+    t = kpi.target_save(by=user, manager=manager, year=body.year, metric=body.metric, value=body.value)
+    return {"manager": manager.username, "year": t.year, "metric": t.metric, "value": t.value}

@@ -7,5 +7,7 @@ urlpatterns = [
     path("", views.dashboard_page, name="dashboards"),
     path("customers/", views.customers_page, name="customers"),
     path("report/", views.report_page, name="report"),
+    path("kpi/", views.kpi_page, name="kpi"),
+    path("kpi/<int:manager_id>/", views.kpi_manager_page, name="kpi_manager"),
     path("<str:key>/", views.dashboard_page, name="dashboard"),
 ]

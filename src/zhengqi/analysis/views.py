@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from zhengqi.accounts.audit import log_export
 from zhengqi.accounts.models import Region, User
 from zhengqi.customers.models import INDUSTRIES, Customer
 
-from . import dashboards, exports, figures, report
+from . import dashboards, exports, figures, kpi, report
 from .access import require_reader
 from .dashboards import DASHBOARDS, DRILL_KEYS
 from .figures import FilterError, Filters
@@ -148,4 +148,53 @@ def report_page(request: HttpRequest) -> HttpResponse:
         )
     return render(
         request, "analysis/report.html", {**_form_context(user, f), "report": built, "query": request.GET.urlencode()}
+    )
+
+
+@login_required
+def kpi_page(request: HttpRequest) -> HttpResponse:
+    """绩效考核 by account manager (F-18): KPIs against targets and time progress, ranked; each
+    manager's row leads to the customers behind it."""
+    user = require_reader(request.user)  # type: ignore[arg-type]
+    try:
+        f = _filters(request, user)
+    except FilterError as err:
+        return _refused(request, user, "analysis/kpi.html", err, key="kpi")
+    rows = kpi.kpis(user, f.month, region=f.region)
+    progress = figures.time_progress(f.month)
+    chart = {
+        "kind": "bar",
+        "unit": "pct",
+        "categories": [r.manager.display_name or r.manager.username for r in rows],
+        "series": [[_("信息化收入完成率"), [r.revenue_completion for r in rows]]],
+        "reference": [_("时间进度"), progress],
+    }
+    return render(
+        request,
+        "analysis/kpi.html",
+        {
+            **_form_context(user, f),
+            "key": "kpi",
+            "rows": rows,
+            "progress": progress,
+            "chart": chart if any(r.revenue_completion is not None for r in rows) else None,
+        },
+    )
+
+
+@login_required
+def kpi_manager_page(request: HttpRequest, manager_id: int) -> HttpResponse:
+    user = require_reader(request.user)  # type: ignore[arg-type]
+    try:
+        f = _filters(request, user)
+    except FilterError as err:
+        return _refused(request, user, "analysis/kpi.html", err, key="kpi")
+    row = next((r for r in kpi.kpis(user, f.month, region=f.region) if r.manager.pk == manager_id), None)
+    if row is None:
+        raise Http404(_("客户经理不存在或不在您的范围内。"))
+    page = Paginator(kpi.customers_of(user, row.manager, f.month), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "analysis/kpi_manager.html",
+        {**_form_context(user, f), "key": "kpi", "row": row, "page": page, "progress": figures.time_progress(f.month)},
     )

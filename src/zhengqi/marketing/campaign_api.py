@@ -3,6 +3,7 @@ as the pages (F-11, F-16, F-17)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -28,7 +29,7 @@ from .campaigns import (
     target_outcome,
     targets_visible_to,
 )
-from .evaluation import Effect, alert_outcomes, campaign_effect, campaign_ranking
+from .evaluation import Effect, alert_outcomes, campaign_effect, campaign_ranking, rule_outcomes
 from .models import Campaign, CampaignTarget
 
 router = Router()
@@ -309,10 +310,25 @@ class AlertOutcomeOut(Schema):
     unworked_kept_rate: float | None
 
 
+class RuleOutcomeOut(Schema):
+    rule_code: str
+    rule_name: str
+    family: str
+    worked: int = Field(description="预警任务已完成的客户数")
+    worked_kept: int
+    unworked: int
+    unworked_kept: int
+    uplift: float | None = Field(description="保有率差（已处理 − 未处理），观察性比较")
+    p_value: float | None
+    significant: bool
+    needed_per_group: int | None
+
+
 class StrategyOut(Schema):
     campaigns: list[EffectOut]
     alerts_month: dt.date | None
     alerts: list[AlertOutcomeOut]
+    rules: list[RuleOutcomeOut]
 
 
 strategy_router = Router()
@@ -323,7 +339,9 @@ def strategy(request: HttpRequest) -> Any:
     user = _user(request)
     ranked = campaign_ranking(campaigns_visible_to(user))
     month, alerts = alert_outcomes(user)
+    rules = [{**dataclasses.asdict(r), "significant": r.significant} for r in rule_outcomes(user)]
     return {
+        "rules": rules,
         "campaigns": [effect_out(r.campaign, r.effect) for r in ranked],
         "alerts_month": month,
         "alerts": [

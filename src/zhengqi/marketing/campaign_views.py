@@ -34,7 +34,7 @@ from .campaigns import (
     target_outcome,
     targets_visible_to,
 )
-from .evaluation import Effect, alert_outcomes, campaign_effect, campaign_ranking
+from .evaluation import Effect, alert_outcomes, campaign_effect, campaign_ranking, rule_outcomes
 from .forms import form_errors
 from .models import Campaign, CampaignTarget
 
@@ -238,5 +238,11 @@ def strategy_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "marketing/strategy.html",
-        {"ranked": ranked, "alerts": alerts, "alerts_month": month, "chart": chart if chart["categories"] else None},
+        {
+            "ranked": ranked,
+            "alerts": alerts,
+            "alerts_month": month,
+            "rules": rule_outcomes(user),
+            "chart": chart if chart["categories"] else None,
+        },
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -199,3 +200,53 @@ def application_decide(
         )
     application.refresh_from_db()
     return application
+
+
+def prospect_create(
+    *,
+    by: User,
+    name: str,
+    region_code: str = "",
+    customer_type: str = "",
+    industry: str = "",
+    scale: str = "",
+    credit_code: str = "",
+    competitor_operator: str = "",
+    address: str = "",
+) -> Customer:
+    """A prospect entered by hand (F-09): a customer we do not serve yet, found by an account manager or
+    a regional manager; the account manager who enters it owns it. A name that reads the same as a
+    customer already on file is refused (it is probably that customer)."""
+    from zhengqi.accounts.models import Region
+    from zhengqi.customers.services import customer_create, normalise_name
+
+    if matrix.role_of(by) not in matrix.WORKERS:
+        raise PermissionDenied(_("只有客户经理和区域经理可以录入潜在客户。"))
+    name = name.strip()
+    region = Region.objects.filter(code=region_code).first() if region_code else by.region
+    if region is None:
+        raise ValidationError({"region": _("请选择客户所属区域。")})
+    if name:
+        key = normalise_name(name)
+        same = next(
+            ((n, c) for n, c in Customer.objects.values_list("name", "code").iterator() if normalise_name(n) == key),
+            None,
+        )
+        if same:
+            message = _("已有名称相同的客户“%(name)s”（%(code)s）：请直接对其申请开发。")
+            raise ValidationError({"name": message % {"name": same[0], "code": same[1]}})
+    code = f"P{timezone.now():%Y%m%d}{secrets.token_hex(3).upper()}"
+    return customer_create(
+        by=by,
+        code=code,
+        name=name,
+        credit_code=credit_code.strip().upper() or None,
+        customer_type=customer_type,
+        industry=industry,
+        scale=scale,
+        region=region,
+        address=address.strip(),
+        status=Customer.Status.PROSPECT,
+        competitor_operator=competitor_operator,
+        source=Customer.Source.COMPETITOR if competitor_operator else Customer.Source.MANUAL,
+    )

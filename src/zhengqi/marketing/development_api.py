@@ -16,7 +16,14 @@ from zhengqi.api_errors import Detail
 from zhengqi.customers.selectors import customer_get
 from zhengqi.pagination import Pages
 
-from .development import application_decide, application_get, application_submit, applications_visible_to, candidates
+from .development import (
+    application_decide,
+    application_get,
+    application_submit,
+    applications_visible_to,
+    candidates,
+    prospect_create,
+)
 from .models import DevelopmentApplication, Task
 
 router = Router()
@@ -154,3 +161,39 @@ def decision(request: HttpRequest, application_id: int, body: DecisionIn) -> Any
     user = _user(request)
     found = application_get(user=user, pk=application_id)
     return application_out(application_decide(by=user, application=found, approve=body.approve, comment=body.comment))
+
+
+class ProspectIn(Schema):
+    name: str = Field(max_length=200)
+    region: str = Field("", description="区域编码；不填为本人所属区域")
+    customer_type: str = Field(description="government / institution / enterprise / other")
+    industry: str = Field(description="行业代码（国民经济行业门类，A–T）")
+    scale: str = Field(description="large / medium / small / micro")
+    credit_code: str = ""
+    competitor_operator: str = Field("", description="telecom / unicom / broadnet / other；不详则不填")
+    address: str = ""
+
+
+class ProspectOut(Schema):
+    customer_id: int
+    code: str
+    name: str
+    account_manager: str
+
+
+@router.post(
+    "/prospects", response={201: ProspectOut, 403: Detail, 422: Detail}, summary="录入潜在客户（客户经理、区域经理）"
+)
+def prospect_new(request: HttpRequest, body: ProspectIn) -> Any:
+    fields = body.model_dump()
+    region = fields.pop("region")
+    customer = prospect_create(by=_user(request), region_code=region, **fields)
+    return Status(
+        201,
+        {
+            "customer_id": customer.pk,
+            "code": customer.code,
+            "name": customer.name,
+            "account_manager": customer.account_manager.username if customer.account_manager else "",
+        },
+    )

@@ -25,6 +25,7 @@ from .development import (
     applications_visible_to,
     candidates,
     may_decide,
+    prospect_create,
 )
 from .forms import form_errors
 from .models import DevelopmentApplication, Task
@@ -48,6 +49,7 @@ def opportunities_page(request: HttpRequest) -> HttpResponse:
         {
             "candidates": candidates(user) if role == "am" else [],
             "is_am": role == "am",
+            "may_enter": role in matrix.WORKERS,
             "pending": pending,
             "applications": apps[:200],
         },
@@ -129,3 +131,39 @@ def application_decide_page(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("已批准，开发计划已下达给客户经理。") if approve else _("已驳回。"))
     return redirect("marketing:application", pk=application.pk)
+
+
+@login_required
+def prospect_new_page(request: HttpRequest) -> HttpResponse:
+    """Enter a prospect by hand; an account manager goes on to apply to develop it."""
+    from zhengqi.accounts.access import regions_visible_to
+    from zhengqi.accounts.models import Region
+    from zhengqi.customers.models import INDUSTRIES, Customer
+
+    user = _user(request)
+    regions = Region.objects.filter(regions_visible_to(user)).order_by("path")
+    context: dict[str, Any] = {
+        "regions": regions,
+        "types": Customer.Type.choices,
+        "industries": INDUSTRIES,
+        "scales": Customer.Scale.choices,
+        "operators": Customer.Operator.choices,
+        "values": {"region": user.region.code if user.region else ""},
+        "errors": {},
+    }
+    if request.method == "POST":
+        post = request.POST
+        fields = {
+            k: post.get(k, "")
+            for k in ("name", "credit_code", "customer_type", "industry", "scale", "competitor_operator", "address")
+        }
+        try:
+            customer = prospect_create(by=user, region_code=post.get("region", ""), **fields)
+        except ValidationError as err:
+            context.update(values={**fields, "region": post.get("region", "")}, errors=form_errors(err))
+            return render(request, "marketing/prospect_form.html", context, status=400)
+        messages.success(request, _("潜在客户“%(name)s”已录入。") % {"name": customer.name})
+        if matrix.role_of(user) == "am":
+            return redirect("marketing:application_new", customer_id=customer.pk)
+        return redirect("customers:detail", pk=customer.pk)
+    return render(request, "marketing/prospect_form.html", context)

@@ -245,3 +245,72 @@ def campaign_ranking(campaigns: QuerySet[Campaign], *, as_of: dt.date | None = N
     without any target at the end."""
     ranked = [Ranked(c, campaign_effect(c, as_of=as_of)) for c in campaigns.exclude(status=Campaign.Status.DRAFT)]
     return sorted(ranked, key=lambda r: (r.effect.uplift is None, -(r.effect.uplift or 0), r.campaign.pk))
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    """A rule's alerts: of its flagged customers, the kept rate of those whose alert task was done
+    against those whose task was not — an observational uplift."""
+
+    rule_code: str
+    rule_name: str
+    family: str
+    worked: int
+    worked_kept: int
+    unworked: int
+    unworked_kept: int
+    uplift: float | None
+    p_value: float | None
+    needed_per_group: int | None
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value is not None and self.p_value < ALPHA
+
+
+def rule_outcomes(user: User, *, horizon: int = 3) -> list[RuleOutcome]:
+    """Per rule, over the user's customers first flagged at least ``horizon`` months before the latest
+    month run: kept rate with the alert task done minus kept rate without, best first."""
+    run = MonthRun.objects.filter(status=MonthRun.Status.SUCCEEDED).order_by("-month").first()
+    if run is None:
+        return []
+    year, month = divmod(run.month.year * 12 + run.month.month - 1 - horizon, 12)
+    cutoff = dt.date(year, month + 1, 1)
+    alerts = Alert.objects.filter(customer_scope(user, prefix="customer__")).filter(first_month__lte=cutoff)
+    done = set(
+        Task.objects.filter(source=Task.Source.ALERT, status=Task.Status.DONE).values_list("customer_id", "rule_code")
+    )
+    names: dict[str, tuple[str, str]] = {}
+    seen: dict[str, set[int]] = {}
+    counts: dict[str, list[int]] = {}  # worked, worked kept, not worked, not worked kept
+    for customer_id, code, name, family, status in alerts.values_list(
+        "customer_id", "rule_code", "rule_name", "family", "customer__status"
+    ).distinct():
+        names.setdefault(code, (name, family))
+        if customer_id in seen.setdefault(code, set()):
+            continue
+        seen[code].add(customer_id)
+        tally = counts.setdefault(code, [0, 0, 0, 0])
+        kept = int(status != Customer.Status.CHURNED)
+        at = 0 if (customer_id, code) in done else 2
+        tally[at] += 1
+        tally[at + 1] += kept
+    out = []
+    for code in sorted(counts):
+        worked, worked_kept, unworked, unworked_kept = counts[code]
+        tested = two_proportions(worked_kept, worked, unworked_kept, unworked)
+        out.append(
+            RuleOutcome(
+                rule_code=code,
+                rule_name=names[code][0],
+                family=names[code][1],
+                worked=worked,
+                worked_kept=worked_kept,
+                unworked=unworked,
+                unworked_kept=unworked_kept,
+                uplift=tested[0] if tested else None,
+                p_value=tested[3] if tested else None,
+                needed_per_group=needed_per_group(worked_kept / worked, unworked_kept / unworked) if tested else None,
+            )
+        )
+    return sorted(out, key=lambda r: (r.uplift is None, -(r.uplift or 0), r.rule_code))

@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("strategy/", campaign_views.strategy_page, name="strategy"),
     path("opportunities/", development_views.opportunities_page, name="opportunities"),
+    path("prospects/new/", development_views.prospect_new_page, name="prospect_new"),
     path("customers/<int:customer_id>/develop/", development_views.application_new_page, name="application_new"),
     path("applications/<int:pk>/", development_views.application_page, name="application"),
     path("applications/<int:pk>/decide/", development_views.application_decide_page, name="application_decide"),

@@ -38,15 +38,32 @@ WHEN: dict[str, Callable[[dt.date], Q]] = {
 }
 
 
-def development_plans(user: User) -> list[tuple[DevelopmentApplication, Task | None, int]]:
+def my_kpi(user: User) -> dict[str, object]:
+    """An account manager's own KPIs of the latest month with results (F-18), for the workbench."""
+    from zhengqi.analysis import kpi
+    from zhengqi.analysis.figures import latest_month, time_progress
+
+    month = latest_month()
+    if month is None or user.role != User.Role.ACCOUNT_MANAGER:
+        return {}
+    mine = next((r for r in kpi.kpis(user, month) if r.manager.pk == user.pk), None)
+    return {"my_kpi": mine, "kpi_month": month, "kpi_progress": time_progress(month)} if mine else {}
+
+
+def development_plans(user: User) -> list[tuple[DevelopmentApplication | None, Task, int]]:
     """Approved development applications with steps still open: the next step and how many remain."""
     from .development import applications_visible_to
 
-    out = []
     approved = applications_visible_to(user).filter(status=DevelopmentApplication.Status.APPROVED)
-    for application in approved.filter(tasks__status=Task.Status.OPEN).distinct()[:SHOWN]:
-        steps = application.tasks.filter(status=Task.Status.OPEN).order_by("due", "pk")
-        out.append((application, steps.first(), steps.count()))
+    steps = (
+        Task.objects.filter(development__in=approved, status=Task.Status.OPEN)
+        .select_related("development", "development__customer")
+        .order_by("development_id", "due", "pk")
+    )
+    by_plan: dict[int, list[Task]] = {}
+    for step in steps:
+        by_plan.setdefault(step.development_id, []).append(step)  # type: ignore[arg-type]
+    out = [(left[0].development, left[0], len(left)) for left in list(by_plan.values())[:SHOWN]]
     return out
 
 
@@ -92,6 +109,7 @@ def workbench_page(request: HttpRequest) -> HttpResponse:
         "birthdays": _first(birthdays.select_related("customer").order_by("customer__name", "name")),
         "anniversaries": _first(anniversaries.select_related("customer", "product").order_by("customer__name")),
         "plans": development_plans(user),
+        **my_kpi(user),
     }
     return render(request, "marketing/workbench.html", context)
 
