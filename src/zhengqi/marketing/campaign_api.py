@@ -74,17 +74,24 @@ class CampaignOut(Schema):
     control: int
 
 
-def campaign_out(c: Campaign) -> dict[str, Any]:
-    groups = {g: 0 for g in CampaignTarget.Group.values}
-    for group, n in c.targets.values_list("group").annotate(n=Count("pk")).order_by():
-        groups[group] = n
+def group_counts(campaigns: Any) -> dict[int, dict[str, int]]:
+    """Targets per group of each campaign, in one query."""
+    counts: dict[int, dict[str, int]] = {}
+    rows = CampaignTarget.objects.filter(campaign__in=campaigns).values_list("campaign", "group")
+    for campaign_id, group, n in rows.annotate(n=Count("pk")).order_by():
+        counts.setdefault(campaign_id, {})[group] = n
+    return counts
+
+
+def campaign_out(c: Campaign, counts: dict[int, dict[str, int]] | None = None) -> dict[str, Any]:
+    groups = (counts if counts is not None else group_counts([c])).get(c.pk, {})
     return {
         "id": c.pk,
         "name": c.name,
         "status": c.status,
         "goal": c.goal,
         "offer": c.offer,
-        "products": list(c.products.values_list("code", flat=True)),
+        "products": [p.code for p in c.products.all()],  # prefetched in lists
         "channels": list(c.channels),
         "start": c.start,
         "end": c.end,
@@ -95,8 +102,8 @@ def campaign_out(c: Campaign) -> dict[str, Any]:
         "control_share": c.control_share,
         "seed": c.seed,
         "version": c.version,
-        "targets": groups[CampaignTarget.Group.TARGET],
-        "control": groups[CampaignTarget.Group.CONTROL],
+        "targets": groups.get(CampaignTarget.Group.TARGET, 0),
+        "control": groups.get(CampaignTarget.Group.CONTROL, 0),
     }
 
 
@@ -128,7 +135,9 @@ def campaigns(request: HttpRequest, status: str = "") -> Any:
     qs = campaigns_visible_to(_user(request)).prefetch_related("products")
     if status:
         qs = qs.filter(status=status)
-    return [campaign_out(c) for c in qs]
+    campaigns = list(qs)
+    counts = group_counts(campaigns)
+    return [campaign_out(c, counts) for c in campaigns]
 
 
 @router.post("", response={201: CampaignOut, 422: Detail}, summary="制定营销活动（营销策划、省公司管理员）")

@@ -70,7 +70,7 @@ def project_out(p: Project) -> dict[str, Any]:
         "phase": p.phase,
         "started": p.started,
         "planned_end": p.planned_end,
-        "team": list(p.team.values_list("username", flat=True)),
+        "team": [u.username for u in p.team.all()],
         "note": p.note,
         "version": p.version,
     }
@@ -78,14 +78,17 @@ def project_out(p: Project) -> dict[str, Any]:
 
 def opportunity_out(o: Opportunity, chances: dict[str, Decimal] | None = None) -> dict[str, Any]:
     chances = chances or probabilities()
-    project = Project.objects.filter(opportunity=o).first()
+    try:
+        project: Project | None = o.project
+    except Project.DoesNotExist:
+        project = None
     return {
         "id": o.pk,
         "customer_id": o.customer_id,
         "customer_name": o.customer.name,
         "owner": o.owner.username,
         "name": o.name,
-        "products": list(o.products.values_list("code", flat=True)),
+        "products": [p.code for p in o.products.all()],  # prefetched in lists
         "expected_revenue": o.expected_revenue,
         "close_date": o.close_date,
         "stage": o.stage,
@@ -125,7 +128,9 @@ def _input(body: OpportunityIn) -> OpportunityInput:
 @router.get("/opportunities", response=list[OpportunityOut], summary="商机（本人范围内）")
 @paginate(Pages, page_size=100)
 def opportunity_list(request: HttpRequest, stage: str = "") -> Any:
-    qs = opportunities_visible_to(_user(request)).prefetch_related("products")
+    qs = (
+        opportunities_visible_to(_user(request)).select_related("project").prefetch_related("products", "project__team")
+    )
     if stage:
         qs = qs.filter(stage=stage)
     chances = probabilities()
