@@ -113,13 +113,6 @@ def _form_context(user: User, campaign: Campaign | None, data: Any = None) -> di
     }
 
 
-def _input(post: Any) -> CampaignInput:
-    data = CampaignInput.from_mapping(post)
-    share = str(post.get("control_share") or "10").strip()
-    data.control_share = share  # a percentage on the page ("10"), read as 10 % by the service
-    return data
-
-
 @login_required
 def campaign_form_page(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     user = _user(request)
@@ -129,7 +122,7 @@ def campaign_form_page(request: HttpRequest, pk: int | None = None) -> HttpRespo
         return redirect("marketing:campaign", pk=campaign.pk)
     if request.method == "POST":
         try:
-            saved = campaign_save(by=user, data=_input(request.POST), campaign=campaign)
+            saved = campaign_save(by=user, data=CampaignInput.from_mapping(request.POST), campaign=campaign)
         except StaleEdit as err:
             context = _form_context(user, campaign, request.POST)
             context["stale"] = " ".join(err.messages)

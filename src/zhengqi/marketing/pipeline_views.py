@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -64,10 +65,14 @@ def pipeline_page(request: HttpRequest) -> HttpResponse:
     chances = probabilities()
     qs = opportunities_visible_to(user).order_by("close_date", "pk")
     columns = []
+    totals = {
+        stage: (n, total)
+        for stage, n, total in qs.order_by().values_list("stage").annotate(n=Count("pk"), total=Sum("expected_revenue"))
+    }
     for stage in [*OPEN_STAGES, *WON_STAGES]:
-        items = list(qs.filter(stage=stage)[:50])
-        total = sum((o.expected_revenue for o in qs.filter(stage=stage)), Decimal(0))
-        columns.append((stage, Stage(stage).label, chances[stage], items, total))
+        items = list(qs.filter(stage=stage)[:50])  # the board shows the first 50 of a column
+        n, total = totals.get(stage, (0, None))
+        columns.append((stage, Stage(stage).label, chances[stage], items, n, total or Decimal(0)))
     horizon, cells = forecast(user)
     rows = [(region, [by[m].weighted if m in by else Decimal(0) for m in horizon]) for region, by in cells.items()]
     chart = {
