@@ -137,7 +137,7 @@ def kpis(user: User, month: dt.date, *, region: Region | None = None) -> list[Kp
             Kpi(
                 manager=m,
                 customers=n.get("n", 0),
-                revenue_info_ytd=n.get("revenue") or Decimal(0),
+                revenue_info_ytd=(n.get("revenue") or Decimal(0)).quantize(Decimal("0.01")),
                 revenue_target=mine.get(ManagerTarget.Metric.REVENUE_INFO),
                 target_market=mk.get("n", 0),
                 retained=mk.get("kept", 0),
