@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "zhengqi.marketing",
     "zhengqi.imports",
     "zhengqi.analysis",
+    "zhengqi.channels",
     "axes",
 ]
 
