@@ -23,6 +23,7 @@ urlpatterns = [
     path("workbench/", include("zhengqi.marketing.urls")),
     path("imports/", include("zhengqi.imports.urls")),
     path("analysis/", include("zhengqi.analysis.urls")),
+    path("partners/", include("zhengqi.channels.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -15,6 +15,7 @@ from zhengqi.accounts.api import router as accounts_router
 from zhengqi.accounts.api_auth import SessionAccess, TokenAccess
 from zhengqi.analysis.api import router as analysis_router
 from zhengqi.api_errors import http_error_detail, not_found_detail, unauthorized_detail, validation_detail
+from zhengqi.channels.api import router as channels_router
 from zhengqi.customers.api import router as customers_router
 from zhengqi.imports.api import router as imports_router
 from zhengqi.insight.api import router as insight_router
@@ -41,6 +42,7 @@ api.add_router("/development", development_router, tags=["商机识别与开发�
 api.add_router("/", pipeline_router, tags=["商机管道 pipeline"])
 api.add_router("/", strategy_router, tags=["营销活动与效果评估 campaigns and evaluation"])
 api.add_router("/analysis", analysis_router, tags=["客户洞察与经营分析 insight and reports"])
+api.add_router("/", channels_router, tags=["代理商渠道 partners"])
 api.add_router("/", accounts_router, tags=["审计与令牌 audit and tokens"])
 
 

@@ -18,7 +18,9 @@ from zhengqi.accounts import matrix
 from zhengqi.accounts.models import ApiToken, User
 from zhengqi.accounts.tokens import token_create
 from zhengqi.api import api
-from zhengqi.customers.models import Customer
+from zhengqi.channels.models import Attribution, Partner, Statement
+from zhengqi.channels.partners import partner_of
+from zhengqi.customers.models import Customer, Product, Subscription
 from zhengqi.imports.models import ImportBatch
 from zhengqi.insight.configuration import ensure_builtin_rules
 from zhengqi.marketing.models import Campaign, CampaignTarget, DevelopmentApplication, Opportunity, Task
@@ -140,8 +142,46 @@ def opportunity_for(customer: Customer) -> Opportunity:
     return found
 
 
+def channel_for(customer: Customer, user: User) -> tuple[Partner, Attribution, Statement]:
+    """A partner working in the customer's region with a deal of the customer and a draft statement;
+    for a partner's login, its own partner, deal and statement."""
+    own = partner_of(user)
+    if own is not None:
+        deal = Attribution.objects.filter(partner=own).first()
+        statement = Statement.objects.filter(partner=own).first()
+        assert deal is not None and statement is not None
+        return own, deal, statement
+    partner, _ = Partner.objects.get_or_create(
+        code=f"MX-{customer.region.code}",
+        defaults={
+            "name": "矩阵代理商",
+            "region": customer.region,
+            "is_marketing": True,
+            "contract_start": dt.date(2025, 1, 1),
+            "contract_end": dt.date(2027, 12, 31),
+        },
+    )
+    product = Product.objects.order_by("code").first()
+    assert product is not None
+    partner.products.add(product)
+    deal = Attribution.objects.filter(partner=partner, customer=customer).first()
+    if deal is None:
+        sub = Subscription.objects.create(
+            customer=customer, product=product, start=dt.date(2025, 1, 5), monthly_fee=100
+        )
+        deal = Attribution.objects.create(partner=partner, role="sales", customer=customer, subscription=sub)
+    statement, _ = Statement.objects.get_or_create(
+        partner=partner, month=dt.date(2025, 1, 1), defaults={"computed_at": dt.datetime(2025, 2, 1, tzinfo=dt.UTC)}
+    )
+    return partner, deal, statement
+
+
 def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, token: ApiToken) -> str:
+    partner, deal, statement = channel_for(customer, token.user)
     values = {
+        "partner_id": partner.pk,
+        "attribution_id": deal.pk,
+        "statement_id": statement.pk,
         "opportunity_id": opportunity_for(customer).pk,
         "manager_id": customer.account_manager.pk if customer.account_manager else 0,
         "application_id": application_for(customer).pk,
@@ -163,7 +203,16 @@ def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, toke
 
 
 def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, token: ApiToken) -> str:
+    partner, deal, statement = channel_for(customer, token.user)
     args = {
+        "channels:partner": [partner.pk],
+        "channels:partner_edit": [partner.pk],
+        "channels:attribute": [customer.pk],
+        "channels:withdraw": [deal.pk],
+        "channels:decide": [deal.pk],
+        "channels:statement": [statement.pk],
+        "channels:statement_approve": [statement.pk],
+        "channels:statement_file": [statement.pk, "xlsx"],
         "token_revoke": [token.pk],
         "marketing:campaign": [campaign_with(customer).pk],
         "marketing:campaign_edit": [campaign_with(customer).pk],
@@ -208,6 +257,24 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
         "POST /api/tasks/{task_id}/close": {"outcome": "已处理"},
         "POST /api/customers/{customer_id}/interactions": {"date": "2026-11-20", "summary": "拜访"},
         "POST /api/tokens": {"name": "矩阵测试", "days": 1},
+        "POST /api/partners": PARTNER_BODY,
+        "PUT /api/partners/{partner_id}": PARTNER_BODY,
+        "POST /api/attributions": {
+            "partner_id": channel_for(customer, user)[0].pk,
+            "role": "sales",
+            "subscription_id": channel_for(customer, user)[1].subscription_id,
+        },
+        "POST /api/attributions/{attribution_id}/decide": {"note": "矩阵"},
+        "POST /api/commission-rules": {
+            "code": "MX",
+            "name": "矩阵",
+            "effective_from": "2025-01",
+            "role": "sales",
+            "method": "rate",
+            "value": "5%",
+        },
+        "POST /api/settlements": {"month": "2025-01"},
+        "POST /api/statements/{statement_id}/approve": {"total": "0"},
         "POST /api/campaigns/{campaign_id}/targets/{customer_id}/outcome": {"outcome": "contacted"},
         "POST /api/opportunities": {"customer_id": customer.pk, "name": "专线", "close_date": "2026-12-01"},
         "PUT /api/opportunities/{opportunity_id}": {"name": "专线", "close_date": "2026-12-01"},
@@ -241,6 +308,16 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
         },
     }
     return bodies.get(op)
+
+
+PARTNER_BODY = {
+    "code": "MX-API",
+    "name": "矩阵接口代理商",
+    "kinds": ["marketing"],
+    "region": "X",
+    "contract_start": "2025-01-01",
+    "contract_end": "2026-12-31",
+}
 
 
 def answer(client: Client, method: str, url: str, body: dict[str, Any] | None, *, api_call: bool) -> int:

@@ -15,7 +15,7 @@ from zhengqi.channels.partners import attribute, conflicts_visible_to, decide, w
 from zhengqi.channels.settlement import settle
 from zhengqi.customers.models import Customer, Product
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_demo_channel")]
 SEP = dt.date(2025, 9, 1)
 
 

@@ -15,7 +15,7 @@ from zhengqi.channels.models import CommissionRule, Statement, StatementLine
 from zhengqi.channels.settlement import StatementChanged, approve, settle
 from zhengqi.customers.models import Customer, Subscription
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_demo_channel")]
 SEP, OCT, NOV = dt.date(2025, 9, 1), dt.date(2025, 10, 1), dt.date(2025, 11, 1)
 
 
@@ -36,7 +36,7 @@ def test_a_month_is_settled_from_the_facts_to_the_fen(cast: Cast) -> None:
     claim(admin, p, subscription(a, "1234.57", dt.date(2025, 9, 3)))
     claim(admin, p, subscription(b, "99.99", dt.date(2025, 9, 20), end=dt.date(2025, 10, 9)))
     claim(admin, p, subscription(c, "500.00", dt.date(2025, 9, 28)))
-    result = settle(SEP)
+    result = settle(SEP, partners=[p])
     statement = Statement.objects.get(partner=p, month=SEP)
     # SALE: 103.09 + 8.35 + 41.75 (500 × 8.35 % = 41.75); NEW: three new deals reach the 150 tier: 450.00
     assert sorted(lines_of(statement)) == sorted(
@@ -50,7 +50,7 @@ def test_a_month_is_settled_from_the_facts_to_the_fen(cast: Cast) -> None:
         ]
     )
     assert statement.total == D("603.19") == result.total
-    settle(OCT)
+    settle(OCT, partners=[p])
     october = Statement.objects.get(partner=p, month=OCT)
     # b left on 9 Oct, within 3 months: its 8.35 comes back; a and c pay SALE again; no new deals
     assert sorted(lines_of(october)) == sorted(
@@ -65,8 +65,8 @@ def test_settling_again_rewrites_a_draft_and_the_current_month_cannot_be_settled
     p = make_partner(cast.admin, "AG02")
     make_rule(cast.admin, "R", value="0.10")
     claim(cast.admin, p, subscription(customers(1)[0], "100.00", SEP))
-    settle(SEP)
-    settle(SEP)
+    settle(SEP, partners=[p])
+    settle(SEP, partners=[p])
     statement = Statement.objects.get(partner=p, month=SEP)
     assert statement.lines.count() == 1 and statement.total == D("10.00")
     with pytest.raises(ValidationError, match="尚未结束"):
@@ -81,7 +81,7 @@ def test_an_approved_statement_is_frozen_and_corrections_come_next_month(cast: C
     sub_a = subscription(a, "1000.00", SEP)
     claim(admin, p, sub_a)
     claim(admin, p, subscription(b, "300.00", SEP))
-    settle(SEP)
+    settle(SEP, partners=[p])
     september = Statement.objects.get(partner=p, month=SEP)
     assert september.total == D("130.00")
     approve(by=admin, pk=september.pk, expected_total="130.00")
@@ -91,11 +91,11 @@ def test_an_approved_statement_is_frozen_and_corrections_come_next_month(cast: C
     # month is settled again.
     make_rule(admin, "R", value="0.12", effective_from=SEP, note="更正费率")
     Subscription.objects.filter(pk=sub_a.pk).update(monthly_fee=D("1100.00"))
-    result = settle(SEP)
+    result = settle(SEP, partners=[p])
     september.refresh_from_db()
     assert result.frozen == 1 and september.total == D("130.00") and lines_of(september) == frozen
 
-    settle(OCT)
+    settle(OCT, partners=[p])
     october = Statement.objects.get(partner=p, month=OCT)
     adjustments = october.lines.filter(kind="adjustment").order_by("amount")
     # September recomputed: a 1,100 × 12 % = 132.00 (was 100.00: +32.00); b 300 × 12 % = 36.00 (was 30.00: +6.00)
@@ -105,7 +105,7 @@ def test_an_approved_statement_is_frozen_and_corrections_come_next_month(cast: C
 
     # Approving October settles the difference: a third month adjusts nothing more.
     approve(by=admin, pk=october.pk, expected_total="206.00")
-    settle(NOV)
+    settle(NOV, partners=[p])
     november = Statement.objects.get(partner=p, month=NOV)
     assert not november.lines.filter(kind="adjustment").exists()
     assert november.total == D("168.00")
@@ -117,7 +117,7 @@ def test_approval_recomputes_and_refuses_when_the_total_moved(cast: Cast) -> Non
     make_rule(admin, "R", value="0.10")
     sub = subscription(customers(1)[0], "200.00", SEP)
     claim(admin, p, sub)
-    settle(SEP)
+    settle(SEP, partners=[p])
     statement = Statement.objects.get(partner=p, month=SEP)
     Subscription.objects.filter(pk=sub.pk).update(monthly_fee=D("250.00"))
     with pytest.raises(StatementChanged, match=r"20\.00 变为 25\.00"):
@@ -134,8 +134,8 @@ def test_statements_are_approved_in_month_order_and_only_by_a_manager_over_the_p
     p = make_partner(admin, "AG05")  # a province-wide partner: the city manager sees it, the admin approves
     make_rule(admin, "R", value="0.10")
     claim(admin, p, subscription(customers(1)[0], "200.00", SEP))
-    settle(SEP)
-    settle(OCT)
+    settle(SEP, partners=[p])
+    settle(OCT, partners=[p])
     october = Statement.objects.get(partner=p, month=OCT)
     with pytest.raises(ValidationError, match="按月份顺序"):
         approve(by=admin, pk=october.pk, expected_total="20.00")

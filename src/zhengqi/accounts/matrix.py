@@ -60,6 +60,14 @@ APPLY = gettext_lazy("客户开发申请由客户经理提交。")
 DECIDE = gettext_lazy("开发申请由客户所在区域的区域经理审批。")
 AM = frozenset({"am"})
 SELL = gettext_lazy("只有客户经理和区域经理可以登记和修改商机。")
+PARTNER_READERS = STAFF | {"partner"}  # partners and their deals: staff in scope, a partner its own
+STATEMENT_READERS = MANAGERS | {"partner"}  # statements: managers over the partner, a partner its own
+PARTNERS = gettext_lazy("只有省公司管理员可以维护代理商。")
+CLAIM = gettext_lazy("代理商归属由客户经理、区域经理或省公司管理员登记。")
+CONFLICT = gettext_lazy("归属争议由客户所在区域的区域经理裁决。")
+COMMISSION = gettext_lazy("只有省公司管理员可以设置酬金规则。")
+SETTLE = gettext_lazy("只有省公司管理员可以运行月度结算。")
+APPROVE = gettext_lazy("结算单由代理商所在区域的区域经理或省公司管理员审批。")
 
 
 PAGES: dict[str, Entry] = {
@@ -114,6 +122,21 @@ PAGES: dict[str, Entry] = {
     "analysis:dashboard": Entry(STAFF),
     "analysis:kpi": Entry(STAFF),
     "analysis:kpi_manager": Entry(STAFF),
+    "channels:partners": Entry(STAFF),
+    "channels:partner": Entry(STAFF),
+    "channels:partner_new": Entry(ADMIN, reason=PARTNERS),
+    "channels:partner_edit": Entry(ADMIN, reason=PARTNERS),
+    "channels:attribute": Entry(WORKERS, scoped=True, reason=CLAIM),
+    "channels:withdraw": Entry(WORKERS, "POST", reason=CLAIM),
+    "channels:conflicts": Entry(MANAGERS, reason=CONFLICT),
+    "channels:decide": Entry(MANAGERS, "POST", reason=CONFLICT),
+    "channels:rules": Entry(CONFIG_READERS),
+    "channels:settlement": Entry(MANAGERS, reason=APPROVE),
+    "channels:settle": Entry(ADMIN, "POST", reason=SETTLE),
+    "channels:statement": Entry(STATEMENT_READERS),
+    "channels:statement_approve": Entry(MANAGERS, "POST", reason=APPROVE),
+    "channels:statement_file": Entry(STATEMENT_READERS),
+    "channels:mine": Entry(frozenset({"partner"})),
 }
 
 API: dict[str, Entry] = {
@@ -193,6 +216,22 @@ API: dict[str, Entry] = {
     "POST /api/development/applications": Entry(AM, "POST", reason=APPLY),
     "GET /api/development/applications/{application_id}": Entry(STAFF),
     "POST /api/development/applications/{application_id}/decision": Entry(MANAGERS, "POST", reason=DECIDE),
+    "GET /api/partners": Entry(PARTNER_READERS),
+    "POST /api/partners": Entry(ADMIN, "POST", reason=PARTNERS),
+    "GET /api/partners/{partner_id}": Entry(PARTNER_READERS),
+    "PUT /api/partners/{partner_id}": Entry(ADMIN, "PUT", reason=PARTNERS),
+    "GET /api/attributions": Entry(PARTNER_READERS),
+    "POST /api/attributions": Entry(WORKERS, "POST", reason=CLAIM),
+    "GET /api/attributions/{attribution_id}": Entry(PARTNER_READERS),
+    "POST /api/attributions/{attribution_id}/withdraw": Entry(WORKERS, "POST", reason=CLAIM),
+    "POST /api/attributions/{attribution_id}/decide": Entry(MANAGERS, "POST", reason=CONFLICT),
+    "GET /api/commission-rules": Entry(CONFIG_READERS),
+    "POST /api/commission-rules": Entry(ADMIN, "POST", reason=COMMISSION),
+    "POST /api/settlements": Entry(ADMIN, "POST", reason=SETTLE),
+    "GET /api/statements": Entry(STATEMENT_READERS),
+    "GET /api/statements/{statement_id}": Entry(STATEMENT_READERS),
+    "POST /api/statements/{statement_id}/approve": Entry(MANAGERS, "POST", reason=APPROVE),
+    "GET /api/statements/{statement_id}/file": Entry(STATEMENT_READERS),
     "GET /api/tokens": Entry(ALL),
     "POST /api/tokens": Entry(ALL, "POST"),
     "DELETE /api/tokens/{token_id}": Entry(ALL, "DELETE", scoped=True),

@@ -237,6 +237,21 @@ class CommissionRule(models.Model):
     def __str__(self) -> str:
         return f"{self.code} v{self.version} {self.name}"
 
+    def show(self, value: object) -> str:
+        """A rate as "8.35%", an amount as "¥200.00"."""
+        from decimal import Decimal
+
+        v = Decimal(str(value))
+        return f"{v * 100:.2f}%" if self.method == self.Method.RATE else f"¥{v:,.2f}"
+
+    @property
+    def value_display(self) -> str:
+        return self.show(self.value)
+
+    @property
+    def tiers_display(self) -> str:
+        return "；".join(f"≥{t['start']}: {self.show(t['value'])}" for t in self.tiers or [])
+
 
 class Statement(models.Model):
     """A partner's settlement statement (结算单) for one month. A draft is recomputed at will; an

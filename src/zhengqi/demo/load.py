@@ -67,7 +67,10 @@ def wipe(lake: Lake) -> None:
     """Remove customers (with their snapshots, alerts, tasks), staff (but superusers), regions, the
     month-run records, and the lake's facts, results and churn models: a replaced province starts with no runs, so
     ``run-month --if-missing`` runs its months again. Rules and value-model versions are kept."""
+    from zhengqi.channels import demo as channel_demo
+
     with transaction.atomic():
+        channel_demo.wipe()
         MonthRun.objects.all().delete()
         CustomerMonth.objects.all().delete()
         Contract.objects.all().delete()
@@ -416,3 +419,9 @@ def load_web(province: Province, progress: Callable[[str, int, int], None] | Non
         Region, User, Product, Customer, AccountAssignment, KeyPerson, KeyPersonRole, Subscription, Contract, through
     )
     refresh_statistics(CustomerMonth)
+
+    from zhengqi.channels import demo as channel_demo
+
+    report("代理商与结算", 0, 1)
+    channel_demo.load(months[-1])
+    report("代理商与结算", 1, 1)
