@@ -31,6 +31,7 @@ LONG_JOBS = [
     ("GET", "/api/analysis/report/file"),
     ("POST", "/api/imports"),
     ("POST", "/api/churn/models/{version}/activate"),
+    ("GET", "/api/statements/{statement_id}/file"),
 ]
 
 raw = json.loads(json.dumps(api.get_openapi_schema()))

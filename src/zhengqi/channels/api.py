@@ -313,7 +313,7 @@ def rule_new(request: HttpRequest, body: RuleIn) -> Any:
             method=body.method,
             value=body.value,
             pay_months=body.pay_months,
-            tiers=[t.dict() for t in body.tiers],
+            tiers=[t.model_dump() for t in body.tiers],
             tier_mode=body.tier_mode,
             clawback_months=body.clawback_months,
             retired=body.retired,
