@@ -128,7 +128,7 @@ def rule_save(*, by: User, data: RuleInput) -> CommissionRule:
             if str(raw).strip().endswith("%") or v > 1:
                 v = v / 100
             if v > 1:
-                errors[where] = _("比例不能超过 100%%。")
+                errors[where] = _("比例不能超过 100%。")
         return v.quantize(Decimal("0.0001"))
 
     value = value_of(data.value, "value")
