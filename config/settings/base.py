@@ -118,6 +118,8 @@ SESSION_COOKIE_AGE = int(os.environ.get("ZHENGQI_SESSION_HOURS", "8")) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # API tokens (Authorization: Bearer zq_…) expire after at most this many days.
 ZHENGQI_API_TOKEN_MAX_DAYS = int(os.environ.get("ZHENGQI_API_TOKEN_MAX_DAYS", "365"))
+# How many approved months a partner settlement recomputes to find corrections (adjustments).
+ZHENGQI_SETTLEMENT_LOOKBACK_MONTHS = int(os.environ.get("ZHENGQI_SETTLEMENT_LOOKBACK_MONTHS", "12"))
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -19,6 +19,7 @@ zhengqi — 政企客户营销管理 (Zhengqi: group-customer marketing manageme
   zhengqi model evaluate --table F.csv --label COLUMN [--id C] [--time C]
                                          在任意带标签的表上评估流失模型 (evaluate the churn model)
   zhengqi escalate-tasks                 每日：逾期任务上报区域经理 (daily: escalate overdue tasks)
+  zhengqi settle 2026-10                 代理商月度结算 (partners' monthly statements)
   zhengqi runserver 127.0.0.1:8000       启动网页与 API (serve pages and the REST API)
   zhengqi db_worker                      后台任务进程：页面发起的月度运行 (background worker)
   zhengqi createsuperuser                新建管理员 (create an administrator)

@@ -156,3 +156,19 @@ def test_rules_are_versions_and_bad_input_is_refused_in_chinese(cast: Cast) -> N
     assert "规则编码" in text and "不是有效的比例或金额" in text and "起点" in text
     with pytest.raises(PermissionDenied):
         make_rule(cast.planner, "P", value="1%")
+
+
+def test_the_settle_command_settles_a_month_and_refuses_a_bad_one(cast: Cast) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    p = make_partner(cast.admin, "CMD1")
+    make_rule(cast.admin, "R", value="0.10")
+    claim(cast.admin, p, subscription(customers(1)[0], "80.00", SEP))
+    out = StringIO()
+    call_command("settle", "2025-09", stdout=out)
+    assert "2025-09 结算完成" in out.getvalue()
+    assert Statement.objects.get(partner=p, month=SEP).total == D("8.00")
+    with pytest.raises(CommandError, match="YYYY-MM"):
+        call_command("settle", "九月")

@@ -216,7 +216,7 @@ def deal_withdraw(request: HttpRequest, attribution_id: int) -> Any:
     return deal_out(deal_get(user=user, pk=attribution_id))
 
 
-class DecisionIn(Schema):
+class ConflictDecisionIn(Schema):
     note: str = Field("", max_length=200)
 
 
@@ -225,7 +225,7 @@ class DecisionIn(Schema):
     response={200: DealOut, 403: Detail, 404: Detail, 422: Detail},
     summary="裁决争议：归属此代理商，其余申报驳回",
 )
-def deal_decide(request: HttpRequest, attribution_id: int, body: DecisionIn) -> Any:
+def deal_decide(request: HttpRequest, attribution_id: int, body: ConflictDecisionIn) -> Any:
     return deal_out(decide(by=_user(request), pk=attribution_id, note=body.note))
 
 
@@ -234,7 +234,7 @@ class TierIO(Schema):
     value: str = Field(description="比例（0.10 或 10%）或金额")
 
 
-class RuleOut(Schema):
+class CommissionRuleOut(Schema):
     id: int
     code: str
     version: int
@@ -274,7 +274,7 @@ def rule_out(r: CommissionRule) -> dict[str, Any]:
     }
 
 
-@router.get("/commission-rules", response=list[RuleOut], summary="酬金规则的全部版本")
+@router.get("/commission-rules", response=list[CommissionRuleOut], summary="酬金规则的全部版本")
 def rule_list(request: HttpRequest, code: str = "") -> Any:
     qs = CommissionRule.objects.select_related("product").order_by("code", "-version")
     if code:
@@ -282,7 +282,7 @@ def rule_list(request: HttpRequest, code: str = "") -> Any:
     return [rule_out(r) for r in qs[:1000]]
 
 
-class RuleIn(Schema):
+class CommissionRuleIn(Schema):
     code: str = Field(max_length=30, description="已有编码则新增一个版本")
     name: str = Field(max_length=100)
     effective_from: str = Field(description="生效月份 YYYY-MM")
@@ -299,8 +299,10 @@ class RuleIn(Schema):
     note: str = Field("", max_length=200)
 
 
-@router.post("/commission-rules", response={201: RuleOut, 403: Detail, 422: Detail}, summary="新增酬金规则或新版本")
-def rule_new(request: HttpRequest, body: RuleIn) -> Any:
+@router.post(
+    "/commission-rules", response={201: CommissionRuleOut, 403: Detail, 422: Detail}, summary="新增酬金规则或新版本"
+)
+def rule_new(request: HttpRequest, body: CommissionRuleIn) -> Any:
     saved = rule_save(
         by=_user(request),
         data=RuleInput(
