@@ -14,7 +14,14 @@ from ninja.errors import ValidationError as InputError
 from zhengqi.accounts.api import router as accounts_router
 from zhengqi.accounts.api_auth import SessionAccess, TokenAccess
 from zhengqi.analysis.api import router as analysis_router
-from zhengqi.api_errors import http_error_detail, not_found_detail, unauthorized_detail, validation_detail
+from zhengqi.api_errors import (
+    NulCharacter,
+    StrictParser,
+    http_error_detail,
+    not_found_detail,
+    unauthorized_detail,
+    validation_detail,
+)
 from zhengqi.channels.api import router as channels_router
 from zhengqi.customers.api import router as customers_router
 from zhengqi.imports.api import router as imports_router
@@ -32,6 +39,7 @@ api = NinjaAPI(
     description="集团客户营销管理 REST API。所有接口遵循与页面相同的区域与归属权限。",
     auth=[TokenAccess(), SessionAccess()],
     urls_namespace="api",
+    parser=StrictParser(),
 )
 api.add_router("/customers", customers_router, tags=["客户 customers"])
 api.add_router("/", insight_router, tags=["月度运行 month run"])
@@ -85,4 +93,10 @@ def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return api.create_response(request, {"detail": http_error_detail(exc)}, status=exc.status_code)
+    status = 422 if isinstance(exc.__cause__, NulCharacter) else exc.status_code
+    return api.create_response(request, {"detail": http_error_detail(exc)}, status=status)
+
+
+@api.exception_handler(NulCharacter)
+def _nul(request: HttpRequest, exc: NulCharacter) -> HttpResponse:
+    return api.create_response(request, {"detail": exc.sentence()}, status=422)

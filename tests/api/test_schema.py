@@ -125,3 +125,18 @@ def test_an_absurd_page_number_is_refused_not_a_server_error(cast: Cast) -> None
     for path in ("/api/customers", "/api/tasks", "/api/analysis/customers", "/api/audit"):
         response = client.get(path, {"page": 121645100408832001})
         assert response.status_code == 422, path
+
+
+@pytest.mark.django_db
+def test_a_nul_character_is_refused_in_chinese_on_every_database(cast: Cast) -> None:
+    """PostgreSQL cannot store U+0000 (SQLite can): the API refuses it before any query runs."""
+    client = Client()
+    client.force_login(cast.admin)
+    body = {"code": "DL9", "name": "甲", "kinds": ["service"], "region": "X", "contract_start": "2026-01-01"}
+    body |= {"contract_end": "2026-12-31", "products": ["ok", "bad\u0000"]}
+    response = client.post("/api/partners", body, content_type="application/json")
+    assert response.status_code == 422
+    assert response.json()["detail"] == "输入有误：body.products.1 含有不允许的空字符（\\u0000）。"
+    response = client.get("/api/customers", {"q": "a\u0000b"})
+    assert response.status_code == 422
+    assert "query.q" in response.json()["detail"]
