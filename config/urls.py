@@ -24,6 +24,7 @@ urlpatterns = [
     path("imports/", include("zhengqi.imports.urls")),
     path("analysis/", include("zhengqi.analysis.urls")),
     path("partners/", include("zhengqi.channels.urls")),
+    path("service/", include("zhengqi.service.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "zhengqi.imports",
     "zhengqi.analysis",
     "zhengqi.channels",
+    "zhengqi.service",
     "axes",
 ]
 

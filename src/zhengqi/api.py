@@ -32,6 +32,7 @@ from zhengqi.marketing.campaign_api import strategy_router
 from zhengqi.marketing.campaigns import StaleEdit
 from zhengqi.marketing.development_api import router as development_router
 from zhengqi.marketing.pipeline_api import router as pipeline_router
+from zhengqi.service.api import router as service_router
 
 api = NinjaAPI(
     title="政企 Zhengqi API",
@@ -51,6 +52,7 @@ api.add_router("/", pipeline_router, tags=["商机管道 pipeline"])
 api.add_router("/", strategy_router, tags=["营销活动与效果评估 campaigns and evaluation"])
 api.add_router("/analysis", analysis_router, tags=["客户洞察与经营分析 insight and reports"])
 api.add_router("/", channels_router, tags=["代理商渠道 partners"])
+api.add_router("/", service_router, tags=["服务与竞争 service and competition"])
 api.add_router("/", accounts_router, tags=["审计与令牌 audit and tokens"])
 
 

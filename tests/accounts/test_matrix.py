@@ -12,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from tests.conftest import Cast
 from zhengqi.accounts import matrix
@@ -24,6 +25,7 @@ from zhengqi.customers.models import Customer, Product, Subscription
 from zhengqi.imports.models import ImportBatch
 from zhengqi.insight.configuration import ensure_builtin_rules
 from zhengqi.marketing.models import Campaign, CampaignTarget, DevelopmentApplication, Opportunity, Task
+from zhengqi.service.models import CompetitorEvent, Department, ResponsePlan, ServiceRequest
 
 pytestmark = pytest.mark.django_db
 SKIPPED_NAMESPACES = ("admin", "api")  # the back office is Django's admin (staff only); the API below
@@ -176,9 +178,38 @@ def channel_for(customer: Customer, user: User) -> tuple[Partner, Attribution, S
     return partner, deal, statement
 
 
+def service_for(customer: Customer, user: User) -> tuple[ServiceRequest, CompetitorEvent, ResponsePlan]:
+    """An open request of the customer (in the queue of a department the user works in, when the
+    user is a department user), a competitor event on it, and a response plan."""
+    department, _ = Department.objects.get_or_create(code="MX", defaults={"name": "矩阵支撑部", "kind": "network"})
+    if user.role == User.Role.DEPARTMENT:
+        department.members.add(user)
+    found = ServiceRequest.objects.filter(customer=customer, department=department).first()
+    if found is None:
+        now = timezone.now()
+        found = ServiceRequest.objects.create(
+            customer=customer,
+            request_type="fault",
+            title="矩阵故障",
+            department=department,
+            due_at=now + dt.timedelta(hours=24),
+        )
+    event = CompetitorEvent.objects.filter(customers=customer).first()
+    if event is None:
+        event = CompetitorEvent.objects.create(
+            operator="telecom", kind="offer", summary="矩阵", date=dt.date(2026, 11, 1)
+        )
+        event.customers.add(customer)
+    plan, _ = ResponsePlan.objects.get_or_create(name="矩阵预案", defaults={"offer": "9 折"})
+    return found, event, plan
+
+
 def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, token: ApiToken) -> str:
     partner, deal, statement = channel_for(customer, token.user)
+    request, event, _plan = service_for(customer, token.user)
     values = {
+        "request_id": request.pk,
+        "event_id": event.pk,
         "partner_id": partner.pk,
         "attribution_id": deal.pk,
         "statement_id": statement.pk,
@@ -204,7 +235,16 @@ def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, toke
 
 def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, token: ApiToken) -> str:
     partner, deal, statement = channel_for(customer, token.user)
+    request, event, _plan = service_for(customer, token.user)
     args = {
+        "service:request": [request.pk],
+        "service:request_resolve": [request.pk],
+        "service:request_close": [request.pk],
+        "service:request_reopen": [request.pk],
+        "service:request_new": [customer.pk],
+        "service:survey_new": [customer.pk],
+        "service:event": [event.pk],
+        "service:event_launch": [event.pk],
         "channels:partner": [partner.pk],
         "channels:partner_edit": [partner.pk],
         "channels:attribute": [customer.pk],
@@ -274,6 +314,20 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
             "value": "5%",
         },
         "POST /api/settlements": {"month": "2025-01"},
+        "POST /api/service-requests": {"customer_id": customer.pk, "request_type": "complaint", "title": "矩阵投诉"},
+        "POST /api/service-requests/{request_id}/resolve": {"resolution": "已处理"},
+        "POST /api/service-requests/{request_id}/close": {"satisfied": True},
+        "POST /api/service-requests/{request_id}/reopen": {"reason": "仍未解决"},
+        "POST /api/customers/{customer_id}/surveys": {"kind": "yearly", "satisfied": True},
+        "POST /api/competitor-events": {
+            "operator": "telecom",
+            "kind": "offer",
+            "summary": "矩阵",
+            "date": "2026-11-01",
+            "customer_codes": [customer.code],
+        },
+        "POST /api/competitor-events/{event_id}/launch": {"plan_id": service_for(customer, user)[2].pk},
+        "POST /api/response-plans": {"name": "矩阵接口预案", "products": ["GSMS"], "offer": "9 折"},
         "POST /api/statements/{statement_id}/approve": {"total": "0"},
         "POST /api/campaigns/{campaign_id}/targets/{customer_id}/outcome": {"outcome": "contacted"},
         "POST /api/opportunities": {"customer_id": customer.pk, "name": "专线", "close_date": "2026-12-01"},

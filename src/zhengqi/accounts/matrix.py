@@ -68,6 +68,14 @@ CONFLICT = gettext_lazy("归属争议由客户所在区域的区域经理裁决�
 COMMISSION = gettext_lazy("只有省公司管理员可以设置酬金规则。")
 SETTLE = gettext_lazy("只有省公司管理员可以运行月度结算。")
 APPROVE = gettext_lazy("结算单由代理商所在区域的区域经理或省公司管理员审批。")
+QUEUE_READERS = STAFF | {"department"}  # requests: staff of the customer, a department its queue
+ACCEPT = gettext_lazy("服务请求由客户经理、区域经理或省公司管理员受理。")
+RESOLVE = gettext_lazy("只有处理部门的人员可以办结服务请求。")
+FOLLOW_UP = gettext_lazy("回访由客户的客户经理或区域经理进行。")
+INTEL = gettext_lazy("竞争动向由客户经理或区域经理登记。")
+RESPOND = gettext_lazy("应对预案由区域经理、营销策划或省公司管理员启动。")
+PLANS = gettext_lazy("应对预案由营销策划或省公司管理员制定。")
+LAUNCHERS = frozenset({"admin", "planner", "city", "district"})
 
 
 PAGES: dict[str, Entry] = {
@@ -137,6 +145,17 @@ PAGES: dict[str, Entry] = {
     "channels:statement_approve": Entry(MANAGERS, "POST", reason=APPROVE),
     "channels:statement_file": Entry(STATEMENT_READERS),
     "channels:mine": Entry(frozenset({"partner"})),
+    "service:requests": Entry(QUEUE_READERS),
+    "service:request": Entry(QUEUE_READERS),
+    "service:request_resolve": Entry(frozenset({"admin", "department"}), "POST", reason=RESOLVE),
+    "service:request_close": Entry(WORKERS, "POST", reason=FOLLOW_UP),
+    "service:request_reopen": Entry(WORKERS, "POST", reason=FOLLOW_UP),
+    "service:request_new": Entry(WORKERS, scoped=True, reason=ACCEPT),
+    "service:survey_new": Entry(WORKERS, "POST", scoped=True, reason=FOLLOW_UP),
+    "service:competition": Entry(STAFF),
+    "service:event_new": Entry(WORKERS, reason=INTEL),
+    "service:event": Entry(STAFF),
+    "service:event_launch": Entry(LAUNCHERS, "POST", reason=RESPOND),
 }
 
 API: dict[str, Entry] = {
@@ -232,6 +251,26 @@ API: dict[str, Entry] = {
     "GET /api/statements/{statement_id}": Entry(STATEMENT_READERS),
     "POST /api/statements/{statement_id}/approve": Entry(MANAGERS, "POST", reason=APPROVE),
     "GET /api/statements/{statement_id}/file": Entry(STATEMENT_READERS),
+    "GET /api/service-requests": Entry(QUEUE_READERS),
+    "POST /api/service-requests": Entry(WORKERS, "POST", reason=ACCEPT),
+    "GET /api/service-requests/{request_id}": Entry(QUEUE_READERS),
+    "POST /api/service-requests/{request_id}/resolve": Entry(
+        frozenset({"admin", "department"}), "POST", reason=RESOLVE
+    ),
+    "POST /api/service-requests/{request_id}/close": Entry(WORKERS, "POST", reason=FOLLOW_UP),
+    "POST /api/service-requests/{request_id}/reopen": Entry(WORKERS, "POST", reason=FOLLOW_UP),
+    "POST /api/service-supervision": Entry(
+        ADMIN, "POST", reason=gettext_lazy("只有省公司管理员可以手工运行超时督办。")
+    ),
+    "GET /api/customers/{customer_id}/surveys": Entry(STAFF, scoped=True),
+    "POST /api/customers/{customer_id}/surveys": Entry(WORKERS, "POST", scoped=True, reason=FOLLOW_UP),
+    "GET /api/competitor-events": Entry(STAFF),
+    "POST /api/competitor-events": Entry(WORKERS, "POST", reason=INTEL),
+    "GET /api/competitor-events/{event_id}": Entry(STAFF),
+    "POST /api/competitor-events/{event_id}/launch": Entry(LAUNCHERS, "POST", reason=RESPOND),
+    "GET /api/competition/activity": Entry(STAFF),
+    "GET /api/response-plans": Entry(STAFF),
+    "POST /api/response-plans": Entry(CONFIGURERS, "POST", reason=PLANS),
     "GET /api/tokens": Entry(ALL),
     "POST /api/tokens": Entry(ALL, "POST"),
     "DELETE /api/tokens/{token_id}": Entry(ALL, "DELETE", scoped=True),

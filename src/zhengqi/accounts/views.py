@@ -24,13 +24,12 @@ from .tokens import DEFAULT_DAYS, max_days, token_create, token_revoke, tokens_v
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Account managers open on their workbench; other staff on the customer list; a partner's
-    login on its own deals and statements; department users, whose queue comes with the service
-    desk, on a page that says so."""
+    login on its own deals and statements; department users on their queue of service requests."""
     user: User = request.user  # type: ignore[assignment]
     if user.role == User.Role.PARTNER and not user.is_superuser:
         return redirect("channels:mine")
     if user.role == User.Role.DEPARTMENT and not user.is_superuser:
-        return render(request, "accounts/no_pages.html")
+        return redirect("service:requests")
     return redirect("marketing:workbench" if user.role == User.Role.ACCOUNT_MANAGER else "customers:list")
 
 

@@ -25,6 +25,7 @@ from zhengqi.insight.selectors import (
     tier_history,
 )
 from zhengqi.marketing.forms import CustomerCorrectionForm, InteractionForm, TaskForm
+from zhengqi.service.views import customer_service
 
 from .forms import CustomerFilterForm
 from .models import BuyingRole, Customer, NotDuplicate
@@ -128,6 +129,7 @@ def customer_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
         "interactions": customer.interactions.select_related("by").prefetch_related("key_persons")[:30],  # type: ignore[attr-defined]
         "today": today,
         "soon": today + dt.timedelta(days=90),
+        **customer_service(user, customer),
     }
     return render(request, "customers/detail.html", context)
 

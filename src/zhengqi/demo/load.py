@@ -68,9 +68,11 @@ def wipe(lake: Lake) -> None:
     month-run records, and the lake's facts, results and churn models: a replaced province starts with no runs, so
     ``run-month --if-missing`` runs its months again. Rules and value-model versions are kept."""
     from zhengqi.channels import demo as channel_demo
+    from zhengqi.service import demo as service_demo
 
     with transaction.atomic():
         channel_demo.wipe()
+        service_demo.wipe()
         MonthRun.objects.all().delete()
         CustomerMonth.objects.all().delete()
         Contract.objects.all().delete()
@@ -425,3 +427,9 @@ def load_web(province: Province, progress: Callable[[str, int, int], None] | Non
     report("代理商与结算", 0, 1)
     channel_demo.load(months[-1])
     report("代理商与结算", 1, 1)
+
+    from zhengqi.service import demo as service_demo
+
+    report("服务请求与竞争动向", 0, 1)
+    service_demo.load()
+    report("服务请求与竞争动向", 1, 1)

@@ -35,6 +35,7 @@ from zhengqi.customers.models import (
 from zhengqi.customers.services import QUALIFIED_GRADE, QUALIFIED_TIERS
 from zhengqi.db import refresh_statistics
 from zhengqi.engine.lake import Lake
+from zhengqi.service.requests import Ticket, import_tickets
 
 from .models import ImportBatch, ImportRejection
 from .readers import SPARK_PREFIX, FileRefused, open_source
@@ -765,6 +766,13 @@ def _write_staff(kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, 
     return counts
 
 
+def _write_tickets(kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run: bool, **_: Any) -> Counts:
+    tickets = [Ticket(line=r.line, **r.values) for r in rows]
+    counts, refused = import_tickets(tickets, dry_run=dry_run)
+    problems.extend(Problem(line, column, value, reason) for line, column, value, reason in refused)
+    return counts
+
+
 WRITERS: dict[str, Callable[..., Counts]] = {
     "regions": _write_regions,
     "staff": _write_staff,
@@ -776,6 +784,7 @@ WRITERS: dict[str, Callable[..., Counts]] = {
     "contracts": _write_contracts,
     "customer_month": _write_customer_month,
     "member_month": _write_member_month,
+    "tickets": _write_tickets,
 }
 
 

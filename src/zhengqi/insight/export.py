@@ -11,6 +11,7 @@ import pyarrow as pa
 from zhengqi.customers.models import Contract, Customer, Subscription
 from zhengqi.engine.lake import Lake
 from zhengqi.engine.staging.hierarchy import closure
+from zhengqi.service.surveys import service_month
 
 
 def export_dimensions(lake: Lake) -> dict[str, int]:
@@ -65,6 +66,8 @@ def export_dimensions(lake: Lake) -> dict[str, int]:
         "dim_hierarchy": hierarchy,
         "dim_subscriptions": subscriptions,
         "dim_contracts": contracts,
+        # Complaints recorded by the service desk and survey answers, per customer-month.
+        "dim_service_month": service_month(),
     }
     for name, table in tables.items():
         lake.write_table(name, table)

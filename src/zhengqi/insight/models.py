@@ -20,6 +20,8 @@ class Family(models.TextChoices):
 
 # The alert the month run raises from the churn model (not a rule of the rule language).
 CHURN_CODE = "CHURN_RISK"
+# The prevention alert a competitor event raises (zhengqi.service): the month run leaves it alone.
+COMPETITOR_CODE = "COMPETITOR"
 
 
 class Severity(models.TextChoices):

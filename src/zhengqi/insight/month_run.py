@@ -30,7 +30,16 @@ from zhengqi.marketing.services import tasks_from_alerts
 
 from .configuration import active_value_model, enabled_rules
 from .export import export_dimensions
-from .models import CHURN_CODE, COUNT_MEASURES, MONEY_MEASURES, Alert, CustomerSnapshot, MonthRun, TierChange
+from .models import (
+    CHURN_CODE,
+    COMPETITOR_CODE,
+    COUNT_MEASURES,
+    MONEY_MEASURES,
+    Alert,
+    CustomerSnapshot,
+    MonthRun,
+    TierChange,
+)
 
 DOWNGRADE_CODE = "TIER_DOWN"
 
@@ -278,14 +287,14 @@ def _move_alerts(
     month: dt.date, hits: list[tuple[str, str, str, str, dict[str, Any]]], ids: dict[str, int], names: dict[str, str]
 ) -> int:
     prev = month_of(month_idx(month) - 1)
-    # Undo an earlier run of this same month, so that re-running it is idempotent.
-    Alert.objects.filter(first_month=month).delete()
-    Alert.objects.filter(last_month=month).update(last_month=prev)
-    Alert.objects.filter(resolved_month=month).update(status=Alert.Status.OPEN, resolved_month=None)
+    # Undo an earlier run of this same month, so that re-running it is idempotent. Alerts raised
+    # outside the month run (competitor events) are not the run's to open or resolve.
+    ours = Alert.objects.exclude(rule_code=COMPETITOR_CODE)
+    ours.filter(first_month=month).delete()
+    ours.filter(last_month=month).update(last_month=prev)
+    ours.filter(resolved_month=month).update(status=Alert.Status.OPEN, resolved_month=None)
 
-    continuing = {
-        (a.customer_id, a.rule_code): a for a in Alert.objects.filter(status=Alert.Status.OPEN, last_month=prev)
-    }
+    continuing = {(a.customer_id, a.rule_code): a for a in ours.filter(status=Alert.Status.OPEN, last_month=prev)}
     fired: set[tuple[int, str]] = set()
     new, moved = [], []
     for code, rule_code, family, severity, evidence in hits:

@@ -23,6 +23,7 @@ from zhengqi.customers.models import Contract, Customer, KeyPerson, Subscription
 from zhengqi.customers.selectors import customer_get
 from zhengqi.insight.models import Alert
 from zhengqi.insight.selectors import highest_churn_risks
+from zhengqi.service.requests import workbench_requests
 
 from .forms import CustomerCorrectionForm, InteractionForm, TaskForm
 from .models import DevelopmentApplication, Task
@@ -110,6 +111,7 @@ def workbench_page(request: HttpRequest) -> HttpResponse:
         "anniversaries": _first(anniversaries.select_related("customer", "product").order_by("customer__name")),
         "plans": development_plans(user),
         **my_kpi(user),
+        **workbench_requests(user),
     }
     return render(request, "marketing/workbench.html", context)
 

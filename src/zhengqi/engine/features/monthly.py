@@ -21,7 +21,16 @@ from zhengqi.engine.staging.months import month_end, month_idx
 HISTORY = 12  # months of history before the run's month that the features look at
 YEAR_BACK = 23  # months back that a last-year-to-date sum can reach (January of last year from December)
 MONEY_COLUMNS = ("revenue", "revenue_info", "revenue_data", "revenue_line", "arrears")
-COUNT_COLUMNS = ("complaints", "cancellations", "competitor_calls", "members_active", "members_idle", "members_change")
+COUNT_COLUMNS = (
+    "complaints",
+    "cancellations",
+    "competitor_calls",
+    "surveys",
+    "surveys_satisfied",
+    "members_active",
+    "members_idle",
+    "members_change",
+)
 RATIO_DIGITS = 6
 
 
@@ -108,6 +117,9 @@ def _revenue_and_counts(h: ir.Table, m: int) -> ir.Table:
         competitor_calls=_sum_in(h, h.competitor_calls, m, m),
         competitor_calls_3m=_sum_in(h, h.competitor_calls, m - 2, m),
         competitor_calls_prev_3m=_sum_in(h, h.competitor_calls, m - 5, m - 3),
+        surveys_12m=_sum_in(h, h.surveys, m - 11, m),
+        satisfied_12m=_sum_in(h, h.surveys_satisfied, m - 11, m),
+        dissatisfied_3m=_sum_in(h, h.surveys - h.surveys_satisfied, m - 2, m),
         members_active=_sum_in(h, h.members_active, m, m),
         members_active_6_ago=_sum_in(h, h.members_active, m - 6, m - 6),
         members_idle=_sum_in(h, h.members_idle, m, m),
@@ -346,6 +358,9 @@ def build(src: Sources, month: dt.date) -> ir.Table:
         competitor_calls_3m=t.competitor_calls_3m,
         competitor_calls_prev_3m=t.competitor_calls_prev_3m,
         contract_days_left=t.contract_days_left,
+        surveys_12m=t.surveys_12m.fill_null(0),
+        satisfaction_12m=_ratio(t.satisfied_12m, t.surveys_12m),
+        dissatisfied_3m=t.dissatisfied_3m.fill_null(0),
     )
     rollup = _group_rollup(src.hierarchy, features)
     out = features.left_join(rollup, "customer_code").drop("customer_code_right")

@@ -93,5 +93,5 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(f"数据湖：{lake.root}")
-        logins = "admin、planner、city_mgr、district_mgr、am、partner"
+        logins = "admin、planner、city_mgr、district_mgr、am、partner、dept（响应中心）、network、billing、dept_head"
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：{logins}")

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ServiceConfig(AppConfig):
+    name = "zhengqi.service"
+    label = "service"
+    verbose_name = _("服务与竞争")
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        from .models import Department, ResponsePlan, RoutingRule, ServiceLevel
+
+        # Who changed where requests go and how long they may take: supervision depends on them.
+        auditlog.register(Department, m2m_fields={"members"})
+        auditlog.register(RoutingRule)
+        auditlog.register(ServiceLevel)
+        auditlog.register(ResponsePlan, m2m_fields={"products"})

@@ -1,0 +1,449 @@
+"""Service requests (F-25): accepted once, routed to a department, supervised, closed with feedback.
+
+Who sees which requests (the pages, the API and the exports all go through ``requests_visible_to``):
+
+| user                     | requests                                                        |
+| ------------------------ | --------------------------------------------------------------- |
+| provincial admin         | all                                                             |
+| regional manager, planner| those of customers in their region                              |
+| account manager          | those of their own customers                                    |
+| department user          | their department's queue, and those escalated to them as head   |
+| partner                  | none                                                            |
+
+A department user sees a request's customer by name only (no customer page): the queue is what
+they work from.
+
+Life of a request: ``open`` (in the department's queue; the deadline of its type runs from
+acceptance, half of it when urgent) → ``resolved`` by a member of the department with a resolution
+→ ``closed`` by the account manager with the customer's feedback (satisfied or not), which is also
+recorded as a survey. A customer who says it is not fixed sends it back (``open`` again).
+``supervise`` escalates each overdue open request once to its department's head.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhengqi.accounts import matrix
+from zhengqi.accounts.access import customer_scope, sees_whole_province
+from zhengqi.accounts.models import User
+from zhengqi.customers.models import Customer, KeyPerson
+
+from .models import Department, RequestEvent, RequestType, RoutingRule, ServiceLevel, ServiceRequest, Survey
+
+# Used when the admin has deleted a type's deadline; the same as the defaults a province starts from.
+DEFAULT_HOURS = {"fault": 24, "billing": 72, "delivery": 120, "change": 72, "complaint": 48}
+OPEN_STATES = (ServiceRequest.Status.OPEN,)
+
+
+def requests_visible_to(user: User) -> QuerySet[ServiceRequest]:
+    qs = ServiceRequest.objects.select_related("customer", "customer__account_manager", "department")
+    role = matrix.role_of(user)
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if sees_whole_province(user):
+        return qs
+    if role == "department":
+        return qs.filter(Q(department__members=user) | Q(department__head=user) | Q(escalated_to=user)).distinct()
+    if role in matrix.STAFF:
+        return qs.filter(customer_scope(user, prefix="customer__"))
+    return qs.none()
+
+
+def request_get(*, user: User, pk: int) -> ServiceRequest:
+    found = requests_visible_to(user).filter(pk=pk).first()
+    if found is None:
+        raise Http404(_("服务请求不存在或无权查看。"))
+    return found
+
+
+def departments_of(user: User) -> QuerySet[Department]:
+    """The departments whose queue a user works (as a member or as head)."""
+    return Department.objects.filter(Q(members=user) | Q(head=user)).distinct()
+
+
+def route(request_type: str, customer: Customer) -> Department:
+    """The department of the routing rule of the deepest region containing the customer's."""
+    path = customer.region.path if customer.region_id else ""
+    rules = RoutingRule.objects.filter(request_type=request_type).select_related("region", "department")
+    best: RoutingRule | None = None
+    for rule in rules:
+        if rule.region is not None and not path.startswith(rule.region.path):
+            continue
+        depth = len(rule.region.path) if rule.region else 0
+        if best is None or depth > (len(best.region.path) if best.region else 0):
+            best = rule
+    if best is None:
+        label = dict(RequestType.choices).get(request_type, request_type)
+        raise ValidationError(
+            {"request_type": _("没有处理“%(type)s”类请求的部门：请省公司管理员在后台设置分派规则。") % {"type": label}}
+        )
+    return best.department
+
+
+def deadline(request_type: str, priority: str, start: dt.datetime) -> dt.datetime:
+    level = ServiceLevel.objects.filter(request_type=request_type).first()
+    hours = level.hours if level else DEFAULT_HOURS.get(request_type, 72)
+    if priority == ServiceRequest.Priority.URGENT:
+        hours = max(1, hours // 2)
+    return start + dt.timedelta(hours=hours)
+
+
+@dataclass
+class RequestInput:
+    customer_id: int
+    request_type: str
+    title: str
+    description: str = ""
+    priority: str = ServiceRequest.Priority.NORMAL
+    key_person_id: int | None = None
+    external_ref: str = ""
+
+
+def may_accept(user: User) -> bool:
+    return matrix.role_of(user) in matrix.WORKERS
+
+
+def request_create(*, by: User, data: RequestInput, now: dt.datetime | None = None) -> ServiceRequest:
+    """Accept a request for a customer the user may see, route it and start its clock."""
+    if not may_accept(by):
+        raise PermissionDenied(_("服务请求由客户经理、区域经理或省公司管理员受理。"))
+    customer = Customer.objects.filter(customer_scope(by), pk=data.customer_id).select_related("region").first()
+    if customer is None:
+        raise Http404(_("客户不存在或无权查看。"))
+    errors: dict[str, str] = {}
+    if data.request_type not in RequestType.values:
+        errors["request_type"] = _("请选择请求类型：故障、计费、交付、变更或投诉。")
+    if data.priority not in ServiceRequest.Priority.values:
+        errors["priority"] = _("优先级应为“普通”或“紧急”。")
+    title = data.title.strip()
+    if not title:
+        errors["title"] = _("请用一句话写明客户的诉求。")
+    elif len(title) > 200:
+        errors["title"] = _("标题不能超过 200 个字。")
+    key_person = None
+    if data.key_person_id:
+        key_person = KeyPerson.objects.filter(customer=customer, pk=data.key_person_id).first()
+        if key_person is None:
+            errors["key_person"] = _("提出人不是该客户的关键人。")
+    ref = data.external_ref.strip() or None
+    if ref and len(ref) > 40:
+        errors["external_ref"] = _("工单号不能超过 40 个字符。")
+    elif ref:
+        taken = ServiceRequest.objects.filter(external_ref=ref).first()
+        if taken is not None:
+            errors["external_ref"] = _("工单号“%(ref)s”已登记为 %(number)s。") % {"ref": ref, "number": taken.number}
+    if not errors:
+        try:
+            department = route(data.request_type, customer)
+        except ValidationError as err:
+            errors.update({k: v[0] for k, v in err.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = ServiceRequest.objects.create(
+            customer=customer,
+            request_type=data.request_type,
+            priority=data.priority,
+            title=title,
+            description=data.description.strip(),
+            key_person=key_person,
+            department=department,
+            created_by=by,
+            created_at=now,
+            due_at=deadline(data.request_type, data.priority, now),
+            external_ref=ref,
+        )
+        RequestEvent.objects.bulk_create(
+            [
+                RequestEvent(request=request, kind=RequestEvent.Kind.CREATED, at=now, by=by, note=title),
+                RequestEvent(request=request, kind=RequestEvent.Kind.ROUTED, at=now, by=by, note=department.name),
+            ]
+        )
+    return request
+
+
+def may_resolve(user: User, request: ServiceRequest) -> bool:
+    if sees_whole_province(user):
+        return True
+    return departments_of(user).filter(pk=request.department_id).exists()
+
+
+@transaction.atomic
+def request_resolve(*, by: User, request: ServiceRequest, resolution: str) -> ServiceRequest:
+    """The department's answer. Only its members (or head, or the provincial admin) may give it."""
+    if not may_resolve(by, request):
+        raise PermissionDenied(_("只有处理部门的人员可以办结服务请求。"))
+    text = resolution.strip()
+    if not text:
+        raise ValidationError({"resolution": _("请写明处理结果：客户会看到它。")})
+    locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status != ServiceRequest.Status.OPEN:
+        raise ValidationError(_("该请求已处理，不能重复办结。"))
+    now = timezone.now()
+    locked.status, locked.resolution, locked.resolved_by, locked.resolved_at = (
+        ServiceRequest.Status.RESOLVED,
+        text,
+        by,
+        now,
+    )
+    locked.save(update_fields=["status", "resolution", "resolved_by", "resolved_at"])
+    RequestEvent.objects.create(request=locked, kind=RequestEvent.Kind.RESOLVED, at=now, by=by, note=text)
+    return locked
+
+
+def may_follow_up(user: User, request: ServiceRequest) -> bool:
+    """Whoever may work the customer (its account manager, managers over it, the admin)."""
+    return (
+        matrix.role_of(user) in matrix.WORKERS
+        and Customer.objects.filter(customer_scope(user), pk=request.customer_id).exists()
+    )
+
+
+@transaction.atomic
+def request_close(
+    *, by: User, request: ServiceRequest, satisfied: bool | None, feedback: str = "", score: int | None = None
+) -> ServiceRequest:
+    """Record the customer's feedback on a resolved request and close it; the feedback is also the
+    customer's survey answer "after a request" (one per request)."""
+    if not may_follow_up(by, request):
+        raise PermissionDenied(_("回访由客户的客户经理或区域经理进行。"))
+    if satisfied is None:
+        raise ValidationError({"satisfied": _("请记录客户是否满意。")})
+    if score is not None and not 1 <= score <= 5:
+        raise ValidationError({"score": _("评分应为 1 至 5。")})
+    locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status != ServiceRequest.Status.RESOLVED:
+        raise ValidationError(_("只有部门已处理的请求才能回访关闭。"))
+    now = timezone.now()
+    locked.status, locked.satisfied, locked.feedback = ServiceRequest.Status.CLOSED, satisfied, feedback.strip()
+    locked.closed_by, locked.closed_at = by, now
+    locked.save(update_fields=["status", "satisfied", "feedback", "closed_by", "closed_at"])
+    RequestEvent.objects.create(
+        request=locked,
+        kind=RequestEvent.Kind.CLOSED,
+        at=now,
+        by=by,
+        note=(_("满意") if satisfied else _("不满意")) + (f"：{locked.feedback}" if locked.feedback else ""),
+    )
+    Survey.objects.update_or_create(
+        request=locked,
+        defaults={
+            "customer_id": locked.customer_id,
+            "key_person_id": locked.key_person_id,
+            "kind": Survey.Kind.REQUEST,
+            "date": timezone.localdate(now),
+            "satisfied": satisfied,
+            "score": score,
+            "note": locked.feedback,
+            "created_by": by,
+        },
+    )
+    return locked
+
+
+@transaction.atomic
+def request_reopen(*, by: User, request: ServiceRequest, reason: str) -> ServiceRequest:
+    """The customer says it is not fixed: back to the department's queue (the deadline stands)."""
+    if not may_follow_up(by, request):
+        raise PermissionDenied(_("回访由客户的客户经理或区域经理进行。"))
+    text = reason.strip()
+    if not text:
+        raise ValidationError({"reason": _("请写明客户认为没有解决的地方。")})
+    locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status != ServiceRequest.Status.RESOLVED:
+        raise ValidationError(_("只有部门已处理、尚未关闭的请求可以退回重办。"))
+    locked.status, locked.resolved_at = ServiceRequest.Status.OPEN, None
+    locked.save(update_fields=["status", "resolved_at"])
+    RequestEvent.objects.create(request=locked, kind=RequestEvent.Kind.REOPENED, by=by, note=text)
+    return locked
+
+
+def supervise(now: dt.datetime | None = None) -> int:
+    """Escalate every open request past its deadline to its department's head — once: the
+    ``escalated_at IS NULL`` condition of the UPDATE makes a second run (or two at once) a no-op."""
+    now = now or timezone.now()
+    overdue = list(
+        ServiceRequest.objects.filter(
+            status=ServiceRequest.Status.OPEN, escalated_at__isnull=True, due_at__lt=now
+        ).values_list("pk", "department__head_id", "department__name")
+    )
+    escalated = 0
+    for pk, head_id, department in overdue:
+        with transaction.atomic():
+            won = ServiceRequest.objects.filter(pk=pk, escalated_at__isnull=True).update(
+                escalated_at=now, escalated_to_id=head_id
+            )
+            if won:
+                escalated += 1
+                note = (
+                    _("超过处理时限，已升级给%(department)s负责人。") % {"department": department}
+                    if head_id
+                    else _("超过处理时限；%(department)s未设负责人，请管理员指定。") % {"department": department}
+                )
+                RequestEvent.objects.create(request_id=pk, kind=RequestEvent.Kind.ESCALATED, at=now, note=note)
+    return escalated
+
+
+def overdue(qs: QuerySet[ServiceRequest], now: dt.datetime | None = None) -> QuerySet[ServiceRequest]:
+    return qs.filter(status=ServiceRequest.Status.OPEN, due_at__lt=now or timezone.now())
+
+
+def workbench_requests(user: User, shown: int = 8) -> dict[str, object]:
+    """For the workbench: the user's customers' requests past their deadline, and those the
+    department has resolved that wait for the customer's feedback."""
+    supervise()
+    mine = requests_visible_to(user)
+    late = overdue(mine).order_by("due_at")
+    waiting = mine.filter(status=ServiceRequest.Status.RESOLVED).order_by("resolved_at")
+    return {
+        "requests_overdue": (list(late[:shown]), late.count()),
+        "requests_waiting": (list(waiting[:shown]), waiting.count()),
+    }
+
+
+# --- tickets from the operator's complaint system ---------------------------------------------------
+
+
+@dataclass
+class Ticket:
+    """One row of the complaint system's export (see ``zhengqi.imports.schemas.TICKETS``)."""
+
+    line: int
+    ticket: str
+    customer_code: str
+    created: dt.date
+    title: str
+    request_type: str = RequestType.COMPLAINT
+    resolved: dt.date | None = None
+    resolution: str = ""
+    satisfied: bool | None = None
+
+
+def _at(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(9, 0)))
+
+
+def _ticket_state(t: Ticket) -> str:
+    if t.satisfied is not None:
+        return ServiceRequest.Status.CLOSED
+    if t.resolved is not None or t.resolution:
+        return ServiceRequest.Status.RESOLVED
+    return ServiceRequest.Status.OPEN
+
+
+def import_tickets(
+    tickets: list[Ticket], *, dry_run: bool = False
+) -> tuple[dict[str, int], list[tuple[int, str, str, str]]]:
+    """Insert or update requests by ticket number. A ticket whose number an account manager already
+    gave a request logged here updates that request — one complaint, one record, counted once by
+    the month run. A ticket never moves to another customer, and a state never goes back (a
+    closed request stays closed). Returns the counts and the refused rows (line, column, value,
+    reason)."""
+    refused: list[tuple[int, str, str, str]] = []
+    existing = {
+        r.external_ref: r
+        for r in ServiceRequest.objects.filter(external_ref__in=[t.ticket for t in tickets]).select_related("customer")
+    }
+    customers = {
+        c.code: c for c in Customer.objects.filter(code__in={t.customer_code for t in tickets}).select_related("region")
+    }
+    order: list[str] = [ServiceRequest.Status.OPEN, ServiceRequest.Status.RESOLVED, ServiceRequest.Status.CLOSED]
+    inserted = updated = unchanged = 0
+    seen: set[str] = set()
+    with transaction.atomic():
+        for t in tickets:
+            if t.ticket in seen:
+                refused.append((t.line, "工单号", t.ticket, _("同一文件中工单号重复，只导入第一行。")))
+                continue
+            seen.add(t.ticket)
+            customer = customers[t.customer_code]
+            if t.resolved is not None and t.resolved < t.created:
+                refused.append((t.line, "办结日期", t.resolved.isoformat(), _("办结日期不能早于受理日期。")))
+                continue
+            state = _ticket_state(t)
+            found = existing.get(t.ticket)
+            if found is not None:
+                if found.customer_id != customer.pk:
+                    refused.append(
+                        (
+                            t.line,
+                            "客户编码",
+                            t.customer_code,
+                            _("该工单已登记在客户 %(c)s 名下。") % {"c": found.customer.code},
+                        )
+                    )
+                    continue
+                changes: dict[str, object] = {}
+                if order.index(state) > order.index(found.status):
+                    changes["status"] = state
+                    if state != ServiceRequest.Status.OPEN and found.resolved_at is None:
+                        changes["resolved_at"] = _at(t.resolved or t.created)
+                    if state == ServiceRequest.Status.CLOSED:
+                        changes["satisfied"], changes["closed_at"] = t.satisfied, _at(t.resolved or t.created)
+                if t.resolution and not found.resolution:
+                    changes["resolution"] = t.resolution
+                if not changes:
+                    unchanged += 1
+                    continue
+                updated += 1
+                if dry_run:
+                    continue
+                for name, value in changes.items():
+                    setattr(found, name, value)
+                found.save(update_fields=list(changes))
+                RequestEvent.objects.create(request=found, kind=RequestEvent.Kind.IMPORTED, note=t.ticket)
+                if found.status == ServiceRequest.Status.CLOSED and found.satisfied is not None:
+                    _survey_of(found)
+                continue
+            try:
+                department = route(t.request_type, customer)
+            except ValidationError as err:
+                refused.append((t.line, "类型", t.request_type, "；".join(err.messages)))
+                continue
+            inserted += 1
+            if dry_run:
+                continue
+            created = _at(t.created)
+            request = ServiceRequest.objects.create(
+                customer=customer,
+                request_type=t.request_type,
+                title=t.title,
+                department=department,
+                status=state,
+                created_at=created,
+                due_at=deadline(t.request_type, ServiceRequest.Priority.NORMAL, created),
+                resolution=t.resolution,
+                resolved_at=_at(t.resolved or t.created) if state != ServiceRequest.Status.OPEN else None,
+                satisfied=t.satisfied,
+                closed_at=_at(t.resolved or t.created) if state == ServiceRequest.Status.CLOSED else None,
+                source=ServiceRequest.Source.IMPORT,
+                external_ref=t.ticket,
+            )
+            RequestEvent.objects.create(request=request, kind=RequestEvent.Kind.IMPORTED, at=created, note=t.ticket)
+            if state == ServiceRequest.Status.CLOSED:
+                _survey_of(request)
+    return {"inserted": inserted, "updated": updated, "unchanged": unchanged}, refused
+
+
+def _survey_of(request: ServiceRequest) -> None:
+    assert request.satisfied is not None
+    Survey.objects.update_or_create(
+        request=request,
+        defaults={
+            "customer_id": request.customer_id,
+            "key_person_id": request.key_person_id,
+            "kind": Survey.Kind.REQUEST,
+            "date": timezone.localdate(request.closed_at or timezone.now()),
+            "satisfied": request.satisfied,
+        },
+    )

@@ -1,0 +1,388 @@
+"""Pages of service and competition: the request queue and a request's page (accept, resolve,
+close with feedback, send back), competitor activity with its events and response plans, and the
+surveys recorded from a customer's page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from zhengqi.accounts import matrix
+from zhengqi.accounts.access import customer_scope
+from zhengqi.accounts.models import User
+from zhengqi.customers.models import Customer
+from zhengqi.customers.selectors import customer_get
+from zhengqi.marketing.forms import form_errors
+
+from .competition import (
+    EventInput,
+    activity,
+    event_get,
+    event_save,
+    events_visible_to,
+    may_launch,
+    may_record,
+    plan_launch,
+    plans_for,
+)
+from .models import CompetitorEvent, RequestType, ResponsePlan, ServiceRequest, Survey
+from .requests import (
+    RequestInput,
+    departments_of,
+    may_follow_up,
+    may_resolve,
+    request_close,
+    request_create,
+    request_get,
+    request_reopen,
+    request_resolve,
+    requests_visible_to,
+    supervise,
+)
+from .surveys import SurveyInput, survey_record
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.strip().isdigit() else None
+
+
+def _day(raw: str | None, field: str) -> dt.date | None:
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValidationError({field: _("日期格式应为 YYYY-MM-DD。")}) from None
+
+
+# --- service requests ---------------------------------------------------------------------------
+
+
+def _filtered(request: HttpRequest, qs: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest]:
+    status = request.GET.get("status", "")
+    if status == "overdue":
+        qs = qs.filter(status=ServiceRequest.Status.OPEN, due_at__lt=timezone.now())
+    elif status == "escalated":
+        qs = qs.filter(escalated_at__isnull=False, status=ServiceRequest.Status.OPEN)
+    elif status in ServiceRequest.Status.values:
+        qs = qs.filter(status=status)
+    kind = request.GET.get("type", "")
+    if kind in RequestType.values:
+        qs = qs.filter(request_type=kind)
+    return qs
+
+
+def request_list(request: HttpRequest) -> HttpResponse:
+    """The queue of a department user; the requests of the customers a staff member may see."""
+    user = _user(request)
+    supervise()  # escalations are due the moment a deadline passes, cron or not (idempotent)
+    visible = requests_visible_to(user)
+    qs = _filtered(request, visible).order_by("status", "due_at")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    now = timezone.now()
+    counts = {
+        "open": visible.filter(status=ServiceRequest.Status.OPEN).count(),
+        "overdue": visible.filter(status=ServiceRequest.Status.OPEN, due_at__lt=now).count(),
+        "resolved": visible.filter(status=ServiceRequest.Status.RESOLVED).count(),
+        "escalated_to_me": visible.filter(status=ServiceRequest.Status.OPEN, escalated_to=user).count(),
+    }
+    return render(
+        request,
+        "service/requests.html",
+        {
+            "page": page,
+            "counts": counts,
+            "now": now,
+            "departments": departments_of(user),
+            "is_department": matrix.role_of(user) == "department",
+            "status": request.GET.get("status", ""),
+            "type": request.GET.get("type", ""),
+            "types": RequestType.choices,
+        },
+    )
+
+
+def request_new(request: HttpRequest, customer_id: int) -> HttpResponse:
+    user = _user(request)
+    customer = customer_get(user=user, pk=customer_id)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            made = request_create(
+                by=user,
+                data=RequestInput(
+                    customer_id=customer.pk,
+                    request_type=request.POST.get("request_type", ""),
+                    title=request.POST.get("title", ""),
+                    description=request.POST.get("description", ""),
+                    priority=request.POST.get("priority", ServiceRequest.Priority.NORMAL),
+                    key_person_id=_int(request.POST.get("key_person")),
+                    external_ref=request.POST.get("external_ref", ""),
+                ),
+            )
+        except ValidationError as exc:
+            errors = form_errors(exc)
+        else:
+            messages.success(
+                request,
+                _("已受理 %(n)s，分派至%(d)s，时限 %(due)s。")
+                % {
+                    "n": made.number,
+                    "d": made.department,
+                    "due": timezone.localtime(made.due_at).strftime("%Y-%m-%d %H:%M"),
+                },
+            )
+            return redirect("service:request", pk=made.pk)
+    return render(
+        request,
+        "service/request_new.html",
+        {
+            "customer": customer,
+            "key_persons": customer.key_persons.order_by("name"),
+            "types": RequestType.choices,
+            "priorities": ServiceRequest.Priority.choices,
+            "errors": errors,
+            "values": request.POST if request.method == "POST" else {"request_type": request.GET.get("type", "")},
+        },
+        status=422 if errors else 200,
+    )
+
+
+def request_page(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    found = request_get(user=user, pk=pk)
+    return render(
+        request,
+        "service/request.html",
+        {
+            "r": found,
+            "events": found.events.select_related("by"),
+            "may_resolve": may_resolve(user, found),
+            "may_follow_up": may_follow_up(user, found),
+            "sees_customer": matrix.role_of(user) in matrix.STAFF,
+            "errors": {},
+        },
+    )
+
+
+def _action(request: HttpRequest, pk: int, act: Any, ok: str) -> HttpResponse:
+    user = _user(request)
+    found = request_get(user=user, pk=pk)
+    try:
+        act(user, found)
+    except ValidationError as exc:
+        errors = form_errors(exc)
+        return render(
+            request,
+            "service/request.html",
+            {
+                "r": found,
+                "events": found.events.select_related("by"),
+                "may_resolve": may_resolve(user, found),
+                "may_follow_up": may_follow_up(user, found),
+                "sees_customer": matrix.role_of(user) in matrix.STAFF,
+                "errors": errors,
+                "values": request.POST,
+            },
+            status=422,
+        )
+    messages.success(request, ok)
+    return redirect("service:request", pk=pk)
+
+
+@require_POST
+def request_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        lambda user, r: request_resolve(by=user, request=r, resolution=request.POST.get("resolution", "")),
+        _("已办结，等待客户经理回访。"),
+    )
+
+
+@require_POST
+def request_close_view(request: HttpRequest, pk: int) -> HttpResponse:
+    raw = request.POST.get("satisfied", "")
+    satisfied = {"yes": True, "no": False}.get(raw)
+    return _action(
+        request,
+        pk,
+        lambda user, r: request_close(
+            by=user,
+            request=r,
+            satisfied=satisfied,
+            feedback=request.POST.get("feedback", ""),
+            score=_int(request.POST.get("score")),
+        ),
+        _("已记录客户反馈并关闭。"),
+    )
+
+
+@require_POST
+def request_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        lambda user, r: request_reopen(by=user, request=r, reason=request.POST.get("reason", "")),
+        _("已退回处理部门重办。"),
+    )
+
+
+# --- surveys --------------------------------------------------------------------------------------
+
+
+@require_POST
+def survey_new(request: HttpRequest, customer_id: int) -> HttpResponse:
+    user = _user(request)
+    customer = customer_get(user=user, pk=customer_id)
+    try:
+        survey_record(
+            by=user,
+            data=SurveyInput(
+                customer_id=customer.pk,
+                kind=request.POST.get("kind", ""),
+                satisfied={"yes": True, "no": False}.get(request.POST.get("satisfied", "")),
+                date=_day(request.POST.get("date"), "date"),
+                score=_int(request.POST.get("score")),
+                key_person_id=_int(request.POST.get("key_person")),
+                note=request.POST.get("note", ""),
+            ),
+        )
+    except ValidationError as exc:
+        for messages_ in form_errors(exc).values():
+            for m in messages_:
+                messages.error(request, m)
+    else:
+        messages.success(request, _("已记录满意度调查。"))
+    return redirect("customers:detail", pk=customer.pk)
+
+
+# --- competition ----------------------------------------------------------------------------------
+
+
+def competition(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    try:
+        months = max(1, min(24, int(request.GET.get("months", "6"))))
+    except ValueError:
+        months = 6
+    data = activity(user=user, months=months)
+    chart_city = {"kind": "bar", "categories": data.months, "series": data.by_city, "stacked": True}
+    chart_operator = {"kind": "line", "categories": data.months, "series": data.by_operator}
+    events = events_visible_to(user).prefetch_related("customers")[:30]
+    return render(
+        request,
+        "service/competition.html",
+        {
+            "a": data,
+            "months": months,
+            "chart_city": chart_city,
+            "chart_operator": chart_operator,
+            "events": events,
+            "plans": ResponsePlan.objects.filter(active=True).prefetch_related("products"),
+            "may_record": may_record(user),
+        },
+    )
+
+
+def event_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    errors: dict[str, list[str]] = {}
+    values: Any = request.POST if request.method == "POST" else {"customers": request.GET.get("customer", "")}
+    if request.method == "POST":
+        raw_codes = request.POST.get("customers", "").replace("，", ",").replace("、", ",").replace("\n", ",")
+        try:
+            event, opened = event_save(
+                by=user,
+                data=EventInput(
+                    operator=request.POST.get("operator", ""),
+                    kind=request.POST.get("kind", ""),
+                    summary=request.POST.get("summary", ""),
+                    date=_day(request.POST.get("date"), "date"),
+                    customer_codes=[c for c in (s.strip() for s in raw_codes.split(",")) if c],
+                    evidence=request.POST.get("evidence", ""),
+                ),
+            )
+        except ValidationError as exc:
+            errors = form_errors(exc)
+        else:
+            messages.success(request, _("已登记，%(n)d 个客户新增竞争防范预警。") % {"n": opened})
+            return redirect("service:event", pk=event.pk)
+    return render(
+        request,
+        "service/event_new.html",
+        {
+            "errors": errors,
+            "values": values,
+            "operators": Customer.Operator.choices,
+            "kinds": CompetitorEvent.Kind.choices,
+            "today": timezone.localdate(),
+        },
+        status=422 if errors else 200,
+    )
+
+
+def event_page(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    event = event_get(user=user, pk=pk)
+    customers = event.customers.filter(customer_scope(user)).select_related("region", "account_manager")
+    return render(
+        request,
+        "service/event.html",
+        {"e": event, "customers": customers, "plans": plans_for(event), "may_launch": may_launch(user)},
+    )
+
+
+@require_POST
+def event_launch(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    event = event_get(user=user, pk=pk)
+    plan = ResponsePlan.objects.filter(pk=_int(request.POST.get("plan")) or 0, active=True).first()
+    if plan is None:
+        messages.error(request, _("请选择一个启用中的应对预案。"))
+        return redirect("service:event", pk=pk)
+    try:
+        done = plan_launch(by=user, event=event, plan=plan)
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+        return redirect("service:event", pk=pk)
+    text = _("已启动应对活动“%(c)s”：%(n)d 个目标客户，已给客户经理派发任务。") % {
+        "c": done.campaign.name,
+        "n": done.targets,
+    }
+    if done.skipped:
+        text += _("另有 %(k)d 个客户不在您的范围内、不在网或无客户经理，未纳入。") % {"k": done.skipped}
+    messages.success(request, text)
+    return redirect("marketing:campaign", pk=done.campaign.pk)
+
+
+def customer_service(user: User, customer: Customer) -> dict[str, Any]:
+    """What the customer's page shows of service, satisfaction and competition."""
+    today = timezone.localdate()
+    surveys = list(Survey.objects.filter(customer=customer).select_related("key_person")[:5])
+    year = Survey.objects.filter(customer=customer, date__gt=today - dt.timedelta(days=365))
+    answers = year.count()
+    return {
+        "service_requests": ServiceRequest.objects.filter(customer=customer).select_related("department")[:8],
+        "surveys": surveys,
+        "satisfaction_answers": answers,
+        "satisfaction_rate": (year.filter(satisfied=True).count() / answers) if answers else None,
+        "competitor_events": customer.competitor_events.order_by("-date")[:5],
+        "may_record_competition": may_record(user),
+        "survey_kinds": [(k, v) for k, v in Survey.Kind.choices if k != Survey.Kind.REQUEST],
+    }

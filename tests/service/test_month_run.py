@@ -1,0 +1,91 @@
+"""The month run reads complaints and satisfaction from the service records: the complaints-rising
+rule fires on complaints logged here, a ticket that also arrives by import is counted once, and
+the satisfaction features come from the surveys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.conftest import Cast
+from zhengqi.customers.models import Customer
+from zhengqi.engine.lake import Lake
+from zhengqi.imports.services import import_file
+from zhengqi.insight.models import Alert, CustomerSnapshot
+from zhengqi.insight.month_run import month_run
+from zhengqi.service.models import ServiceRequest, Survey
+from zhengqi.service.requests import RequestInput, request_create
+
+pytestmark = pytest.mark.django_db
+OCT = dt.date(2026, 10, 1)
+
+
+def features(customer: Customer) -> dict[str, object]:
+    return CustomerSnapshot.objects.get(customer=customer, month=OCT).features
+
+
+def quiet_customer(cast: Cast) -> Customer:
+    """An active customer of the account manager with no complaints in the six months to October
+    and no service records."""
+    month_run(month=OCT)
+    for customer in Customer.objects.filter(account_manager=cast.am, status="active").order_by("code"):
+        f = features(customer)
+        if f["complaints_3m"] == 0 and f["complaints_prev_3m"] == 0 and not customer.service_requests.exists():
+            if not customer.surveys.exists():
+                return customer
+    raise AssertionError("the tiny province has no quiet customer")
+
+
+def test_complaints_logged_here_fire_the_rising_rule_and_an_imported_copy_counts_once(
+    cast: Cast, tmp_path: Path
+) -> None:
+    customer = quiet_customer(cast)
+    assert not Alert.objects.filter(customer=customer, rule_code="P05", first_month=OCT).exists()
+    for day, ref in ((3, "TS-901"), (12, "TS-902"), (25, "TS-903")):
+        request_create(
+            by=cast.am,
+            data=RequestInput(customer_id=customer.pk, request_type="complaint", title="信号差", external_ref=ref),
+            now=dt.datetime(2026, 10, day, 10, tzinfo=dt.UTC),
+        )
+    month_run(month=OCT)
+    f = features(customer)
+    assert (f["complaints"], f["complaints_3m"], f["complaints_prev_3m"]) == (3, 3, 0)
+    assert Alert.objects.filter(customer=customer, rule_code="P05", first_month=OCT, status="open").exists()
+
+    # The complaint system's export brings the same three tickets (one now closed) and one new one.
+    export = tmp_path / "工单.csv"
+    export.write_text(
+        "工单号,客户编码,类型,受理日期,内容,办结日期,处理结果,是否满意\n"
+        f"TS-901,{customer.code},投诉,2026-10-03,信号差,2026-10-04,已优化基站,是\n"
+        f"TS-902,{customer.code},投诉,2026-10-12,信号差,,,\n"
+        f"TS-903,{customer.code},投诉,2026-10-25,信号差,,,\n"
+        f"TS-904,{customer.code},投诉,2026-10-28,账单有误,,,\n",
+        encoding="utf-8",
+    )
+    batch = import_file("tickets", export, lake=Lake(settings.ZHENGQI_LAKE))
+    assert (batch.inserted, batch.updated, batch.unchanged, batch.rejected) == (1, 1, 2, 0)
+    assert ServiceRequest.objects.filter(customer=customer).count() == 4
+    again = import_file("tickets", export, lake=Lake(settings.ZHENGQI_LAKE))
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 4)  # re-importing changes nothing
+    month_run(month=OCT)
+    f = features(customer)
+    assert (f["complaints"], f["complaints_3m"]) == (4, 4)  # three shared tickets once, plus the new one
+    first = ServiceRequest.objects.get(external_ref="TS-901")
+    assert first.status == "closed" and first.satisfied is True and first.source == "manual"
+
+
+def test_the_satisfaction_features_read_the_surveys(cast: Cast) -> None:
+    customer = quiet_customer(cast)
+    assert features(customer)["surveys_12m"] == 0 and features(customer)["satisfaction_12m"] is None
+    for day, satisfied in ((2, True), (9, True), (20, False)):
+        Survey.objects.create(customer=customer, kind="yearly", date=dt.date(2026, 10, day), satisfied=satisfied)
+    Survey.objects.create(customer=customer, kind="yearly", date=dt.date(2025, 9, 1), satisfied=False)  # too old
+    Survey.objects.create(customer=customer, kind="yearly", date=dt.date(2026, 11, 2), satisfied=False)  # later
+    month_run(month=OCT)
+    f = features(customer)
+    assert f["surveys_12m"] == 3
+    assert f["satisfaction_12m"] == pytest.approx(2 / 3, abs=1e-6)
+    assert f["dissatisfied_3m"] == 1
