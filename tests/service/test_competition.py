@@ -102,7 +102,7 @@ def test_who_may_record_and_launch(cast: Cast, plan: object) -> None:
     with pytest.raises(PermissionDenied):
         record(cast.partner, customers)
     with pytest.raises(ValidationError) as refused:  # an account manager records only their own customers
-        record(cast.am, customers + [Customer.objects.exclude(account_manager=cast.am).first()])  # type: ignore[list-item]
+        record(cast.am, [*customers, Customer.objects.exclude(account_manager=cast.am).first()])  # type: ignore[list-item]
     assert "不在您的范围内" in str(refused.value)
     event, _ = record(cast.district_manager, customers)
     with pytest.raises(PermissionDenied):

@@ -33,9 +33,9 @@ def quiet_customer(cast: Cast) -> Customer:
     month_run(month=OCT)
     for customer in Customer.objects.filter(account_manager=cast.am, status="active").order_by("code"):
         f = features(customer)
-        if f["complaints_3m"] == 0 and f["complaints_prev_3m"] == 0 and not customer.service_requests.exists():
-            if not customer.surveys.exists():
-                return customer
+        quiet = f["complaints_3m"] == 0 and f["complaints_prev_3m"] == 0
+        if quiet and not customer.service_requests.exists() and not customer.surveys.exists():
+            return customer
     raise AssertionError("the tiny province has no quiet customer")
 
 
