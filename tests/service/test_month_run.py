@@ -7,12 +7,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import ibis
 import pytest
 from django.conf import settings
 
 from tests.conftest import Cast
+from zhengqi.analysis.kpi import kpis
 from zhengqi.customers.models import Customer
 from zhengqi.engine.lake import Lake
+from zhengqi.engine.value.model import DEFAULT_MODEL, Factor, ValueModel, score
 from zhengqi.imports.services import import_file
 from zhengqi.insight.models import Alert, CustomerSnapshot
 from zhengqi.insight.month_run import month_run
@@ -89,3 +92,46 @@ def test_the_satisfaction_features_read_the_surveys(cast: Cast) -> None:
     assert f["surveys_12m"] == 3
     assert f["satisfaction_12m"] == pytest.approx(2 / 3, abs=1e-6)
     assert f["dissatisfied_3m"] == 1
+
+
+def test_the_kpis_count_the_managers_survey_answers(cast: Cast) -> None:
+    month_run(month=OCT)
+    customer = Customer.objects.filter(account_manager=cast.am).order_by("code").first()
+    assert customer is not None
+    Survey.objects.create(customer=customer, kind="yearly", date=dt.date(2026, 10, 2), satisfied=False)
+    Survey.objects.create(customer=customer, kind="delivery", date=dt.date(2026, 3, 2), satisfied=True)
+    mine = next(k for k in kpis(cast.admin, OCT) if k.manager == cast.am)
+    answers = Survey.objects.filter(customer__account_manager=cast.am, date__year=2026, date__lte=dt.date(2026, 10, 31))
+    assert mine.surveys == answers.count() >= 2
+    assert mine.satisfaction == pytest.approx(answers.filter(satisfied=True).count() / answers.count())
+    assert "satisfaction" in mine.ranks
+
+
+def test_satisfaction_is_an_optional_value_factor_neutral_without_surveys() -> None:
+    features = ibis.memtable(
+        {
+            "customer_code": ["A", "B", "C"],
+            "month_idx": [1, 1, 1],
+            "status": ["active"] * 3,
+            "customer_type": ["enterprise"] * 3,
+            "scale": ["small"] * 3,
+            "revenue_yoy": [0.0] * 3,
+            "members_growth_6m": [0.0] * 3,
+            "revenue_avg_12": [100.0, 200.0, 300.0],
+            "revenue_info": [1.0, 2.0, 3.0],
+            "satisfaction_12m": [1.0, 0.2, None],
+        }
+    )
+    model = ValueModel(
+        version="t",
+        factors=(
+            Factor("contribution", "收入贡献", "revenue_avg_12", 0.5),
+            Factor("satisfaction", "满意度", "satisfaction_12m", 0.5, missing=0.5),
+        ),
+        thresholds={"A+": 90, "A": 60, "B": 30},
+    )
+    assert model.validate() == []
+    rows = {r["customer_code"]: r for r in score(features, model).to_pyarrow().to_pylist()}
+    assert rows["A"]["f_satisfaction"] > rows["B"]["f_satisfaction"]
+    assert rows["C"]["f_satisfaction"] == 25.0  # no survey: neither rewarded nor punished
+    assert any(f.code == "satisfaction" and f.weight == 0 for f in DEFAULT_MODEL.factors)

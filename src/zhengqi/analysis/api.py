@@ -273,7 +273,8 @@ class KpiOut(Schema):
     tasks_done: int
     task_completion: float | None
     task_completion_target: Decimal
-    satisfaction: float | None = None
+    surveys: int = Field(description="年初至本月的满意度调查回答数")
+    satisfaction: float | None = Field(description="其中“满意”的比例；没有回答时为空")
     ranks: dict[str, int]
 
 
@@ -298,7 +299,8 @@ def kpi_out(r: kpi.Kpi, progress: float) -> dict[str, Any]:
         "tasks_done": r.tasks_done,
         "task_completion": r.task_completion,
         "task_completion_target": r.targets[ManagerTarget.Metric.TASK_COMPLETION],
-        "satisfaction": None,
+        "surveys": r.surveys,
+        "satisfaction": r.satisfaction,
         "ranks": r.ranks,
     }
 

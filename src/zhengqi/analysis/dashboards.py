@@ -424,7 +424,11 @@ def risk_scores(user: User, f: Filters) -> list[RiskRow]:
     snaps = list(
         qs.select_related("customer__region")
         .defer("features", "breakdown", "churn_reasons")
-        .annotate(complaints_3m=KT("features__complaints_3m"), calls_3m=KT("features__competitor_calls_3m"))
+        .annotate(
+            complaints_3m=KT("features__complaints_3m"),
+            calls_3m=KT("features__competitor_calls_3m"),
+            satisfaction_12m=KT("features__satisfaction_12m"),
+        )
     )
     solutions = dict(
         Subscription.objects.filter(_in_use(f.month), customer__in=ids, product__complexity=Product.Complexity.HIGH)
@@ -449,7 +453,7 @@ def risk_scores(user: User, f: Filters) -> list[RiskRow]:
         scores = {
             "penetration": min(1.0, s.product_count / 5),
             "depth": min(1.0, solutions.get(s.customer_id, 0) / 3),
-            "satisfaction": max(0.0, 1 - complaints / 3),
+            "satisfaction": _satisfaction(s.satisfaction_12m, complaints),  # type: ignore[attr-defined]
             "tariff": max(0.0, 1 - calls / 5),
             "relationship": relationship,
         }
@@ -458,9 +462,22 @@ def risk_scores(user: User, f: Filters) -> list[RiskRow]:
     return out
 
 
+def _satisfaction(rate: object, complaints: float) -> float:
+    """The surveys' satisfied share where the customer answered any in 12 months, less a third per
+    complaint of the last 3 months; without surveys, the complaints alone."""
+    base = 1.0
+    if rate not in (None, "", "null"):
+        try:
+            base = float(rate)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            base = 1.0
+    return max(0.0, base - complaints / 3)
+
+
 RISK_NOTE = gettext_lazy(
     "各维度为健康度（100% = 无风险）：渗透度 = 在用产品数 ÷ 5；行业应用深入度 = 在用高复杂度（行业解决方案）"
-    "产品数 ÷ 3；满意度以近 3 月投诉估计（3 次及以上为 0）；资费对比度以每百名成员近 3 月呼叫异网客服次数估计"
+    "产品数 ÷ 3；满意度 = 近 12 月满意度调查的满意率（无调查按 100%）减去近 3 月每次投诉 1/3；"
+    "资费对比度以每百名成员近 3 月呼叫异网客服次数估计"
     "（5 次及以上为 0）；关系紧密度 = 关键人平均亲密度，无决策者时打七折。"
 )
 

@@ -10,7 +10,8 @@ whole history with it):
 - 成员在网率 (in_network): members in network at M over those at that first month, for the same customers;
 - 任务完成率 (task_completion): of the manager's tasks due from 1 January to the end of M (not
   cancelled), the share done;
-- 满意度 (satisfaction): where surveys are recorded — none are yet, so it is shown as "—".
+- 满意度 (satisfaction): of the survey answers of the customers dated from 1 January to the end of M
+  (after a request, after a delivery, yearly), the share "satisfied"; "—" with no answer.
 Rates are compared with their target as they are (a rate has no time progress); revenue's completion
 is also compared with the time progress."""
 
@@ -29,6 +30,7 @@ from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import Region, User
 from zhengqi.insight.models import CustomerSnapshot, MonthRun
 from zhengqi.marketing.models import Task
+from zhengqi.service.models import Survey
 
 from .models import ManagerTarget
 
@@ -51,6 +53,8 @@ class Kpi:
     members_now: int
     tasks_due: int
     tasks_done: int
+    surveys: int = 0
+    surveys_satisfied: int = 0
     targets: dict[str, Decimal] = field(default_factory=dict)
     ranks: dict[str, int] = field(default_factory=dict)
 
@@ -69,6 +73,10 @@ class Kpi:
     @property
     def task_completion(self) -> float | None:
         return self.tasks_done / self.tasks_due if self.tasks_due else None
+
+    @property
+    def satisfaction(self) -> float | None:
+        return self.surveys_satisfied / self.surveys if self.surveys else None
 
 
 def first_month_of_year(month: dt.date) -> dt.date | None:
@@ -126,12 +134,24 @@ def kpis(user: User, month: dt.date, *, region: Region | None = None) -> list[Kp
         .order_by()
     )
     by_tasks = {r["assignee"]: r for r in tasks}
+    answers = Survey.objects.filter(
+        scope, customer__account_manager__in=managers, date__gte=dt.date(month.year, 1, 1), date__lte=last_day
+    )
+    if region is not None:
+        answers = answers.filter(customer__region__path__startswith=region.path)
+    by_survey = {
+        r["customer__account_manager"]: r
+        for r in answers.values("customer__account_manager")
+        .annotate(n=Count("pk"), ok=Count("pk", filter=Q(satisfied=True)))
+        .order_by()
+    }
     targets: dict[int, dict[str, Decimal]] = {}
     for t in ManagerTarget.objects.filter(manager__in=managers, year=month.year):
         targets.setdefault(t.manager_id, {})[t.metric] = t.value
     out = []
     for m in managers:
         n, mk, tk = by_now.get(m.pk, {}), market.get(m.pk, {}), by_tasks.get(m.pk, {})
+        sv = by_survey.get(m.pk, {})
         mine = {**{k.value: v for k, v in DEFAULT_RATE_TARGETS.items()}, **targets.get(m.pk, {})}
         out.append(
             Kpi(
@@ -145,6 +165,8 @@ def kpis(user: User, month: dt.date, *, region: Region | None = None) -> list[Kp
                 members_now=mk.get("members_now", 0),
                 tasks_due=tk.get("n", 0),
                 tasks_done=tk.get("done", 0),
+                surveys=sv.get("n", 0),
+                surveys_satisfied=sv.get("ok", 0),
                 targets=mine,
             )
         )
@@ -152,7 +174,7 @@ def kpis(user: User, month: dt.date, *, region: Region | None = None) -> list[Kp
     return out
 
 
-RANKED = ("revenue_info_ytd", "revenue_completion", "retention", "in_network", "task_completion")
+RANKED = ("revenue_info_ytd", "revenue_completion", "retention", "in_network", "task_completion", "satisfaction")
 
 
 def rank(rows: list[Kpi]) -> None:

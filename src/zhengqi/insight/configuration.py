@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import ibis
@@ -161,6 +161,14 @@ def segment_hits(expression: str) -> tuple[dt.date | None, set[str]]:
     campaign's segment. Raises RuleError for an expression that does not parse."""
     month, codes, _scores = _hits(parse(expression))
     return month, codes
+
+
+def with_optional_factors(model: ValueModel) -> ValueModel:
+    """The model with the default model's factors it lacks added at weight 0 (the satisfaction
+    factor, for a model saved before surveys were recorded), so the page offers them."""
+    have = {f.code for f in model.factors}
+    extra = tuple(replace(f, weight=0.0) for f in DEFAULT_MODEL.factors if f.code not in have)
+    return replace(model, factors=model.factors + extra) if extra else model
 
 
 def value_model_from_form(base: ValueModel, data: Any) -> ValueModel:

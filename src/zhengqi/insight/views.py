@@ -24,6 +24,7 @@ from .configuration import (
     value_model_from_form,
     value_model_preview,
     value_model_save,
+    with_optional_factors,
 )
 from .forms import MonthForm, RuleForm
 from .models import MonthRun, Rule, ValueModelVersion
@@ -139,7 +140,7 @@ def value_model_page(request: HttpRequest) -> HttpResponse:
     """The analyst's page: weights, thresholds and overrides; preview tier counts; save a version."""
     user: User = request.user  # type: ignore[assignment]
     may_edit = user.is_superuser or user.role in CONFIGURERS
-    base = active_value_model()
+    base = with_optional_factors(active_value_model())
     model, errors, preview = base, [], None
     if request.method == "POST":
         try:

@@ -131,6 +131,17 @@ def members() -> list[dict[str, Any]]:
     ]
 
 
+def service_month() -> list[dict[str, Any]]:
+    """The service desk's records of A: complaints (m-1: 2, more than billing's 1; m-0: none, fewer
+    than billing's 1) and survey answers (two this month, one of them satisfied; one at m-12, out
+    of the 12-month window)."""
+    return [
+        {"customer_code": "A", "month": ago(0), "complaints": 0, "surveys": 2, "surveys_satisfied": 1},
+        {"customer_code": "A", "month": ago(1), "complaints": 2, "surveys": 0, "surveys_satisfied": 0},
+        {"customer_code": "A", "month": ago(12), "complaints": 0, "surveys": 1, "surveys_satisfied": 0},
+    ]
+
+
 def table(rows: list[dict[str, Any]], dates: tuple[str, ...] = ()) -> pa.Table:
     columns = {k: [r[k] for r in rows] for k in rows[0]}
     return pa.table({k: pa.array(v, type=pa.date32()) if k in dates else v for k, v in columns.items()})
@@ -185,6 +196,7 @@ def features(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, An
             ("start", "end"),
         ),
     )
+    lake.write_table("dim_service_month", table(service_month(), ("month",)))
     result = monthly.build(staged_sources(lake.connect("duckdb")), MONTH).to_pyarrow().to_pylist()
     return {row["customer_code"]: row for row in result}
 
@@ -243,9 +255,12 @@ EXPECTED_A: dict[str, Any] = {
     "cancellations_3m": 1,
     "cancellations_prev_3m": 0,
     "product_changes_6m": 3,
-    "complaints": 1,
-    "complaints_3m": 2,
+    "complaints": 1,  # the larger of billing's 1 and the desk's 0
+    "complaints_3m": 3,  # m-1: the desk's 2, not billing's 1 (nor their sum)
     "complaints_prev_3m": 1,
+    "surveys_12m": 2,
+    "satisfaction_12m": 0.5,
+    "dissatisfied_3m": 1,
     "arrears": 50.0,
     "arrears_months_6": 2,
     "arrears_streak": 1,

@@ -35,6 +35,9 @@ class Factor:
     method: Method = "rank"
     table: Mapping[str, float] = field(default_factory=dict)
     default: float = 0.5  # for "table": the value of anything not in the table
+    # For "rank": the normalised value of a customer with no value (no survey answered, say); None
+    # ranks a missing value as 0.
+    missing: float | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class ValueModel:
                     "method": f.method,
                     "table": dict(f.table),
                     "default": f.default,
+                    "missing": f.missing,
                 }
                 for f in self.factors
             ],
@@ -112,6 +116,7 @@ class ValueModel:
                     method=f.get("method", "rank"),
                     table=dict(f.get("table", {})),
                     default=float(f.get("default", 0.5)),
+                    missing=None if f.get("missing") is None else float(f["missing"]),
                 )
                 for f in data["factors"]
             ),
@@ -138,6 +143,8 @@ DEFAULT_MODEL = ValueModel(
         Factor("mix", "语音/数据结构", "data_share", 0.05),
         Factor("data", "数据业务收入", "revenue_data", 0.05),
         Factor("credit", "信用（欠费）", "arrears_months_6", 0.05, method="rank_desc"),
+        # Optional (weight 0 until the province gives it one): customers with no survey are neutral.
+        Factor("satisfaction", "客户满意度（近12月满意率）", "satisfaction_12m", 0.0, missing=0.5),
     ),
     # Calibrated on the demo province: about 5% A+, 15% A, 30% B, 50% C of the customers in service.
     thresholds={"A+": 73.0, "A": 63.0, "B": 47.0},
@@ -164,15 +171,19 @@ def score(features: ir.Table, model: ValueModel, previous: ir.Table | None = Non
             )
         else:
             norm = _rank(column.round(6), descending=f.method == "rank_desc")
+            if f.missing is not None:
+                norm = ibis.cases((column.isnull(), ibis.literal(f.missing)), else_=norm)
         parts[f"n_{f.code}"] = norm.cast("float64")
-    normed = served.select("customer_code", "customer_type", "scale", "revenue_yoy", "members_growth_6m", **parts)
+    carried = ("customer_type", "scale", "revenue_yoy", "members_growth_6m", "revenue_avg_12", "revenue_info")
+    normed = served.select("customer_code", *carried, **parts)
     contributions = {f"f_{f.code}": (normed[f"n_{f.code}"] * f.weight * 100).round(2) for f in model.factors}
     total: ir.NumericValue = ibis.literal(0.0)
     for f in model.factors:
         total = total + normed[f"n_{f.code}"] * f.weight
     by_code = {f.feature: f.code for f in model.factors}
-    axis_rev = normed[f"n_{by_code['revenue_avg_12']}"] if "revenue_avg_12" in by_code else _rank(served.revenue_avg_12)
-    axis_new = normed[f"n_{by_code['revenue_info']}"] if "revenue_info" in by_code else _rank(served.revenue_info)
+    # The seed's two axes: the factor's own normalisation where the model has it, else the rank.
+    axis_rev = normed[f"n_{by_code['revenue_avg_12']}"] if "revenue_avg_12" in by_code else _rank(normed.revenue_avg_12)
+    axis_new = normed[f"n_{by_code['revenue_info']}"] if "revenue_info" in by_code else _rank(normed.revenue_info)
     scored = normed.mutate(
         value_score=(total * 100).round(2),
         axis_revenue=(axis_rev * 100).round(2),
@@ -202,7 +213,7 @@ def score(features: ir.Table, model: ValueModel, previous: ir.Table | None = Non
     )
     out = (
         features.select("customer_code", "month_idx")
-        .left_join(scored.drop("customer_type", "scale", "revenue_yoy", "members_growth_6m", *parts), "customer_code")
+        .left_join(scored.drop(*carried, *parts), "customer_code")
         .drop("customer_code_right")
     )
     if previous is not None:
