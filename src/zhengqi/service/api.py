@@ -391,11 +391,26 @@ def event_launch(request: HttpRequest, event_id: int, body: LaunchIn) -> Any:
     return {"campaign_id": done.campaign.pk, "targets": done.targets, "tasks": done.tasks, "skipped": done.skipped}
 
 
+class SeriesOut(Schema):
+    name: str
+    counts: list[int] = Field(description="各月动向数，与 months 对应")
+
+
+class ContestedOut(Schema):
+    customer_id: int
+    customer_name: str
+    city: str
+    operators: str
+    events: int
+    last: dt.date
+    answered: bool = Field(description="是否已有应对活动")
+
+
 class ActivityOut(Schema):
     months: list[str]
-    by_city: list[tuple[str, list[int]]]
-    by_operator: list[tuple[str, list[int]]]
-    contested: list[dict[str, Any]]
+    by_city: list[SeriesOut]
+    by_operator: list[SeriesOut]
+    contested: list[ContestedOut]
     total: int
 
 
@@ -413,15 +428,15 @@ def competition_activity(request: HttpRequest, filters: Query[ActivityFilter]) -
             "city": row.city,
             "operators": row.operator_names,
             "events": row.events,
-            "last": row.last.isoformat(),
+            "last": row.last,
             "answered": bool(row.answered),
         }
         for row in data.contested
     ]
     return {
         "months": data.months,
-        "by_city": data.by_city,
-        "by_operator": data.by_operator,
+        "by_city": [{"name": n, "counts": c} for n, c in data.by_city],
+        "by_operator": [{"name": n, "counts": c} for n, c in data.by_operator],
         "contested": contested,
         "total": data.total,
     }
