@@ -186,3 +186,18 @@ def test_a_ticket_number_is_taken_once(cast: Cast, desk: dict[str, Department]) 
     with pytest.raises(ValidationError) as refused:
         complaint(cast.am, customer_of(cast.am), external_ref="TS-0001")
     assert first.number in str(refused.value)
+
+
+def test_the_queue_and_a_refusal_speak_english_when_asked(cast: Cast, desk: dict[str, Department]) -> None:
+    made = complaint(cast.am, customer_of(cast.am))
+    worker = department_user("t-kf", made.department)
+    client = Client()
+    client.force_login(worker)
+    client.cookies["django_language"] = "en"
+    page = client.get("/service/requests/").content.decode()
+    assert "My queue" in page and "Overdue" in page
+    refused = client.post(
+        f"/api/service-requests/{made.pk}/resolve", {"resolution": " "}, content_type="application/json"
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == "Write the resolution: the customer will be told."

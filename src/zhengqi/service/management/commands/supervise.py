@@ -13,7 +13,7 @@ from zhengqi.service.requests import supervise
 
 
 class Command(BaseCommand):
-    help = "服务请求超时督办：把超过处理时限的请求升级给部门负责人（每条只升级一次）。Escalate overdue service requests."
+    help = "服务请求超时督办：超过处理时限的请求升级给部门负责人（每条只升级一次）。Escalate overdue requests."
 
     def handle(self, *args: Any, **opts: Any) -> None:
         n = supervise()
