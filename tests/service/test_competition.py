@@ -15,7 +15,7 @@ from zhengqi.insight.models import COMPETITOR_CODE, Alert
 from zhengqi.insight.month_run import _move_alerts
 from zhengqi.marketing.models import CampaignTarget, Task
 from zhengqi.service.competition import EventInput, PlanInput, activity, event_save, plan_launch, plan_save
-from zhengqi.service.models import CompetitorEvent
+from zhengqi.service.models import CompetitorEvent, ResponsePlan
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +95,10 @@ def test_launching_the_plan_targets_exactly_the_events_customers(cast: Cast, pla
     with pytest.raises(ValidationError):  # once
         plan_launch(by=cast.district_manager, event=event, plan=plan)  # type: ignore[arg-type]
     assert CampaignTarget.objects.filter(campaign__competitor_events=event).count() == 3
+    client = Client()
+    client.force_login(cast.district_manager)
+    page = client.get(f"/customers/{customers[0].pk}/").content.decode()
+    assert done.campaign.name in page and "竞争动向" in page  # the customer's page shows both
 
 
 def test_who_may_record_and_launch(cast: Cast, plan: object) -> None:
@@ -159,3 +163,21 @@ def test_the_api_records_and_launches_in_one_step_each(cast: Cast, plan: object)
     )
     assert bad.status_code == 422 and "NOPE" in bad.json()["detail"]
     assert Product.objects.filter(code="LINE").exists()
+
+
+def test_a_planner_prepares_a_plan_on_its_page(cast: Cast) -> None:
+    client = Client()
+    client.force_login(cast.planner)
+    refused = client.post("/service/competition/plans/new/", {"name": "无产品预案", "offer": "9 折", "days": "30"})
+    assert refused.status_code == 422 and "请至少选择一个推广产品" in refused.content.decode()
+    made = client.post(
+        "/service/competition/plans/new/",
+        {"name": "专线保卫战", "offer": "续约 9 折", "products": ["LINE"], "operator": "telecom", "days": "45"},
+    )
+    assert made.status_code == 302
+    plan = ResponsePlan.objects.get(name="专线保卫战")
+    assert (plan.operator, plan.days, list(plan.products.values_list("code", flat=True))) == ("telecom", 45, ["LINE"])
+    assert plan.channels  # proposed from the products when none are ticked
+    am = Client()
+    am.force_login(cast.am)
+    assert am.get("/service/competition/plans/new/").status_code == 403

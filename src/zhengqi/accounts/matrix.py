@@ -154,6 +154,7 @@ PAGES: dict[str, Entry] = {
     "service:survey_new": Entry(WORKERS, "POST", scoped=True, reason=FOLLOW_UP),
     "service:competition": Entry(STAFF),
     "service:event_new": Entry(WORKERS, reason=INTEL),
+    "service:plan_new": Entry(CONFIGURERS, reason=PLANS),
     "service:event": Entry(STAFF),
     "service:event_launch": Entry(LAUNCHERS, "POST", reason=RESPOND),
 }

@@ -130,6 +130,8 @@ def customer_detail_page(request: HttpRequest, pk: int) -> HttpResponse:
         "today": today,
         "soon": today + dt.timedelta(days=90),
         **customer_service(user, customer),
+        "opportunities": customer.opportunities.select_related("owner").order_by("-close_date")[:8],  # type: ignore[attr-defined]
+        "campaign_targets": customer.campaign_targets.select_related("campaign").order_by("-campaign__start")[:8],  # type: ignore[attr-defined]
     }
     return render(request, "customers/detail.html", context)
 

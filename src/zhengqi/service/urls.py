@@ -14,6 +14,7 @@ urlpatterns = [
     path("customers/<int:customer_id>/surveys/", views.survey_new, name="survey_new"),
     path("competition/", views.competition, name="competition"),
     path("competition/events/new/", views.event_new, name="event_new"),
+    path("competition/plans/new/", views.plan_new, name="plan_new"),
     path("competition/events/<int:pk>/", views.event_page, name="event"),
     path("competition/events/<int:pk>/launch/", views.event_launch, name="event_launch"),
 ]

@@ -20,12 +20,15 @@ from django.views.decorators.http import require_POST
 from zhengqi.accounts import matrix
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
-from zhengqi.customers.models import Customer
+from zhengqi.customers.models import Customer, Product
 from zhengqi.customers.selectors import customer_get
+from zhengqi.marketing.campaigns import ALL_CHANNELS
 from zhengqi.marketing.forms import form_errors
+from zhengqi.marketing.models import Campaign
 
 from .competition import (
     EventInput,
+    PlanInput,
     activity,
     event_get,
     event_save,
@@ -33,6 +36,7 @@ from .competition import (
     may_launch,
     may_record,
     plan_launch,
+    plan_save,
     plans_for,
 )
 from .models import CompetitorEvent, RequestType, ResponsePlan, ServiceRequest, Survey
@@ -295,6 +299,7 @@ def competition(request: HttpRequest) -> HttpResponse:
             "events": events,
             "plans": ResponsePlan.objects.filter(active=True).prefetch_related("products"),
             "may_record": may_record(user),
+            "may_plan": matrix.role_of(user) in matrix.CONFIGURERS,
         },
     )
 
@@ -369,6 +374,50 @@ def event_launch(request: HttpRequest, pk: int) -> HttpResponse:
         text += _("另有 %(k)d 个客户不在您的范围内、不在网或无客户经理，未纳入。") % {"k": done.skipped}
     messages.success(request, text)
     return redirect("marketing:campaign", pk=done.campaign.pk)
+
+
+def plan_new(request: HttpRequest) -> HttpResponse:
+    """A planner prepares a response plan: what a campaign launched from it will offer."""
+    user = _user(request)
+    errors: dict[str, list[str]] = {}
+    values: Any = request.POST if request.method == "POST" else {"days": 30}
+    if request.method == "POST":
+        try:
+            days = int(request.POST.get("days") or 30)
+        except ValueError:
+            days = 0
+        try:
+            made = plan_save(
+                by=user,
+                data=PlanInput(
+                    name=request.POST.get("name", ""),
+                    product_codes=request.POST.getlist("products"),
+                    offer=request.POST.get("offer", ""),
+                    operator=request.POST.get("operator", ""),
+                    message=request.POST.get("message", ""),
+                    channels=request.POST.getlist("channels") or None,
+                    days=days,
+                ),
+            )
+        except ValidationError as exc:
+            errors = form_errors(exc)
+        else:
+            messages.success(request, _("已保存应对预案“%(p)s”。") % {"p": made.name})
+            return redirect("service:competition")
+    chosen = set(values.getlist("products")) if hasattr(values, "getlist") else set()
+    picked = set(values.getlist("channels")) if hasattr(values, "getlist") else set()
+    return render(
+        request,
+        "service/plan_new.html",
+        {
+            "errors": errors,
+            "values": values,
+            "operators": Customer.Operator.choices,
+            "products": [(p, p.code in chosen) for p in Product.objects.order_by("code")],
+            "channels": [(c, Campaign.Channel(c).label, c in picked) for c in ALL_CHANNELS],
+        },
+        status=422 if errors else 200,
+    )
 
 
 def customer_service(user: User, customer: Customer) -> dict[str, Any]:
