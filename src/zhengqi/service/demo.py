@@ -5,8 +5,8 @@ response plans, and competitor events (one answered with a campaign)."""
 from __future__ import annotations
 
 import datetime as dt
-import random
 
+import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
@@ -75,7 +75,7 @@ def load(now: dt.datetime | None = None) -> None:
     if admin is None or not Customer.objects.exists():
         return
     now = now or timezone.now()
-    rng = random.Random(11)
+    rng = np.random.default_rng(11)
     with transaction.atomic():
         for code, name, kind, login, types in DEPARTMENTS:
             department = Department.objects.create(code=code, name=name, kind=kind, head=head)
@@ -102,9 +102,9 @@ def load(now: dt.datetime | None = None) -> None:
             worker = customer.account_manager
             assert worker is not None
             stage = k % 5
-            age = dt.timedelta(days=rng.randint(3, 60), hours=rng.randint(0, 12))
+            age = dt.timedelta(days=int(rng.integers(3, 61)), hours=int(rng.integers(0, 13)))
             if stage == 3:
-                age = dt.timedelta(hours=rng.randint(1, 10))  # accepted today: within its deadline
+                age = dt.timedelta(hours=int(rng.integers(1, 11)))  # accepted today: within its deadline
             created = request_create(
                 by=worker,
                 data=RequestInput(customer_id=customer.pk, request_type=request_type, title=title),
@@ -128,9 +128,9 @@ def load(now: dt.datetime | None = None) -> None:
                 Survey.objects.create(
                     customer=customer,
                     kind=Survey.Kind.YEARLY,
-                    date=(now - dt.timedelta(days=rng.randint(20, 200))).date(),
-                    satisfied=rng.random() < 0.8,
-                    score=rng.randint(2, 5),
+                    date=(now - dt.timedelta(days=int(rng.integers(20, 201)))).date(),
+                    satisfied=bool(rng.random() < 0.8),
+                    score=int(rng.integers(2, 6)),
                     created_by=customer.account_manager,
                 )
 
