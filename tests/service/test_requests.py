@@ -201,3 +201,16 @@ def test_the_queue_and_a_refusal_speak_english_when_asked(cast: Cast, desk: dict
     )
     assert refused.status_code == 422
     assert refused.json()["detail"] == "Write the resolution: the customer will be told."
+
+
+def test_an_overdue_request_shows_on_the_account_managers_workbench(cast: Cast, desk: dict[str, Department]) -> None:
+    made = complaint(cast.am, customer_of(cast.am))  # accepted on 2 November: long past its 48 hours
+    client = Client()
+    client.force_login(cast.am)
+    page = client.get("/workbench/").content.decode()
+    assert 'data-testid="workbench-requests"' in page and made.number in page
+    made.refresh_from_db()
+    assert made.escalated_at is not None  # opening the workbench ran the supervision
+    other = Client()
+    other.force_login(cast.other_am)
+    assert made.number not in other.get("/workbench/").content.decode()
