@@ -235,19 +235,7 @@ def request_close(
         by=by,
         note=(_("满意") if satisfied else _("不满意")) + (f"：{locked.feedback}" if locked.feedback else ""),
     )
-    Survey.objects.update_or_create(
-        request=locked,
-        defaults={
-            "customer_id": locked.customer_id,
-            "key_person_id": locked.key_person_id,
-            "kind": Survey.Kind.REQUEST,
-            "date": timezone.localdate(now),
-            "satisfied": satisfied,
-            "score": score,
-            "note": locked.feedback,
-            "created_by": by,
-        },
-    )
+    _survey_of(locked, score=score, by=by)
     return locked
 
 
@@ -435,7 +423,8 @@ def import_tickets(
     return {"inserted": inserted, "updated": updated, "unchanged": unchanged}, refused
 
 
-def _survey_of(request: ServiceRequest) -> None:
+def _survey_of(request: ServiceRequest, *, score: int | None = None, by: User | None = None) -> None:
+    """The closing feedback of a request as its survey answer "after a request" (one per request)."""
     assert request.satisfied is not None
     Survey.objects.update_or_create(
         request=request,
@@ -445,5 +434,8 @@ def _survey_of(request: ServiceRequest) -> None:
             "kind": Survey.Kind.REQUEST,
             "date": timezone.localdate(request.closed_at or timezone.now()),
             "satisfied": request.satisfied,
+            "score": score,
+            "note": request.feedback,
+            "created_by": by,
         },
     )

@@ -166,44 +166,34 @@ def request_new(request: HttpRequest, customer_id: int) -> HttpResponse:
     )
 
 
-def request_page(request: HttpRequest, pk: int) -> HttpResponse:
+def _request_page(
+    request: HttpRequest, found: ServiceRequest, errors: dict[str, list[str]] | None = None
+) -> HttpResponse:
     user = _user(request)
-    found = request_get(user=user, pk=pk)
-    return render(
-        request,
-        "service/request.html",
-        {
-            "r": found,
-            "events": found.events.select_related("by"),
-            "may_resolve": may_resolve(user, found),
-            "may_follow_up": may_follow_up(user, found),
-            "sees_customer": matrix.role_of(user) in matrix.STAFF,
-            "errors": {},
-        },
-    )
+    context = {
+        "r": found,
+        "events": found.events.select_related("by"),
+        "may_resolve": may_resolve(user, found),
+        "may_follow_up": may_follow_up(user, found),
+        "sees_customer": matrix.role_of(user) in matrix.STAFF,
+        "errors": errors or {},
+        "values": request.POST if errors else {},
+    }
+    return render(request, "service/request.html", context, status=422 if errors else 200)
+
+
+def request_page(request: HttpRequest, pk: int) -> HttpResponse:
+    return _request_page(request, request_get(user=_user(request), pk=pk))
 
 
 def _action(request: HttpRequest, pk: int, act: Any, ok: str) -> HttpResponse:
+    """Run one step on a request the user may see; a refusal shows the page again with why."""
     user = _user(request)
     found = request_get(user=user, pk=pk)
     try:
         act(user, found)
     except ValidationError as exc:
-        errors = form_errors(exc)
-        return render(
-            request,
-            "service/request.html",
-            {
-                "r": found,
-                "events": found.events.select_related("by"),
-                "may_resolve": may_resolve(user, found),
-                "may_follow_up": may_follow_up(user, found),
-                "sees_customer": matrix.role_of(user) in matrix.STAFF,
-                "errors": errors,
-                "values": request.POST,
-            },
-            status=422,
-        )
+        return _request_page(request, found, form_errors(exc))
     messages.success(request, ok)
     return redirect("service:request", pk=pk)
 
