@@ -181,7 +181,7 @@ def channel_for(customer: Customer, user: User) -> tuple[Partner, Attribution, S
 def service_for(customer: Customer, user: User) -> tuple[ServiceRequest, CompetitorEvent, ResponsePlan]:
     """An open request of the customer (in the queue of a department the user works in, when the
     user is a department user), a competitor event on it, and a response plan."""
-    department, _ = Department.objects.get_or_create(code="MX", defaults={"name": "矩阵支撑部", "kind": "network"})
+    department, _ = Department.objects.get_or_create(code="MX", defaults={"name": "矩阵客服中心", "kind": "service"})
     if user.role == User.Role.DEPARTMENT:
         department.members.add(user)
     found = ServiceRequest.objects.filter(customer=customer, department=department).first()

@@ -214,3 +214,39 @@ def test_an_overdue_request_shows_on_the_account_managers_workbench(cast: Cast, 
     other = Client()
     other.force_login(cast.other_am)
     assert made.number not in other.get("/workbench/").content.decode()
+
+
+def test_the_service_desk_accepts_by_customer_code_without_seeing_customers(
+    cast: Cast, desk: dict[str, Department]
+) -> None:
+    operator = department_user("t-desk", desk["province"])  # a member of a customer-service department
+    network = department_user("t-net", Department.objects.create(code="T-NET", name="网络", kind="network"))
+    customer = customer_of(cast.other_am)
+    client = Client()
+    client.force_login(operator)
+    unknown = client.post("/service/requests/new/", {"customer": "NO-SUCH", "request_type": "complaint", "title": "x"})
+    assert unknown.status_code == 422 and "NO-SUCH" in unknown.content.decode()
+    made = client.post(
+        "/service/requests/new/",
+        {"customer": customer.code.lower(), "request_type": "complaint", "title": "来电：账单看不懂"},
+    )
+    assert made.status_code == 302
+    request = ServiceRequest.objects.get(customer=customer, title="来电：账单看不懂")
+    assert request.created_by == operator
+    assert client.get(f"/service/requests/{request.pk}/").status_code == 200
+    assert client.get(f"/customers/{customer.pk}/").status_code == 404  # still no customer pages
+    by_api = client.post(
+        "/api/service-requests",
+        {"customer_code": customer.credit_code, "request_type": "fault", "title": "来电：断网"},
+        content_type="application/json",
+    )
+    assert by_api.status_code in (201, 422), by_api.content  # 422 only where no department takes faults
+    other = Client()
+    other.force_login(network)  # a network engineer is not a desk
+    assert other.get("/service/requests/new/").status_code == 403
+    refused = other.post(
+        "/api/service-requests",
+        {"customer_code": customer.code, "request_type": "complaint", "title": "x"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 403 and "客服" in refused.json()["detail"]

@@ -69,7 +69,8 @@ COMMISSION = gettext_lazy("只有省公司管理员可以设置酬金规则。")
 SETTLE = gettext_lazy("只有省公司管理员可以运行月度结算。")
 APPROVE = gettext_lazy("结算单由代理商所在区域的区域经理或省公司管理员审批。")
 QUEUE_READERS = STAFF | {"department"}  # requests: staff of the customer, a department its queue
-ACCEPT = gettext_lazy("服务请求由客户经理、区域经理或省公司管理员受理。")
+ACCEPT = gettext_lazy("服务请求由客户经理、区域经理、省公司管理员或客服受理。")
+ACCEPTORS = WORKERS | {"department"}  # a department user only where it is a customer-service desk
 RESOLVE = gettext_lazy("只有处理部门的人员可以办结服务请求。")
 FOLLOW_UP = gettext_lazy("回访由客户的客户经理或区域经理进行。")
 INTEL = gettext_lazy("竞争动向由客户经理或区域经理登记。")
@@ -151,6 +152,7 @@ PAGES: dict[str, Entry] = {
     "service:request_close": Entry(WORKERS, "POST", reason=FOLLOW_UP),
     "service:request_reopen": Entry(WORKERS, "POST", reason=FOLLOW_UP),
     "service:request_new": Entry(WORKERS, scoped=True, reason=ACCEPT),
+    "service:desk_new": Entry(ACCEPTORS, reason=ACCEPT),
     "service:survey_new": Entry(WORKERS, "POST", scoped=True, reason=FOLLOW_UP),
     "service:competition": Entry(STAFF),
     "service:event_new": Entry(WORKERS, reason=INTEL),
@@ -253,7 +255,7 @@ API: dict[str, Entry] = {
     "POST /api/statements/{statement_id}/approve": Entry(MANAGERS, "POST", reason=APPROVE),
     "GET /api/statements/{statement_id}/file": Entry(STATEMENT_READERS),
     "GET /api/service-requests": Entry(QUEUE_READERS),
-    "POST /api/service-requests": Entry(WORKERS, "POST", reason=ACCEPT),
+    "POST /api/service-requests": Entry(ACCEPTORS, "POST", reason=ACCEPT),
     "GET /api/service-requests/{request_id}": Entry(QUEUE_READERS),
     "POST /api/service-requests/{request_id}/resolve": Entry(
         frozenset({"admin", "department"}), "POST", reason=RESOLVE

@@ -5,6 +5,7 @@ events and surveys, and launch response plans."""
 import datetime as dt
 from typing import Any, Literal
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -29,6 +30,8 @@ from .competition import (
 from .models import CompetitorEvent, ResponsePlan, ServiceRequest, Survey
 from .requests import (
     RequestInput,
+    customer_for_request,
+    may_accept,
     request_close,
     request_create,
     request_get,
@@ -120,7 +123,8 @@ def service_request_list(request: HttpRequest, filters: Query[RequestFilter]) ->
 
 
 class ServiceRequestIn(Schema):
-    customer_id: int
+    customer_id: int | None = Field(None, description="客户 id；或者用 customer_code")
+    customer_code: str = Field("", max_length=30, description="客户编码或统一社会信用代码（客服受理时用）")
     request_type: TypeName
     title: str = Field(max_length=200)
     description: str = ""
@@ -135,10 +139,14 @@ class ServiceRequestIn(Schema):
     summary="受理服务请求（自动分派并开始计时）",
 )
 def service_request_new(request: HttpRequest, body: ServiceRequestIn) -> Any:
+    user = _user(request)
+    if not may_accept(user):
+        raise PermissionDenied(_("服务请求由客户经理、区域经理、省公司管理员或客服受理。"))
+    customer = customer_for_request(by=user, customer_id=body.customer_id, code=body.customer_code)
     made = request_create(
-        by=_user(request),
+        by=user,
         data=RequestInput(
-            customer_id=body.customer_id,
+            customer_id=customer.pk,
             request_type=body.request_type,
             title=body.title,
             description=body.description,
@@ -147,7 +155,7 @@ def service_request_new(request: HttpRequest, body: ServiceRequestIn) -> Any:
             external_ref=body.external_ref,
         ),
     )
-    return Status(201, request_out(requests_visible_to(_user(request)).get(pk=made.pk)))
+    return Status(201, request_out(requests_visible_to(user).get(pk=made.pk)))
 
 
 @router.get("/service-requests/{request_id}", response={200: ServiceRequestOut, 404: Detail}, summary="一条服务请求")

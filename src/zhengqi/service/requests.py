@@ -7,7 +7,8 @@ Who sees which requests (the pages, the API and the exports all go through ``req
 | provincial admin         | all                                                             |
 | regional manager, planner| those of customers in their region                              |
 | account manager          | those of their own customers                                    |
-| department user          | their department's queue, and those escalated to them as head   |
+| department user          | their department's queue, those escalated to them as head, and  |
+|                          | (a customer-service desk) those they accepted                   |
 | partner                  | none                                                            |
 
 A department user sees a request's customer by name only (no customer page): the queue is what
@@ -52,7 +53,9 @@ def requests_visible_to(user: User) -> QuerySet[ServiceRequest]:
     if sees_whole_province(user):
         return qs
     if role == "department":
-        return qs.filter(Q(department__members=user) | Q(department__head=user) | Q(escalated_to=user)).distinct()
+        # their queue, what was escalated to them as head, and what they accepted at a service desk
+        mine = Q(department__members=user) | Q(department__head=user) | Q(escalated_to=user) | Q(created_by=user)
+        return qs.filter(mine).distinct()
     if role in matrix.STAFF:
         return qs.filter(customer_scope(user, prefix="customer__"))
     return qs.none()
@@ -108,17 +111,42 @@ class RequestInput:
     external_ref: str = ""
 
 
+def is_desk(user: User) -> bool:
+    """A member of a customer-service department (集团客户响应中心): accepts requests by phone for
+    any customer, named by its code or credit code, without seeing customers otherwise."""
+    return matrix.role_of(user) == "department" and departments_of(user).filter(kind=Department.Kind.SERVICE).exists()
+
+
 def may_accept(user: User) -> bool:
-    return matrix.role_of(user) in matrix.WORKERS
+    return matrix.role_of(user) in matrix.WORKERS or is_desk(user)
+
+
+def customer_for_request(*, by: User, customer_id: int | None = None, code: str = "") -> Customer:
+    """The customer a request is for: one the user may see (staff), or any customer by its exact
+    code or unified social credit code (the service desk)."""
+    qs = Customer.objects.select_related("region")
+    if not is_desk(by):
+        qs = qs.filter(customer_scope(by))
+    code = code.strip().upper()
+    if customer_id is not None:
+        found = qs.filter(pk=customer_id).first()
+    elif code:
+        found = qs.filter(Q(code=code) | Q(credit_code=code)).first()
+    else:
+        raise ValidationError({"customer": _("请填写客户编码或统一社会信用代码。")})
+    if found is None:
+        if code:
+            raise ValidationError({"customer": _("没有编码或信用代码为“%(code)s”的集团客户。") % {"code": code}})
+        raise Http404(_("客户不存在或无权查看。"))
+    return found
 
 
 def request_create(*, by: User, data: RequestInput, now: dt.datetime | None = None) -> ServiceRequest:
-    """Accept a request for a customer the user may see, route it and start its clock."""
+    """Accept a request for a customer the user may see (any customer, for the service desk), route
+    it and start its clock."""
     if not may_accept(by):
-        raise PermissionDenied(_("服务请求由客户经理、区域经理或省公司管理员受理。"))
-    customer = Customer.objects.filter(customer_scope(by), pk=data.customer_id).select_related("region").first()
-    if customer is None:
-        raise Http404(_("客户不存在或无权查看。"))
+        raise PermissionDenied(_("服务请求由客户经理、区域经理、省公司管理员或客服受理。"))
+    customer = customer_for_request(by=by, customer_id=data.customer_id)
     errors: dict[str, str] = {}
     if data.request_type not in RequestType.values:
         errors["request_type"] = _("请选择请求类型：故障、计费、交付、变更或投诉。")

@@ -6,6 +6,7 @@ app_name = "service"
 
 urlpatterns = [
     path("requests/", views.request_list, name="requests"),
+    path("requests/new/", views.desk_new, name="desk_new"),
     path("requests/<int:pk>/", views.request_page, name="request"),
     path("requests/<int:pk>/resolve/", views.request_resolve_view, name="request_resolve"),
     path("requests/<int:pk>/close/", views.request_close_view, name="request_close"),

@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -42,7 +42,9 @@ from .competition import (
 from .models import CompetitorEvent, RequestType, ResponsePlan, ServiceRequest, Survey
 from .requests import (
     RequestInput,
+    customer_for_request,
     departments_of,
+    may_accept,
     may_follow_up,
     may_resolve,
     request_close,
@@ -113,6 +115,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
             "now": now,
             "departments": departments_of(user),
             "is_department": matrix.role_of(user) == "department",
+            "may_accept": may_accept(user),
             "status": request.GET.get("status", ""),
             "type": request.GET.get("type", ""),
             "types": RequestType.choices,
@@ -141,16 +144,7 @@ def request_new(request: HttpRequest, customer_id: int) -> HttpResponse:
         except ValidationError as exc:
             errors = form_errors(exc)
         else:
-            messages.success(
-                request,
-                _("已受理 %(n)s，分派至%(d)s，时限 %(due)s。")
-                % {
-                    "n": made.number,
-                    "d": made.department,
-                    "due": timezone.localtime(made.due_at).strftime("%Y-%m-%d %H:%M"),
-                },
-            )
-            return redirect("service:request", pk=made.pk)
+            return _accepted(request, made)
     return render(
         request,
         "service/request_new.html",
@@ -180,6 +174,53 @@ def _request_page(
         "values": request.POST if errors else {},
     }
     return render(request, "service/request.html", context, status=422 if errors else 200)
+
+
+def desk_new(request: HttpRequest) -> HttpResponse:
+    """The service desk (or anyone who accepts requests) names the customer by its code or credit
+    code: a call comes in, the request is logged and routed at once."""
+    user = _user(request)
+    if not may_accept(user):
+        raise PermissionDenied(_("服务请求由客户经理、区域经理、省公司管理员或客服受理。"))
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            customer = customer_for_request(by=user, code=request.POST.get("customer", ""))
+            made = request_create(
+                by=user,
+                data=RequestInput(
+                    customer_id=customer.pk,
+                    request_type=request.POST.get("request_type", ""),
+                    title=request.POST.get("title", ""),
+                    description=request.POST.get("description", ""),
+                    priority=request.POST.get("priority", ServiceRequest.Priority.NORMAL),
+                    external_ref=request.POST.get("external_ref", ""),
+                ),
+            )
+        except ValidationError as exc:
+            errors = form_errors(exc)
+        else:
+            return _accepted(request, made)
+    return render(
+        request,
+        "service/request_new.html",
+        {
+            "customer": None,
+            "types": RequestType.choices,
+            "priorities": ServiceRequest.Priority.choices,
+            "errors": errors,
+            "values": request.POST if request.method == "POST" else {},
+        },
+        status=422 if errors else 200,
+    )
+
+
+def _accepted(request: HttpRequest, made: ServiceRequest) -> HttpResponse:
+    due = timezone.localtime(made.due_at).strftime("%Y-%m-%d %H:%M")
+    messages.success(
+        request, _("已受理 %(n)s，分派至%(d)s，时限 %(due)s。") % {"n": made.number, "d": made.department, "due": due}
+    )
+    return redirect("service:request", pk=made.pk)
 
 
 def request_page(request: HttpRequest, pk: int) -> HttpResponse:
