@@ -12,8 +12,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from tests.channels.factories import claim, make_partner, make_rule, subscription
 from tests.conftest import Cast
 from zhengqi.channels.models import CommissionRule, Statement, StatementLine
+from zhengqi.channels.partners import attribute
 from zhengqi.channels.settlement import StatementChanged, approve, settle
 from zhengqi.customers.models import Customer, Subscription
+from zhengqi.service.models import Department, ServiceRequest
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_demo_channel")]
 SEP, OCT, NOV = dt.date(2025, 9, 1), dt.date(2025, 10, 1), dt.date(2025, 11, 1)
@@ -172,3 +174,28 @@ def test_the_settle_command_settles_a_month_and_refuses_a_bad_one(cast: Cast) ->
     assert Statement.objects.get(partner=p, month=SEP).total == D("8.00")
     with pytest.raises(CommandError, match="YYYY-MM"):
         call_command("settle", "九月")
+
+
+def test_a_resolved_service_ticket_pays_a_service_partner_once_by_the_piece(cast: Cast) -> None:
+    admin = cast.admin
+    p = make_partner(admin, "SV01", is_marketing=False, is_service=True)
+    make_rule(admin, "TICKET", role="service", deal_type="ticket", method="fixed", value="80", pay_months=1)
+    customer = customers(1)[0]
+    desk = Department.objects.create(code="T-SV", name="测试网络部", kind="network")
+    at = dt.datetime(2025, 9, 12, 10, tzinfo=dt.UTC)
+    ticket = ServiceRequest.objects.create(
+        customer=customer, request_type="fault", title="断网", department=desk, due_at=at, created_at=at
+    )
+    with pytest.raises(ValidationError, match="尚未办结"):
+        attribute(by=admin, partner_id=p.pk, role="service", service_request_id=ticket.pk)
+    ServiceRequest.objects.filter(pk=ticket.pk).update(status="closed", resolved_at=at, resolution="已修复")
+    with pytest.raises(ValidationError, match="服务酬金"):
+        attribute(by=admin, partner_id=p.pk, role="sales", service_request_id=ticket.pk)
+    claimed = attribute(by=admin, partner_id=p.pk, role="service", service_request_id=ticket.pk)
+    assert claimed.deal_type == "ticket" and ticket.number in claimed.deal_label
+    settle(SEP, partners=[p])
+    assert lines_of(Statement.objects.get(partner=p, month=SEP)) == [("commission", "TICKET", D("80.00"))]
+    settle(OCT, partners=[p])
+    assert not StatementLine.objects.filter(statement__partner=p, statement__month=OCT).exists()  # paid once
+    with pytest.raises(ValidationError, match="固定金额"):
+        make_rule(admin, "TICKET-RATE", role="service", deal_type="ticket", value="5%")

@@ -14,6 +14,7 @@ from tests.conftest import Cast
 from zhengqi.accounts.models import ExportRecord, User
 from zhengqi.channels.models import Attribution, CommissionRule, Partner, Statement
 from zhengqi.customers.models import Customer, Subscription
+from zhengqi.service.models import Department, ServiceRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -178,3 +179,29 @@ def test_pages_for_staff_claim_settle_and_approve(cast: Cast) -> None:
     assert city.get("/partners/conflicts/").status_code == 200
     assert city.get("/partners/rules/").status_code == 200
     assert city.post("/partners/settlement/run/", {"month": "2025-05"}).status_code == 403
+
+
+def test_a_resolved_ticket_is_offered_and_claimed_on_the_claim_page(cast: Cast) -> None:
+    city = client_for(cast.city_manager)
+    customer = Customer.objects.filter(region__path__startswith=cast.city_manager.region.path).first()
+    assert customer is not None
+    p = make_partner(cast.admin, "SV02", region=cast.city_manager.region, is_marketing=False, is_service=True)
+    desk = Department.objects.create(code="T-SV2", name="测试交付部", kind="delivery")
+    at = dt.datetime(2025, 6, 3, 9, tzinfo=dt.UTC)
+    ticket = ServiceRequest.objects.create(
+        customer=customer,
+        request_type="delivery",
+        title="专线开通",
+        department=desk,
+        due_at=at,
+        created_at=at,
+        status="resolved",
+        resolved_at=at,
+    )
+    page = city.get(f"/partners/customers/{customer.pk}/claim/").content.decode()
+    assert f'value="t:{ticket.pk}"' in page
+    claimed = city.post(
+        f"/partners/customers/{customer.pk}/claim/", {"deal": f"t:{ticket.pk}", "partner": p.pk, "role": "service"}
+    )
+    assert claimed.status_code == 302
+    assert Attribution.objects.get(partner=p).service_request == ticket

@@ -136,6 +136,7 @@ class DealOut(Schema):
     customer_name: str
     subscription_id: int | None
     opportunity_id: int | None
+    service_request_id: int | None
     deal: str
     start: dt.date | None
     monthly_amount: Decimal | None
@@ -156,6 +157,7 @@ def deal_out(a: Attribution) -> dict[str, Any]:
         "customer_name": a.customer.name,
         "subscription_id": a.subscription_id,
         "opportunity_id": a.opportunity_id,
+        "service_request_id": a.service_request_id,
         "deal": a.deal_label,
         "start": sub.start if sub else (opp.close_date if opp else None),
         "monthly_amount": sub.monthly_fee if sub else (opp.expected_revenue if opp else None),
@@ -182,6 +184,7 @@ class ClaimIn(Schema):
     role: Literal["sales", "service"]
     subscription_id: int | None = None
     opportunity_id: int | None = None
+    service_request_id: int | None = Field(None, description="已办结的服务工单（服务酬金）")
     note: str = Field("", max_length=200)
 
 
@@ -197,6 +200,7 @@ def deal_new(request: HttpRequest, body: ClaimIn) -> Any:
         role=body.role,
         subscription_id=body.subscription_id,
         opportunity_id=body.opportunity_id,
+        service_request_id=body.service_request_id,
         note=body.note,
     )
     return Status(201, deal_out(made))
@@ -287,7 +291,7 @@ class CommissionRuleIn(Schema):
     name: str = Field(max_length=100)
     effective_from: str = Field(description="生效月份 YYYY-MM")
     role: Literal["sales", "service"]
-    deal_type: Literal["subscription", "opportunity"] = "subscription"
+    deal_type: Literal["subscription", "opportunity", "ticket"] = "subscription"
     product: str = Field("", description="产品编码；留空为所有产品")
     method: Literal["rate", "fixed"]
     value: str = Field(description="比例（0.08 或 8%）或金额（元）")

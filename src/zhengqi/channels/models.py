@@ -124,6 +124,14 @@ class Attribution(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
     )
+    service_request = models.ForeignKey(
+        "service.ServiceRequest",
+        verbose_name=_("服务工单"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.CONFIRMED)
     source = models.CharField(_("来源"), max_length=10, choices=Source.choices, default=Source.MANUAL)
     note = models.CharField(_("说明"), max_length=200, blank=True)
@@ -153,12 +161,16 @@ class Attribution(models.Model):
         ordering = ["-claimed_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(subscription__isnull=False) & models.Q(opportunity__isnull=True))
-                | (models.Q(subscription__isnull=True) & models.Q(opportunity__isnull=False)),
+                condition=(
+                    models.Q(subscription__isnull=False, opportunity__isnull=True, service_request__isnull=True)
+                    | models.Q(subscription__isnull=True, opportunity__isnull=False, service_request__isnull=True)
+                    | models.Q(subscription__isnull=True, opportunity__isnull=True, service_request__isnull=False)
+                ),
                 name="attribution_one_deal",
             ),
             models.UniqueConstraint(fields=["partner", "role", "subscription"], name="uniq_attr_subscription"),
             models.UniqueConstraint(fields=["partner", "role", "opportunity"], name="uniq_attr_opportunity"),
+            models.UniqueConstraint(fields=["partner", "role", "service_request"], name="uniq_attr_ticket"),
         ]
         indexes = [models.Index(fields=["status", "partner"])]
 
@@ -167,7 +179,18 @@ class Attribution(models.Model):
 
     @property
     def deal_type(self) -> str:
-        return "subscription" if self.subscription_id else "opportunity"
+        if self.subscription_id:
+            return "subscription"
+        return "ticket" if self.service_request_id else "opportunity"
+
+    @property
+    def deal_key(self) -> dict[str, int | None]:
+        """The deal this claim is on, as a filter: claims on the same deal and role compete."""
+        if self.subscription_id:
+            return {"subscription_id": self.subscription_id}
+        if self.service_request_id:
+            return {"service_request_id": self.service_request_id}
+        return {"opportunity_id": self.opportunity_id}
 
     @property
     def deal_label(self) -> str:
@@ -175,6 +198,10 @@ class Attribution(models.Model):
             sub = self.subscription
             assert sub is not None
             return f"{_('订购')}#{sub.pk} {self.customer.name} · {sub.product.name}"
+        if self.service_request_id:
+            ticket = self.service_request
+            assert ticket is not None
+            return f"{_('工单')} {ticket.number} {self.customer.name} · {ticket.title}"
         opp = self.opportunity
         assert opp is not None
         return f"{_('商机')}#{opp.pk} {self.customer.name} · {opp.name}"
@@ -187,6 +214,7 @@ class CommissionRule(models.Model):
     class DealType(models.TextChoices):
         SUBSCRIPTION = "subscription", _("产品订购")
         OPPORTUNITY = "opportunity", _("商机签约")
+        TICKET = "ticket", _("服务工单")
 
     class Method(models.TextChoices):
         RATE = "rate", _("按比例")

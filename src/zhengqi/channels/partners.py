@@ -31,6 +31,7 @@ from zhengqi.accounts.access import NOTHING, customer_scope, sees_whole_province
 from zhengqi.accounts.models import Region, User
 from zhengqi.customers.models import Customer, Product, Subscription
 from zhengqi.marketing.models import WON_STAGES, Opportunity
+from zhengqi.service.models import ServiceRequest
 
 from .models import Attribution, Partner, PartnerAccount, Role
 
@@ -80,7 +81,7 @@ def partner_get(*, user: User, pk: int) -> Partner:
 def deals_visible_to(user: User) -> QuerySet[Attribution]:
     """Attributions a user may see: a partner's login its own; staff those of their customers."""
     qs = Attribution.objects.select_related(
-        "partner", "customer", "customer__region", "subscription__product", "opportunity"
+        "partner", "customer", "customer__region", "subscription__product", "opportunity", "service_request"
     )
     if user.role == User.Role.PARTNER and not sees_whole_province(user):
         partner = partner_of(user)
@@ -163,9 +164,16 @@ def partner_save(*, by: User, data: PartnerInput, partner: Partner | None = None
 # --- attribution ------------------------------------------------------------------------------------
 
 
-def _deal_facts(deal: Subscription | Opportunity) -> tuple[dt.date, set[int]]:
+Deal = Subscription | Opportunity | ServiceRequest
+
+
+def _deal_facts(deal: Deal) -> tuple[dt.date, set[int]]:
+    """The date a claim is checked against the partner's contract, and the products it is for."""
     if isinstance(deal, Subscription):
         return deal.start, {deal.product_id}
+    if isinstance(deal, ServiceRequest):
+        done = deal.resolved_at or deal.created_at
+        return timezone.localdate(done), set()
     return deal.close_date, set(deal.products.values_list("pk", flat=True))
 
 
@@ -176,18 +184,20 @@ def attribute(
     role: str,
     subscription_id: int | None = None,
     opportunity_id: int | None = None,
+    service_request_id: int | None = None,
     note: str = "",
     source: str = Attribution.Source.MANUAL,
 ) -> Attribution:
-    """Claim a deal of a customer the user may see for a partner. A second partner's claim on the
-    same deal and role puts both in dispute for the regional manager to decide."""
+    """Claim a deal of a customer the user may see for a partner: a subscription, a won opportunity
+    or a resolved service ticket (service commission only). A second partner's claim on the same
+    deal and role puts both in dispute for the regional manager to decide."""
     if role not in Role.values:
         raise ValidationError({"role": _("酬金类型应为“销售”或“服务”。")})
-    if (subscription_id is None) == (opportunity_id is None):
-        raise ValidationError(_("请选择一项产品订购或一个商机（只选一项）。"))
+    if sum(x is not None for x in (subscription_id, opportunity_id, service_request_id)) != 1:
+        raise ValidationError(_("请选择一项产品订购、一个商机或一张服务工单（只选一项）。"))
     scope = customer_scope(by, prefix="customer__")
     with transaction.atomic():
-        deal: Subscription | Opportunity | None
+        deal: Deal | None
         if subscription_id is not None:
             deal = (
                 Subscription.objects.select_for_update()
@@ -195,6 +205,8 @@ def attribute(
                 .select_related("product", "customer")
                 .first()
             )
+        elif service_request_id is not None:
+            deal = ServiceRequest.objects.select_for_update().filter(scope, pk=service_request_id).first()
         else:
             deal = Opportunity.objects.select_for_update().filter(scope, pk=opportunity_id or 0).first()
         if deal is None:
@@ -220,7 +232,12 @@ def attribute(
                 _("业务日期 %(d)s 不在代理商合作协议期（%(a)s 至 %(b)s）内。")
                 % {"d": start, "a": partner.contract_start, "b": partner.contract_end}
             )
-        if not product_ids:
+        if isinstance(deal, ServiceRequest):
+            if role != Role.SERVICE:
+                errors.append(_("服务工单只能按服务酬金归属。"))
+            if deal.status == ServiceRequest.Status.OPEN:
+                errors.append(_("工单尚未办结，办结后才能登记代理商归属。"))
+        elif not product_ids:
             errors.append(_("该商机尚未填写产品，请先补充产品再登记归属。"))
         elif not product_ids & set(partner.products.values_list("pk", flat=True)):
             names = "、".join(Product.objects.filter(pk__in=product_ids).values_list("name", flat=True))
@@ -229,7 +246,13 @@ def attribute(
             errors.append(_("商机尚未签约，签约后才能登记代理商归属。"))
         if errors:
             raise ValidationError(errors)
-        same = {"subscription_id": subscription_id} if subscription_id else {"opportunity_id": opportunity_id}
+        same = (
+            {"subscription_id": subscription_id}
+            if subscription_id
+            else {"service_request_id": service_request_id}
+            if service_request_id
+            else {"opportunity_id": opportunity_id}
+        )
         mine = Attribution.objects.filter(partner=partner, role=role, **same).first()
         if mine is not None and mine.status in LIVE:
             raise ValidationError(_("该业务已登记归属于“%(p)s”。") % {"p": partner})
@@ -253,13 +276,12 @@ def conflicts_visible_to(user: User) -> QuerySet[Attribution]:
     return (
         deals_visible_to(user)
         .filter(status=Attribution.Status.DISPUTED)
-        .order_by("subscription_id", "opportunity_id", "role", "pk")
+        .order_by("subscription_id", "opportunity_id", "service_request_id", "role", "pk")
     )
 
 
 def _rivals_of(a: Attribution) -> QuerySet[Attribution]:
-    same = {"subscription_id": a.subscription_id} if a.subscription_id else {"opportunity_id": a.opportunity_id}
-    return Attribution.objects.filter(role=a.role, **same).exclude(pk=a.pk)
+    return Attribution.objects.filter(role=a.role, **a.deal_key).exclude(pk=a.pk)
 
 
 def decide(*, by: User, pk: int, note: str = "") -> Attribution:
@@ -304,11 +326,25 @@ def withdraw(*, by: User, pk: int) -> Attribution:
     return found
 
 
-def deal_options(*, user: User, customer: Customer) -> tuple[list[Subscription], list[Opportunity]]:
-    """The subscriptions and won opportunities of a customer a claim can be made on."""
-    subs = list(Subscription.objects.filter(customer=customer).select_related("product").order_by("-start"))
-    opps = list(Opportunity.objects.filter(customer=customer, stage__in=WON_STAGES).order_by("-close_date"))
-    return subs, opps
+@dataclass(frozen=True)
+class DealOptions:
+    subscriptions: list[Subscription]
+    opportunities: list[Opportunity]
+    tickets: list[ServiceRequest]
+
+
+def deal_options(*, user: User, customer: Customer) -> DealOptions:
+    """The subscriptions, won opportunities and resolved service tickets of a customer a claim can
+    be made on."""
+    return DealOptions(
+        subscriptions=list(Subscription.objects.filter(customer=customer).select_related("product").order_by("-start")),
+        opportunities=list(Opportunity.objects.filter(customer=customer, stage__in=WON_STAGES).order_by("-close_date")),
+        tickets=list(
+            ServiceRequest.objects.filter(customer=customer)
+            .exclude(status=ServiceRequest.Status.OPEN)
+            .order_by("-resolved_at")[:50]
+        ),
+    )
 
 
 def partners_for(user: User, customer: Customer) -> QuerySet[Partner]:

@@ -113,9 +113,15 @@ def rule_save(*, by: User, data: RuleInput) -> CommissionRule:
     if data.role not in Role.values:
         errors["role"] = _("酬金类型应为“销售”或“服务”。")
     if data.deal_type not in CommissionRule.DealType.values:
-        errors["deal_type"] = _("业务类型应为“产品订购”或“商机签约”。")
+        errors["deal_type"] = _("业务类型应为“产品订购”“商机签约”或“服务工单”。")
     if data.method not in CommissionRule.Method.values:
         errors["method"] = _("计酬方式应为“按比例”或“固定金额”。")
+    if data.deal_type == CommissionRule.DealType.TICKET:
+        # A ticket has no fee to take a share of: it is paid by the piece, as service work.
+        if data.method != CommissionRule.Method.FIXED:
+            errors["method"] = _("服务工单按件计酬，计酬方式只能是“固定金额”。")
+        if data.role != Role.SERVICE:
+            errors["role"] = _("服务工单只能计服务酬金。")
     if data.tier_mode not in CommissionRule.TierMode.values:
         errors["tier_mode"] = _("阶梯方式不正确。")
 
@@ -195,10 +201,28 @@ def _deals(partner: Partner) -> list[engine.Deal]:
     out = []
     qs = (
         Attribution.objects.filter(partner=partner, status=Attribution.Status.CONFIRMED)
-        .select_related("customer", "subscription__product", "opportunity")
+        .select_related("customer", "subscription__product", "opportunity", "service_request")
         .prefetch_related("opportunity__products")
     )
     for a in qs:
+        ticket = a.service_request
+        if ticket is not None and ticket.status != ticket.Status.OPEN:
+            # Paid by the piece in the month the work was done (reopened: not until done again).
+            done = timezone.localdate(ticket.resolved_at) if ticket.resolved_at else None
+            if done is not None:
+                out.append(
+                    engine.Deal(
+                        attribution_id=a.pk,
+                        role=a.role,
+                        deal_type="ticket",
+                        product_ids=frozenset(),
+                        start=done,
+                        end=None,
+                        base=Decimal(0),
+                        label=a.deal_label,
+                    )
+                )
+            continue
         if a.subscription is not None:
             sub = a.subscription
             out.append(

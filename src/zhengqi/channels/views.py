@@ -225,13 +225,14 @@ def attribute_page(request: HttpRequest, customer_id: int) -> HttpResponse:
     """Claim one of a customer's deals for a partner (from the customer's page)."""
     user = _user(request)
     customer = customer_get(user=user, pk=customer_id)
-    subs, opps = deal_options(user=user, customer=customer)
+    options = deal_options(user=user, customer=customer)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         deal = request.POST.get("deal", "")
         kind, _sep, raw = deal.partition(":")
         sub_id = int(raw) if kind == "s" and raw.isdigit() else None
         opp_id = int(raw) if kind == "o" and raw.isdigit() else None
+        ticket_id = int(raw) if kind == "t" and raw.isdigit() else None
         partner_raw = request.POST.get("partner", "")
         try:
             if not partner_raw.isdigit():
@@ -243,6 +244,7 @@ def attribute_page(request: HttpRequest, customer_id: int) -> HttpResponse:
                 note=request.POST.get("note", ""),
                 subscription_id=sub_id,
                 opportunity_id=opp_id,
+                service_request_id=ticket_id,
             )
         except ValidationError as exc:
             errors = form_errors(exc)
@@ -258,8 +260,9 @@ def attribute_page(request: HttpRequest, customer_id: int) -> HttpResponse:
         "channels/attribute.html",
         {
             "customer": customer,
-            "subs": subs,
-            "opps": opps,
+            "subs": options.subscriptions,
+            "opps": options.opportunities,
+            "tickets": options.tickets,
             "partners": partners_for(user, customer).order_by("code"),
             "roles": Role.choices,
             "errors": errors,
@@ -286,9 +289,9 @@ def withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def conflicts_page(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    groups: dict[tuple[str, int | None, int | None], list[Attribution]] = {}
+    groups: dict[tuple[str, int | None, int | None, int | None], list[Attribution]] = {}
     for a in conflicts_visible_to(user)[:600]:
-        groups.setdefault((a.role, a.subscription_id, a.opportunity_id), []).append(a)
+        groups.setdefault((a.role, a.subscription_id, a.opportunity_id, a.service_request_id), []).append(a)
     return render(request, "channels/conflicts.html", {"groups": list(groups.values())[:200]})
 
 
