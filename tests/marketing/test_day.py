@@ -218,6 +218,7 @@ def test_next_products_rank_what_similar_customers_hold(cast: Cast) -> None:
 def test_workbench_shows_the_first_ten_and_the_task_list_shows_all(cast: Cast) -> None:
     customer = own_customer(cast)
     today = timezone.localdate()
+    Task.objects.filter(assignee=cast.am).delete()  # the demo's own (competitor alerts): only these 30 count
     Task.objects.bulk_create(
         Task(customer=customer, assignee=cast.am, title=f"逾期任务{i:02d}", due=today - dt.timedelta(days=1 + i))
         for i in range(30)
@@ -263,4 +264,4 @@ def test_workbench_queries_do_not_grow_with_tasks_contracts_or_birthdays(cast: C
     before = queries()
     for i in range(2, 40):
         add(i)
-    assert queries() == before <= 22
+    assert queries() == before <= 24  # 22, and the service requests card (supervision, counts)

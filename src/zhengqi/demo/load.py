@@ -30,6 +30,7 @@ from zhengqi.engine.lake import Lake
 from zhengqi.engine.sources import DIMENSIONS
 from zhengqi.engine.staging.hierarchy import closure
 from zhengqi.insight.models import MonthRun
+from zhengqi.marketing.models import Campaign
 
 from .province import DEFAULT_END, NEVER, PRODUCTS, Province, generate, month_at
 
@@ -73,6 +74,7 @@ def wipe(lake: Lake) -> None:
     with transaction.atomic():
         channel_demo.wipe()
         service_demo.wipe()
+        Campaign.objects.all().delete()  # the province's campaigns go with its customers
         MonthRun.objects.all().delete()
         CustomerMonth.objects.all().delete()
         Contract.objects.all().delete()

@@ -1,6 +1,6 @@
 """The demo province's service desk and competition: departments with their logins and routing,
-requests of the last two months in every state (one overdue and escalated), yearly survey answers,
-response plans, and competitor events (one answered with a campaign)."""
+requests of the last two months in every state (some overdue and escalated), yearly survey answers,
+response plans, and competitor events waiting for a manager to launch a plan on them."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from zhengqi.customers.models import Customer, Product
 from zhengqi.insight.models import COMPETITOR_CODE, Alert
 from zhengqi.marketing.models import Task
 
-from .competition import EventInput, PlanInput, event_save, plan_launch, plan_save
+from .competition import EventInput, PlanInput, event_save, plan_save
 from .models import (
     CompetitorEvent,
     Department,
@@ -154,7 +154,7 @@ def load(now: dt.datetime | None = None) -> None:
             if not touched:
                 break
             recorder = touched[0].account_manager or admin
-            event, _opened = event_save(
+            event_save(
                 by=admin if len({c.account_manager_id for c in touched}) > 1 else recorder,
                 data=EventInput(
                     operator=operator,
@@ -165,7 +165,5 @@ def load(now: dt.datetime | None = None) -> None:
                     evidence="客户经理走访时客户转述",
                 ),
             )
-            if k == 0:
-                plan_launch(by=planner or admin, event=event, plan=plans[0])
         # The demo's tasks from competitor alerts are due from today, not the generation day.
         Task.objects.filter(rule_code=COMPETITOR_CODE).update(due=timezone.localdate() + dt.timedelta(days=3))

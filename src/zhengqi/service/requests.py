@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -317,13 +317,18 @@ def overdue(qs: QuerySet[ServiceRequest], now: dt.datetime | None = None) -> Que
 def workbench_requests(user: User, shown: int = 8) -> dict[str, object]:
     """For the workbench: the user's customers' requests past their deadline, and those the
     department has resolved that wait for the customer's feedback."""
-    supervise()
+    now = timezone.now()
+    supervise(now)
     mine = requests_visible_to(user)
-    late = overdue(mine).order_by("due_at")
+    late = overdue(mine, now).order_by("due_at")
     waiting = mine.filter(status=ServiceRequest.Status.RESOLVED).order_by("resolved_at")
-    return {
-        "requests_overdue": (list(late[:shown]), late.count()),
-        "requests_waiting": (list(waiting[:shown]), waiting.count()),
+    counts = mine.aggregate(
+        late=Count("pk", filter=Q(status=ServiceRequest.Status.OPEN, due_at__lt=now)),
+        waiting=Count("pk", filter=Q(status=ServiceRequest.Status.RESOLVED)),
+    )
+    return {  # the lists are read only when there is something in them: most days, two queries in all
+        "requests_overdue": (list(late[:shown]) if counts["late"] else [], counts["late"]),
+        "requests_waiting": (list(waiting[:shown]) if counts["waiting"] else [], counts["waiting"]),
     }
 
 
