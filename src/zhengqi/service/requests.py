@@ -73,31 +73,45 @@ def departments_of(user: User) -> QuerySet[Department]:
     return Department.objects.filter(Q(members=user) | Q(head=user)).distinct()
 
 
-def route(request_type: str, customer: Customer) -> Department:
-    """The department of the routing rule of the deepest region containing the customer's."""
-    path = customer.region.path if customer.region_id else ""
-    rules = RoutingRule.objects.filter(request_type=request_type).select_related("region", "department")
-    best: RoutingRule | None = None
-    for rule in rules:
-        if rule.region is not None and not path.startswith(rule.region.path):
-            continue
-        depth = len(rule.region.path) if rule.region else 0
-        if best is None or depth > (len(best.region.path) if best.region else 0):
-            best = rule
-    if best is None:
-        label = dict(RequestType.choices).get(request_type, request_type)
-        raise ValidationError(
-            {"request_type": _("没有处理“%(type)s”类请求的部门：请省公司管理员在后台设置分派规则。") % {"type": label}}
-        )
-    return best.department
+@dataclass
+class Routing:
+    """The admin's routing rules and deadlines, read once (an import routes thousands of tickets)."""
 
+    rules: dict[str, list[RoutingRule]]
+    hours: dict[str, int]
 
-def deadline(request_type: str, priority: str, start: dt.datetime) -> dt.datetime:
-    level = ServiceLevel.objects.filter(request_type=request_type).first()
-    hours = level.hours if level else DEFAULT_HOURS.get(request_type, 72)
-    if priority == ServiceRequest.Priority.URGENT:
-        hours = max(1, hours // 2)
-    return start + dt.timedelta(hours=hours)
+    @classmethod
+    def load(cls) -> Routing:
+        rules: dict[str, list[RoutingRule]] = {}
+        for rule in RoutingRule.objects.select_related("region", "department"):
+            rules.setdefault(rule.request_type, []).append(rule)
+        return cls(rules, dict(ServiceLevel.objects.values_list("request_type", "hours")))
+
+    def department(self, request_type: str, customer: Customer) -> Department:
+        """The department of the rule of the deepest region containing the customer's (a rule
+        with no region applies province-wide)."""
+        path = customer.region.path if customer.region_id else ""
+
+        def depth(rule: RoutingRule) -> int:
+            return len(rule.region.path) if rule.region else 0
+
+        fitting = [r for r in self.rules.get(request_type, []) if r.region is None or path.startswith(r.region.path)]
+        if not fitting:
+            label = dict(RequestType.choices).get(request_type, request_type)
+            raise ValidationError(
+                {
+                    "request_type": _("没有处理“%(type)s”类请求的部门：请省公司管理员在后台设置分派规则。")
+                    % {"type": label}
+                }
+            )
+        return max(fitting, key=depth).department
+
+    def due(self, request_type: str, priority: str, start: dt.datetime) -> dt.datetime:
+        """The deadline from acceptance: the type's hours, half of them when urgent."""
+        hours = self.hours.get(request_type) or DEFAULT_HOURS.get(request_type, 72)
+        if priority == ServiceRequest.Priority.URGENT:
+            hours = max(1, hours // 2)
+        return start + dt.timedelta(hours=hours)
 
 
 @dataclass
@@ -169,9 +183,10 @@ def request_create(*, by: User, data: RequestInput, now: dt.datetime | None = No
         taken = ServiceRequest.objects.filter(external_ref=ref).first()
         if taken is not None:
             errors["external_ref"] = _("工单号“%(ref)s”已登记为 %(number)s。") % {"ref": ref, "number": taken.number}
+    routing = Routing.load()
     if not errors:
         try:
-            department = route(data.request_type, customer)
+            department = routing.department(data.request_type, customer)
         except ValidationError as err:
             errors.update({k: v[0] for k, v in err.message_dict.items()})
     if errors:
@@ -188,7 +203,7 @@ def request_create(*, by: User, data: RequestInput, now: dt.datetime | None = No
             department=department,
             created_by=by,
             created_at=now,
-            due_at=deadline(data.request_type, data.priority, now),
+            due_at=routing.due(data.request_type, data.priority, now),
             external_ref=ref,
         )
         RequestEvent.objects.bulk_create(
@@ -369,7 +384,7 @@ def import_tickets(
     gave a request logged here updates that request — one complaint, one record, counted once by
     the month run. A ticket never moves to another customer, and a state never goes back (a
     closed request stays closed). Returns the counts and the refused rows (line, column, value,
-    reason)."""
+    reason). New tickets are written in bulk: a file of thousands costs a few queries per batch."""
     refused: list[tuple[int, str, str, str]] = []
     existing = {
         r.external_ref: r
@@ -378,97 +393,115 @@ def import_tickets(
     customers = {
         c.code: c for c in Customer.objects.filter(code__in={t.customer_code for t in tickets}).select_related("region")
     }
+    routing = Routing.load()
     order: list[str] = [ServiceRequest.Status.OPEN, ServiceRequest.Status.RESOLVED, ServiceRequest.Status.CLOSED]
-    inserted = updated = unchanged = 0
+    new: list[ServiceRequest] = []
+    changed: list[ServiceRequest] = []
+    unchanged = 0
     seen: set[str] = set()
-    with transaction.atomic():
-        for t in tickets:
-            if t.ticket in seen:
-                refused.append((t.line, "工单号", t.ticket, _("同一文件中工单号重复，只导入第一行。")))
-                continue
-            seen.add(t.ticket)
-            customer = customers[t.customer_code]
-            if t.resolved is not None and t.resolved < t.created:
-                refused.append((t.line, "办结日期", t.resolved.isoformat(), _("办结日期不能早于受理日期。")))
-                continue
-            state = _ticket_state(t)
-            found = existing.get(t.ticket)
-            if found is not None:
-                if found.customer_id != customer.pk:
-                    refused.append(
-                        (
-                            t.line,
-                            "客户编码",
-                            t.customer_code,
-                            _("该工单已登记在客户 %(c)s 名下。") % {"c": found.customer.code},
-                        )
+    for t in tickets:
+        if t.ticket in seen:
+            refused.append((t.line, "工单号", t.ticket, _("同一文件中工单号重复，只导入第一行。")))
+            continue
+        seen.add(t.ticket)
+        customer = customers[t.customer_code]
+        if t.resolved is not None and t.resolved < t.created:
+            refused.append((t.line, "办结日期", t.resolved.isoformat(), _("办结日期不能早于受理日期。")))
+            continue
+        state = _ticket_state(t)
+        done = _at(t.resolved or t.created)
+        found = existing.get(t.ticket)
+        if found is not None:
+            if found.customer_id != customer.pk:
+                refused.append(
+                    (
+                        t.line,
+                        "客户编码",
+                        t.customer_code,
+                        _("该工单已登记在客户 %(c)s 名下。") % {"c": found.customer.code},
                     )
-                    continue
-                changes: dict[str, object] = {}
-                if order.index(state) > order.index(found.status):
-                    changes["status"] = state
-                    if state != ServiceRequest.Status.OPEN and found.resolved_at is None:
-                        changes["resolved_at"] = _at(t.resolved or t.created)
-                    if state == ServiceRequest.Status.CLOSED:
-                        changes["satisfied"], changes["closed_at"] = t.satisfied, _at(t.resolved or t.created)
-                if t.resolution and not found.resolution:
-                    changes["resolution"] = t.resolution
-                if not changes:
-                    unchanged += 1
-                    continue
-                updated += 1
-                if dry_run:
-                    continue
-                for name, value in changes.items():
-                    setattr(found, name, value)
-                found.save(update_fields=list(changes))
-                RequestEvent.objects.create(request=found, kind=RequestEvent.Kind.IMPORTED, note=t.ticket)
-                if found.status == ServiceRequest.Status.CLOSED and found.satisfied is not None:
-                    _survey_of(found)
+                )
                 continue
-            try:
-                department = route(t.request_type, customer)
-            except ValidationError as err:
-                refused.append((t.line, "类型", t.request_type, "；".join(err.messages)))
-                continue
-            inserted += 1
-            if dry_run:
-                continue
-            created = _at(t.created)
-            request = ServiceRequest.objects.create(
+            before = (found.status, found.resolution)
+            if order.index(state) > order.index(found.status):
+                found.status = state
+                found.resolved_at = found.resolved_at or done
+                if state == ServiceRequest.Status.CLOSED:
+                    found.satisfied, found.closed_at = t.satisfied, done
+            if t.resolution and not found.resolution:
+                found.resolution = t.resolution
+            if (found.status, found.resolution) == before:
+                unchanged += 1
+            else:
+                changed.append(found)
+            continue
+        try:
+            department = routing.department(t.request_type, customer)
+        except ValidationError as err:
+            refused.append((t.line, "类型", t.request_type, "；".join(err.messages)))
+            continue
+        created = _at(t.created)
+        new.append(
+            ServiceRequest(
                 customer=customer,
                 request_type=t.request_type,
                 title=t.title,
                 department=department,
                 status=state,
                 created_at=created,
-                due_at=deadline(t.request_type, ServiceRequest.Priority.NORMAL, created),
+                due_at=routing.due(t.request_type, ServiceRequest.Priority.NORMAL, created),
                 resolution=t.resolution,
-                resolved_at=_at(t.resolved or t.created) if state != ServiceRequest.Status.OPEN else None,
+                resolved_at=done if state != ServiceRequest.Status.OPEN else None,
                 satisfied=t.satisfied,
-                closed_at=_at(t.resolved or t.created) if state == ServiceRequest.Status.CLOSED else None,
+                closed_at=done if state == ServiceRequest.Status.CLOSED else None,
                 source=ServiceRequest.Source.IMPORT,
                 external_ref=t.ticket,
             )
-            RequestEvent.objects.create(request=request, kind=RequestEvent.Kind.IMPORTED, at=created, note=t.ticket)
-            if state == ServiceRequest.Status.CLOSED:
-                _survey_of(request)
-    return {"inserted": inserted, "updated": updated, "unchanged": unchanged}, refused
+        )
+    if not dry_run:
+        with transaction.atomic():
+            ServiceRequest.objects.bulk_create(new, batch_size=1000)
+            ServiceRequest.objects.bulk_update(
+                changed, ["status", "resolution", "resolved_at", "satisfied", "closed_at"], batch_size=1000
+            )
+            RequestEvent.objects.bulk_create(
+                [
+                    RequestEvent(request=r, kind=RequestEvent.Kind.IMPORTED, at=r.created_at, note=r.external_ref or "")
+                    for r in new
+                ]
+                + [
+                    RequestEvent(request=r, kind=RequestEvent.Kind.IMPORTED, note=r.external_ref or "") for r in changed
+                ],
+                batch_size=1000,
+            )
+            closed = ServiceRequest.Status.CLOSED
+            Survey.objects.bulk_create(
+                [_survey_row(r) for r in new if r.status == closed and r.satisfied is not None], batch_size=1000
+            )
+            for r in changed:
+                if r.status == closed and r.satisfied is not None:
+                    _survey_of(r)
+    return {"inserted": len(new), "updated": len(changed), "unchanged": unchanged}, refused
+
+
+def _survey_fields(request: ServiceRequest, score: int | None, by: User | None) -> dict[str, object]:
+    return {
+        "customer_id": request.customer_id,
+        "key_person_id": request.key_person_id,
+        "kind": Survey.Kind.REQUEST,
+        "date": timezone.localdate(request.closed_at or timezone.now()),
+        "satisfied": request.satisfied,
+        "score": score,
+        "note": request.feedback,
+        "created_by": by,
+    }
+
+
+def _survey_row(request: ServiceRequest) -> Survey:
+    return Survey(request=request, **_survey_fields(request, None, None))  # type: ignore[arg-type]
 
 
 def _survey_of(request: ServiceRequest, *, score: int | None = None, by: User | None = None) -> None:
     """The closing feedback of a request as its survey answer "after a request" (one per request)."""
     assert request.satisfied is not None
-    Survey.objects.update_or_create(
-        request=request,
-        defaults={
-            "customer_id": request.customer_id,
-            "key_person_id": request.key_person_id,
-            "kind": Survey.Kind.REQUEST,
-            "date": timezone.localdate(request.closed_at or timezone.now()),
-            "satisfied": request.satisfied,
-            "score": score,
-            "note": request.feedback,
-            "created_by": by,
-        },
-    )
+    Survey.objects.update_or_create(request=request, defaults=_survey_fields(request, score, by))
