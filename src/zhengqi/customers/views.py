@@ -25,7 +25,7 @@ from zhengqi.insight.selectors import (
     tier_history,
 )
 from zhengqi.marketing.forms import CustomerCorrectionForm, InteractionForm, TaskForm
-from zhengqi.service.views import customer_service
+from zhengqi.service.selectors import customer_service
 
 from .forms import CustomerFilterForm
 from .models import BuyingRole, Customer, NotDuplicate

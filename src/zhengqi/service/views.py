@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -39,7 +39,7 @@ from .competition import (
     plan_save,
     plans_for,
 )
-from .models import CompetitorEvent, RequestType, ResponsePlan, ServiceRequest, Survey
+from .models import CompetitorEvent, RequestType, ResponsePlan, ServiceRequest
 from .requests import (
     RequestInput,
     customer_for_request,
@@ -449,22 +449,3 @@ def plan_new(request: HttpRequest) -> HttpResponse:
         },
         status=422 if errors else 200,
     )
-
-
-def customer_service(user: User, customer: Customer) -> dict[str, Any]:
-    """What the customer's page shows of service, satisfaction and competition."""
-    today = timezone.localdate()
-    surveys = list(Survey.objects.filter(customer=customer).select_related("key_person")[:5])
-    year = Survey.objects.filter(customer=customer, date__gt=today - dt.timedelta(days=365)).aggregate(
-        answers=Count("pk"), satisfied=Count("pk", filter=Q(satisfied=True))
-    )
-    answers = year["answers"] or 0
-    return {
-        "service_requests": ServiceRequest.objects.filter(customer=customer).select_related("department")[:8],
-        "surveys": surveys,
-        "satisfaction_answers": answers,
-        "satisfaction_rate": (year["satisfied"] / answers) if answers else None,
-        "competitor_events": customer.competitor_events.order_by("-date")[:5],
-        "may_record_competition": may_record(user),
-        "survey_kinds": [(k, v) for k, v in Survey.Kind.choices if k != Survey.Kind.REQUEST],
-    }
