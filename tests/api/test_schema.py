@@ -140,3 +140,18 @@ def test_a_nul_character_is_refused_in_chinese_on_every_database(cast: Cast) -> 
     response = client.get("/api/customers", {"q": "a\u0000b"})
     assert response.status_code == 422
     assert "query.q" in response.json()["detail"]
+
+
+def test_every_schema_has_its_own_name() -> None:
+    """OpenAPI names a schema by its class name: a second class of the same name in another router
+    silently replaces the first in /api/docs."""
+    from ninja import Schema
+
+    def walk(cls: type) -> Iterator[type]:
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from walk(sub)
+
+    ours = {c for c in walk(Schema) if c.__module__.startswith("zhengqi.")}
+    names = [c.__name__ for c in ours]
+    assert sorted({n for n in names if names.count(n) > 1}) == []

@@ -108,7 +108,7 @@ class DrillRowOut(Schema):
     members_idle: int
 
 
-class TargetOut(Schema):
+class RevenueTargetOut(Schema):
     region: str
     region_name: str
     year: int
@@ -214,7 +214,7 @@ def get_report_file(request: HttpRequest, q: Query[FiltersIn], format: Literal["
     return response
 
 
-@router.get("/targets", response=list[TargetOut], summary="年度收入目标（本人区域范围内）")
+@router.get("/targets", response=list[RevenueTargetOut], summary="年度收入目标（本人区域范围内）")
 def list_targets(request: HttpRequest, year: int | None = None) -> Any:
     user = require_reader(request.user)  # type: ignore[arg-type]
     root = figures.scope_root(user)
@@ -227,7 +227,7 @@ def list_targets(request: HttpRequest, year: int | None = None) -> Any:
     ]
 
 
-@router.put("/targets", response=TargetOut, summary="设置一个区域的年度收入目标（省公司管理员）")
+@router.put("/targets", response=RevenueTargetOut, summary="设置一个区域的年度收入目标（省公司管理员）")
 def put_target(request: HttpRequest, body: TargetIn) -> Any:
     user: User = request.user  # type: ignore[assignment]
     if not sees_whole_province(user):

@@ -178,7 +178,7 @@ def service_request_resolve(request: HttpRequest, request_id: int, body: Resolve
     return request_out(request_get(user=user, pk=request_id))
 
 
-class CloseIn(Schema):
+class RequestCloseIn(Schema):
     satisfied: bool
     feedback: str = Field("", max_length=2000)
     score: int | None = Field(None, ge=1, le=5)
@@ -189,7 +189,7 @@ class CloseIn(Schema):
     response={200: ServiceRequestOut, 403: Detail, 404: Detail, 422: Detail},
     summary="回访客户并关闭（记录是否满意）",
 )
-def service_request_close(request: HttpRequest, request_id: int, body: CloseIn) -> Any:
+def service_request_close(request: HttpRequest, request_id: int, body: RequestCloseIn) -> Any:
     user = _user(request)
     request_close(
         by=user,
@@ -377,7 +377,7 @@ class LaunchIn(Schema):
     plan_id: int
 
 
-class LaunchOut(Schema):
+class ResponseLaunchOut(Schema):
     campaign_id: int
     targets: int
     tasks: int
@@ -386,7 +386,7 @@ class LaunchOut(Schema):
 
 @router.post(
     "/competitor-events/{event_id}/launch",
-    response={200: LaunchOut, 403: Detail, 404: Detail, 422: Detail},
+    response={200: ResponseLaunchOut, 403: Detail, 404: Detail, 422: Detail},
     summary="按应对预案对涉及的客户一键启动营销活动",
 )
 def event_launch(request: HttpRequest, event_id: int, body: LaunchIn) -> Any:
