@@ -135,3 +135,32 @@ def test_satisfaction_is_an_optional_value_factor_neutral_without_surveys() -> N
     assert rows["A"]["f_satisfaction"] > rows["B"]["f_satisfaction"]
     assert rows["C"]["f_satisfaction"] == 25.0  # no survey: neither rewarded nor punished
     assert any(f.code == "satisfaction" and f.weight == 0 for f in DEFAULT_MODEL.factors)
+
+
+def test_a_competitor_alert_does_not_hide_the_month_runs_alerts_on_the_workbench(cast: Cast) -> None:
+    from django.test import Client
+
+    from zhengqi.service.competition import EventInput, event_save
+
+    month_run(month=OCT)
+    from_run = (
+        Alert.objects.filter(customer__account_manager=cast.am, first_month=OCT, status="open")
+        .select_related("customer")
+        .first()
+    )
+    assert from_run is not None
+    customer = Customer.objects.filter(account_manager=cast.am, status="active").order_by("code").last()
+    assert customer is not None
+    event_save(
+        by=cast.am,
+        data=EventInput(operator="telecom", kind="visit", summary="上门拜访", date=dt.date(2026, 11, 25),
+                        customer_codes=[customer.code]),
+    )  # fmt: skip
+    client = Client()
+    client.force_login(cast.am)
+    page = client.get("/workbench/").content.decode()
+    mine = Alert.objects.filter(customer__account_manager=cast.am, status="open")
+    expected = mine.filter(first_month=OCT).exclude(rule_code="COMPETITOR").count()
+    expected += mine.filter(rule_code="COMPETITOR").count()
+    assert expected > mine.filter(rule_code="COMPETITOR").count()  # the run's alerts are counted too
+    assert f"本月新预警（{expected}）" in page

@@ -21,7 +21,7 @@ from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Contract, Customer, KeyPerson, Subscription
 from zhengqi.customers.selectors import customer_get
-from zhengqi.insight.models import Alert
+from zhengqi.insight.models import COMPETITOR_CODE, Alert
 from zhengqi.insight.selectors import highest_churn_risks
 from zhengqi.service.requests import workbench_requests
 
@@ -75,11 +75,13 @@ def workbench_page(request: HttpRequest) -> HttpResponse:
     tasks = tasks_visible_to(user).filter(status=Task.Status.OPEN)
     customers = Customer.objects.filter(customer_scope(user))
     active = customers.filter(status="active")
-    latest = Alert.objects.filter(customer__in=customers).aggregate(m=Max("first_month"))["m"]
-    alerts = (
-        Alert.objects.filter(customer__in=customers, first_month=latest, status="open")
-        if latest
-        else Alert.objects.none()
+    # The latest month run's new alerts, and competitor alerts still open (raised the day a move is
+    # recorded, not by a month run: they would otherwise hide the run's month behind a later one).
+    runs = Alert.objects.filter(customer__in=customers).exclude(rule_code=COMPETITOR_CODE)
+    latest = runs.aggregate(m=Max("first_month"))["m"]
+    competitor = Q(rule_code=COMPETITOR_CODE, status="open")
+    alerts = Alert.objects.filter(customer__in=customers).filter(
+        Q(first_month=latest, status="open") | competitor if latest else competitor
     )
     severity_first = Case(
         *(When(severity=s, then=Value(i)) for i, s in enumerate(("high", "medium", "low"))), default=9
