@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -81,24 +81,6 @@ def survey_record(*, by: User, data: SurveyInput) -> Survey:
         note=data.note.strip(),
         created_by=by,
     )
-
-
-@dataclass(frozen=True)
-class Satisfaction:
-    answers: int
-    satisfied: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.satisfied / self.answers if self.answers else None
-
-
-def satisfaction(customer_ids: QuerySet[Customer] | list[int], start: dt.date, end: dt.date) -> Satisfaction:
-    """Survey answers of these customers dated in [start, end]."""
-    row = Survey.objects.filter(customer__in=customer_ids, date__gte=start, date__lte=end).aggregate(
-        answers=Count("pk"), satisfied=Count("pk", filter=Q(satisfied=True))
-    )
-    return Satisfaction(answers=row["answers"] or 0, satisfied=row["satisfied"] or 0)
 
 
 def service_month() -> pa.Table:
