@@ -13,7 +13,7 @@ import random
 import time
 from decimal import Decimal
 
-from zhengqi.channels.commission import Book, Deal, Partner, Rule, Tier, add_months, month_lines
+from zhengqi.partners.commission import Book, Deal, Partner, Rule, Tier, add_months, month_lines
 
 
 def main() -> None:

@@ -114,7 +114,7 @@ def child(kind: str, month: dt.date) -> dict[str, Any]:
         import django
 
         django.setup()
-        from zhengqi.insight.month_run import month_run
+        from zhengqi.scoring.month_run import month_run
 
         marks: list[tuple[str, float, int]] = []
         started = time.perf_counter()

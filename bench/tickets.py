@@ -77,7 +77,7 @@ def child(path: str) -> None:
 
     django.setup()
     from zhengqi.imports.services import import_file
-    from zhengqi.service.surveys import service_month
+    from zhengqi.support.surveys import service_month
 
     started = time.perf_counter()
     batch = import_file("tickets", Path(path))
@@ -100,7 +100,7 @@ def main() -> None:
         return
     VAR.mkdir(parents=True, exist_ok=True)
     codes = prepare()
-    reset = "import django; django.setup(); from zhengqi.service.models import ServiceRequest; " \
+    reset = "import django; django.setup(); from zhengqi.support.models import ServiceRequest; " \
         "ServiceRequest.objects.filter(external_ref__startswith='TS-B').delete()"  # fmt: skip
     subprocess.run([sys.executable, "-c", reset], env=env(), check=True, cwd=ROOT)
     path = VAR / f"tickets_{args.rows}.csv"

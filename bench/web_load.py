@@ -207,7 +207,7 @@ def main() -> None:
         # The nine dashboards, unfiltered and filtered, for the province, a city and a district (issue 8).
         boards = ["performance", "revenue", "portfolio", "expiry", "quality", "arrears", "lock_in", "migration", "risk"]
         variants = ["", "?tier=A", "?industry=C", "?customer_type=government"]
-        dashboards = [f"/analysis/{b}/{v}" for b in boards for v in variants]
+        dashboards = [f"/insight/{b}/{v}" for b in boards for v in variants]
         district = session_cookie(base, str(chosen["district_manager"]))
         admin = session_cookie(base, str(chosen["admin"]))
         boards_pages = [

@@ -10,8 +10,12 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
+
+# Generic admin and queryset classes (ModelAdmin[Customer]) at run time, as the type checker reads them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("ZHENGQI_VAR", BASE_DIR / "var"))
@@ -39,12 +43,13 @@ INSTALLED_APPS = [
     "zhengqi.accounts",
     "zhengqi.customers",
     "zhengqi.demo",
-    "zhengqi.insight",
+    "zhengqi.scoring",
     "zhengqi.marketing",
     "zhengqi.imports",
-    "zhengqi.analysis",
-    "zhengqi.channels",
-    "zhengqi.service",
+    "zhengqi.insight",
+    "zhengqi.partners",
+    "zhengqi.support",
+    "zhengqi.competition",
     "axes",
 ]
 

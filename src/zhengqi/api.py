@@ -13,8 +13,19 @@ from ninja.errors import ValidationError as InputError
 
 from zhengqi.accounts.api import router as accounts_router
 from zhengqi.accounts.api_auth import SessionAccess, TokenAccess
-from zhengqi.analysis.api import router as analysis_router
-from zhengqi.api_errors import (
+from zhengqi.competition.api import router as competition_router
+from zhengqi.customers.api import router as customers_router
+from zhengqi.imports.api import router as imports_router
+from zhengqi.insight.api import router as insight_router
+from zhengqi.marketing.api import router as marketing_router
+from zhengqi.marketing.campaign_api import router as campaigns_router
+from zhengqi.marketing.campaign_api import strategy_router
+from zhengqi.marketing.development_api import router as development_router
+from zhengqi.marketing.pipeline_api import router as pipeline_router
+from zhengqi.partners.api import router as partners_router
+from zhengqi.scoring.api import router as scoring_router
+from zhengqi.support.api import router as support_router
+from zhengqi.web.api_errors import (
     NulCharacter,
     StrictParser,
     http_error_detail,
@@ -22,17 +33,7 @@ from zhengqi.api_errors import (
     unauthorized_detail,
     validation_detail,
 )
-from zhengqi.channels.api import router as channels_router
-from zhengqi.customers.api import router as customers_router
-from zhengqi.imports.api import router as imports_router
-from zhengqi.insight.api import router as insight_router
-from zhengqi.marketing.api import router as marketing_router
-from zhengqi.marketing.campaign_api import router as campaigns_router
-from zhengqi.marketing.campaign_api import strategy_router
-from zhengqi.marketing.campaigns import StaleEdit
-from zhengqi.marketing.development_api import router as development_router
-from zhengqi.marketing.pipeline_api import router as pipeline_router
-from zhengqi.service.api import router as service_router
+from zhengqi.web.forms import StaleEdit
 
 api = NinjaAPI(
     title="政企 Zhengqi API",
@@ -43,16 +44,17 @@ api = NinjaAPI(
     parser=StrictParser(),
 )
 api.add_router("/customers", customers_router, tags=["客户 customers"])
-api.add_router("/", insight_router, tags=["月度运行 month run"])
+api.add_router("/", scoring_router, tags=["月度运行 month run"])
 api.add_router("/imports", imports_router, tags=["数据导入 imports"])
 api.add_router("/", marketing_router, tags=["客户经理工作 account manager's day"])
 api.add_router("/campaigns", campaigns_router, tags=["营销活动与效果评估 campaigns and evaluation"])
 api.add_router("/development", development_router, tags=["商机识别与开发申请 opportunities"])
 api.add_router("/", pipeline_router, tags=["商机管道 pipeline"])
 api.add_router("/", strategy_router, tags=["营销活动与效果评估 campaigns and evaluation"])
-api.add_router("/analysis", analysis_router, tags=["客户洞察与经营分析 insight and reports"])
-api.add_router("/", channels_router, tags=["代理商渠道 partners"])
-api.add_router("/", service_router, tags=["服务与竞争 service and competition"])
+api.add_router("/insight", insight_router, tags=["客户洞察与经营分析 insight and reports"])
+api.add_router("/", partners_router, tags=["代理商渠道 partners"])
+api.add_router("/", support_router, tags=["服务请求 service requests"])
+api.add_router("/", competition_router, tags=["竞争情报 competition"])
 api.add_router("/", accounts_router, tags=["审计与令牌 audit and tokens"])
 
 

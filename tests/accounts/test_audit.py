@@ -11,7 +11,7 @@ from django.test import Client
 from tests.conftest import Cast
 from zhengqi.accounts.models import ExportRecord
 from zhengqi.customers.models import Customer
-from zhengqi.insight.month_run import month_run
+from zhengqi.scoring.month_run import month_run
 
 pytestmark = pytest.mark.django_db
 
@@ -24,13 +24,13 @@ def client_for(user: object) -> Client:
 
 def test_a_report_export_is_logged_with_who_what_and_rows(cast: Cast) -> None:
     month_run(month=dt.date(2026, 10, 1))
-    response = client_for(cast.city_manager).get("/analysis/report/?month=2026-10&format=xlsx")
+    response = client_for(cast.city_manager).get("/insight/report/?month=2026-10&format=xlsx")
     assert response.status_code == 200
     record = ExportRecord.objects.get()
     assert record.user == cast.city_manager and record.fmt == "xlsx"
     assert "经营分析报告" in record.what and "2026-10" in record.what
-    assert record.rows > 0 and record.path.startswith("/analysis/report/")
-    client_for(cast.city_manager).get("/api/analysis/report/file?month=2026-10&format=xlsx")
+    assert record.rows > 0 and record.path.startswith("/insight/report/")
+    client_for(cast.city_manager).get("/api/insight/report/file?month=2026-10&format=xlsx")
     assert ExportRecord.objects.count() == 2
 
 
@@ -39,7 +39,7 @@ def test_reveals_and_exports_show_on_the_audit_page_for_the_admin_only(cast: Cas
     customer = Customer.objects.filter(account_manager=cast.am, key_persons__isnull=False).first()
     assert customer is not None
     assert client_for(cast.am).post(f"/api/customers/{customer.pk}/key-persons/reveal").status_code == 200
-    client_for(cast.city_manager).get("/analysis/report/?month=2026-10&format=xlsx")
+    client_for(cast.city_manager).get("/insight/report/?month=2026-10&format=xlsx")
 
     admin = client_for(cast.admin)
     am, city = f"<td>{cast.am.username}</td>", f"<td>{cast.city_manager.username}</td>"

@@ -19,13 +19,14 @@ from zhengqi.accounts import matrix
 from zhengqi.accounts.models import ApiToken, User
 from zhengqi.accounts.tokens import token_create
 from zhengqi.api import api
-from zhengqi.channels.models import Attribution, Partner, Statement
-from zhengqi.channels.partners import partner_of
+from zhengqi.competition.models import CompetitorEvent, ResponsePlan
 from zhengqi.customers.models import Customer, Product, Subscription
 from zhengqi.imports.models import ImportBatch
-from zhengqi.insight.configuration import ensure_builtin_rules
 from zhengqi.marketing.models import Campaign, CampaignTarget, DevelopmentApplication, Opportunity, Task
-from zhengqi.service.models import CompetitorEvent, Department, ResponsePlan, ServiceRequest
+from zhengqi.partners.models import Attribution, Partner, Statement
+from zhengqi.partners.partners import partner_of
+from zhengqi.scoring.configuration import ensure_builtin_rules
+from zhengqi.support.models import Department, ServiceRequest
 
 pytestmark = pytest.mark.django_db
 SKIPPED_NAMESPACES = ("admin", "api")  # the back office is Django's admin (staff only); the API below
@@ -237,22 +238,22 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
     partner, deal, statement = channel_for(customer, token.user)
     request, event, _plan = service_for(customer, token.user)
     args = {
-        "service:request": [request.pk],
-        "service:request_resolve": [request.pk],
-        "service:request_close": [request.pk],
-        "service:request_reopen": [request.pk],
-        "service:request_new": [customer.pk],
-        "service:survey_new": [customer.pk],
-        "service:event": [event.pk],
-        "service:event_launch": [event.pk],
-        "channels:partner": [partner.pk],
-        "channels:partner_edit": [partner.pk],
-        "channels:attribute": [customer.pk],
-        "channels:withdraw": [deal.pk],
-        "channels:decide": [deal.pk],
-        "channels:statement": [statement.pk],
-        "channels:statement_approve": [statement.pk],
-        "channels:statement_file": [statement.pk, "xlsx"],
+        "support:request": [request.pk],
+        "support:request_resolve": [request.pk],
+        "support:request_close": [request.pk],
+        "support:request_reopen": [request.pk],
+        "support:request_new": [customer.pk],
+        "support:survey_new": [customer.pk],
+        "competition:event": [event.pk],
+        "competition:event_launch": [event.pk],
+        "partners:partner": [partner.pk],
+        "partners:partner_edit": [partner.pk],
+        "partners:attribute": [customer.pk],
+        "partners:withdraw": [deal.pk],
+        "partners:decide": [deal.pk],
+        "partners:statement": [statement.pk],
+        "partners:statement_approve": [statement.pk],
+        "partners:statement_file": [statement.pk, "xlsx"],
         "token_revoke": [token.pk],
         "marketing:campaign": [campaign_with(customer).pk],
         "marketing:campaign_edit": [campaign_with(customer).pk],
@@ -260,7 +261,7 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "marketing:target_outcome": [campaign_with(customer).pk, customer.pk],
         "marketing:application_new": [customer.pk],
         "marketing:opportunity_new": [customer.pk],
-        "analysis:kpi_manager": [customer.account_manager.pk if customer.account_manager else 0],
+        "insight:kpi_manager": [customer.account_manager.pk if customer.account_manager else 0],
         "marketing:opportunity": [opportunity_for(customer).pk],
         "marketing:project": [opportunity_for(customer).pk],
         "marketing:application": [application_for(customer).pk],
@@ -268,13 +269,13 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "customers:detail": [customer.pk],
         "customers:reassign": [customer.pk],
         "customers:reveal": [customer.pk],
-        "insight:rule": ["R01"],
+        "scoring:rule": ["R01"],
         "marketing:task_close": [task.pk],
         "marketing:task_create": [customer.pk],
         "marketing:interaction_create": [customer.pk],
         "imports:batch": [batch.pk],
         "imports:report": [batch.pk, "csv"],
-        "analysis:dashboard": ["performance"],
+        "insight:dashboard": ["performance"],
     }.get(name, [])
     return reverse(name, args=args)
 
@@ -348,13 +349,13 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
             "end": "2026-11-30",
             "products": [],
         },
-        "PUT /api/analysis/kpi/targets": {
+        "PUT /api/insight/kpi/targets": {
             "manager": customer.account_manager.username if customer.account_manager else "",
             "year": 2026,
             "metric": "retention",
             "value": "0.95",
         },
-        "PUT /api/analysis/targets": {
+        "PUT /api/insight/targets": {
             "region": user.region.code if user.region else "X",
             "year": 2026,
             "metric": "revenue_info",

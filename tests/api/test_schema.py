@@ -28,7 +28,7 @@ from zhengqi.api import api
 
 LONG_JOBS = [
     ("POST", "/api/runs"),
-    ("GET", "/api/analysis/report/file"),
+    ("GET", "/api/insight/report/file"),
     ("POST", "/api/imports"),
     ("POST", "/api/churn/models/{version}/activate"),
     ("GET", "/api/statements/{statement_id}/file"),
@@ -122,7 +122,7 @@ def test_an_account_manager_with_a_token_is_answered_within_the_schema(case: sch
 def test_an_absurd_page_number_is_refused_not_a_server_error(cast: Cast) -> None:
     client = Client()
     client.force_login(cast.admin)
-    for path in ("/api/customers", "/api/tasks", "/api/analysis/customers", "/api/audit"):
+    for path in ("/api/customers", "/api/tasks", "/api/insight/customers", "/api/audit"):
         response = client.get(path, {"page": 121645100408832001})
         assert response.status_code == 422, path
 

@@ -17,9 +17,9 @@ from zhengqi.customers.models import Customer
 from zhengqi.engine.churn import registry
 from zhengqi.engine.churn.bundle import History, backtest, fit
 from zhengqi.engine.lake import Lake
-from zhengqi.insight.export import export_dimensions
-from zhengqi.insight.models import CustomerSnapshot
-from zhengqi.insight.month_run import month_run
+from zhengqi.scoring.export import export_dimensions
+from zhengqi.scoring.models import CustomerSnapshot
+from zhengqi.scoring.month_run import month_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,7 +38,7 @@ def test_admin_reads_the_card_and_activates_a_version(live_server: object, page:
         month_run(month=dt.date(2026, 10, 1))
         base = live_server.url  # type: ignore[attr-defined]
         log_in(page, base, "admin")
-        page.goto(f"{base}/insight/churn-model/")
+        page.goto(f"{base}/scoring/churn-model/")
         expect(page.get_by_test_id("card-version")).to_have_text(first)
         expect(page.get_by_test_id("customer-metrics")).to_contain_text("ROC AUC")
         expect(page.locator("#calibration-chart canvas")).to_have_count(1)

@@ -11,9 +11,9 @@ from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_login_scope import log_in
 from tests.conftest import load_tiny
 from zhengqi.accounts.models import User
+from zhengqi.competition.models import CompetitorEvent, ResponsePlan
 from zhengqi.customers.models import Customer
 from zhengqi.marketing.models import CampaignTarget
-from zhengqi.service.models import CompetitorEvent, ResponsePlan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

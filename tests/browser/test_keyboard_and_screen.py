@@ -14,8 +14,8 @@ from tests.browser.test_login_scope import log_in
 from tests.conftest import load_tiny
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
-from zhengqi.insight.month_run import month_run
 from zhengqi.marketing.models import Task
+from zhengqi.scoring.month_run import month_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

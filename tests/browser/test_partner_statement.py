@@ -9,8 +9,8 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_login_scope import log_in
 from tests.conftest import load_tiny
-from zhengqi.channels.models import Partner, Statement
 from zhengqi.customers.models import Customer
+from zhengqi.partners.models import Partner, Statement
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

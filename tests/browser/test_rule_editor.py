@@ -11,8 +11,8 @@ from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_login_scope import log_in
 from tests.conftest import load_tiny
 from zhengqi.customers.models import Customer
-from zhengqi.insight.models import Rule
-from zhengqi.insight.month_run import month_run
+from zhengqi.scoring.models import Rule
+from zhengqi.scoring.month_run import month_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +23,7 @@ def test_planner_writes_a_rule(live_server: object, page: Page) -> None:
     month_run(month=dt.date(2026, 10, 1))
     base = live_server.url  # type: ignore[attr-defined]
     log_in(page, base, "planner")
-    page.goto(f"{base}/insight/rules/new/")
+    page.goto(f"{base}/scoring/rules/new/")
     page.get_by_label("规则编码").fill("X01")
     page.get_by_label("规则名称").fill("协议将到期的大客户")
     page.get_by_label("规则表达式").fill("contract_days_left <= 120 and tier in ('A+', 'A') and revnue > 0")

@@ -11,7 +11,7 @@ from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_login_scope import log_in
 from tests.conftest import load_tiny
 from zhengqi.customers.models import Customer
-from zhengqi.service.models import Department, ServiceRequest
+from zhengqi.support.models import Department, ServiceRequest
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

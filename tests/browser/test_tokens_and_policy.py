@@ -43,7 +43,7 @@ def test_no_page_needs_an_inline_script(live_server: object, page: Page) -> None
     assert customer is not None
     page.goto(f"{base}/customers/portfolio/")
     expect(page.get_by_test_id("workload-chart").locator("canvas")).to_have_count(1)
-    page.goto(f"{base}/insight/rules/new/")
+    page.goto(f"{base}/scoring/rules/new/")
     expect(page.get_by_test_id("rule-form").locator("textarea").first).to_have_class("form-control")
 
     page.get_by_label("language").select_option("en")

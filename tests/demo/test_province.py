@@ -130,8 +130,8 @@ def test_replacing_the_province_forgets_its_month_runs() -> None:
 
     from tests.conftest import load_tiny
     from zhengqi.engine.pipeline import current_run
-    from zhengqi.insight.models import MonthRun
-    from zhengqi.insight.month_run import month_run
+    from zhengqi.scoring.models import MonthRun
+    from zhengqi.scoring.month_run import month_run
 
     month_run(month=dt.date(2026, 10, 1))
     load_tiny()

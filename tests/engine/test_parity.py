@@ -15,7 +15,7 @@ from zhengqi.engine.lake import Lake
 from zhengqi.engine.pipeline import MonthResult, run_month
 from zhengqi.engine.rules.builtin import BUILTIN_RULES
 from zhengqi.engine.value.model import DEFAULT_MODEL
-from zhengqi.insight.export import export_dimensions
+from zhengqi.scoring.export import export_dimensions
 
 pytestmark = [pytest.mark.spark, pytest.mark.django_db]
 MONTHS = (dt.date(2026, 9, 1), dt.date(2026, 10, 1))

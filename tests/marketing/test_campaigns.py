@@ -20,9 +20,9 @@ from tests.conftest import Cast
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, Product
 from zhengqi.imports.services import import_file
-from zhengqi.insight.month_run import month_run
 from zhengqi.marketing.campaigns import in_control
 from zhengqi.marketing.models import Campaign, CampaignTarget, Task
+from zhengqi.scoring.month_run import month_run
 
 pytestmark = pytest.mark.django_db
 OCT = dt.date(2026, 10, 1)

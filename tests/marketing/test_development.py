@@ -11,9 +11,9 @@ from django.test import Client
 from tests.conftest import Cast
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
-from zhengqi.insight.models import Alert
-from zhengqi.insight.month_run import month_run
 from zhengqi.marketing.models import Task
+from zhengqi.scoring.models import Alert
+from zhengqi.scoring.month_run import month_run
 
 pytestmark = pytest.mark.django_db
 

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from tests.conftest import Cast
 from zhengqi.accounts.models import User
-from zhengqi.insight.models import Alert
-from zhengqi.insight.month_run import month_run
 from zhengqi.marketing.models import Task
 from zhengqi.marketing.services import DUE_DAYS, task_close
+from zhengqi.scoring.models import Alert
+from zhengqi.scoring.month_run import month_run
 
 pytestmark = pytest.mark.django_db
 OCT = dt.date(2026, 10, 1)

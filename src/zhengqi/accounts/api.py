@@ -10,8 +10,8 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
-from zhengqi.api_errors import Detail
-from zhengqi.pagination import Pages
+from zhengqi.web.api_errors import Detail
+from zhengqi.web.pagination import Pages
 
 from .api_auth import via_token
 from .audit import KINDS, audit_events

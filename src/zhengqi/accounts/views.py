@@ -27,9 +27,9 @@ def home(request: HttpRequest) -> HttpResponse:
     login on its own deals and statements; department users on their queue of service requests."""
     user: User = request.user  # type: ignore[assignment]
     if user.role == User.Role.PARTNER and not user.is_superuser:
-        return redirect("channels:mine")
+        return redirect("partners:mine")
     if user.role == User.Role.DEPARTMENT and not user.is_superuser:
-        return redirect("service:requests")
+        return redirect("support:requests")
     return redirect("marketing:workbench" if user.role == User.Role.ACCOUNT_MANAGER else "customers:list")
 
 

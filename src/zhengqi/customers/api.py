@@ -9,7 +9,7 @@ from ninja.pagination import paginate
 
 from zhengqi.accounts.models import User
 from zhengqi.accounts.privacy import mask_birthday, mask_phone
-from zhengqi.pagination import Pages
+from zhengqi.web.pagination import Pages
 
 from .models import Customer, KeyPerson
 from .selectors import (

@@ -16,7 +16,8 @@ from django.utils.translation import gettext
 
 from zhengqi.accounts.models import User
 from zhengqi.accounts.privacy import may_reveal_personal_data
-from zhengqi.insight.selectors import (
+from zhengqi.marketing.forms import CustomerCorrectionForm, InteractionForm, TaskForm
+from zhengqi.scoring.selectors import (
     churn_view,
     latest_snapshot,
     open_alerts,
@@ -24,8 +25,7 @@ from zhengqi.insight.selectors import (
     tier_changes,
     tier_history,
 )
-from zhengqi.marketing.forms import CustomerCorrectionForm, InteractionForm, TaskForm
-from zhengqi.service.selectors import customer_service
+from zhengqi.support.selectors import customer_service
 
 from .forms import CustomerFilterForm
 from .models import BuyingRole, Customer, NotDuplicate

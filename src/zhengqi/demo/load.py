@@ -14,7 +14,6 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from zhengqi.accounts.models import Region, User
-from zhengqi.analysis.models import Target
 from zhengqi.customers.models import (
     AccountAssignment,
     Contract,
@@ -29,8 +28,9 @@ from zhengqi.db import refresh_statistics
 from zhengqi.engine.lake import Lake
 from zhengqi.engine.sources import DIMENSIONS
 from zhengqi.engine.staging.hierarchy import closure
-from zhengqi.insight.models import MonthRun
+from zhengqi.insight.models import Target
 from zhengqi.marketing.models import Campaign
+from zhengqi.scoring.models import MonthRun
 
 from .province import DEFAULT_END, NEVER, PRODUCTS, Province, generate, month_at
 
@@ -68,11 +68,13 @@ def wipe(lake: Lake) -> None:
     """Remove customers (with their snapshots, alerts, tasks), staff (but superusers), regions, the
     month-run records, and the lake's facts, results and churn models: a replaced province starts with no runs, so
     ``run-month --if-missing`` runs its months again. Rules and value-model versions are kept."""
-    from zhengqi.channels import demo as channel_demo
-    from zhengqi.service import demo as service_demo
+    from zhengqi.competition import demo as competition_demo
+    from zhengqi.partners import demo as channel_demo
+    from zhengqi.support import demo as service_demo
 
     with transaction.atomic():
         channel_demo.wipe()
+        competition_demo.wipe()
         service_demo.wipe()
         Campaign.objects.all().delete()  # the province's campaigns go with its customers
         MonthRun.objects.all().delete()
@@ -147,7 +149,7 @@ def write_customer_month(province: Province, lake: Lake) -> None:
 
 def write_dimensions(province: Province, lake: Lake) -> None:
     """The ``dim_*`` tables straight from the generator, for a lake with no web database (the
-    ×10 benchmark). Same schema as ``zhengqi.insight.export.export_dimensions``."""
+    ×10 benchmark). Same schema as ``zhengqi.scoring.export.export_dimensions``."""
     c = province.customers
     codes = [str(x) for x in c["code"]]
     districts = {r[0] for r in province.regions if r[2] == "district"}
@@ -424,14 +426,16 @@ def load_web(province: Province, progress: Callable[[str, int, int], None] | Non
     )
     refresh_statistics(CustomerMonth)
 
-    from zhengqi.channels import demo as channel_demo
+    from zhengqi.partners import demo as channel_demo
 
     report("代理商与结算", 0, 1)
     channel_demo.load(months[-1])
     report("代理商与结算", 1, 1)
 
-    from zhengqi.service import demo as service_demo
+    from zhengqi.competition import demo as competition_demo
+    from zhengqi.support import demo as service_demo
 
     report("服务请求与竞争动向", 0, 1)
     service_demo.load()
+    competition_demo.load()
     report("服务请求与竞争动向", 1, 1)

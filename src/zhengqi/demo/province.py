@@ -749,7 +749,7 @@ def _staff_and_portfolios(
         StaffSpec("admin", "省管理员", "provincial_admin", province, None),
         StaffSpec("planner", "营销策划", "marketing_planner", province, None),
         StaffSpec("partner", "代理商演示账号", "partner", province, None),
-        # Support departments' logins (the departments themselves: zhengqi.service.demo).
+        # Support departments' logins (the departments themselves: zhengqi.support.demo).
         StaffSpec("dept", "响应中心 张敏", "department", province, None),
         StaffSpec("network", "网络支撑 刘工", "department", province, None),
         StaffSpec("billing", "计费支撑 陈工", "department", province, None),

@@ -35,7 +35,7 @@ from zhengqi.customers.models import (
 from zhengqi.customers.services import QUALIFIED_GRADE, QUALIFIED_TIERS
 from zhengqi.db import refresh_statistics
 from zhengqi.engine.lake import Lake
-from zhengqi.service.requests import Ticket, import_tickets
+from zhengqi.support.requests import Ticket, import_tickets
 
 from .models import ImportBatch, ImportRejection
 from .readers import SPARK_PREFIX, FileRefused, open_source

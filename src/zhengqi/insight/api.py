@@ -1,280 +1,357 @@
-"""The month run's configuration and results in the REST API: rules, previews, alerts, snapshots,
-runs. Same services and the same access rules as the pages."""
+"""The dashboards, the customers behind their numbers, the monthly report and the revenue targets
+in the REST API. Same services and the same row-level scope as the pages."""
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest
-from ninja import Router, Schema
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
+from ninja.pagination import paginate
 
-from zhengqi.accounts.models import User
-from zhengqi.customers.selectors import customer_get
-from zhengqi.engine.lake import Lake
+from zhengqi.accounts.access import sees_whole_province
+from zhengqi.accounts.audit import log_export
+from zhengqi.accounts.models import Region, User
+from zhengqi.web.pagination import Pages
 
-from .churn import churn_model_activate, churn_model_card, churn_models
-from .configuration import CONFIGURERS, ensure_builtin_rules, rule_preview, rule_save
-from .models import Alert, CustomerSnapshot, MonthRun, Rule
-from .month_run import month_run_enqueue
-from .selectors import churn_view
+from . import dashboards, exports, figures, kpi, report
+from .access import require_reader
+from .figures import FilterError, Filters
+from .models import ManagerTarget, Metric, Target
+from .views import CONTENT_TYPES, report_label
 
 router = Router()
-READERS = (*CONFIGURERS, User.Role.REGIONAL_MANAGER)
 
 
-def _reader(request: HttpRequest) -> User:
+class FiltersIn(Schema):
+    month: str | None = None  # YYYY-MM; default: the latest month run
+    region: str = ""
+    tier: str = ""
+    industry: str = ""
+    customer_type: str = ""
+
+
+class DrillIn(FiltersIn):
+    billed: str = ""
+    product: str = ""
+    product2: str = ""
+    expiry: str = ""
+    idle: str = ""
+    idle_share: str = ""
+    arrears: str = ""
+    depth: str = ""
+    tier_prev: str = ""
+
+
+class ChartOut(Schema):
+    kind: str
+    categories: list[str]
+    series: list[tuple[str, list[float | None]]]
+    unit: str
+    reference: tuple[str, float] | None = None
+    stacked: bool = False
+    links: list[tuple[str, str, int]] = []
+
+
+class TableOut(Schema):
+    key: str
+    title: str
+    columns: list[str]
+    formats: list[str]
+    rows: list[list[Any]]
+    chart: ChartOut | None = None
+    note: str = ""
+    links: list[str | None] = []
+
+
+class DashboardOut(Schema):
+    key: str
+    title: str
+    month: dt.date
+    time_progress: float
+    panels: list[TableOut]
+
+
+class DashboardListOut(Schema):
+    key: str
+    title: str
+
+
+class SectionOut(Schema):
+    title: str
+    tables: list[TableOut]
+
+
+class ReportOut(Schema):
+    title: str
+    month: dt.date
+    time_progress: float
+    generated_at: dt.datetime
+    commentary: list[str]
+    sections: list[SectionOut]
+
+
+class DrillRowOut(Schema):
+    customer_id: int
+    name: str
+    region: str
+    tier: str
+    revenue: Decimal
+    revenue_info: Decimal
+    revenue_line: Decimal
+    arrears: Decimal
+    product_count: int
+    members_active: int
+    members_idle: int
+
+
+class RevenueTargetOut(Schema):
+    region: str
+    region_name: str
+    year: int
+    metric: str
+    amount: Decimal
+
+
+class TargetIn(Schema):
+    region: str
+    year: int
+    metric: Literal["revenue_info", "revenue_line"]
+    amount: Decimal
+
+
+def _filters(request: HttpRequest, q: FiltersIn) -> tuple[User, Filters]:
+    user = require_reader(request.user)  # type: ignore[arg-type]
+    try:
+        return user, figures.make_filters(
+            user,
+            month=q.month,
+            region=q.region,
+            tier=q.tier,
+            industry=q.industry,
+            customer_type=q.customer_type,
+        )
+    except FilterError as err:
+        raise HttpError(400, str(err)) from None
+
+
+def _table(t: report.Table) -> dict[str, Any]:
+    return dataclasses.asdict(t)
+
+
+@router.get("/dashboards", response=list[DashboardListOut], summary="客户洞察看板列表")
+def list_dashboards(request: HttpRequest) -> Any:
+    require_reader(request.user)  # type: ignore[arg-type]
+    return [{"key": k, "title": str(t)} for k, (t, _fn) in dashboards.DASHBOARDS.items()]
+
+
+@router.get("/dashboards/{key}", response=DashboardOut, summary="一个看板的数字、图表与明细链接")
+def get_dashboard(request: HttpRequest, key: str, q: Query[FiltersIn]) -> Any:
+    user, f = _filters(request, q)
+    if key not in dashboards.DASHBOARDS:
+        raise HttpError(404, f"没有名为“{key}”的看板。")
+    board = dashboards.dashboard(user, key, f)
+    return {
+        "key": board.key,
+        "title": board.title,
+        "month": f.month,
+        "time_progress": figures.time_progress(f.month),
+        "panels": [_table(t) for t in board.panels],
+    }
+
+
+@router.get("/customers", response=list[DrillRowOut], summary="看板数字背后的客户")
+@paginate(Pages, page_size=50)
+def drill_customers(request: HttpRequest, q: Query[DrillIn]) -> Any:
+    user, f = _filters(request, q)
+    try:
+        qs = dashboards.drill(user, f, {k: getattr(q, k) for k in dashboards.DRILL_KEYS})
+    except FilterError as err:
+        raise HttpError(400, str(err)) from None
+    return [
+        {
+            "customer_id": s.customer_id,
+            "name": s.customer.name,
+            "region": s.customer.region.name,
+            "tier": s.tier,
+            "revenue": s.revenue,
+            "revenue_info": s.revenue_info,
+            "revenue_line": s.revenue_line,
+            "arrears": s.arrears,
+            "product_count": s.product_count,
+            "members_active": s.members_active,
+            "members_idle": s.members_idle,
+        }
+        for s in qs.select_related("customer__region").order_by("-revenue", "customer__name")
+    ]
+
+
+@router.get("/report", response=ReportOut, summary="月度经营分析报告（数据）")
+def get_report(request: HttpRequest, q: Query[FiltersIn]) -> Any:
+    user, f = _filters(request, q)
+    built = report.build(user, f)
+    return {
+        "title": built.title,
+        "month": built.month,
+        "time_progress": built.time_progress,
+        "generated_at": built.generated_at,
+        "commentary": built.commentary,
+        "sections": [{"title": s.title, "tables": [_table(t) for t in s.tables]} for s in built.sections],
+    }
+
+
+@router.get("/report/file", summary="月度经营分析报告（Excel 或 PDF 文件）")
+def get_report_file(request: HttpRequest, q: Query[FiltersIn], format: Literal["xlsx", "pdf"] = "pdf") -> HttpResponse:
+    user, f = _filters(request, q)
+    built = report.build(user, f)
+    body = exports.to_excel(built) if format == "xlsx" else exports.to_pdf(built)
+    log_export(by=user, what=report_label(built, f), fmt=format, rows=built.rows, request=request)
+    response = HttpResponse(body, content_type=CONTENT_TYPES[format])
+    response["Content-Disposition"] = f'attachment; filename="zhengqi-report-{f.month:%Y-%m}.{format}"'
+    return response
+
+
+@router.get("/targets", response=list[RevenueTargetOut], summary="年度收入目标（本人区域范围内）")
+def list_targets(request: HttpRequest, year: int | None = None) -> Any:
+    user = require_reader(request.user)  # type: ignore[arg-type]
+    root = figures.scope_root(user)
+    qs = Target.objects.select_related("region").filter(region__path__startswith=root.path if root else "//none")
+    if year is not None:
+        qs = qs.filter(year=year)
+    return [
+        {"region": t.region.code, "region_name": t.region.name, "year": t.year, "metric": t.metric, "amount": t.amount}
+        for t in qs
+    ]
+
+
+@router.put("/targets", response=RevenueTargetOut, summary="设置一个区域的年度收入目标（省公司管理员）")
+def put_target(request: HttpRequest, body: TargetIn) -> Any:
     user: User = request.user  # type: ignore[assignment]
-    if not (user.is_superuser or user.role in READERS):
-        raise Http404("无权查看。")
-    return user
+    if not sees_whole_province(user):
+        raise HttpError(403, "只有省公司管理员可以设置收入目标。")
+    region = Region.objects.filter(code=body.region).first()
+    if region is None:
+        raise HttpError(404, f"区域“{body.region}”不存在。")
+    if not body.amount.is_finite() or not 0 <= body.amount < Decimal("1e14") or not 2000 <= body.year <= 2100:
+        raise HttpError(422, "目标金额应为 0 至 100 万亿元之间的数，年度应在 2000–2100 之间。")
+    with transaction.atomic():
+        target, _created = Target.objects.update_or_create(
+            region=region,
+            year=body.year,
+            metric=body.metric,
+            defaults={"amount": body.amount.quantize(Decimal("0.01")), "updated_by": user},
+        )
+    return {
+        "region": region.code,
+        "region_name": region.name,
+        "year": target.year,
+        "metric": Metric(target.metric).value,
+        "amount": target.amount,
+    }
 
 
-def _message(err: ValidationError) -> str:
-    return (
-        "；".join(f"{msg}" for msgs in err.message_dict.values() for msg in msgs)
-        if hasattr(err, "error_dict")
-        else "；".join(err.messages)
-    )
+class KpiOut(Schema):
+    manager_id: int
+    manager: str
+    customers: int
+    revenue_info_ytd: Decimal
+    revenue_target: Decimal | None
+    revenue_completion: float | None
+    time_progress: float
+    target_market: int
+    retained: int
+    retention: float | None
+    retention_target: Decimal
+    members_start: int
+    members_now: int
+    in_network: float | None
+    in_network_target: Decimal
+    tasks_due: int
+    tasks_done: int
+    task_completion: float | None
+    task_completion_target: Decimal
+    surveys: int = Field(description="年初至本月的满意度调查回答数")
+    satisfaction: float | None = Field(description="其中“满意”的比例；没有回答时为空")
+    ranks: dict[str, int]
 
 
-class RuleOut(Schema):
+def kpi_out(r: kpi.Kpi, progress: float) -> dict[str, Any]:
+    return {
+        "manager_id": r.manager.pk,
+        "manager": r.manager.username,
+        "customers": r.customers,
+        "revenue_info_ytd": r.revenue_info_ytd,
+        "revenue_target": r.revenue_target,
+        "revenue_completion": r.revenue_completion,
+        "time_progress": progress,
+        "target_market": r.target_market,
+        "retained": r.retained,
+        "retention": r.retention,
+        "retention_target": r.targets[ManagerTarget.Metric.RETENTION],
+        "members_start": r.members_start,
+        "members_now": r.members_now,
+        "in_network": r.in_network,
+        "in_network_target": r.targets[ManagerTarget.Metric.IN_NETWORK],
+        "tasks_due": r.tasks_due,
+        "tasks_done": r.tasks_done,
+        "task_completion": r.task_completion,
+        "task_completion_target": r.targets[ManagerTarget.Metric.TASK_COMPLETION],
+        "surveys": r.surveys,
+        "satisfaction": r.satisfaction,
+        "ranks": r.ranks,
+    }
+
+
+@router.get("/kpi", response=list[KpiOut], summary="客户经理考核：各项指标、目标、完成率与排名（本人范围内）")
+def kpi_list(request: HttpRequest, filters: Query[FiltersIn]) -> Any:
+    user, f = _filters(request, filters)
+    progress = figures.time_progress(f.month)
+    return [kpi_out(r, progress) for r in kpi.kpis(user, f.month, region=f.region)]
+
+
+class KpiCustomerOut(Schema):
+    customer_id: int
     code: str
     name: str
-    family: str
-    severity: str
-    expression: str
-    description: str
-    enabled: bool
-    builtin: bool
-    version: int
-
-
-class RuleIn(Schema):
-    name: str
-    family: str
-    severity: str
-    expression: str
-    description: str = ""
-    enabled: bool = True
-    note: str = ""
-
-
-class PreviewIn(Schema):
-    expression: str
-
-
-class PreviewOut(Schema):
-    valid: bool
-    error: str | None = None
-    month: dt.date | None = None
-    count: int = 0
-    features: list[str] = []
-    sample: list[dict[str, Any]] = []
-
-
-class AlertOut(Schema):
-    id: int
-    rule_code: str
-    rule_name: str
-    family: str
-    severity: str
-    status: str
-    first_month: dt.date
-    last_month: dt.date
-    evidence: dict[str, Any]
-
-
-class SnapshotOut(Schema):
-    month: dt.date
-    value_score: Decimal | None
     tier: str
-    tier_prev: str
-    tier_reason: str
-    breakdown: dict[str, Any]
+    revenue_info_ytd: Decimal
+    members_now: int
+    in_target_market: bool
+    retained: bool
 
 
-class RunIn(Schema):
-    month: str  # YYYY-MM
+@router.get("/kpi/{manager_id}/customers", response=list[KpiCustomerOut], summary="一位客户经理考核指标背后的客户")
+@paginate(Pages, page_size=100)
+def kpi_customers(request: HttpRequest, manager_id: int, filters: Query[FiltersIn]) -> Any:
+    user, f = _filters(request, filters)
+    row = next((r for r in kpi.kpis(user, f.month, region=f.region) if r.manager.pk == manager_id), None)
+    if row is None:
+        raise HttpError(404, "客户经理不存在或不在您的范围内。")
+    return [dataclasses.asdict(c) for c in kpi.customers_of(user, row.manager, f.month)]
 
 
-class RunOut(Schema):
-    id: int
-    month: dt.date
-    status: str
-    current_step: str
-    backend: str
-    value_model: str
-    steps: list[dict[str, Any]]
-    counts: dict[str, Any]
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
+class ManagerTargetIn(Schema):
+    manager: str = Field(description="客户经理的用户名")
+    year: int
+    metric: str = Field(description="revenue_info（元）/ retention / in_network / task_completion（0–1 或百分数）")
+    value: Decimal
 
 
-@router.get("/rules", response=list[RuleOut], summary="规则列表")
-def list_rules(request: HttpRequest) -> Any:
-    _reader(request)
-    ensure_builtin_rules()
-    return Rule.objects.order_by("code")
+class ManagerTargetOut(Schema):
+    manager: str
+    year: int
+    metric: str
+    value: Decimal
 
 
-@router.post("/rules/preview", response=PreviewOut, summary="校验并预览规则（不保存）")
-def preview_rule(request: HttpRequest, payload: PreviewIn) -> Any:
-    user = _reader(request)
-    try:
-        p = rule_preview(user=user, expression=payload.expression)
-    except ValidationError as err:
-        return {"valid": False, "error": _message(err)}
-    sample = [{"id": c.pk, "code": c.code, "name": c.name, "tier": c.tier} for c in p.sample]
-    return {"valid": True, "month": p.month, "count": p.count, "features": p.features, "sample": sample}
-
-
-@router.get("/rules/{code}", response=RuleOut, summary="规则详情")
-def get_rule(request: HttpRequest, code: str) -> Any:
-    _reader(request)
-    rule = Rule.objects.filter(code=code).first()
-    if rule is None:
-        raise Http404("规则不存在。")
-    return rule
-
-
-@router.put(
-    "/rules/{code}",
-    response=RuleOut,
-    summary="新建规则或保存新版本",
-    description="表达式无效时返回 422 与中文说明，不保存任何内容。",
-)
-def put_rule(request: HttpRequest, code: str, payload: RuleIn) -> Any:
-    user = _reader(request)
-    try:
-        return rule_save(by=user, code=code, **payload.dict())
-    except PermissionDenied as err:
-        raise HttpError(403, "只有营销策划或省公司管理员可以修改规则。") from err
-    except ValidationError as err:
-        raise HttpError(422, _message(err)) from err
-
-
-@router.get("/customers/{customer_id}/alerts", response=list[AlertOut], summary="客户的预警")
-def customer_alerts(request: HttpRequest, customer_id: int, status: str = "open") -> Any:
-    customer = customer_get(user=request.user, pk=customer_id)  # type: ignore[arg-type]
-    alerts = Alert.objects.filter(customer=customer)
-    return alerts.filter(status=status) if status else alerts
-
-
-@router.get("/customers/{customer_id}/snapshots", response=list[SnapshotOut], summary="客户的月度价值评估与等级历史")
-def customer_snapshots(request: HttpRequest, customer_id: int) -> Any:
-    customer = customer_get(user=request.user, pk=customer_id)  # type: ignore[arg-type]
-    return CustomerSnapshot.objects.filter(customer=customer).order_by("month").defer("features")
-
-
-@router.get("/runs", response=list[RunOut], summary="月度运行记录")
-def list_runs(request: HttpRequest) -> Any:
-    _reader(request)
-    return MonthRun.objects.all()[:100]
-
-
-@router.post(
-    "/runs",
-    response=RunOut,
-    summary="启动月度运行（省公司管理员）",
-    description="运行在后台进行（zhengqi db_worker）；用 GET /api/runs 查看状态与已完成步骤。",
-)
-def start_run(request: HttpRequest, payload: RunIn) -> Any:
-    user = _reader(request)
-    try:
-        month = dt.datetime.strptime(payload.month, "%Y-%m").date()
-    except ValueError as err:
-        raise HttpError(422, "月份格式应为 YYYY-MM，例如 2026-10。") from err
-    if payload.month not in Lake(settings.ZHENGQI_LAKE).months("customer_month"):
-        raise HttpError(422, "数据湖中缺少该月的数据。")
-    try:
-        return month_run_enqueue(month=month, by=user)
-    except PermissionDenied as err:
-        raise HttpError(403, "只有省公司管理员可以启动月度运行。") from err
-
-
-class ChurnModelOut(Schema):
-    version: str
-    as_of: str
-    created_at: str
-    active: bool
-    customer_roc_auc: float | None = None
-    customer_lift: float | None = None
-    member_roc_auc: float | None = None
-
-
-class ChurnOut(Schema):
-    month: dt.date
-    risk: float
-    band: str
-    reasons: list[str]
-    members_expected_lost_3m: float | None = None
-
-
-@router.get("/churn/models", response=list[ChurnModelOut], summary="流失模型库中的版本")
-def churn_model_list(request: HttpRequest) -> Any:
-    _reader(request)
-    out = []
-    for card in churn_models():
-        backtest = card.get("backtest") or {}
-        out.append(
-            {
-                "version": card["version"],
-                "as_of": card["as_of"],
-                "created_at": card["created_at"],
-                "active": card["active"],
-                "customer_roc_auc": (backtest.get("customer") or {}).get("roc_auc"),
-                "customer_lift": (backtest.get("customer") or {}).get("lift"),
-                "member_roc_auc": (backtest.get("member") or {}).get("roc_auc"),
-            }
-        )
-    return out
-
-
-@router.get(
-    "/churn/models/{version}",
-    response=dict[str, Any],
-    summary="流失模型卡：回测指标、校准曲线、重要特征、训练窗口、参数与库版本",
-)
-def churn_model_get(request: HttpRequest, version: str) -> Any:
-    _reader(request)
-    try:
-        return churn_model_card(version)
-    except ValidationError as err:
-        raise HttpError(404, _message(err)) from err
-
-
-@router.post("/churn/models/{version}/activate", response=ChurnModelOut, summary="启用流失模型版本（省公司管理员）")
-def churn_model_activate_api(request: HttpRequest, version: str) -> Any:
-    user = _reader(request)
-    try:
-        churn_model_activate(by=user, version=version)
-    except PermissionDenied as err:
-        raise HttpError(403, "只有省公司管理员可以启用流失模型版本。") from err
-    except ValidationError as err:
-        raise HttpError(404, _message(err)) from err
-    return next(m for m in churn_model_list(request) if m["version"] == version)
-
-
-@router.get(
-    "/customers/{customer_id}/churn",
-    response=ChurnOut,
-    summary="客户的流失风险与原因（最近一次评分的月份）",
-    description="没有评分时返回 404。",
-)
-def customer_churn(request: HttpRequest, customer_id: int) -> Any:
-    customer = customer_get(user=request.user, pk=customer_id)  # type: ignore[arg-type]
-    view = churn_view(
-        CustomerSnapshot.objects.filter(customer=customer, churn_risk__isnull=False).order_by("-month").first()
-    )
-    if view is None:
-        raise HttpError(404, "该客户还没有流失风险评分。")
-    return {
-        "month": view.month,
-        "risk": view.risk,
-        "band": view.band,
-        "reasons": view.reasons,
-        "members_expected_lost_3m": view.expected_lost,
-    }
+@router.put("/kpi/targets", response=ManagerTargetOut, summary="设定客户经理的年度考核目标（区域经理、省公司管理员）")
+def kpi_target(request: HttpRequest, body: ManagerTargetIn) -> Any:
+    user: User = request.user  # type: ignore[assignment]
+    manager = User.objects.filter(username=body.manager).first()
+    if manager is None:
+        raise HttpError(404, f"客户经理“{body.manager}”不存在。")
+    t = kpi.target_save(by=user, manager=manager, year=body.year, metric=body.metric, value=body.value)
+    return {"manager": manager.username, "year": t.year, "metric": t.metric, "value": t.value}

@@ -4,11 +4,10 @@ from . import views
 
 app_name = "insight"
 urlpatterns = [
-    path("rules/", views.rule_list_page, name="rules"),
-    path("rules/new/", views.rule_edit_page, name="rule_new"),
-    path("rules/preview/", views.rule_preview_fragment, name="rule_preview"),
-    path("rules/<str:code>/", views.rule_edit_page, name="rule"),
-    path("runs/", views.month_run_page, name="runs"),
-    path("value-model/", views.value_model_page, name="value_model"),
-    path("churn-model/", views.churn_model_page, name="churn_model"),
+    path("", views.dashboard_page, name="dashboards"),
+    path("customers/", views.customers_page, name="customers"),
+    path("report/", views.report_page, name="report"),
+    path("kpi/", views.kpi_page, name="kpi"),
+    path("kpi/<int:manager_id>/", views.kpi_manager_page, name="kpi_manager"),
+    path("<str:key>/", views.dashboard_page, name="dashboard"),
 ]

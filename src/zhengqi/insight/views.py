@@ -1,202 +1,200 @@
-"""Pages of the month run: rules (list, edit with validation and preview) and run records."""
+"""Pages of the insight dashboards, the customers behind a number, and the monthly report."""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.contrib import messages
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from zhengqi.accounts.models import User
-from zhengqi.engine.catalogue import RULE_CATALOGUE
-from zhengqi.engine.lake import Lake
+from zhengqi.accounts.access import regions_visible_to
+from zhengqi.accounts.audit import log_export
+from zhengqi.accounts.models import Region, User
+from zhengqi.customers.models import INDUSTRIES, Customer
 
-from .churn import churn_model_activate, churn_model_card, churn_models, may_activate
-from .configuration import (
-    CONFIGURERS,
-    active_value_model,
-    ensure_builtin_rules,
-    rule_preview,
-    rule_save,
-    value_model_from_form,
-    value_model_preview,
-    value_model_save,
-    with_optional_factors,
-)
-from .forms import MonthForm, RuleForm
-from .models import MonthRun, Rule, ValueModelVersion
-from .month_run import month_run_enqueue
+from . import dashboards, exports, figures, kpi, report
+from .access import require_reader
+from .dashboards import DASHBOARDS, DRILL_KEYS
+from .figures import FilterError, Filters
 
-# Who may open these pages is the role matrix's (zhengqi.accounts.matrix, applied by its middleware);
-# what each may change is the services' (rule_save, value_model_save, churn_model_activate).
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
 
 
-@login_required
-def rule_list_page(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    ensure_builtin_rules()
-    rules = Rule.objects.order_by("code")
-    return render(
-        request, "insight/rules.html", {"rules": rules, "may_edit": user.is_superuser or user.role in CONFIGURERS}
+def report_label(built: report.Report, f: Filters) -> str:
+    """What an export of the report holds, for the audit trail."""
+    region = f.region.name if f.region else built.scope
+    return _("经营分析报告 %(m)s（%(r)s）") % {"m": f"{f.month:%Y-%m}", "r": region}
+
+
+def _filters(request: HttpRequest, user: User) -> Filters:
+    g = request.GET
+    return figures.make_filters(
+        user,
+        month=g.get("month") or None,
+        region=g.get("region", ""),
+        tier=g.get("tier", ""),
+        industry=g.get("industry", ""),
+        customer_type=g.get("customer_type", ""),
     )
 
 
+def _form_context(user: User, f: Filters | None) -> dict[str, Any]:
+    root = figures.scope_root(user)
+    regions = (
+        Region.objects.filter(regions_visible_to(user)).filter(path__startswith=root.path).order_by("path")
+        if root
+        else Region.objects.none()
+    )
+    return {
+        "filters": f,
+        "months": figures.months_available(),
+        "regions": regions,
+        "tiers": figures.TIERS,
+        "industries": INDUSTRIES,
+        "customer_types": Customer.Type.choices,
+        "dashboards": [(k, str(t)) for k, (t, _fn) in DASHBOARDS.items()],
+    }
+
+
+def _refused(request: HttpRequest, user: User, template: str, err: FilterError, **extra: Any) -> HttpResponse:
+    return render(request, template, {**_form_context(user, None), "error": str(err), **extra}, status=400)
+
+
 @login_required
-def rule_edit_page(request: HttpRequest, code: str | None = None) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    rule = Rule.objects.filter(code=code).first() if code else None
-    if code and rule is None:
-        raise Http404(_("规则不存在。"))
-    if request.method == "POST":
-        form = RuleForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            if rule is not None:
-                data["code"] = rule.code  # the code of an existing rule does not change
-            try:
-                saved = rule_save(by=user, **data)
-            except PermissionDenied:
-                raise
-            except ValidationError as err:
-                for field, errors in err.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                messages.success(
-                    request,
-                    _("规则 %(code)s 已保存为第 %(version)s 版。") % {"code": saved.code, "version": saved.version},
-                )
-                return redirect("insight:rule", code=saved.code)
-    else:
-        initial = {"enabled": True, "severity": "medium"}
-        if rule is not None:
-            initial = {
-                f: getattr(rule, f)
-                for f in ("code", "name", "family", "severity", "expression", "description", "enabled")
-            }
-        form = RuleForm(initial=initial)
+def dashboard_page(request: HttpRequest, key: str = "performance") -> HttpResponse:
+    user = require_reader(request.user)  # type: ignore[arg-type]
+    try:
+        f = _filters(request, user)
+        if key not in DASHBOARDS:
+            raise FilterError(_("没有名为“%(k)s”的看板。") % {"k": key})
+    except FilterError as err:
+        return _refused(request, user, "insight/dashboard.html", err, key=key)
+    # The panels' HTML is cached with the figures (the same key): most views are repeats.
+    html_key = dashboards.cache_key(user, key, f) + ":html"
+    panels = cache.get(html_key)
+    if panels is None:
+        board = dashboards.dashboard(user, key, f)
+        panels = render_to_string("insight/_panels.html", {"board": board}, request=request)
+        cache.set(html_key, panels, dashboards.CACHE_SECONDS)
     return render(
         request,
-        "insight/rule_edit.html",
+        "insight/dashboard.html",
         {
-            "form": form,
-            "rule": rule,
-            "versions": rule.versions.all() if rule else [],
-            "may_edit": user.is_superuser or user.role in CONFIGURERS,
-            "catalogue": sorted(RULE_CATALOGUE.values(), key=lambda f: f.name),
+            **_form_context(user, f),
+            "title": DASHBOARDS[key][0],
+            "panels": panels,
+            "key": key,
+            "progress": figures.time_progress(f.month),
         },
     )
 
 
 @login_required
-def rule_preview_fragment(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    expression = request.POST.get("expression", "")
+def customers_page(request: HttpRequest) -> HttpResponse:
+    user = require_reader(request.user)  # type: ignore[arg-type]
     try:
-        preview = rule_preview(user=user, expression=expression)
-    except ValidationError as err:
-        return render(
-            request, "insight/_preview.html", {"error": " ".join(err.message_dict.get("expression", err.messages))}
+        f = _filters(request, user)
+        qs = dashboards.drill(user, f, {k: request.GET.get(k, "") for k in DRILL_KEYS})
+    except FilterError as err:
+        return _refused(request, user, "insight/customers.html", err)
+    qs = qs.select_related("customer__region", "customer__account_manager").order_by("-revenue", "customer__name")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    keep = request.GET.copy()
+    keep.pop("page", None)
+    return render(
+        request,
+        "insight/customers.html",
+        {
+            **_form_context(user, f),
+            "page": page,
+            "total": page.paginator.count,
+            "query": keep.urlencode(),
+            # the number's own condition stays when the filters change
+            "keep": [(k, request.GET[k]) for k in DRILL_KEYS if request.GET.get(k)],
+        },
+    )
+
+
+@login_required
+def report_page(request: HttpRequest) -> HttpResponse:
+    user = require_reader(request.user)  # type: ignore[arg-type]
+    try:
+        f = _filters(request, user)
+        built = report.build(user, f)
+    except FilterError as err:
+        return _refused(request, user, "insight/report.html", err)
+    fmt = request.GET.get("format", "")
+    if fmt in CONTENT_TYPES:
+        body = exports.to_excel(built) if fmt == "xlsx" else exports.to_pdf(built)
+        log_export(by=user, what=report_label(built, f), fmt=fmt, rows=built.rows, request=request)
+        response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
+        name = f"zhengqi-report-{f.month:%Y-%m}{'-' + f.region.code if f.region else ''}.{fmt}"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    if fmt:
+        return _refused(
+            request,
+            user,
+            "insight/report.html",
+            FilterError(_("不支持的导出格式“%(f)s”（xlsx 或 pdf）。") % {"f": fmt}),
         )
-    return render(request, "insight/_preview.html", {"preview": preview})
+    return render(
+        request, "insight/report.html", {**_form_context(user, f), "report": built, "query": request.GET.urlencode()}
+    )
 
 
 @login_required
-def month_run_page(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    may_run = user.is_superuser or user.role == User.Role.PROVINCIAL_ADMIN
-    form = MonthForm(request.POST or None)
-    if request.method == "POST":
-        if not may_run:
-            raise PermissionDenied
-        if form.is_valid():
-            month = form.cleaned_data["month"]
-            if month.strftime("%Y-%m") not in Lake(settings.ZHENGQI_LAKE).months("customer_month"):
-                form.add_error("month", _("数据湖中缺少该月的数据，请先导入。"))
-            else:
-                record = month_run_enqueue(month=month, by=user)
-                messages.success(
-                    request, _("%(month)s 月度运行已开始，进度见下表。") % {"month": f"{record.month:%Y-%m}"}
-                )
-                return redirect("insight:runs")
-    runs = MonthRun.objects.select_related("started_by")[:50]
-    template = "insight/_runs_table.html" if request.headers.get("HX-Request") else "insight/runs.html"
+def kpi_page(request: HttpRequest) -> HttpResponse:
+    """绩效考核 by account manager (F-18): KPIs against targets and time progress, ranked; each
+    manager's row leads to the customers behind it."""
+    user = require_reader(request.user)  # type: ignore[arg-type]
+    try:
+        f = _filters(request, user)
+    except FilterError as err:
+        return _refused(request, user, "insight/kpi.html", err, key="kpi")
+    rows = kpi.kpis(user, f.month, region=f.region)
+    progress = figures.time_progress(f.month)
+    chart = {
+        "kind": "bar",
+        "unit": "pct",
+        "categories": [r.manager.display_name or r.manager.username for r in rows],
+        "series": [[_("信息化收入完成率"), [r.revenue_completion for r in rows]]],
+        "reference": [_("时间进度"), progress],
+    }
     return render(
         request,
-        template,
+        "insight/kpi.html",
         {
-            "runs": runs,
-            "form": form,
-            "may_run": may_run,
-            "active": any(r.status in ("queued", "running") for r in runs),
+            **_form_context(user, f),
+            "key": "kpi",
+            "rows": rows,
+            "progress": progress,
+            "chart": chart if any(r.revenue_completion is not None for r in rows) else None,
         },
     )
 
 
 @login_required
-def value_model_page(request: HttpRequest) -> HttpResponse:
-    """The analyst's page: weights, thresholds and overrides; preview tier counts; save a version."""
-    user: User = request.user  # type: ignore[assignment]
-    may_edit = user.is_superuser or user.role in CONFIGURERS
-    base = with_optional_factors(active_value_model())
-    model, errors, preview = base, [], None
-    if request.method == "POST":
-        try:
-            model = value_model_from_form(base, request.POST)
-            if request.POST.get("action") == "save":
-                if not may_edit:
-                    raise PermissionDenied
-                saved = value_model_save(by=user, model=model)
-                messages.success(request, _("价值模型已保存为版本 %(v)s，下次月度运行起生效。") % {"v": saved.version})
-                return redirect("insight:value_model")
-            preview = value_model_preview(model)
-        except ValidationError as err:
-            errors = err.messages
-        if request.headers.get("HX-Request"):
-            return render(request, "insight/_value_preview.html", {"preview": preview, "errors": errors})
-    context = {
-        "model": model,
-        "may_edit": may_edit,
-        "errors": errors,
-        "preview": preview,
-        "weights": [(f, round(f.weight * 100, 4)) for f in model.factors],
-        "versions": ValueModelVersion.objects.select_related("created_by")[:20],
-    }
-    return render(request, "insight/value_model.html", context)
-
-
-@login_required
-def churn_model_page(request: HttpRequest) -> HttpResponse:
-    """The model card: backtest metrics of both models, calibration, important features; the
-    versions in the registry, one of which an admin may activate."""
-    user: User = request.user  # type: ignore[assignment]
-    if request.method == "POST":
-        version = request.POST.get("version", "")
-        try:
-            churn_model_activate(by=user, version=version)  # PermissionDenied: 403 for a reader
-        except ValidationError as err:
-            messages.error(request, "；".join(err.messages))
-        else:
-            messages.success(request, _("已启用流失模型 %(v)s，下次月度运行起使用。") % {"v": version})
-        return redirect("insight:churn_model")
+def kpi_manager_page(request: HttpRequest, manager_id: int) -> HttpResponse:
+    user = require_reader(request.user)  # type: ignore[arg-type]
     try:
-        card = churn_model_card(request.GET.get("version") or None)
-    except ValidationError as err:
-        raise Http404("；".join(err.messages)) from err
-    backtest = (card or {}).get("backtest") or {}
-    curve = backtest.get("calibration_curve") or []
-    context = {
-        "card": card,
-        "backtest": backtest,
-        "versions": churn_models(),
-        "may_activate": may_activate(user),
-        "chart": {
-            "predicted": [round(p["predicted"], 4) for p in curve],
-            "observed": [round(p["observed"], 4) for p in curve],
-            "importance_labels": [r["label"] for r in (card or {}).get("importance_rows", [])][::-1],
-            "importance_gains": [r["gain"] for r in (card or {}).get("importance_rows", [])][::-1],
-        },
-    }
-    return render(request, "insight/churn_model.html", context)
+        f = _filters(request, user)
+    except FilterError as err:
+        return _refused(request, user, "insight/kpi.html", err, key="kpi")
+    row = next((r for r in kpi.kpis(user, f.month, region=f.region) if r.manager.pk == manager_id), None)
+    if row is None:
+        raise Http404(_("客户经理不存在或不在您的范围内。"))
+    page = Paginator(kpi.customers_of(user, row.manager, f.month), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "insight/kpi_manager.html",
+        {**_form_context(user, f), "key": "kpi", "row": row, "page": page, "progress": figures.time_progress(f.month)},
+    )

@@ -13,8 +13,8 @@ from ninja.pagination import paginate
 from zhengqi.accounts.models import User
 from zhengqi.customers.selectors import customer_get
 from zhengqi.customers.services import CUSTOMER_CORRECTABLE
-from zhengqi.insight.models import Severity
-from zhengqi.pagination import Pages
+from zhengqi.scoring.models import Severity
+from zhengqi.web.pagination import Pages
 
 from .models import Interaction, Task
 from .services import interaction_log, task_close, task_create, tasks_escalate, tasks_visible_to

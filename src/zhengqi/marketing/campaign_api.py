@@ -15,8 +15,8 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from zhengqi.accounts.models import User
-from zhengqi.api_errors import Detail
-from zhengqi.pagination import Pages
+from zhengqi.web.api_errors import Detail
+from zhengqi.web.pagination import Pages
 
 from .campaigns import (
     CampaignInput,

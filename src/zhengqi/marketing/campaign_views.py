@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from zhengqi.accounts import matrix
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Product
+from zhengqi.web.forms import form_errors
 
 from .campaigns import (
     ALL_CHANNELS,
@@ -35,7 +36,6 @@ from .campaigns import (
     targets_visible_to,
 )
 from .evaluation import Effect, alert_outcomes, campaign_effect, campaign_ranking, rule_outcomes
-from .forms import form_errors
 from .models import Campaign, CampaignTarget
 
 

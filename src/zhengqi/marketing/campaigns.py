@@ -28,17 +28,14 @@ from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, Product
 from zhengqi.engine.rules.language import RuleError, parse
-from zhengqi.insight.configuration import segment_hits
+from zhengqi.scoring.configuration import segment_hits
+from zhengqi.web.forms import StaleEdit
 
 from .models import Campaign, CampaignTarget, Task
 
 DEFAULT_CONTROL_SHARE = Decimal("0.100")
 HIGH_TOUCH = [Campaign.Channel.ACCOUNT_MANAGER, Campaign.Channel.PARTNER]
 ALL_CHANNELS = [c.value for c in Campaign.Channel]
-
-
-class StaleEdit(ValidationError):
-    """Someone saved the record after this editor opened it: the edit is refused (409 in the API)."""
 
 
 def may_plan(user: User) -> bool:

@@ -27,7 +27,7 @@ from zhengqi.accounts import matrix
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, Product
-from zhengqi.insight.models import Alert, Family
+from zhengqi.scoring.models import Alert, Family
 
 from .models import DevelopmentApplication, Task
 

@@ -12,9 +12,9 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from zhengqi.accounts.models import User
-from zhengqi.api_errors import Detail
 from zhengqi.customers.selectors import customer_get
-from zhengqi.pagination import Pages
+from zhengqi.web.api_errors import Detail
+from zhengqi.web.pagination import Pages
 
 from .development import (
     application_decide,

@@ -17,6 +17,7 @@ from zhengqi.accounts import matrix
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Product
 from zhengqi.customers.selectors import customer_get
+from zhengqi.web.forms import form_errors
 
 from .development import (
     application_decide,
@@ -27,7 +28,6 @@ from .development import (
     may_decide,
     prospect_create,
 )
-from .forms import form_errors
 from .models import DevelopmentApplication, Task
 
 

@@ -24,7 +24,7 @@ from scipy import stats
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, Subscription
-from zhengqi.insight.models import Alert, Family, MonthRun
+from zhengqi.scoring.models import Alert, Family, MonthRun
 
 from .models import Campaign, CampaignTarget, Task
 

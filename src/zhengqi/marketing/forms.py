@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -52,12 +51,3 @@ class TaskForm(forms.Form):
     title = forms.CharField(label=_("任务"), max_length=200)
     due = forms.DateField(label=_("截止日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     priority = forms.ChoiceField(label=_("优先级"), choices=Task.Priority.choices, initial=Task.Priority.MEDIUM)
-
-
-def form_errors(err: ValidationError) -> dict[str, list[str]]:
-    """A refusal's messages by field, those for no field under "general" (templates cannot read
-    Django's "__all__")."""
-    errors = dict(err.message_dict) if hasattr(err, "error_dict") else {"general": list(err.messages)}
-    if "__all__" in errors:
-        errors["general"] = errors.pop("__all__")
-    return errors

@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from zhengqi.customers.models import Customer, money_field
-from zhengqi.insight.models import Severity
+from zhengqi.scoring.models import Severity
 
 
 class Task(models.Model):

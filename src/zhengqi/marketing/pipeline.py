@@ -25,8 +25,8 @@ from zhengqi.accounts import matrix
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import Region, User
 from zhengqi.customers.models import Customer, Product
+from zhengqi.web.forms import StaleEdit
 
-from .campaigns import StaleEdit
 from .models import DEFAULT_PROBABILITY, WON_STAGES, Opportunity, Project, Stage, StageProbability
 
 OPEN_STAGES = [s for s in Stage if s not in WON_STAGES and s != Stage.LOST]

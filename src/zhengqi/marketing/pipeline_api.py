@@ -11,9 +11,9 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from zhengqi.accounts.models import User
-from zhengqi.api_errors import Detail
 from zhengqi.customers.selectors import customer_get
-from zhengqi.pagination import Pages
+from zhengqi.web.api_errors import Detail
+from zhengqi.web.pagination import Pages
 
 from .models import Opportunity, Project, Stage
 from .pipeline import (

@@ -19,9 +19,8 @@ from django.views.decorators.http import require_POST
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Product
 from zhengqi.customers.selectors import customer_get
+from zhengqi.web.forms import StaleEdit, form_errors
 
-from .campaigns import StaleEdit
-from .forms import form_errors
 from .models import WON_STAGES, Opportunity, Project, Stage
 from .pipeline import (
     OPEN_STAGES,

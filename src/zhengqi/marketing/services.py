@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
 from zhengqi.customers.services import customer_correct
-from zhengqi.insight.models import Alert
+from zhengqi.scoring.models import Alert
 
 from .models import Interaction, Task
 

@@ -21,9 +21,9 @@ from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Contract, Customer, KeyPerson, Subscription
 from zhengqi.customers.selectors import customer_get
-from zhengqi.insight.models import COMPETITOR_CODE, Alert
-from zhengqi.insight.selectors import highest_churn_risks
-from zhengqi.service.requests import workbench_requests
+from zhengqi.scoring.models import COMPETITOR_CODE, Alert
+from zhengqi.scoring.selectors import highest_churn_risks
+from zhengqi.support.requests import workbench_requests
 
 from .forms import CustomerCorrectionForm, InteractionForm, TaskForm
 from .models import DevelopmentApplication, Task
@@ -41,8 +41,8 @@ WHEN: dict[str, Callable[[dt.date], Q]] = {
 
 def my_kpi(user: User) -> dict[str, object]:
     """An account manager's own KPIs of the latest month with results (F-18), for the workbench."""
-    from zhengqi.analysis import kpi
-    from zhengqi.analysis.figures import latest_month, time_progress
+    from zhengqi.insight import kpi
+    from zhengqi.insight.figures import latest_month, time_progress
 
     month = latest_month()
     if month is None or user.role != User.Role.ACCOUNT_MANAGER:

@@ -28,7 +28,7 @@ _FITTED: dict[str, ChurnModels] = {}
 def lake(db: None) -> Lake:
     # Function-scoped on purpose: a module-scoped fixture that opens the database outside a test
     # marked django_db reaches the developer's own database, not the test one.
-    from zhengqi.insight.export import export_dimensions
+    from zhengqi.scoring.export import export_dimensions
 
     lake = Lake(settings.ZHENGQI_LAKE)
     export_dimensions(lake)

@@ -40,7 +40,7 @@ def test_labels_are_loss_or_a_collapse_of_revenue() -> None:
 
 @pytest.mark.django_db
 def test_the_catalogue_features_do_not_leak_and_a_leaky_one_is_refused(tmp_path: Path) -> None:
-    from zhengqi.insight.export import export_dimensions
+    from zhengqi.scoring.export import export_dimensions
 
     lake = Lake(settings.ZHENGQI_LAKE)
     export_dimensions(lake)
@@ -69,7 +69,7 @@ def test_the_catalogue_features_do_not_leak_and_a_leaky_one_is_refused(tmp_path:
 
 @pytest.mark.django_db
 def test_a_training_set_has_features_and_labels(tmp_path: Path) -> None:
-    from zhengqi.insight.export import export_dimensions
+    from zhengqi.scoring.export import export_dimensions
 
     lake = Lake(settings.ZHENGQI_LAKE)
     export_dimensions(lake)

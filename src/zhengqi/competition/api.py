@@ -1,0 +1,246 @@
+"""Competitor intelligence in the REST API (F-26): events, response plans launched on them, activity;
+the same services and scope as the pages."""
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
+
+from zhengqi.accounts.access import customer_scope
+from zhengqi.accounts.models import User
+from zhengqi.web.api_errors import Detail
+from zhengqi.web.pagination import Pages
+
+from .models import CompetitorEvent, ResponsePlan
+from .services import (
+    EventInput,
+    PlanInput,
+    activity,
+    event_get,
+    event_save,
+    events_visible_to,
+    plan_launch,
+    plan_save,
+)
+
+router = Router()
+
+TypeName = Literal["fault", "billing", "delivery", "change", "complaint"]
+OperatorName = Literal["telecom", "unicom", "broadnet", "other"]
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+class CompetitorEventOut(Schema):
+    id: int
+    operator: str
+    kind: str = Field(description="offer 优惠资费 / visit 上门拜访 / handset 赠送终端 / bid 项目投标 / price 降价")
+    summary: str
+    evidence: str
+    date: dt.date
+    customer_ids: list[int] = Field(description="涉及的客户中本人可见的")
+    plan_id: int | None
+    campaign_id: int | None
+
+
+def event_out(e: CompetitorEvent, user: User) -> dict[str, Any]:
+    return {
+        "id": e.pk,
+        "operator": e.operator,
+        "kind": e.kind,
+        "summary": e.summary,
+        "evidence": e.evidence,
+        "date": e.date,
+        "customer_ids": sorted(e.customers.filter(customer_scope(user)).values_list("pk", flat=True)),
+        "plan_id": e.plan_id,
+        "campaign_id": e.campaign_id,
+    }
+
+
+@router.get("/competitor-events", response=list[CompetitorEventOut], summary="竞争动向（涉及本人可见客户的）")
+@paginate(Pages, page_size=100)
+def event_list(request: HttpRequest) -> Any:
+    user = _user(request)
+    return [event_out(e, user) for e in events_visible_to(user)]
+
+
+class CompetitorEventIn(Schema):
+    operator: OperatorName
+    kind: Literal["offer", "visit", "handset", "bid", "price"]
+    summary: str = Field(max_length=200)
+    date: dt.date
+    customer_codes: list[str] = Field(max_length=500, description="涉及的客户编码")
+    evidence: str = Field("", max_length=2000)
+
+
+class EventCreatedOut(CompetitorEventOut):
+    alerts_opened: int
+
+
+@router.post(
+    "/competitor-events",
+    response={201: EventCreatedOut, 403: Detail, 422: Detail},
+    summary="登记竞争动向（给涉及的客户加竞争防范预警）",
+)
+def event_new(request: HttpRequest, body: CompetitorEventIn) -> Any:
+    user = _user(request)
+    event, opened = event_save(
+        by=user,
+        data=EventInput(
+            operator=body.operator,
+            kind=body.kind,
+            summary=body.summary,
+            date=body.date,
+            customer_codes=body.customer_codes,
+            evidence=body.evidence,
+        ),
+    )
+    return Status(201, {**event_out(event, user), "alerts_opened": opened})
+
+
+@router.get("/competitor-events/{event_id}", response={200: CompetitorEventOut, 404: Detail}, summary="一条竞争动向")
+def event_one(request: HttpRequest, event_id: int) -> Any:
+    user = _user(request)
+    return event_out(event_get(user=user, pk=event_id), user)
+
+
+class LaunchIn(Schema):
+    plan_id: int
+
+
+class ResponseLaunchOut(Schema):
+    campaign_id: int
+    targets: int
+    tasks: int
+    skipped: int
+
+
+@router.post(
+    "/competitor-events/{event_id}/launch",
+    response={200: ResponseLaunchOut, 403: Detail, 404: Detail, 422: Detail},
+    summary="按应对预案对涉及的客户一键启动营销活动",
+)
+def event_launch(request: HttpRequest, event_id: int, body: LaunchIn) -> Any:
+    user = _user(request)
+    event = event_get(user=user, pk=event_id)
+    plan = ResponsePlan.objects.filter(pk=body.plan_id).first()
+    if plan is None:
+        raise Http404(_("应对预案不存在。"))
+    done = plan_launch(by=user, event=event, plan=plan)
+    return {"campaign_id": done.campaign.pk, "targets": done.targets, "tasks": done.tasks, "skipped": done.skipped}
+
+
+class SeriesOut(Schema):
+    name: str
+    counts: list[int] = Field(description="各月动向数，与 months 对应")
+
+
+class ContestedOut(Schema):
+    customer_id: int
+    customer_name: str
+    city: str
+    operators: str
+    events: int
+    last: dt.date
+    answered: bool = Field(description="是否已有应对活动")
+
+
+class ActivityOut(Schema):
+    months: list[str]
+    by_city: list[SeriesOut]
+    by_operator: list[SeriesOut]
+    contested: list[ContestedOut]
+    total: int
+
+
+class ActivityFilter(Schema):
+    months: int = Field(6, ge=1, le=24, description="最近几个月")
+
+
+@router.get("/competition/activity", response=ActivityOut, summary="竞争动向按地市、对手和月份统计，及被争夺的客户")
+def competition_activity(request: HttpRequest, filters: Query[ActivityFilter]) -> Any:
+    data = activity(user=_user(request), months=filters.months)
+    contested = [
+        {
+            "customer_id": row.customer.pk,
+            "customer_name": row.customer.name,
+            "city": row.city,
+            "operators": row.operator_names,
+            "events": row.events,
+            "last": row.last,
+            "answered": bool(row.answered),
+        }
+        for row in data.contested
+    ]
+    return {
+        "months": data.months,
+        "by_city": [{"name": n, "counts": c} for n, c in data.by_city],
+        "by_operator": [{"name": n, "counts": c} for n, c in data.by_operator],
+        "contested": contested,
+        "total": data.total,
+    }
+
+
+class PlanOut(Schema):
+    id: int
+    name: str
+    operator: str
+    products: list[str]
+    offer: str
+    message: str
+    channels: list[str]
+    days: int
+    active: bool
+
+
+def plan_out(p: ResponsePlan) -> dict[str, Any]:
+    return {
+        "id": p.pk,
+        "name": p.name,
+        "operator": p.operator,
+        "products": [x.code for x in p.products.all()],
+        "offer": p.offer,
+        "message": p.message,
+        "channels": list(p.channels),
+        "days": p.days,
+        "active": p.active,
+    }
+
+
+@router.get("/response-plans", response=list[PlanOut], summary="应对预案")
+def plan_list(request: HttpRequest) -> Any:
+    return [plan_out(p) for p in ResponsePlan.objects.prefetch_related("products")]
+
+
+class PlanIn(Schema):
+    name: str = Field(max_length=100)
+    operator: OperatorName | Literal[""] = ""
+    products: list[str] = Field(max_length=50)
+    offer: str = Field(max_length=2000)
+    message: str = Field("", max_length=2000)
+    channels: list[str] | None = Field(None, max_length=10)
+    days: int = Field(30, ge=1, le=365)
+    active: bool = True
+
+
+@router.post("/response-plans", response={201: PlanOut, 403: Detail, 422: Detail}, summary="制定应对预案")
+def plan_new(request: HttpRequest, body: PlanIn) -> Any:
+    made = plan_save(
+        by=_user(request),
+        data=PlanInput(
+            name=body.name,
+            product_codes=body.products,
+            offer=body.offer,
+            operator=body.operator,
+            message=body.message,
+            channels=body.channels,
+            days=body.days,
+            active=body.active,
+        ),
+    )
+    return Status(201, plan_out(made))

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "competition"
+urlpatterns = [
+    path("", views.competition, name="activity"),
+    path("events/new/", views.event_new, name="event_new"),
+    path("plans/new/", views.plan_new, name="plan_new"),
+    path("events/<int:pk>/", views.event_page, name="event"),
+    path("events/<int:pk>/launch/", views.event_launch, name="event_launch"),
+]

@@ -1,0 +1,251 @@
+"""Results of the month run written back to the web database, and the configuration it runs with:
+rules (with version history), value-model versions, run records, snapshots, tier moves, alerts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from zhengqi.customers.models import Customer, money_field
+
+
+class Family(models.TextChoices):
+    DEVELOP = "develop", _("发展")
+    MAINTAIN = "maintain", _("维系")
+    RETAIN = "retain", _("挽留")
+    UPLIFT = "uplift", _("提升")
+    PREVENT = "prevent", _("防范")
+
+
+# The alert the month run raises from the churn model (not a rule of the rule language).
+CHURN_CODE = "CHURN_RISK"
+# The prevention alert a competitor event raises (zhengqi.support): the month run leaves it alone.
+COMPETITOR_CODE = "COMPETITOR"
+
+
+class Severity(models.TextChoices):
+    HIGH = "high", _("高")
+    MEDIUM = "medium", _("中")
+    LOW = "low", _("低")
+
+
+class Rule(models.Model):
+    """A segmentation / alert rule of the rule language (F-04). Every save adds a RuleVersion."""
+
+    code = models.CharField(_("规则编码"), max_length=20, unique=True)
+    name = models.CharField(_("规则名称"), max_length=100)
+    family = models.CharField(_("因子族"), max_length=10, choices=Family.choices)
+    severity = models.CharField(_("严重程度"), max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
+    expression = models.TextField(_("规则表达式"))
+    description = models.CharField(_("说明"), max_length=300, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    enabled = models.BooleanField(_("启用"), default=True)
+    builtin = models.BooleanField(_("内置规则"), default=False)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("规则")
+        verbose_name_plural = _("规则")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class RuleVersion(models.Model):
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField(_("版本"))
+    expression = models.TextField(_("规则表达式"))
+    severity = models.CharField(_("严重程度"), max_length=10, choices=Severity.choices)
+    enabled = models.BooleanField(_("启用"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(_("修改说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("规则版本")
+        verbose_name_plural = _("规则版本")
+        ordering = ["rule", "-version"]
+        constraints = [models.UniqueConstraint(fields=["rule", "version"], name="uniq_rule_version")]
+
+
+class ValueModelVersion(models.Model):
+    """A version of the value model's configuration (factors, weights, thresholds, overrides)."""
+
+    version = models.CharField(_("版本"), max_length=40, unique=True)
+    config = models.JSONField(_("配置"))
+    active = models.BooleanField(_("当前使用"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("价值模型版本")
+        verbose_name_plural = _("价值模型版本")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class MonthRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("运行中")
+        SUCCEEDED = "succeeded", _("成功")
+        FAILED = "failed", _("失败")
+
+    month = models.DateField(_("月份"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    backend = models.CharField(_("引擎"), max_length=20)
+    current_step = models.CharField(_("已完成步骤"), max_length=20, blank=True)
+    run_id = models.CharField(_("运行编号"), max_length=60, blank=True)
+    value_model = models.CharField(_("价值模型版本"), max_length=40, blank=True)
+    churn_model = models.CharField(_("流失模型版本"), max_length=100, blank=True)
+    rules = models.JSONField(_("规则及版本"), default=dict)
+    steps = models.JSONField(_("步骤耗时"), default=list)
+    counts = models.JSONField(_("行数"), default=dict)
+    error = models.TextField(_("错误"), blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("月度运行")
+        verbose_name_plural = _("月度运行")
+        ordering = ["-started_at"]
+
+    @property
+    def progress_percent(self) -> int:
+        from .month_run import STEPS
+
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        done = STEPS.index(self.current_step) + 1 if self.current_step in STEPS else 0
+        return round(100 * done / len(STEPS))
+
+
+# Features the snapshot also keeps as columns, for the dashboards and the monthly report to add up
+# in the database (the ``features`` JSON holds all of them, for reading one customer).
+MONEY_MEASURES = (
+    "revenue",
+    "revenue_prev",
+    "revenue_info",
+    "revenue_info_prev",
+    "revenue_line",
+    "revenue_line_prev",
+    "revenue_info_ytd",
+    "revenue_line_ytd",
+    "revenue_info_ytd_ly",
+    "revenue_line_ytd_ly",
+    "arrears",
+)
+COUNT_MEASURES = (
+    "arrears_streak",
+    "members_active",
+    "members_idle",
+    "members_idle_prev",
+    "idle_cleaned",
+    "product_count",
+)
+
+
+class CustomerSnapshot(models.Model):
+    """The month run's result for one customer and month: score, tier, breakdown, features."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="snapshots")
+    month = models.DateField(_("月份"))
+    value_score = models.DecimalField(_("价值得分"), max_digits=6, decimal_places=2, null=True)
+    tier = models.CharField(_("价值等级"), max_length=2, blank=True)
+    tier_prev = models.CharField(_("上月等级"), max_length=2, blank=True)
+    tier_reason = models.CharField(_("定级依据"), max_length=30, blank=True)
+    axis_revenue = models.DecimalField(_("收入轴"), max_digits=6, decimal_places=2, null=True)
+    axis_new_business = models.DecimalField(_("新业务轴"), max_digits=6, decimal_places=2, null=True)
+    potential_score = models.DecimalField(_("潜力得分"), max_digits=6, decimal_places=2, null=True)
+    retention_flag = models.BooleanField(_("低价值高潜力"), default=False)
+    breakdown = models.JSONField(_("因子得分"), default=dict)
+    features = models.JSONField(_("特征"), default=dict)
+    churn_risk = models.FloatField(_("流失风险"), null=True, blank=True)
+    churn_band = models.CharField(_("流失风险等级"), max_length=10, blank=True)
+    churn_reasons = models.JSONField(_("流失风险原因"), default=list, blank=True)
+    revenue = money_field(_("当月总收入"), default=0)
+    revenue_prev = money_field(_("上月总收入"), default=0)
+    revenue_info = money_field(_("信息化收入"), default=0)
+    revenue_info_prev = money_field(_("上月信息化收入"), default=0)
+    revenue_line = money_field(_("专线收入"), default=0)
+    revenue_line_prev = money_field(_("上月专线收入"), default=0)
+    revenue_info_ytd = money_field(_("本年累计信息化收入"), default=0)
+    revenue_line_ytd = money_field(_("本年累计专线收入"), default=0)
+    revenue_info_ytd_ly = money_field(_("上年同期累计信息化收入"), default=0)
+    revenue_line_ytd_ly = money_field(_("上年同期累计专线收入"), default=0)
+    arrears = money_field(_("欠费金额"), default=0)
+    arrears_streak = models.PositiveIntegerField(_("连续欠费月数"), default=0)
+    members_active = models.PositiveIntegerField(_("在网成员数"), default=0)
+    members_idle = models.PositiveIntegerField(_("“三无”成员数"), default=0)
+    members_idle_prev = models.PositiveIntegerField(_("上月“三无”成员数"), default=0)
+    idle_cleaned = models.PositiveIntegerField(_("“三无”成员清理数"), default=0)
+    product_count = models.PositiveIntegerField(_("在用产品数"), default=0)
+
+    class Meta:
+        verbose_name = _("客户月度快照")
+        verbose_name_plural = _("客户月度快照")
+        ordering = ["customer", "-month"]
+        constraints = [models.UniqueConstraint(fields=["customer", "month"], name="uniq_snapshot")]
+        indexes = [models.Index(fields=["month", "tier"], name="snapshot_month_tier")]
+
+
+class TierChange(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tier_changes")
+    month = models.DateField(_("月份"))
+    from_tier = models.CharField(_("原等级"), max_length=2, blank=True)
+    to_tier = models.CharField(_("新等级"), max_length=2, blank=True)
+    value_score = models.DecimalField(_("价值得分"), max_digits=6, decimal_places=2, null=True)
+
+    class Meta:
+        verbose_name = _("等级变动")
+        verbose_name_plural = _("等级变动")
+        ordering = ["customer", "-month"]
+        constraints = [models.UniqueConstraint(fields=["customer", "month"], name="uniq_tier_change")]
+
+
+class Alert(models.Model):
+    """A rule firing on a customer (预警). It opens the first month the rule fires, stays open (its
+    last month moving on) while it keeps firing, and is resolved the first month it does not."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("未处理")
+        RESOLVED = "resolved", _("已消除")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="alerts")
+    rule_code = models.CharField(_("规则编码"), max_length=20)
+    rule_name = models.CharField(_("规则名称"), max_length=100)
+    family = models.CharField(_("因子族"), max_length=10, choices=Family.choices)
+    severity = models.CharField(_("严重程度"), max_length=10, choices=Severity.choices)
+    first_month = models.DateField(_("首次触发月份"))
+    last_month = models.DateField(_("最近触发月份"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolved_month = models.DateField(_("消除月份"), null=True, blank=True)
+    evidence = models.JSONField(_("触发时的特征值"), default=dict)
+
+    class Meta:
+        verbose_name = _("预警")
+        verbose_name_plural = _("预警")
+        ordering = ["-last_month", "customer"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "rule_code", "first_month"], name="uniq_alert_episode")
+        ]
+        indexes = [models.Index(fields=["customer", "status"], name="insight_ale_custome_9a41d2_idx")]

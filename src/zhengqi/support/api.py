@@ -1,0 +1,286 @@
+"""Service requests and surveys in the REST API (F-25, F-27): the same services and scope as the
+pages. A department user reads and resolves its queue here; staff accept, follow up and record
+surveys."""
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
+
+from zhengqi.accounts.models import User
+from zhengqi.customers.selectors import customer_get
+from zhengqi.web.api_errors import Detail
+from zhengqi.web.pagination import Pages
+
+from .models import ServiceRequest, Survey
+from .requests import (
+    RequestInput,
+    customer_for_request,
+    may_accept,
+    request_close,
+    request_create,
+    request_get,
+    request_reopen,
+    request_resolve,
+    requests_visible_to,
+    supervise,
+)
+from .surveys import SurveyInput, survey_record, surveys_visible_to
+
+router = Router()
+
+TypeName = Literal["fault", "billing", "delivery", "change", "complaint"]
+OperatorName = Literal["telecom", "unicom", "broadnet", "other"]
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+class ServiceRequestOut(Schema):
+    id: int
+    number: str
+    customer_id: int
+    customer_name: str
+    request_type: str = Field(description="fault 故障 / billing 计费 / delivery 交付 / change 变更 / complaint 投诉")
+    priority: str
+    title: str
+    description: str
+    department: str
+    status: str = Field(description="open 处理中 / resolved 已处理待回访 / closed 已关闭")
+    created_at: dt.datetime
+    due_at: dt.datetime
+    overdue: bool
+    escalated_at: dt.datetime | None
+    resolution: str
+    resolved_at: dt.datetime | None
+    satisfied: bool | None
+    feedback: str
+    external_ref: str | None
+    source: str
+
+
+def request_out(r: ServiceRequest) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "number": r.number,
+        "customer_id": r.customer_id,
+        "customer_name": r.customer.name,
+        "request_type": r.request_type,
+        "priority": r.priority,
+        "title": r.title,
+        "description": r.description,
+        "department": r.department.name,
+        "status": r.status,
+        "created_at": r.created_at,
+        "due_at": r.due_at,
+        "overdue": r.status == ServiceRequest.Status.OPEN and r.is_overdue,
+        "escalated_at": r.escalated_at,
+        "resolution": r.resolution,
+        "resolved_at": r.resolved_at,
+        "satisfied": r.satisfied,
+        "feedback": r.feedback,
+        "external_ref": r.external_ref,
+        "source": r.source,
+    }
+
+
+class RequestFilter(Schema):
+    status: Literal["open", "resolved", "closed", "overdue"] | None = None
+    request_type: TypeName | None = None
+
+
+@router.get(
+    "/service-requests",
+    response=list[ServiceRequestOut],
+    summary="服务请求（部门用户：本部门队列；员工：本人范围内客户的请求）",
+)
+@paginate(Pages, page_size=100)
+def service_request_list(request: HttpRequest, filters: Query[RequestFilter]) -> Any:
+    qs = requests_visible_to(_user(request)).order_by("-created_at", "-id")
+    if filters.status == "overdue":
+        qs = qs.filter(status=ServiceRequest.Status.OPEN, due_at__lt=dt.datetime.now(dt.UTC))
+    elif filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.request_type:
+        qs = qs.filter(request_type=filters.request_type)
+    return [request_out(r) for r in qs]
+
+
+class ServiceRequestIn(Schema):
+    customer_id: int | None = Field(None, description="客户 id；或者用 customer_code")
+    customer_code: str = Field("", max_length=30, description="客户编码或统一社会信用代码（客服受理时用）")
+    request_type: TypeName
+    title: str = Field(max_length=200)
+    description: str = ""
+    priority: Literal["normal", "urgent"] = "normal"
+    key_person_id: int | None = None
+    external_ref: str = Field("", max_length=40, description="运营商投诉系统的工单号（可选，用于去重）")
+
+
+@router.post(
+    "/service-requests",
+    response={201: ServiceRequestOut, 403: Detail, 404: Detail, 422: Detail},
+    summary="受理服务请求（自动分派并开始计时）",
+)
+def service_request_new(request: HttpRequest, body: ServiceRequestIn) -> Any:
+    user = _user(request)
+    if not may_accept(user):
+        raise PermissionDenied(_("服务请求由客户经理、区域经理、省公司管理员或客服受理。"))
+    customer = customer_for_request(by=user, customer_id=body.customer_id, code=body.customer_code)
+    made = request_create(
+        by=user,
+        data=RequestInput(
+            customer_id=customer.pk,
+            request_type=body.request_type,
+            title=body.title,
+            description=body.description,
+            priority=body.priority,
+            key_person_id=body.key_person_id,
+            external_ref=body.external_ref,
+        ),
+    )
+    return Status(201, request_out(requests_visible_to(user).get(pk=made.pk)))
+
+
+@router.get("/service-requests/{request_id}", response={200: ServiceRequestOut, 404: Detail}, summary="一条服务请求")
+def service_request_one(request: HttpRequest, request_id: int) -> Any:
+    return request_out(request_get(user=_user(request), pk=request_id))
+
+
+class ResolveIn(Schema):
+    resolution: str = Field(max_length=2000)
+
+
+@router.post(
+    "/service-requests/{request_id}/resolve",
+    response={200: ServiceRequestOut, 403: Detail, 404: Detail, 422: Detail},
+    summary="处理部门办结",
+)
+def service_request_resolve(request: HttpRequest, request_id: int, body: ResolveIn) -> Any:
+    user = _user(request)
+    request_resolve(by=user, request=request_get(user=user, pk=request_id), resolution=body.resolution)
+    return request_out(request_get(user=user, pk=request_id))
+
+
+class RequestCloseIn(Schema):
+    satisfied: bool
+    feedback: str = Field("", max_length=2000)
+    score: int | None = Field(None, ge=1, le=5)
+
+
+@router.post(
+    "/service-requests/{request_id}/close",
+    response={200: ServiceRequestOut, 403: Detail, 404: Detail, 422: Detail},
+    summary="回访客户并关闭（记录是否满意）",
+)
+def service_request_close(request: HttpRequest, request_id: int, body: RequestCloseIn) -> Any:
+    user = _user(request)
+    request_close(
+        by=user,
+        request=request_get(user=user, pk=request_id),
+        satisfied=body.satisfied,
+        feedback=body.feedback,
+        score=body.score,
+    )
+    return request_out(request_get(user=user, pk=request_id))
+
+
+class ReopenIn(Schema):
+    reason: str = Field(max_length=2000)
+
+
+@router.post(
+    "/service-requests/{request_id}/reopen",
+    response={200: ServiceRequestOut, 403: Detail, 404: Detail, 422: Detail},
+    summary="客户不认可处理结果：退回部门重办",
+)
+def service_request_reopen(request: HttpRequest, request_id: int, body: ReopenIn) -> Any:
+    user = _user(request)
+    request_reopen(by=user, request=request_get(user=user, pk=request_id), reason=body.reason)
+    return request_out(request_get(user=user, pk=request_id))
+
+
+class SupervisedOut(Schema):
+    escalated: int
+
+
+@router.post(
+    "/service-supervision",
+    response={200: SupervisedOut, 403: Detail},
+    summary="超时督办：把超过时限的请求升级给部门负责人（每条只升级一次）",
+)
+def service_supervise(request: HttpRequest) -> Any:
+    return {"escalated": supervise()}
+
+
+# --- surveys --------------------------------------------------------------------------------------
+
+
+class SurveyOut(Schema):
+    id: int
+    customer_id: int
+    kind: str = Field(description="request 服务回访 / delivery 交付回访 / yearly 年度满意度调查")
+    date: dt.date
+    satisfied: bool
+    score: int | None
+    key_person_id: int | None
+    request_id: int | None
+    note: str
+
+
+def survey_out(s: Survey) -> dict[str, Any]:
+    return {
+        "id": s.pk,
+        "customer_id": s.customer_id,
+        "kind": s.kind,
+        "date": s.date,
+        "satisfied": s.satisfied,
+        "score": s.score,
+        "key_person_id": s.key_person_id,
+        "request_id": s.request_id,
+        "note": s.note,
+    }
+
+
+@router.get(
+    "/customers/{customer_id}/surveys", response={200: list[SurveyOut], 404: Detail}, summary="客户的满意度调查"
+)
+def survey_list(request: HttpRequest, customer_id: int) -> Any:
+    user = _user(request)
+    customer = customer_get(user=user, pk=customer_id)
+    return [survey_out(s) for s in surveys_visible_to(user).filter(customer=customer)[:500]]
+
+
+class SurveyIn(Schema):
+    kind: Literal["delivery", "yearly"]
+    satisfied: bool
+    date: dt.date | None = None
+    score: int | None = Field(None, ge=1, le=5)
+    key_person_id: int | None = None
+    note: str = Field("", max_length=2000)
+
+
+@router.post(
+    "/customers/{customer_id}/surveys",
+    response={201: SurveyOut, 403: Detail, 404: Detail, 422: Detail},
+    summary="记录满意度调查（交付回访、年度调查）",
+)
+def survey_new(request: HttpRequest, customer_id: int, body: SurveyIn) -> Any:
+    made = survey_record(
+        by=_user(request),
+        data=SurveyInput(
+            customer_id=customer_id,
+            kind=body.kind,
+            satisfied=body.satisfied,
+            date=body.date,
+            score=body.score,
+            key_person_id=body.key_person_id,
+            note=body.note,
+        ),
+    )
+    return Status(201, survey_out(made))
