@@ -4,8 +4,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from zhengqi.accounts.views import audit_page, home, token_revoke_page, tokens_page
+from zhengqi.accounts.views import audit_page, token_revoke_page, tokens_page
 from zhengqi.api import api
+from zhengqi.portal import urls as portal_urls
+from zhengqi.portal.views import home
 
 admin.site.site_header = "政企 Zhengqi 后台管理"
 admin.site.site_title = "政企 Zhengqi"
@@ -18,9 +20,10 @@ urlpatterns = [
     path("tokens/", tokens_page, name="tokens"),
     path("tokens/<int:pk>/revoke/", token_revoke_page, name="token_revoke"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("customers/", include("zhengqi.customers.urls")),
+    path("", include(portal_urls)),
+    portal_urls.customers,
     path("scoring/", include("zhengqi.scoring.urls")),
-    path("workbench/", include("zhengqi.marketing.urls")),
+    path("marketing/", include("zhengqi.marketing.urls")),
     path("imports/", include("zhengqi.imports.urls")),
     path("insight/", include("zhengqi.insight.urls")),
     path("partners/", include("zhengqi.partners.urls")),

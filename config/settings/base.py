@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "zhengqi.partners",
     "zhengqi.support",
     "zhengqi.competition",
+    "zhengqi.portal",
     "axes",
 ]
 

@@ -23,6 +23,7 @@ from zhengqi.marketing.campaign_api import strategy_router
 from zhengqi.marketing.development_api import router as development_router
 from zhengqi.marketing.pipeline_api import router as pipeline_router
 from zhengqi.partners.api import router as partners_router
+from zhengqi.portal.api import router as portal_router
 from zhengqi.scoring.api import router as scoring_router
 from zhengqi.support.api import router as support_router
 from zhengqi.web.api_errors import (
@@ -44,6 +45,7 @@ api = NinjaAPI(
     parser=StrictParser(),
 )
 api.add_router("/customers", customers_router, tags=["客户 customers"])
+api.add_router("/", portal_router, tags=["工作台 workbench"])
 api.add_router("/", scoring_router, tags=["月度运行 month run"])
 api.add_router("/imports", imports_router, tags=["数据导入 imports"])
 api.add_router("/", marketing_router, tags=["客户经理工作 account manager's day"])

@@ -216,38 +216,38 @@ def test_the_pages_plan_launch_record_and_evaluate(cast: Cast, product: Product)
         "grace_days": "30",
         "budget": "1000",
     }
-    refused = planner.post("/workbench/campaigns/new/", {**form, "end": "2026-10-01"})
+    refused = planner.post("/marketing/campaigns/new/", {**form, "end": "2026-10-01"})
     assert refused.status_code == 400 and "结束日期不能早于开始日期" in refused.content.decode()
-    made = planner.post("/workbench/campaigns/new/", form, follow=True)
+    made = planner.post("/marketing/campaigns/new/", form, follow=True)
     campaign = Campaign.objects.get(name="专线提速")
     assert campaign.control_share == Decimal("0.100") and "已保存" in made.content.decode()
 
     stale = {**form, "name": "旧版本的修改", "version": str(campaign.version)}
     assert (
         planner.post(
-            f"/workbench/campaigns/{campaign.pk}/edit/", {**form, "version": str(campaign.version)}
+            f"/marketing/campaigns/{campaign.pk}/edit/", {**form, "version": str(campaign.version)}
         ).status_code
         == 302
     )
-    conflict = planner.post(f"/workbench/campaigns/{campaign.pk}/edit/", stale)
+    conflict = planner.post(f"/marketing/campaigns/{campaign.pk}/edit/", stale)
     assert conflict.status_code == 409 and "已被他人修改" in conflict.content.decode()
     assert Campaign.objects.get(pk=campaign.pk).name == "专线提速"
 
-    launched = planner.post(f"/workbench/campaigns/{campaign.pk}/launch/", follow=True).content.decode()
+    launched = planner.post(f"/marketing/campaigns/{campaign.pk}/launch/", follow=True).content.decode()
     assert "活动已启动" in launched and "对照组" in launched
     mine = CampaignTarget.objects.filter(campaign=campaign, account_manager=cast.am, group="target").first()
     assert mine is not None
     am = client_for(cast.am)
-    page = am.get(f"/workbench/campaigns/{campaign.pk}/").content.decode()
+    page = am.get(f"/marketing/campaigns/{campaign.pk}/").content.decode()
     assert f'data-testid="target-{mine.customer_id}"' in page and 'data-testid="evaluation"' not in page
     other = CampaignTarget.objects.filter(campaign=campaign).exclude(account_manager=cast.am).first()
     assert other is not None and f'data-testid="target-{other.customer_id}"' not in page  # not theirs
-    am.post(f"/workbench/campaigns/{campaign.pk}/targets/{mine.customer_id}/outcome/", {"outcome": "interested"})
+    am.post(f"/marketing/campaigns/{campaign.pk}/targets/{mine.customer_id}/outcome/", {"outcome": "interested"})
     mine.refresh_from_db()
     assert mine.outcome == "interested"
 
-    evaluation = planner.get(f"/workbench/campaigns/{campaign.pk}/").content.decode()
+    evaluation = planner.get(f"/marketing/campaigns/{campaign.pk}/").content.decode()
     assert 'data-testid="evaluation"' in evaluation and "转化窗口未结束" in evaluation
-    strategy = planner.get("/workbench/strategy/").content.decode()
+    strategy = planner.get("/marketing/strategy/").content.decode()
     assert "专线提速" in strategy and 'data-testid="alert-outcomes"' in strategy
-    assert client_for(cast.am).get("/workbench/strategy/").status_code == 404
+    assert client_for(cast.am).get("/marketing/strategy/").status_code == 404

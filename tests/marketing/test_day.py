@@ -15,7 +15,8 @@ from django.utils import timezone
 from tests.conftest import Cast
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, KeyPerson, Subscription
-from zhengqi.customers.selectors import manager_workload, next_products
+from zhengqi.customers.selectors import next_products
+from zhengqi.marketing.selectors import manager_workload
 from zhengqi.customers.services import customers_bulk_assign
 from zhengqi.marketing.models import Interaction, Task
 from zhengqi.marketing.services import task_create, tasks_escalate
@@ -53,7 +54,7 @@ def test_correction_in_the_visit_form_keeps_field_level_history(cast: Cast) -> N
         "fix-scale": "large" if customer.scale != "large" else "medium",
         "fix-competitor_operator": customer.competitor_operator,
     }
-    assert client.post(f"/workbench/customers/{customer.pk}/interactions/", form).status_code == 302
+    assert client.post(f"/marketing/customers/{customer.pk}/interactions/", form).status_code == 302
     customer.refresh_from_db()
     assert customer.address == "新区科技大道 88 号"
     entry = LogEntry.objects.get_for_object(customer).filter(action=LogEntry.Action.UPDATE).latest("timestamp")
@@ -78,7 +79,7 @@ def test_a_refused_correction_saves_neither_the_visit_nor_the_change(cast: Cast)
         "fix-scale": customer.scale,
         "fix-competitor_operator": "",
     }
-    response = client_for(cast.am).post(f"/workbench/customers/{customer.pk}/interactions/", form, follow=True)
+    response = client_for(cast.am).post(f"/marketing/customers/{customer.pk}/interactions/", form, follow=True)
     assert "客户名称" in response.content.decode()
     customer.refresh_from_db()
     assert customer.address != "别处" and Interaction.objects.count() == before
@@ -91,7 +92,7 @@ def test_account_manager_sets_a_task_for_themself(cast: Cast) -> None:
     customer = own_customer(cast)
     due = timezone.localdate() + dt.timedelta(days=5)
     response = client_for(cast.am).post(
-        f"/workbench/customers/{customer.pk}/tasks/",
+        f"/marketing/customers/{customer.pk}/tasks/",
         {"title": "准备续约方案", "due": due.isoformat(), "priority": "high"},
         follow=True,
     )
@@ -99,7 +100,7 @@ def test_account_manager_sets_a_task_for_themself(cast: Cast) -> None:
     task = Task.objects.get(title="准备续约方案")
     assert (task.assignee, task.created_by, task.priority, task.source) == (cast.am, cast.am, "high", "manual")
     theirs = cast.customer_of_other_am()
-    assert client_for(cast.am).post(f"/workbench/customers/{theirs.pk}/tasks/", {}).status_code == 404
+    assert client_for(cast.am).post(f"/marketing/customers/{theirs.pk}/tasks/", {}).status_code == 404
 
 
 def test_a_task_due_in_the_past_is_refused(cast: Cast) -> None:
@@ -228,11 +229,11 @@ def test_workbench_shows_the_first_ten_and_the_task_list_shows_all(cast: Cast) -
     assert f"逾期任务（{overdue}）" in page
     # the most overdue come first; ten are shown
     assert "逾期任务29" in page and page.count('data-testid="task"') == 10 and "逾期任务00" not in page
-    listed = client_for(cast.am).get("/workbench/tasks/?when=overdue").content.decode()
+    listed = client_for(cast.am).get("/marketing/tasks/?when=overdue").content.decode()
     assert f"共 {overdue} 项" in listed and listed.count('data-testid="task"') == 25
-    second = client_for(cast.am).get("/workbench/tasks/?when=overdue&page=2").content.decode()
+    second = client_for(cast.am).get("/marketing/tasks/?when=overdue&page=2").content.decode()
     assert "逾期任务00" in second
-    assert client_for(cast.am).get("/workbench/tasks/?when=nonsense").status_code == 200
+    assert client_for(cast.am).get("/marketing/tasks/?when=nonsense").status_code == 200
 
 
 def test_workbench_queries_do_not_grow_with_tasks_contracts_or_birthdays(cast: Cast) -> None:

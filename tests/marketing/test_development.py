@@ -37,18 +37,18 @@ def prospect(**changes: str) -> dict[str, str]:
 
 def test_an_account_manager_enters_a_prospect_and_applies_to_develop_it(cast: Cast) -> None:
     am = client_for(cast.am)
-    made = am.post("/workbench/prospects/new/", prospect(region=cast.am.region.code))  # type: ignore[union-attr]
+    made = am.post("/marketing/prospects/new/", prospect(region=cast.am.region.code))  # type: ignore[union-attr]
     customer = Customer.objects.get(name="星河智能制造有限公司")
-    assert made.status_code == 302 and made["Location"] == f"/workbench/customers/{customer.pk}/develop/"
+    assert made.status_code == 302 and made["Location"] == f"/marketing/customers/{customer.pk}/develop/"
     assert (customer.status, customer.account_manager, customer.competitor_operator, customer.source) == (
         "prospect",
         cast.am,
         "unicom",
         "competitor",
     )
-    again = am.post("/workbench/prospects/new/", prospect(name="星河智能制造 有限公司"))
+    again = am.post("/marketing/prospects/new/", prospect(name="星河智能制造 有限公司"))
     assert again.status_code == 400 and "已有名称相同的客户" in again.content.decode()
-    bad = am.post("/workbench/prospects/new/", prospect(name="另一家公司", credit_code="123"))
+    bad = am.post("/marketing/prospects/new/", prospect(name="另一家公司", credit_code="123"))
     assert bad.status_code == 400 and Customer.objects.filter(name="另一家公司").count() == 0
     api = am.post("/api/development/prospects", prospect(name="云岭数据科技有限公司"), content_type="application/json")
     assert api.status_code == 201 and api.json()["account_manager"] == "am"
@@ -96,5 +96,5 @@ def test_rules_are_ranked_by_the_kept_rate_of_worked_alerts(cast: Cast) -> None:
         assert row["uplift"] == pytest.approx(row["worked_kept"] / len(w) - row["unworked_kept"] / len(u))
     uplifts = [r["uplift"] for r in rules if r["uplift"] is not None]
     assert uplifts == sorted(uplifts, reverse=True)
-    page = client_for(cast.admin).get("/workbench/strategy/").content.decode()
+    page = client_for(cast.admin).get("/marketing/strategy/").content.decode()
     assert 'data-testid="rule-ranking"' in page and code in page

@@ -92,7 +92,7 @@ def test_the_second_of_two_concurrent_edits_is_refused(cast: Cast) -> None:
     assert (saved.name, saved.stage) == ("客户经理的修改", "confirmed")
     # the page says the same and keeps what the second editor typed
     page = manager.post(
-        f"/workbench/opportunities/{made['id']}/", {**base, "name": "经理的修改", "stage": "negotiation"}
+        f"/marketing/opportunities/{made['id']}/", {**base, "name": "经理的修改", "stage": "negotiation"}
     )
     assert page.status_code == 409 and "已被他人修改" in page.content.decode() and "经理的修改" in page.content.decode()
 
@@ -190,23 +190,23 @@ def test_the_board_and_the_pages(cast: Cast) -> None:
     am = client_for(cast.am)
     assert "登记商机" in am.get(f"/customers/{customer.pk}/").content.decode()
     close = month_after(dt.date.today().replace(day=1), 1).isoformat()
-    refused = am.post(f"/workbench/customers/{customer.pk}/opportunity/", {"name": "", "close_date": close})
+    refused = am.post(f"/marketing/customers/{customer.pk}/opportunity/", {"name": "", "close_date": close})
     assert refused.status_code == 400 and "请填写商机名称" in refused.content.decode()
     made = am.post(
-        f"/workbench/customers/{customer.pk}/opportunity/",
+        f"/marketing/customers/{customer.pk}/opportunity/",
         {"name": "视频会议", "close_date": close, "expected_revenue": "3000", "stage": "negotiation"},
         follow=True,
     )
     assert "已登记" in made.content.decode()
-    board = am.get("/workbench/pipeline/").content.decode()
+    board = am.get("/marketing/pipeline/").content.decode()
     assert 'data-testid="stage-negotiation"' in board and "视频会议" in board
     assert "1800.00" in board  # 3000 × 60 % in the forecast table
     opportunity = Opportunity.objects.get(name="视频会议")
     signed = {"name": "视频会议", "close_date": close, "expected_revenue": "3000", "stage": "signed"}
-    am.post(f"/workbench/opportunities/{opportunity.pk}/", {**signed, "version": opportunity.version})
+    am.post(f"/marketing/opportunities/{opportunity.pk}/", {**signed, "version": opportunity.version})
     am.post(
-        f"/workbench/opportunities/{opportunity.pk}/project/", {"started": "2026-12-01", "planned_end": "2027-02-01"}
+        f"/marketing/opportunities/{opportunity.pk}/project/", {"started": "2026-12-01", "planned_end": "2027-02-01"}
     )
-    page = am.get(f"/workbench/opportunities/{opportunity.pk}/").content.decode()
+    page = am.get(f"/marketing/opportunities/{opportunity.pk}/").content.decode()
     assert 'data-testid="project"' in page and "立项" in page
-    assert client_for(cast.other_am).get(f"/workbench/opportunities/{opportunity.pk}/").status_code == 404
+    assert client_for(cast.other_am).get(f"/marketing/opportunities/{opportunity.pk}/").status_code == 404

@@ -67,11 +67,11 @@ def test_workbench_shows_own_tasks_and_closes_them(cast: Cast) -> None:
         assert task.customer.name in page
     theirs = Task.objects.exclude(assignee=cast.am).first()
     assert theirs is not None
-    assert client.post(f"/workbench/tasks/{theirs.pk}/close/", {"outcome": "x"}).status_code == 404
+    assert client.post(f"/marketing/tasks/{theirs.pk}/close/", {"outcome": "x"}).status_code == 404
     task = mine.first()
-    refused = client.post(f"/workbench/tasks/{task.pk}/close/", {"outcome": ""}).content.decode()
+    refused = client.post(f"/marketing/tasks/{task.pk}/close/", {"outcome": ""}).content.decode()
     assert "需要填写处理结果" in refused
-    done = client.post(f"/workbench/tasks/{task.pk}/close/", {"outcome": "电话沟通，问题已解决"}).content.decode()
+    done = client.post(f"/marketing/tasks/{task.pk}/close/", {"outcome": "电话沟通，问题已解决"}).content.decode()
     assert "电话沟通，问题已解决" in done
     assert 'data-testid="my-kpi"' in page and "—" in page  # no revenue target set: no invented completion
 

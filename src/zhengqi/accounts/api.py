@@ -4,18 +4,18 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.api_errors import Detail
 from zhengqi.web.pagination import Pages
 
 from .api_auth import via_token
 from .audit import KINDS, audit_events
-from .models import ApiToken, User
+from .models import ApiToken
 from .tokens import token_create, token_revoke, tokens_visible
 
 router = Router()
@@ -34,7 +34,7 @@ class AuditEventOut(Schema):
 )
 @paginate(Pages, page_size=50)
 def audit(
-    request: HttpRequest,
+    request: AuthedRequest,
     kind: str = "",
     user: str = "",
     since: dt.date | None = None,
@@ -83,8 +83,8 @@ def token_out(token: ApiToken) -> dict[str, Any]:
 
 @router.get("/tokens", response=list[TokenOut], summary="API 令牌：自己的（省公司管理员看全部）")
 @paginate(Pages, page_size=50)
-def tokens(request: HttpRequest) -> Any:
-    user: User = request.user  # type: ignore[assignment]
+def tokens(request: AuthedRequest) -> Any:
+    user = request.user
     return [token_out(t) for t in tokens_visible(user)]
 
 
@@ -93,8 +93,8 @@ def tokens(request: HttpRequest) -> Any:
     response={201: TokenCreated, 403: Detail, 422: Detail},
     summary="创建 API 令牌（须登录页面会话，令牌本身只返回这一次）",
 )
-def token_new(request: HttpRequest, body: TokenIn) -> Any:
-    user: User = request.user  # type: ignore[assignment]
+def token_new(request: AuthedRequest, body: TokenIn) -> Any:
+    user = request.user
     token, key = token_create(by=user, name=body.name, days=body.days, via_token=via_token(request))
     return Status(201, {**token_out(token), "key": key})
 
@@ -102,6 +102,6 @@ def token_new(request: HttpRequest, body: TokenIn) -> Any:
 @router.delete(
     "/tokens/{token_id}", response={200: TokenOut, 404: Detail}, summary="吊销 API 令牌（本人或省公司管理员）"
 )
-def token_delete(request: HttpRequest, token_id: int) -> Any:
-    user: User = request.user  # type: ignore[assignment]
+def token_delete(request: AuthedRequest, token_id: int) -> Any:
+    user = request.user
     return token_out(token_revoke(by=user, token_id=token_id))

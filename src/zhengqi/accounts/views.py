@@ -16,25 +16,15 @@ from django.views.decorators.http import require_POST
 from django.views.defaults import bad_request as defaults_bad_request
 from django.views.defaults import page_not_found
 
+from zhengqi.accounts.requests import AuthedRequest
+
 from .audit import KINDS, audit_events
 from .models import User
 from .tokens import DEFAULT_DAYS, max_days, token_create, token_revoke, tokens_visible
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Account managers open on their workbench; other staff on the customer list; a partner's
-    login on its own deals and statements; department users on their queue of service requests."""
-    user: User = request.user  # type: ignore[assignment]
-    if user.role == User.Role.PARTNER and not user.is_superuser:
-        return redirect("partners:mine")
-    if user.role == User.Role.DEPARTMENT and not user.is_superuser:
-        return redirect("support:requests")
-    return redirect("marketing:workbench" if user.role == User.Role.ACCOUNT_MANAGER else "customers:list")
-
-
-@login_required
-def audit_page(request: HttpRequest) -> HttpResponse:
+def audit_page(request: AuthedRequest) -> HttpResponse:
     """The audit trail (exports, reveals of personal data, failed logins): the provincial admin's."""
     g = request.GET
     kind = g.get("kind", "") if g.get("kind", "") in KINDS else ""
@@ -59,9 +49,9 @@ def audit_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def tokens_page(request: HttpRequest) -> HttpResponse:
+def tokens_page(request: AuthedRequest) -> HttpResponse:
     """The user's API tokens (the provincial admin sees everyone's): make one, see it once, revoke."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     context: dict[str, object] = {"default_days": DEFAULT_DAYS, "max_days": max_days(), "form": {}}
     status = 200
     if request.method == "POST":
@@ -91,8 +81,8 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke_page(request: HttpRequest, pk: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def token_revoke_page(request: AuthedRequest, pk: int) -> HttpResponse:
+    user = request.user
     token = token_revoke(by=user, token_id=pk)
     messages.success(request, _("令牌“%(name)s”（%(prefix)s…）已吊销。") % {"name": token.name, "prefix": token.prefix})
     return redirect("tokens")

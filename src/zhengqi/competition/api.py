@@ -4,13 +4,14 @@ the same services and scope as the pages."""
 import datetime as dt
 from typing import Any, Literal
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.api_errors import Detail
 from zhengqi.web.pagination import Pages
 
@@ -30,10 +31,6 @@ router = Router()
 
 TypeName = Literal["fault", "billing", "delivery", "change", "complaint"]
 OperatorName = Literal["telecom", "unicom", "broadnet", "other"]
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class CompetitorEventOut(Schema):
@@ -64,8 +61,8 @@ def event_out(e: CompetitorEvent, user: User) -> dict[str, Any]:
 
 @router.get("/competitor-events", response=list[CompetitorEventOut], summary="竞争动向（涉及本人可见客户的）")
 @paginate(Pages, page_size=100)
-def event_list(request: HttpRequest) -> Any:
-    user = _user(request)
+def event_list(request: AuthedRequest) -> Any:
+    user = request.user
     return [event_out(e, user) for e in events_visible_to(user)]
 
 
@@ -87,8 +84,8 @@ class EventCreatedOut(CompetitorEventOut):
     response={201: EventCreatedOut, 403: Detail, 422: Detail},
     summary="登记竞争动向（给涉及的客户加竞争防范预警）",
 )
-def event_new(request: HttpRequest, body: CompetitorEventIn) -> Any:
-    user = _user(request)
+def event_new(request: AuthedRequest, body: CompetitorEventIn) -> Any:
+    user = request.user
     event, opened = event_save(
         by=user,
         data=EventInput(
@@ -104,8 +101,8 @@ def event_new(request: HttpRequest, body: CompetitorEventIn) -> Any:
 
 
 @router.get("/competitor-events/{event_id}", response={200: CompetitorEventOut, 404: Detail}, summary="一条竞争动向")
-def event_one(request: HttpRequest, event_id: int) -> Any:
-    user = _user(request)
+def event_one(request: AuthedRequest, event_id: int) -> Any:
+    user = request.user
     return event_out(event_get(user=user, pk=event_id), user)
 
 
@@ -125,8 +122,8 @@ class ResponseLaunchOut(Schema):
     response={200: ResponseLaunchOut, 403: Detail, 404: Detail, 422: Detail},
     summary="按应对预案对涉及的客户一键启动营销活动",
 )
-def event_launch(request: HttpRequest, event_id: int, body: LaunchIn) -> Any:
-    user = _user(request)
+def event_launch(request: AuthedRequest, event_id: int, body: LaunchIn) -> Any:
+    user = request.user
     event = event_get(user=user, pk=event_id)
     plan = ResponsePlan.objects.filter(pk=body.plan_id).first()
     if plan is None:
@@ -163,8 +160,8 @@ class ActivityFilter(Schema):
 
 
 @router.get("/competition/activity", response=ActivityOut, summary="竞争动向按地市、对手和月份统计，及被争夺的客户")
-def competition_activity(request: HttpRequest, filters: Query[ActivityFilter]) -> Any:
-    data = activity(user=_user(request), months=filters.months)
+def competition_activity(request: AuthedRequest, filters: Query[ActivityFilter]) -> Any:
+    data = activity(user=request.user, months=filters.months)
     contested = [
         {
             "customer_id": row.customer.pk,
@@ -213,7 +210,7 @@ def plan_out(p: ResponsePlan) -> dict[str, Any]:
 
 
 @router.get("/response-plans", response=list[PlanOut], summary="应对预案")
-def plan_list(request: HttpRequest) -> Any:
+def plan_list(request: AuthedRequest) -> Any:
     return [plan_out(p) for p in ResponsePlan.objects.prefetch_related("products")]
 
 
@@ -229,9 +226,9 @@ class PlanIn(Schema):
 
 
 @router.post("/response-plans", response={201: PlanOut, 403: Detail, 422: Detail}, summary="制定应对预案")
-def plan_new(request: HttpRequest, body: PlanIn) -> Any:
+def plan_new(request: AuthedRequest, body: PlanIn) -> Any:
     made = plan_save(
-        by=_user(request),
+        by=request.user,
         data=PlanInput(
             name=body.name,
             product_codes=body.products,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,11 +14,11 @@ from django.views.decorators.http import require_POST
 
 from zhengqi.accounts import matrix
 from zhengqi.accounts.access import customer_scope
-from zhengqi.accounts.models import User
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.models import Customer, Product
 from zhengqi.marketing.campaigns import ALL_CHANNELS
 from zhengqi.marketing.models import Campaign
-from zhengqi.web.forms import form_errors
+from zhengqi.web.forms import form_errors, parse_day, parse_int
 
 from .models import CompetitorEvent, ResponsePlan
 from .services import (
@@ -37,28 +36,8 @@ from .services import (
 )
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.strip().isdigit() else None
-
-
-def _day(raw: str | None, field: str) -> dt.date | None:
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw.strip())
-    except ValueError:
-        raise ValidationError({field: _("日期格式应为 YYYY-MM-DD。")}) from None
-
-
-# --- service requests ---------------------------------------------------------------------------
-
-
-def competition(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def competition(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     try:
         months = max(1, min(24, int(request.GET.get("months", "6"))))
     except ValueError:
@@ -83,8 +62,8 @@ def competition(request: HttpRequest) -> HttpResponse:
     )
 
 
-def event_new(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def event_new(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     errors: dict[str, list[str]] = {}
     values: Any = request.POST if request.method == "POST" else {"customers": request.GET.get("customer", "")}
     if request.method == "POST":
@@ -96,7 +75,7 @@ def event_new(request: HttpRequest) -> HttpResponse:
                     operator=request.POST.get("operator", ""),
                     kind=request.POST.get("kind", ""),
                     summary=request.POST.get("summary", ""),
-                    date=_day(request.POST.get("date"), "date"),
+                    date=parse_day(request.POST.get("date"), "date"),
                     customer_codes=[c for c in (s.strip() for s in raw_codes.split(",")) if c],
                     evidence=request.POST.get("evidence", ""),
                 ),
@@ -120,8 +99,8 @@ def event_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def event_page(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+def event_page(request: AuthedRequest, pk: int) -> HttpResponse:
+    user = request.user
     event = event_get(user=user, pk=pk)
     customers = event.customers.filter(customer_scope(user)).select_related("region", "account_manager")
     return render(
@@ -132,10 +111,10 @@ def event_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def event_launch(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+def event_launch(request: AuthedRequest, pk: int) -> HttpResponse:
+    user = request.user
     event = event_get(user=user, pk=pk)
-    plan = ResponsePlan.objects.filter(pk=_int(request.POST.get("plan")) or 0, active=True).first()
+    plan = ResponsePlan.objects.filter(pk=parse_int(request.POST.get("plan")) or 0, active=True).first()
     if plan is None:
         messages.error(request, _("请选择一个启用中的应对预案。"))
         return redirect("competition:event", pk=pk)
@@ -155,9 +134,9 @@ def event_launch(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("marketing:campaign", pk=done.campaign.pk)
 
 
-def plan_new(request: HttpRequest) -> HttpResponse:
+def plan_new(request: AuthedRequest) -> HttpResponse:
     """A planner prepares a response plan: what a campaign launched from it will offer."""
-    user = _user(request)
+    user = request.user
     errors: dict[str, list[str]] = {}
     values: Any = request.POST if request.method == "POST" else {"days": 30}
     if request.method == "POST":
@@ -197,11 +176,3 @@ def plan_new(request: HttpRequest) -> HttpResponse:
         },
         status=422 if errors else 200,
     )
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None

@@ -3,12 +3,13 @@
 import datetime as dt
 from decimal import Decimal
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Field, FilterSchema, Query, Router, Schema
 from ninja.pagination import paginate
 
 from zhengqi.accounts.models import User
 from zhengqi.accounts.privacy import mask_birthday, mask_phone
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.pagination import Pages
 
 from .models import Customer, KeyPerson
@@ -21,7 +22,6 @@ from .selectors import (
     customer_list,
     customer_revenue_trend,
     duplicate_candidates,
-    manager_workload,
     next_products,
 )
 from .services import customers_bulk_assign, customers_merge, key_persons_reveal
@@ -77,8 +77,8 @@ class CustomerQuery(FilterSchema):
 
 @router.get("", response=list[CustomerOut], summary="客户列表")
 @paginate(Pages, page_size=50)
-def list_customers(request: HttpRequest, filters: Query[CustomerQuery]) -> object:
-    return customer_list(user=request.user, filters=CustomerFilter(**filters.dict()))  # type: ignore[arg-type]
+def list_customers(request: AuthedRequest, filters: Query[CustomerQuery]) -> object:
+    return customer_list(user=request.user, filters=CustomerFilter(**filters.dict()))
 
 
 @router.get(
@@ -87,8 +87,8 @@ def list_customers(request: HttpRequest, filters: Query[CustomerQuery]) -> objec
     summary="客户详情",
     description="无权查看或不存在的客户一律返回 404。",
 )
-def get_customer(request: HttpRequest, customer_id: int) -> Customer:
-    customer = customer_get(user=request.user, pk=customer_id)  # type: ignore[arg-type]
+def get_customer(request: AuthedRequest, customer_id: int) -> Customer:
+    customer = customer_get(user=request.user, pk=customer_id)
     customer.revenue_trend = customer_revenue_trend(customer=customer)  # type: ignore[attr-defined]
     return customer
 
@@ -118,8 +118,8 @@ def _person(p: KeyPerson, *, revealed: bool) -> dict[str, object]:
 
 
 @router.get("/{int:customer_id}/key-persons", response=list[KeyPersonOut], summary="关键人（个人信息脱敏）")
-def list_key_persons(request: HttpRequest, customer_id: int) -> list[dict[str, object]]:
-    customer = customer_get(user=request.user, pk=customer_id)  # type: ignore[arg-type]
+def list_key_persons(request: AuthedRequest, customer_id: int) -> list[dict[str, object]]:
+    customer = customer_get(user=request.user, pk=customer_id)
     return [_person(p, revealed=False) for p in customer.key_persons.prefetch_related("roles")]
 
 
@@ -129,8 +129,8 @@ def list_key_persons(request: HttpRequest, customer_id: int) -> list[dict[str, o
     summary="查看关键人完整联系方式",
     description="仅客户经理与区域经理；每次查看记入访问日志。",
 )
-def reveal_key_persons(request: HttpRequest, customer_id: int) -> list[dict[str, object]]:
-    user: User = request.user  # type: ignore[assignment]
+def reveal_key_persons(request: AuthedRequest, customer_id: int) -> list[dict[str, object]]:
+    user = request.user
     customer = customer_get(user=user, pk=customer_id)
     return [_person(p, revealed=True) for p in key_persons_reveal(customer=customer, by=user)]
 
@@ -145,8 +145,8 @@ class ChangeOut(Schema):
 
 
 @router.get("/{int:customer_id}/history", response=list[ChangeOut], summary="资料变更记录（字段级）")
-def get_history(request: HttpRequest, customer_id: int) -> list[FieldChange]:
-    return customer_history(customer_get(user=request.user, pk=customer_id))  # type: ignore[arg-type]
+def get_history(request: AuthedRequest, customer_id: int) -> list[FieldChange]:
+    return customer_history(customer_get(user=request.user, pk=customer_id))
 
 
 class SuggestionOut(Schema):
@@ -157,8 +157,8 @@ class SuggestionOut(Schema):
 
 
 @router.get("/{int:customer_id}/next-products", response=list[SuggestionOut], summary="建议推荐的产品")
-def get_next_products(request: HttpRequest, customer_id: int) -> object:
-    return next_products(customer_get(user=request.user, pk=customer_id))  # type: ignore[arg-type]
+def get_next_products(request: AuthedRequest, customer_id: int) -> object:
+    return next_products(customer_get(user=request.user, pk=customer_id))
 
 
 class ReassignIn(Schema):
@@ -172,30 +172,13 @@ class ReassignIn(Schema):
     summary="调整客户经理（单个或批量）",
     description="全部成功才生效；任何一个客户不符合任职资格等要求，则一个也不调整，并列出原因。",
 )
-def reassign(request: HttpRequest, data: ReassignIn) -> dict[str, int]:
-    user: User = request.user  # type: ignore[assignment]
+def reassign(request: AuthedRequest, data: ReassignIn) -> dict[str, int]:
+    user = request.user
     to = User.objects.filter(pk=data.to_manager_id, role=User.Role.ACCOUNT_MANAGER).first()
     if to is None:
         raise Http404("客户经理不存在。")
     moved = customers_bulk_assign(customer_ids=data.customer_ids, to_manager=to, by=user, reason=data.reason)
     return {"moved": moved}
-
-
-class WorkloadOut(Schema):
-    manager_id: int = Field(..., alias="manager.pk")
-    manager_name: str = Field(..., alias="manager.display_name")
-    grade: int | None = Field(None, alias="manager.grade")
-    customers: int
-    by_tier: dict[str, int]
-    revenue: Decimal
-    open_tasks: int
-    overdue_tasks: int
-
-
-@router.get("/managers/workload", response=list[WorkloadOut], summary="客户经理工作量（区域经理、省公司）")
-def workload(request: HttpRequest) -> object:
-    user: User = request.user  # type: ignore[assignment]
-    return manager_workload(user)
 
 
 class DuplicateGroupOut(Schema):
@@ -204,7 +187,7 @@ class DuplicateGroupOut(Schema):
 
 
 @router.get("/duplicates", response=list[DuplicateGroupOut], summary="疑似重复的客户（省公司管理员）")
-def list_duplicates(request: HttpRequest) -> object:
+def list_duplicates(request: AuthedRequest) -> object:
     return duplicate_candidates()
 
 
@@ -221,8 +204,8 @@ class MergeOut(Schema):
 
 
 @router.post("/merge", response=MergeOut, summary="合并两个重复的客户（省公司管理员）")
-def merge(request: HttpRequest, data: MergeIn) -> object:
-    user: User = request.user  # type: ignore[assignment]
+def merge(request: AuthedRequest, data: MergeIn) -> object:
+    user = request.user
     survivor = customer_get(user=user, pk=data.survivor_id)
     duplicate = customer_get(user=user, pk=data.duplicate_id)
     return customers_merge(survivor=survivor, duplicate=duplicate, by=user)

@@ -10,13 +10,13 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext
 
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
+from zhengqi.engine.value.tiers import TIERS
 
-from .models import Customer, CustomerMonth, KeyPerson, Product, Subscription
+from .models import BuyingRole, Contract, Customer, CustomerMonth, KeyPerson, Product, Subscription
 
 SORTS = {
     "code": "code",
@@ -256,16 +256,6 @@ def duplicate_candidates(*, limit: int = 100) -> list[DuplicateGroup]:
     return [DuplicateGroup(key, [objects[i] for i in sorted(ids)]) for key, ids in chosen]
 
 
-@dataclass(frozen=True)
-class Workload:
-    manager: User
-    customers: int
-    by_tier: dict[str, int]
-    revenue: Decimal  # latest month, customers in service
-    open_tasks: int
-    overdue_tasks: int
-
-
 def account_managers_visible_to(user: User) -> QuerySet[User]:
     """Active account managers of the user's region subtree (all of them for the province)."""
     from zhengqi.accounts.access import regions_visible_to
@@ -279,48 +269,113 @@ def account_managers_visible_to(user: User) -> QuerySet[User]:
     )
 
 
-def manager_workload(user: User) -> list[Workload]:
-    """Per account manager in the user's region: portfolio size by tier, revenue of the latest
-    month and open/overdue tasks — four grouped queries whatever the number of managers."""
-    from zhengqi.marketing.models import Task
-
-    managers = list(account_managers_visible_to(user))
-    ids = [m.pk for m in managers]
-    tiers: dict[int, dict[str, int]] = {}
-    for row in (
-        Customer.objects.filter(account_manager_id__in=ids, status="active")
-        .values("account_manager_id", "tier")
-        .annotate(n=Count("pk"))
-    ):
-        tiers.setdefault(row["account_manager_id"], {})[row["tier"] or "—"] = row["n"]
-    latest = CustomerMonth.objects.order_by("-month").values_list("month", flat=True).first() or dt.date.min
-    revenue = dict(
-        CustomerMonth.objects.filter(month=latest, customer__account_manager_id__in=ids, customer__status="active")
-        .values("customer__account_manager_id")
-        .annotate(r=Sum("revenue_total"))
-        .values_list("customer__account_manager_id", "r")
-    )
-    today = timezone.localdate()
-    tasks: dict[int, tuple[int, int]] = {
-        row["assignee_id"]: (row["n"], row["late"])
-        for row in Task.objects.filter(assignee_id__in=ids, status=Task.Status.OPEN)
-        .values("assignee_id")
-        .annotate(n=Count("pk"), late=Count("pk", filter=Q(due__lt=today)))
-    }
-    return [
-        Workload(
-            manager=m,
-            customers=sum(tiers.get(m.pk, {}).values()),
-            by_tier={t: tiers.get(m.pk, {}).get(t, 0) for t in ("A+", "A", "B", "C")},
-            revenue=revenue.get(m.pk) or Decimal(0),
-            open_tasks=tasks.get(m.pk, (0, 0))[0],
-            overdue_tasks=tasks.get(m.pk, (0, 0))[1],
-        )
-        for m in managers
-    ]
-
-
 def _regions(condition: Q) -> Any:
     from zhengqi.accounts.models import Region
 
     return Region.objects.filter(condition)
+
+
+def workbench_customers(user: User, today: dt.date) -> dict[str, Any]:
+    """The workbench's customer panels: customers in service by tier, agreements ending within 90
+    days, key persons' birthdays and subscription anniversaries this month."""
+    customers = customers_visible_to(user)
+    active = customers.filter(status=Customer.Status.ACTIVE)
+    birthdays = KeyPerson.objects.filter(customer__in=active, birthday__month=today.month)
+    anniversaries = Subscription.objects.filter(
+        customer__in=active, status="active", start__month=today.month, start__year__lt=today.year
+    )
+    return {
+        "tiers": tier_counts(customers),
+        "expiring": first_rows(
+            Contract.objects.filter(customer__in=active, end__gte=today, end__lte=today + dt.timedelta(days=90))
+            .select_related("customer")
+            .order_by("end")
+        ),
+        "birthdays": first_rows(birthdays.select_related("customer").order_by("customer__name", "name")),
+        "anniversaries": first_rows(anniversaries.select_related("customer", "product").order_by("customer__name")),
+    }
+
+
+def tier_counts(customers: QuerySet[Customer]) -> dict[str, int]:
+    """Customers in service per tier, A+ first; those not yet tiered last."""
+    rows = customers.filter(status=Customer.Status.ACTIVE).values("tier").annotate(n=Count("pk"))
+    counts = {row["tier"] or "—": row["n"] for row in rows}
+    return {t: counts[t] for t in (*TIERS, "—") if t in counts}
+
+
+def customer_profile(*, user: User, customer: Customer, today: dt.date) -> dict[str, Any]:
+    """What the customer's page shows of the customer record itself: hierarchy, key persons by
+    buying role, subscriptions, agreements with days left, assignments, revenue and members, the
+    products to propose next and the field history."""
+    from zhengqi.accounts.privacy import may_reveal_personal_data
+
+    from .services import may_manage_region
+
+    people = list(customer.key_persons.prefetch_related("roles"))
+    covered = {r.role for p in people for r in p.roles.all()}
+    trend = customer_revenue_trend(customer=customer, months=24)
+    contracts = list(customer.contracts.prefetch_related("products"))
+    may_reassign = may_manage_region(user, customer)
+    return {
+        "hierarchy": customer_hierarchy(user=user, customer=customer),
+        "people": people,
+        "role_coverage": [(label, value in covered) for value, label in BuyingRole.choices],
+        "subscriptions": customer.subscriptions.select_related("product").order_by("status", "-start"),
+        "contracts": [(c, (c.end - today).days) for c in contracts],
+        "assignments": customer.assignments.select_related("manager", "assigned_by"),
+        "trend": trend,
+        "chart": {
+            "labels": [gettext("总收入"), gettext("信息化收入")],
+            "months": [f"{m.month:%Y-%m}" for m in trend],
+            "total": [float(m.revenue_total) for m in trend],
+            "info": [float(m.revenue_info) for m in trend],
+            "members": [m.members_active for m in trend],
+        },
+        "next_products": next_products(customer),
+        "history": customer_history(customer),
+        "may_reveal": may_reveal_personal_data(user),
+        "may_reassign": may_reassign,
+        "candidates": list(reassignment_candidates(customer)) if may_reassign else [],
+        "today": today,
+        "soon": today + dt.timedelta(days=90),
+    }
+
+
+def members_panel(trend: list[CustomerMonth], features: dict[str, Any]) -> dict[str, object]:
+    """Members at a glance: count and its trend, V网 share (集团纯度) and “三无” members."""
+    latest = trend[-1] if trend else None
+    return {
+        "active": latest.members_active if latest else 0,
+        "joined": latest.members_joined if latest else 0,
+        "left": latest.members_left if latest else 0,
+        "vnet_share": (latest.members_vnet / latest.members_active) if latest and latest.members_active else None,
+        "idle": features.get("members_idle"),
+        "idle_share": features.get("idle_share"),
+        "series": [m.members_active for m in trend],
+    }
+
+
+def account_manager_get(pk: int | str | None) -> User | None:
+    """An account manager picked on a page (reassignment, a task's assignee), or None."""
+    wanted = str(pk or "").strip()
+    return User.objects.filter(pk=int(wanted) if wanted.isdigit() else 0, role=User.Role.ACCOUNT_MANAGER).first()
+
+
+def duplicate_counts(groups: list[DuplicateGroup]) -> dict[int, dict[str, int]]:
+    """Key persons, agreements and subscriptions of each customer in the duplicate groups."""
+    ids = [c.pk for g in groups for c in g.customers]
+    return {
+        row["pk"]: row
+        for row in Customer.objects.filter(pk__in=ids)
+        .annotate(
+            n_people=Count("key_persons", distinct=True),
+            n_contracts=Count("contracts", distinct=True),
+            n_subscriptions=Count("subscriptions", distinct=True),
+        )
+        .values("pk", "n_people", "n_contracts", "n_subscriptions")
+    }
+
+
+def first_rows(qs: QuerySet[Any], shown: int = 10) -> tuple[list[Any], int]:
+    """The first few rows of a panel and how many there are in all."""
+    return list(qs[:shown]), qs.count()

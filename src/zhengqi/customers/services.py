@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.accounts.privacy import may_reveal_personal_data
+from zhengqi.engine.value.tiers import VIP_TIERS
 
 from .models import (
     AccountAssignment,
@@ -28,7 +29,7 @@ from .models import (
 )
 
 # 任职资格制度 (seed 004): only senior grades may own the top tiers.
-QUALIFIED_TIERS = ("A+", "A")
+QUALIFIED_TIERS = VIP_TIERS
 QUALIFIED_GRADE = User.Grade.SENIOR
 
 CUSTOMER_EDITABLE = {

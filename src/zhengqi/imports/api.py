@@ -2,11 +2,11 @@
 
 import datetime as dt
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from zhengqi.accounts.models import User
+from zhengqi.accounts.requests import AuthedRequest
 
 from .models import ImportBatch, ImportRejection
 from .reports import report_csv, report_xlsx
@@ -50,8 +50,8 @@ class BatchDetailOut(BatchOut):
         return list(obj.rejections.all()[:1000])
 
 
-def _batch(request: HttpRequest, batch_id: int) -> ImportBatch:
-    if not may_import(request.user):  # type: ignore[arg-type]
+def _batch(request: AuthedRequest, batch_id: int) -> ImportBatch:
+    if not may_import(request.user):
         raise Http404("导入批次不存在或无权查看。")
     batch = ImportBatch.objects.filter(pk=batch_id).first()
     if batch is None:
@@ -67,25 +67,25 @@ def _batch(request: HttpRequest, batch_id: int) -> ImportBatch:
     "导入在后台进行，按返回的 id 查询进度与结果。",
 )
 def start_import(
-    request: HttpRequest, kind: Form[str], file: File[UploadedFile], dry_run: Form[bool] = False
+    request: AuthedRequest, kind: Form[str], file: File[UploadedFile], dry_run: Form[bool] = False
 ) -> Status[ImportBatch]:
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     batch = import_start(by=user, kind_name=kind, name=file.name or "upload", chunks=file.chunks(), dry_run=dry_run)
     return Status(202, batch)
 
 
 @router.get("", response=list[BatchOut], summary="导入批次列表")
-def list_batches(request: HttpRequest) -> list[ImportBatch]:
+def list_batches(request: AuthedRequest) -> list[ImportBatch]:
     return list(ImportBatch.objects.all()[:100])
 
 
 @router.get("/{int:batch_id}", response=BatchDetailOut, summary="导入批次：进度、计数与被拒绝的行（前 1000 行）")
-def get_batch(request: HttpRequest, batch_id: int) -> ImportBatch:
+def get_batch(request: AuthedRequest, batch_id: int) -> ImportBatch:
     return _batch(request, batch_id)
 
 
 @router.get("/{int:batch_id}/report.xlsx", summary="被拒绝行报告（Excel）")
-def report_excel(request: HttpRequest, batch_id: int) -> HttpResponse:
+def report_excel(request: AuthedRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
     log_rejections_export(request, batch, "xlsx")
     return HttpResponse(
@@ -94,7 +94,7 @@ def report_excel(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 
 @router.get("/{int:batch_id}/report.csv", summary="被拒绝行报告（CSV）")
-def report_text(request: HttpRequest, batch_id: int) -> HttpResponse:
+def report_text(request: AuthedRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
     log_rejections_export(request, batch, "csv")
     return HttpResponse(report_csv(batch), content_type="text/csv; charset=utf-8")

@@ -6,12 +6,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
 from zhengqi.accounts.audit import log_export
 from zhengqi.accounts.models import User
+from zhengqi.accounts.requests import AuthedRequest
 
 from .models import ImportBatch
 from .reports import report_csv, report_xlsx
@@ -19,15 +20,15 @@ from .schemas import KINDS
 from .services import import_start, may_import
 
 
-def _admin(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
+def _admin(request: AuthedRequest) -> User:
+    user = request.user
     if not may_import(user):
         raise PermissionDenied(gettext("只有省公司管理员可以导入数据。"))
     return user
 
 
 @login_required
-def import_page(request: HttpRequest) -> HttpResponse:
+def import_page(request: AuthedRequest) -> HttpResponse:
     user = _admin(request)
     if request.method == "POST":
         upload = request.FILES.get("file")
@@ -51,7 +52,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def batch_page(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_page(request: AuthedRequest, pk: int) -> HttpResponse:
     _admin(request)
     batch = ImportBatch.objects.select_related("by").filter(pk=pk).first()
     if batch is None:
@@ -61,14 +62,14 @@ def batch_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, context)
 
 
-def log_rejections_export(request: HttpRequest, batch: ImportBatch, fmt: str) -> None:
+def log_rejections_export(request: AuthedRequest, batch: ImportBatch, fmt: str) -> None:
     """The rejected rows hold the operator's data: taking them out is an export like any other."""
     what = gettext("导入批次 %(id)d 被拒绝的行（%(file)s）") % {"id": batch.pk, "file": batch.filename}
-    log_export(by=request.user, what=what, fmt=fmt, rows=batch.rejections.count(), request=request)  # type: ignore[arg-type]
+    log_export(by=request.user, what=what, fmt=fmt, rows=batch.rejections.count(), request=request)
 
 
 @login_required
-def batch_report(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def batch_report(request: AuthedRequest, pk: int, fmt: str) -> HttpResponse:
     _admin(request)
     batch = ImportBatch.objects.filter(pk=pk).first()
     if batch is None:

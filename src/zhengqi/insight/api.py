@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import paginate
@@ -15,6 +15,7 @@ from ninja.pagination import paginate
 from zhengqi.accounts.access import sees_whole_province
 from zhengqi.accounts.audit import log_export
 from zhengqi.accounts.models import Region, User
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.pagination import Pages
 
 from . import dashboards, exports, figures, kpi, report
@@ -123,8 +124,8 @@ class TargetIn(Schema):
     amount: Decimal
 
 
-def _filters(request: HttpRequest, q: FiltersIn) -> tuple[User, Filters]:
-    user = require_reader(request.user)  # type: ignore[arg-type]
+def _filters(request: AuthedRequest, q: FiltersIn) -> tuple[User, Filters]:
+    user = require_reader(request.user)
     try:
         return user, figures.make_filters(
             user,
@@ -143,13 +144,13 @@ def _table(t: report.Table) -> dict[str, Any]:
 
 
 @router.get("/dashboards", response=list[DashboardListOut], summary="客户洞察看板列表")
-def list_dashboards(request: HttpRequest) -> Any:
-    require_reader(request.user)  # type: ignore[arg-type]
+def list_dashboards(request: AuthedRequest) -> Any:
+    require_reader(request.user)
     return [{"key": k, "title": str(t)} for k, (t, _fn) in dashboards.DASHBOARDS.items()]
 
 
 @router.get("/dashboards/{key}", response=DashboardOut, summary="一个看板的数字、图表与明细链接")
-def get_dashboard(request: HttpRequest, key: str, q: Query[FiltersIn]) -> Any:
+def get_dashboard(request: AuthedRequest, key: str, q: Query[FiltersIn]) -> Any:
     user, f = _filters(request, q)
     if key not in dashboards.DASHBOARDS:
         raise HttpError(404, f"没有名为“{key}”的看板。")
@@ -165,7 +166,7 @@ def get_dashboard(request: HttpRequest, key: str, q: Query[FiltersIn]) -> Any:
 
 @router.get("/customers", response=list[DrillRowOut], summary="看板数字背后的客户")
 @paginate(Pages, page_size=50)
-def drill_customers(request: HttpRequest, q: Query[DrillIn]) -> Any:
+def drill_customers(request: AuthedRequest, q: Query[DrillIn]) -> Any:
     user, f = _filters(request, q)
     try:
         qs = dashboards.drill(user, f, {k: getattr(q, k) for k in dashboards.DRILL_KEYS})
@@ -190,7 +191,7 @@ def drill_customers(request: HttpRequest, q: Query[DrillIn]) -> Any:
 
 
 @router.get("/report", response=ReportOut, summary="月度经营分析报告（数据）")
-def get_report(request: HttpRequest, q: Query[FiltersIn]) -> Any:
+def get_report(request: AuthedRequest, q: Query[FiltersIn]) -> Any:
     user, f = _filters(request, q)
     built = report.build(user, f)
     return {
@@ -204,7 +205,9 @@ def get_report(request: HttpRequest, q: Query[FiltersIn]) -> Any:
 
 
 @router.get("/report/file", summary="月度经营分析报告（Excel 或 PDF 文件）")
-def get_report_file(request: HttpRequest, q: Query[FiltersIn], format: Literal["xlsx", "pdf"] = "pdf") -> HttpResponse:
+def get_report_file(
+    request: AuthedRequest, q: Query[FiltersIn], format: Literal["xlsx", "pdf"] = "pdf"
+) -> HttpResponse:
     user, f = _filters(request, q)
     built = report.build(user, f)
     body = exports.to_excel(built) if format == "xlsx" else exports.to_pdf(built)
@@ -215,8 +218,8 @@ def get_report_file(request: HttpRequest, q: Query[FiltersIn], format: Literal["
 
 
 @router.get("/targets", response=list[RevenueTargetOut], summary="年度收入目标（本人区域范围内）")
-def list_targets(request: HttpRequest, year: int | None = None) -> Any:
-    user = require_reader(request.user)  # type: ignore[arg-type]
+def list_targets(request: AuthedRequest, year: int | None = None) -> Any:
+    user = require_reader(request.user)
     root = figures.scope_root(user)
     qs = Target.objects.select_related("region").filter(region__path__startswith=root.path if root else "//none")
     if year is not None:
@@ -228,8 +231,8 @@ def list_targets(request: HttpRequest, year: int | None = None) -> Any:
 
 
 @router.put("/targets", response=RevenueTargetOut, summary="设置一个区域的年度收入目标（省公司管理员）")
-def put_target(request: HttpRequest, body: TargetIn) -> Any:
-    user: User = request.user  # type: ignore[assignment]
+def put_target(request: AuthedRequest, body: TargetIn) -> Any:
+    user = request.user
     if not sees_whole_province(user):
         raise HttpError(403, "只有省公司管理员可以设置收入目标。")
     region = Region.objects.filter(code=body.region).first()
@@ -306,7 +309,7 @@ def kpi_out(r: kpi.Kpi, progress: float) -> dict[str, Any]:
 
 
 @router.get("/kpi", response=list[KpiOut], summary="客户经理考核：各项指标、目标、完成率与排名（本人范围内）")
-def kpi_list(request: HttpRequest, filters: Query[FiltersIn]) -> Any:
+def kpi_list(request: AuthedRequest, filters: Query[FiltersIn]) -> Any:
     user, f = _filters(request, filters)
     progress = figures.time_progress(f.month)
     return [kpi_out(r, progress) for r in kpi.kpis(user, f.month, region=f.region)]
@@ -325,7 +328,7 @@ class KpiCustomerOut(Schema):
 
 @router.get("/kpi/{manager_id}/customers", response=list[KpiCustomerOut], summary="一位客户经理考核指标背后的客户")
 @paginate(Pages, page_size=100)
-def kpi_customers(request: HttpRequest, manager_id: int, filters: Query[FiltersIn]) -> Any:
+def kpi_customers(request: AuthedRequest, manager_id: int, filters: Query[FiltersIn]) -> Any:
     user, f = _filters(request, filters)
     row = next((r for r in kpi.kpis(user, f.month, region=f.region) if r.manager.pk == manager_id), None)
     if row is None:
@@ -348,8 +351,8 @@ class ManagerTargetOut(Schema):
 
 
 @router.put("/kpi/targets", response=ManagerTargetOut, summary="设定客户经理的年度考核目标（区域经理、省公司管理员）")
-def kpi_target(request: HttpRequest, body: ManagerTargetIn) -> Any:
-    user: User = request.user  # type: ignore[assignment]
+def kpi_target(request: AuthedRequest, body: ManagerTargetIn) -> Any:
+    user = request.user
     manager = User.objects.filter(username=body.manager).first()
     if manager is None:
         raise HttpError(404, f"客户经理“{body.manager}”不存在。")

@@ -24,13 +24,12 @@ from django.utils.translation import gettext as _
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import INDUSTRIES, Contract, Customer, KeyPerson, Product, Subscription
 from zhengqi.engine.staging.months import month_end
+from zhengqi.engine.value.tiers import TIERS, UNTIERED, VIP_TIERS
 from zhengqi.scoring.models import CustomerSnapshot
 
 from . import figures
 from .figures import FilterError, Filters
 from .report import Chart, Table, _idle_table, _idle_trend, _migration_table, _revenue_table, wan
-
-TIERS = figures.TIERS
 
 
 @dataclass
@@ -390,7 +389,7 @@ def migration(user: User, f: Filters) -> list[Table]:
     counts = figures.tier_migration(figures.snapshots(user, f).exclude(tier=""))
     flows = [(f"{a or _('新定级')}（上月）", f"{b}（本月）", n) for (a, b), n in counts.items() if b and n]
     table.chart = Chart("sankey", [], [], "int", links=flows)
-    order = ["A+", "A", "B", "C", ""]
+    order = [*TIERS, UNTIERED]
     table.links = [
         _link(f, tier_prev=row_tier or "new") for row_tier in order if any(counts.get((row_tier, t), 0) for t in TIERS)
     ]
@@ -419,7 +418,7 @@ class RiskRow:
 def risk_scores(user: User, f: Filters) -> list[RiskRow]:
     """Seed 004's five-dimension risk assessment of the large customers (A+ and A), riskiest first:
     each dimension a health score 0–1, the risk = 1 − their mean (the measures: ``RISK_NOTE``)."""
-    qs = figures.snapshots(user, f).filter(tier__in=["A+", "A"])
+    qs = figures.snapshots(user, f).filter(tier__in=VIP_TIERS)
     ids = qs.values("customer")
     snaps = list(
         qs.select_related("customer__region")

@@ -13,6 +13,8 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from zhengqi.web.documents import CJK_FONTS, html_to_pdf
+
 from .report import Chart, Format, Report
 
 NUMBER_FORMATS: dict[Format, str] = {
@@ -23,7 +25,6 @@ NUMBER_FORMATS: dict[Format, str] = {
     "pp": "+0.0;-0.0;0.0",
     "int": "#,##0",
 }
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC", "WenQuanYi Zen Hei")
 
 
 def _sheet_name(title: str, used: set[str]) -> str:
@@ -164,8 +165,6 @@ def chart_png(chart: Chart, *, title: str = "") -> str:
 
 
 def to_pdf(report: Report) -> bytes:
-    from weasyprint import HTML
-
     from .templatetags.insight_format import cell
 
     sections = [
@@ -183,4 +182,4 @@ def to_pdf(report: Report) -> bytes:
         for s in report.sections
     ]
     html = render_to_string("insight/report_pdf.html", {"report": report, "sections": sections, "font": cjk_font()})
-    return HTML(string=html).write_pdf()  # type: ignore[no-any-return]
+    return html_to_pdf(html)

@@ -17,11 +17,10 @@ from django.utils.translation import gettext as _
 
 from zhengqi.accounts.access import customer_scope, sees_whole_province
 from zhengqi.accounts.models import Region, User
+from zhengqi.engine.value.tiers import TIERS
 from zhengqi.scoring.models import COUNT_MEASURES, MONEY_MEASURES, CustomerSnapshot, MonthRun
 
 from .models import Metric, Target
-
-TIERS = ("A+", "A", "B", "C")
 
 
 class FilterError(ValueError):

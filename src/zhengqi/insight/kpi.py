@@ -262,3 +262,15 @@ def customers_of(user: User, manager: User, month: dt.date) -> list[CustomerLine
         )
         for s in now
     ]
+
+
+def own_kpi(user: User) -> dict[str, object]:
+    """An account manager's own KPIs of the latest month with results (F-18), for the workbench;
+    nothing for other roles or before the first month run."""
+    from .figures import latest_month, time_progress
+
+    month = latest_month()
+    if month is None or user.role != User.Role.ACCOUNT_MANAGER:
+        return {}
+    mine = next((r for r in kpis(user, month) if r.manager.pk == user.pk), None)
+    return {"my_kpi": mine, "kpi_month": month, "kpi_progress": time_progress(month)} if mine else {}

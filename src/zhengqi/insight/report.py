@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts.models import User
+from zhengqi.engine.value.tiers import TIERS, UNTIERED, VIP_TIERS
 
 from . import figures
 from .figures import Filters, RegionFigures
@@ -203,7 +204,7 @@ def _idle_trend(user: User, f: Filters) -> Table:
     )
 
 
-TIER_ORDER = ["A+", "A", "B", "C", ""]
+TIER_ORDER = [*TIERS, UNTIERED]
 
 
 def _migration_table(user: User, f: Filters) -> tuple[Table, int, int]:
@@ -288,7 +289,7 @@ def _movers(user: User, f: Filters, *, limit: int = 10) -> Table:
 def _at_risk(user: User, f: Filters, *, limit: int = 15) -> tuple[Table, int, int]:
     qs = figures.snapshots(user, f).filter(churn_band__in=["high", "medium"])
     high = qs.filter(churn_band="high")
-    n_high, n_vip = high.count(), high.filter(tier__in=["A+", "A"]).count()
+    n_high, n_vip = high.count(), high.filter(tier__in=VIP_TIERS).count()
     top = qs.select_related("customer__region", "customer__account_manager").order_by("-churn_risk")[:limit]
     rows = [
         [

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 from zhengqi.accounts.access import regions_visible_to
 from zhengqi.accounts.audit import log_export
 from zhengqi.accounts.models import Region, User
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.models import INDUSTRIES, Customer
+from zhengqi.engine.value.tiers import TIERS
 
 from . import dashboards, exports, figures, kpi, report
 from .access import require_reader
@@ -34,7 +36,7 @@ def report_label(built: report.Report, f: Filters) -> str:
     return _("经营分析报告 %(m)s（%(r)s）") % {"m": f"{f.month:%Y-%m}", "r": region}
 
 
-def _filters(request: HttpRequest, user: User) -> Filters:
+def _filters(request: AuthedRequest, user: User) -> Filters:
     g = request.GET
     return figures.make_filters(
         user,
@@ -57,20 +59,20 @@ def _form_context(user: User, f: Filters | None) -> dict[str, Any]:
         "filters": f,
         "months": figures.months_available(),
         "regions": regions,
-        "tiers": figures.TIERS,
+        "tiers": TIERS,
         "industries": INDUSTRIES,
         "customer_types": Customer.Type.choices,
         "dashboards": [(k, str(t)) for k, (t, _fn) in DASHBOARDS.items()],
     }
 
 
-def _refused(request: HttpRequest, user: User, template: str, err: FilterError, **extra: Any) -> HttpResponse:
+def _refused(request: AuthedRequest, user: User, template: str, err: FilterError, **extra: Any) -> HttpResponse:
     return render(request, template, {**_form_context(user, None), "error": str(err), **extra}, status=400)
 
 
 @login_required
-def dashboard_page(request: HttpRequest, key: str = "performance") -> HttpResponse:
-    user = require_reader(request.user)  # type: ignore[arg-type]
+def dashboard_page(request: AuthedRequest, key: str = "performance") -> HttpResponse:
+    user = require_reader(request.user)
     try:
         f = _filters(request, user)
         if key not in DASHBOARDS:
@@ -98,8 +100,8 @@ def dashboard_page(request: HttpRequest, key: str = "performance") -> HttpRespon
 
 
 @login_required
-def customers_page(request: HttpRequest) -> HttpResponse:
-    user = require_reader(request.user)  # type: ignore[arg-type]
+def customers_page(request: AuthedRequest) -> HttpResponse:
+    user = require_reader(request.user)
     try:
         f = _filters(request, user)
         qs = dashboards.drill(user, f, {k: request.GET.get(k, "") for k in DRILL_KEYS})
@@ -124,8 +126,8 @@ def customers_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def report_page(request: HttpRequest) -> HttpResponse:
-    user = require_reader(request.user)  # type: ignore[arg-type]
+def report_page(request: AuthedRequest) -> HttpResponse:
+    user = require_reader(request.user)
     try:
         f = _filters(request, user)
         built = report.build(user, f)
@@ -152,10 +154,10 @@ def report_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def kpi_page(request: HttpRequest) -> HttpResponse:
+def kpi_page(request: AuthedRequest) -> HttpResponse:
     """绩效考核 by account manager (F-18): KPIs against targets and time progress, ranked; each
     manager's row leads to the customers behind it."""
-    user = require_reader(request.user)  # type: ignore[arg-type]
+    user = require_reader(request.user)
     try:
         f = _filters(request, user)
     except FilterError as err:
@@ -183,8 +185,8 @@ def kpi_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def kpi_manager_page(request: HttpRequest, manager_id: int) -> HttpResponse:
-    user = require_reader(request.user)  # type: ignore[arg-type]
+def kpi_manager_page(request: AuthedRequest, manager_id: int) -> HttpResponse:
+    user = require_reader(request.user)
     try:
         f = _filters(request, user)
     except FilterError as err:

@@ -5,12 +5,13 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from zhengqi.accounts.models import User
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
 from zhengqi.customers.services import CUSTOMER_CORRECTABLE
 from zhengqi.scoring.models import Severity
@@ -81,16 +82,16 @@ class InteractionIn(Schema):
 
 @router.get("/tasks", response=list[TaskOut], summary="我的任务（区域经理：本区域的任务）")
 @paginate(Pages, page_size=50)
-def list_tasks(request: HttpRequest, status: str = "open", overdue: bool = False) -> Any:
-    qs = tasks_visible_to(request.user).filter(status=status)  # type: ignore[arg-type]
+def list_tasks(request: AuthedRequest, status: str = "open", overdue: bool = False) -> Any:
+    qs = tasks_visible_to(request.user).filter(status=status)
     if overdue:
         qs = qs.filter(due__lt=timezone.localdate())
     return qs.order_by("due", "pk")
 
 
 @router.post("/customers/{customer_id}/tasks", response={201: TaskOut}, summary="手工创建任务")
-def create_task(request: HttpRequest, customer_id: int, data: TaskIn) -> Status[Task]:
-    user: User = request.user  # type: ignore[assignment]
+def create_task(request: AuthedRequest, customer_id: int, data: TaskIn) -> Status[Task]:
+    user = request.user
     customer = customer_get(user=user, pk=customer_id)
     assignee = None
     if data.assignee_id is not None:
@@ -104,8 +105,8 @@ def create_task(request: HttpRequest, customer_id: int, data: TaskIn) -> Status[
 
 
 @router.post("/tasks/{task_id}/close", response=TaskOut, summary="关闭任务（需填写处理结果）")
-def close_task(request: HttpRequest, task_id: int, data: CloseIn) -> Task:
-    user: User = request.user  # type: ignore[assignment]
+def close_task(request: AuthedRequest, task_id: int, data: CloseIn) -> Task:
+    user = request.user
     task = tasks_visible_to(user).filter(pk=task_id).first()
     if task is None:
         raise Http404("任务不存在或无权查看。")
@@ -113,8 +114,8 @@ def close_task(request: HttpRequest, task_id: int, data: CloseIn) -> Task:
 
 
 @router.post("/tasks/escalate", summary="逾期任务上报区域经理（每日任务；省公司管理员）")
-def escalate_tasks(request: HttpRequest) -> dict[str, int]:
-    user: User = request.user  # type: ignore[assignment]
+def escalate_tasks(request: AuthedRequest) -> dict[str, int]:
+    user = request.user
     if not (user.is_superuser or user.role == User.Role.PROVINCIAL_ADMIN):
         raise PermissionDenied("只有省公司管理员可以手工运行上报。")
     return {"escalated": tasks_escalate()}
@@ -122,8 +123,8 @@ def escalate_tasks(request: HttpRequest) -> dict[str, int]:
 
 @router.get("/customers/{customer_id}/interactions", response=list[InteractionOut], summary="客户的接触记录")
 @paginate(Pages, page_size=50)
-def list_interactions(request: HttpRequest, customer_id: int) -> Any:
-    customer = customer_get(user=request.user, pk=customer_id)  # type: ignore[arg-type]
+def list_interactions(request: AuthedRequest, customer_id: int) -> Any:
+    customer = customer_get(user=request.user, pk=customer_id)
     return customer.interactions.prefetch_related("key_persons").order_by("-date", "-pk")  # type: ignore[attr-defined]
 
 
@@ -133,8 +134,8 @@ def list_interactions(request: HttpRequest, customer_id: int) -> Any:
     summary="记录拜访 / 电话 / 会议 / 邮件",
     description="可同时关闭来源任务、把下一步生成为新任务、更正客户资料；任何一部分被拒绝则全部不保存。",
 )
-def create_interaction(request: HttpRequest, customer_id: int, data: InteractionIn) -> Status[Interaction]:
-    user: User = request.user  # type: ignore[assignment]
+def create_interaction(request: AuthedRequest, customer_id: int, data: InteractionIn) -> Status[Interaction]:
+    user = request.user
     customer = customer_get(user=user, pk=customer_id)
     task = None
     if data.task_id is not None:

@@ -9,12 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from zhengqi.accounts.models import User
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.api_errors import Detail
 from zhengqi.web.pagination import Pages
 
@@ -125,14 +124,10 @@ def _input(body: CampaignIn) -> CampaignInput:
     )
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 @router.get("", response=list[CampaignOut], summary="营销活动列表（本人范围内）")
 @paginate(Pages, page_size=50)
-def campaigns(request: HttpRequest, status: str = "") -> Any:
-    qs = campaigns_visible_to(_user(request)).prefetch_related("products")
+def campaigns(request: AuthedRequest, status: str = "") -> Any:
+    qs = campaigns_visible_to(request.user).prefetch_related("products")
     if status:
         qs = qs.filter(status=status)
     campaigns = list(qs)
@@ -141,13 +136,13 @@ def campaigns(request: HttpRequest, status: str = "") -> Any:
 
 
 @router.post("", response={201: CampaignOut, 422: Detail}, summary="制定营销活动（营销策划、省公司管理员）")
-def campaign_new(request: HttpRequest, body: CampaignIn) -> Any:
-    return Status(201, campaign_out(campaign_save(by=_user(request), data=_input(body))))
+def campaign_new(request: AuthedRequest, body: CampaignIn) -> Any:
+    return Status(201, campaign_out(campaign_save(by=request.user, data=_input(body))))
 
 
 @router.get("/{campaign_id}", response={200: CampaignOut, 404: Detail}, summary="一个营销活动")
-def campaign(request: HttpRequest, campaign_id: int) -> Any:
-    return campaign_out(campaign_get(user=_user(request), pk=campaign_id))
+def campaign(request: AuthedRequest, campaign_id: int) -> Any:
+    return campaign_out(campaign_get(user=request.user, pk=campaign_id))
 
 
 @router.put(
@@ -155,8 +150,8 @@ def campaign(request: HttpRequest, campaign_id: int) -> Any:
     response={200: CampaignOut, 404: Detail, 409: Detail, 422: Detail},
     summary="修改草稿活动（带 version：他人已保存新版本时返回 409，不覆盖）",
 )
-def campaign_edit(request: HttpRequest, campaign_id: int, body: CampaignIn) -> Any:
-    user = _user(request)
+def campaign_edit(request: AuthedRequest, campaign_id: int, body: CampaignIn) -> Any:
+    user = request.user
     return campaign_out(campaign_save(by=user, data=_input(body), campaign=campaign_get(user=user, pk=campaign_id)))
 
 
@@ -171,22 +166,22 @@ class LaunchOut(Schema):
     response={200: LaunchOut, 404: Detail, 422: Detail},
     summary="启动活动：选客户、抽对照组、派任务",
 )
-def launch(request: HttpRequest, campaign_id: int) -> Any:
-    user = _user(request)
+def launch(request: AuthedRequest, campaign_id: int) -> Any:
+    user = request.user
     return campaign_launch(by=user, campaign=campaign_get(user=user, pk=campaign_id)).__dict__
 
 
 @router.post(
     "/{campaign_id}/copy", response={201: CampaignOut, 404: Detail}, summary="复制为新的草稿活动（同一随机种子）"
 )
-def copy(request: HttpRequest, campaign_id: int) -> Any:
-    user = _user(request)
+def copy(request: AuthedRequest, campaign_id: int) -> Any:
+    user = request.user
     return Status(201, campaign_out(campaign_copy(by=user, campaign=campaign_get(user=user, pk=campaign_id))))
 
 
 @router.post("/{campaign_id}/close", response={200: CampaignOut, 404: Detail, 422: Detail}, summary="结束活动")
-def close(request: HttpRequest, campaign_id: int) -> Any:
-    user = _user(request)
+def close(request: AuthedRequest, campaign_id: int) -> Any:
+    user = request.user
     return campaign_out(campaign_close(by=user, campaign=campaign_get(user=user, pk=campaign_id)))
 
 
@@ -216,8 +211,8 @@ def target_out(t: CampaignTarget) -> dict[str, Any]:
 
 @router.get("/{campaign_id}/targets", response=list[TargetOut], summary="活动的客户（本人范围内）及执行结果")
 @paginate(Pages, page_size=100)
-def targets(request: HttpRequest, campaign_id: int, group: str = "") -> Any:
-    user = _user(request)
+def targets(request: AuthedRequest, campaign_id: int, group: str = "") -> Any:
+    user = request.user
     qs = targets_visible_to(user, campaign_get(user=user, pk=campaign_id))
     if group:
         qs = qs.filter(group=group)
@@ -234,8 +229,8 @@ class OutcomeIn(Schema):
     response={200: TargetOut, 404: Detail, 422: Detail},
     summary="记录一个目标客户的执行结果（客户经理）",
 )
-def outcome(request: HttpRequest, campaign_id: int, customer_id: int, body: OutcomeIn) -> Any:
-    user = _user(request)
+def outcome(request: AuthedRequest, campaign_id: int, customer_id: int, body: OutcomeIn) -> Any:
+    user = request.user
     campaign = campaign_get(user=user, pk=campaign_id)
     target = get_object_or_404(targets_visible_to(user, campaign), customer_id=customer_id)
     return target_out(target_outcome(by=user, target=target, outcome=body.outcome, reason=body.reject_reason))
@@ -302,8 +297,8 @@ def effect_out(campaign: Campaign, e: Effect) -> dict[str, Any]:
 @router.get(
     "/{campaign_id}/evaluation", response={200: EffectOut, 404: Detail}, summary="效果评估：目标组与对照组的转化与收入"
 )
-def evaluation(request: HttpRequest, campaign_id: int, as_of: dt.date | None = None) -> Any:
-    campaign = campaign_get(user=_user(request), pk=campaign_id)
+def evaluation(request: AuthedRequest, campaign_id: int, as_of: dt.date | None = None) -> Any:
+    campaign = campaign_get(user=request.user, pk=campaign_id)
     return effect_out(campaign, campaign_effect(campaign, as_of=as_of))
 
 
@@ -344,8 +339,8 @@ strategy_router = Router()
 
 
 @strategy_router.get("/strategy", response=StrategyOut, summary="策略优化：活动按提升排序，预警族的保有与流失")
-def strategy(request: HttpRequest) -> Any:
-    user = _user(request)
+def strategy(request: AuthedRequest) -> Any:
+    user = request.user
     ranked = campaign_ranking(campaigns_visible_to(user))
     month, alerts = alert_outcomes(user)
     rules = [{**dataclasses.asdict(r), "significant": r.significant} for r in rule_outcomes(user)]

@@ -9,13 +9,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhengqi.accounts import matrix
 from zhengqi.accounts.models import User
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.models import Product
 from zhengqi.web.forms import form_errors
 
@@ -39,10 +40,6 @@ from .evaluation import Effect, alert_outcomes, campaign_effect, campaign_rankin
 from .models import Campaign, CampaignTarget
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def may_evaluate(user: User) -> bool:
     return matrix.role_of(user) in matrix.CONFIG_READERS
 
@@ -58,8 +55,8 @@ def effect_chart(effect: Effect) -> dict[str, Any]:
 
 
 @login_required
-def campaigns_page(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def campaigns_page(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     qs = campaigns_visible_to(user).prefetch_related("products")
     status = request.GET.get("status", "")
     if status in Campaign.Status.values:
@@ -114,8 +111,8 @@ def _form_context(user: User, campaign: Campaign | None, data: Any = None) -> di
 
 
 @login_required
-def campaign_form_page(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    user = _user(request)
+def campaign_form_page(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
+    user = request.user
     campaign = campaign_get(user=user, pk=pk) if pk else None
     if campaign is not None and campaign.status != Campaign.Status.DRAFT:
         messages.error(request, _("活动已启动，不能再修改；可以“复制为新活动”。"))
@@ -137,8 +134,8 @@ def campaign_form_page(request: HttpRequest, pk: int | None = None) -> HttpRespo
 
 
 @login_required
-def campaign_page(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+def campaign_page(request: AuthedRequest, pk: int) -> HttpResponse:
+    user = request.user
     campaign = campaign_get(user=user, pk=pk)
     targets = targets_visible_to(user, campaign).order_by("group", "customer__code")
     group = request.GET.get("group", "")
@@ -164,8 +161,8 @@ def campaign_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    user = _user(request)
+def campaign_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
+    user = request.user
     campaign = campaign_get(user=user, pk=pk)
     try:
         if action == "launch":
@@ -191,8 +188,8 @@ def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def target_outcome_page(request: HttpRequest, pk: int, customer_id: int) -> HttpResponse:
-    user = _user(request)
+def target_outcome_page(request: AuthedRequest, pk: int, customer_id: int) -> HttpResponse:
+    user = request.user
     campaign = campaign_get(user=user, pk=pk)
     target = targets_visible_to(user, campaign).filter(customer_id=customer_id).first()
     if target is None:
@@ -218,8 +215,8 @@ def target_outcome_page(request: HttpRequest, pk: int, customer_id: int) -> Http
 
 
 @login_required
-def strategy_page(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def strategy_page(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     ranked = campaign_ranking(campaigns_visible_to(user))
     month, alerts = alert_outcomes(user)
     chart = {

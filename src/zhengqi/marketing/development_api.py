@@ -7,11 +7,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from zhengqi.accounts.models import User
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
 from zhengqi.web.api_errors import Detail
 from zhengqi.web.pagination import Pages
@@ -29,10 +28,6 @@ from .models import DevelopmentApplication, Task
 router = Router()
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 class CandidateOut(Schema):
     customer_id: int
     customer_code: str
@@ -43,7 +38,7 @@ class CandidateOut(Schema):
 
 @router.get("/candidates", response=list[CandidateOut], summary="值得开发的客户（客户经理本人范围内）")
 @paginate(Pages, page_size=100)
-def candidate_list(request: HttpRequest) -> Any:
+def candidate_list(request: AuthedRequest) -> Any:
     return [
         {
             "customer_id": c.customer.pk,
@@ -52,7 +47,7 @@ def candidate_list(request: HttpRequest) -> Any:
             "region": str(c.customer.region),
             "why": c.why,
         }
-        for c in candidates(_user(request))
+        for c in candidates(request.user)
     ]
 
 
@@ -105,8 +100,8 @@ def application_out(a: DevelopmentApplication) -> dict[str, Any]:
 
 @router.get("/applications", response=list[ApplicationOut], summary="开发申请（客户经理：本人的；区域经理：本区域的）")
 @paginate(Pages, page_size=50)
-def application_list(request: HttpRequest, status: str = "") -> Any:
-    qs = applications_visible_to(_user(request))
+def application_list(request: AuthedRequest, status: str = "") -> Any:
+    qs = applications_visible_to(request.user)
     if status:
         qs = qs.filter(status=status)
     return [application_out(a) for a in qs]
@@ -126,8 +121,8 @@ class ApplicationIn(Schema):
     response={201: ApplicationOut, 403: Detail, 404: Detail, 422: Detail},
     summary="提交开发申请（客户经理）",
 )
-def application_new(request: HttpRequest, body: ApplicationIn) -> Any:
-    user = _user(request)
+def application_new(request: AuthedRequest, body: ApplicationIn) -> Any:
+    user = request.user
     customer = customer_get(user=user, pk=body.customer_id)
     previous = application_get(user=user, pk=body.previous_id) if body.previous_id else None
     application = application_submit(
@@ -143,8 +138,8 @@ def application_new(request: HttpRequest, body: ApplicationIn) -> Any:
 
 
 @router.get("/applications/{application_id}", response={200: ApplicationOut, 404: Detail}, summary="一份开发申请")
-def application(request: HttpRequest, application_id: int) -> Any:
-    return application_out(application_get(user=_user(request), pk=application_id))
+def application(request: AuthedRequest, application_id: int) -> Any:
+    return application_out(application_get(user=request.user, pk=application_id))
 
 
 class DecisionIn(Schema):
@@ -157,8 +152,8 @@ class DecisionIn(Schema):
     response={200: ApplicationOut, 403: Detail, 404: Detail, 422: Detail},
     summary="审批开发申请（客户所在区域的区域经理）",
 )
-def decision(request: HttpRequest, application_id: int, body: DecisionIn) -> Any:
-    user = _user(request)
+def decision(request: AuthedRequest, application_id: int, body: DecisionIn) -> Any:
+    user = request.user
     found = application_get(user=user, pk=application_id)
     return application_out(application_decide(by=user, application=found, approve=body.approve, comment=body.comment))
 
@@ -184,10 +179,10 @@ class ProspectOut(Schema):
 @router.post(
     "/prospects", response={201: ProspectOut, 403: Detail, 422: Detail}, summary="录入潜在客户（客户经理、区域经理）"
 )
-def prospect_new(request: HttpRequest, body: ProspectIn) -> Any:
+def prospect_new(request: AuthedRequest, body: ProspectIn) -> Any:
     fields = body.model_dump()
     region = fields.pop("region")
-    customer = prospect_create(by=_user(request), region_code=region, **fields)
+    customer = prospect_create(by=request.user, region_code=region, **fields)
     return Status(
         201,
         {

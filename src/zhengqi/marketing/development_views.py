@@ -8,13 +8,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhengqi.accounts import matrix
-from zhengqi.accounts.models import User
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.models import Product
 from zhengqi.customers.selectors import customer_get
 from zhengqi.web.forms import form_errors
@@ -31,15 +31,11 @@ from .development import (
 from .models import DevelopmentApplication, Task
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 @login_required
-def opportunities_page(request: HttpRequest) -> HttpResponse:
+def opportunities_page(request: AuthedRequest) -> HttpResponse:
     """Candidates to develop (account managers apply from here) and the applications: one's own, or
     for a regional manager those waiting for their decision first."""
-    user = _user(request)
+    user = request.user
     role = matrix.role_of(user)
     apps = applications_visible_to(user)
     pending = [a for a in apps.filter(status=DevelopmentApplication.Status.SUBMITTED)[:200] if may_decide(user, a)]
@@ -57,8 +53,8 @@ def opportunities_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def application_new_page(request: HttpRequest, customer_id: int) -> HttpResponse:
-    user = _user(request)
+def application_new_page(request: AuthedRequest, customer_id: int) -> HttpResponse:
+    user = request.user
     customer = customer_get(user=user, pk=customer_id)
     previous = None
     if request.GET.get("previous") or request.POST.get("previous"):
@@ -98,8 +94,8 @@ def application_new_page(request: HttpRequest, customer_id: int) -> HttpResponse
 
 
 @login_required
-def application_page(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+def application_page(request: AuthedRequest, pk: int) -> HttpResponse:
+    user = request.user
     application = application_get(user=user, pk=pk)
     steps = Task.objects.filter(development=application).order_by("due", "pk")
     return render(
@@ -119,8 +115,8 @@ def application_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def application_decide_page(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+def application_decide_page(request: AuthedRequest, pk: int) -> HttpResponse:
+    user = request.user
     application = application_get(user=user, pk=pk)
     approve = request.POST.get("decision") == "approve"
     try:
@@ -134,13 +130,13 @@ def application_decide_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def prospect_new_page(request: HttpRequest) -> HttpResponse:
+def prospect_new_page(request: AuthedRequest) -> HttpResponse:
     """Enter a prospect by hand; an account manager goes on to apply to develop it."""
     from zhengqi.accounts.access import regions_visible_to
     from zhengqi.accounts.models import Region
     from zhengqi.customers.models import INDUSTRIES, Customer
 
-    user = _user(request)
+    user = request.user
     regions = Region.objects.filter(regions_visible_to(user)).order_by("path")
     context: dict[str, Any] = {
         "regions": regions,

@@ -6,11 +6,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from zhengqi.accounts.models import User
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
 from zhengqi.web.api_errors import Detail
 from zhengqi.web.pagination import Pages
@@ -30,10 +31,6 @@ from .pipeline import (
 )
 
 router = Router()
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class ProjectOut(Schema):
@@ -127,10 +124,8 @@ def _input(body: OpportunityIn) -> OpportunityInput:
 
 @router.get("/opportunities", response=list[OpportunityOut], summary="商机（本人范围内）")
 @paginate(Pages, page_size=100)
-def opportunity_list(request: HttpRequest, stage: str = "") -> Any:
-    qs = (
-        opportunities_visible_to(_user(request)).select_related("project").prefetch_related("products", "project__team")
-    )
+def opportunity_list(request: AuthedRequest, stage: str = "") -> Any:
+    qs = opportunities_visible_to(request.user).select_related("project").prefetch_related("products", "project__team")
     if stage:
         qs = qs.filter(stage=stage)
     chances = probabilities()
@@ -140,15 +135,15 @@ def opportunity_list(request: HttpRequest, stage: str = "") -> Any:
 @router.post(
     "/opportunities", response={201: OpportunityOut, 403: Detail, 404: Detail, 422: Detail}, summary="登记商机"
 )
-def opportunity_new(request: HttpRequest, body: OpportunityNew) -> Any:
-    user = _user(request)
+def opportunity_new(request: AuthedRequest, body: OpportunityNew) -> Any:
+    user = request.user
     customer = customer_get(user=user, pk=body.customer_id)
     return Status(201, opportunity_out(opportunity_create(by=user, customer=customer, data=_input(body))))
 
 
 @router.get("/opportunities/{opportunity_id}", response={200: OpportunityOut, 404: Detail}, summary="一个商机")
-def opportunity(request: HttpRequest, opportunity_id: int) -> Any:
-    return opportunity_out(opportunity_get(user=_user(request), pk=opportunity_id))
+def opportunity(request: AuthedRequest, opportunity_id: int) -> Any:
+    return opportunity_out(opportunity_get(user=request.user, pk=opportunity_id))
 
 
 @router.put(
@@ -156,8 +151,8 @@ def opportunity(request: HttpRequest, opportunity_id: int) -> Any:
     response={200: OpportunityOut, 403: Detail, 404: Detail, 409: Detail, 422: Detail},
     summary="修改商机（阶段、金额、日期…；带 version，过期的修改返回 409）",
 )
-def opportunity_edit(request: HttpRequest, opportunity_id: int, body: OpportunityIn) -> Any:
-    user = _user(request)
+def opportunity_edit(request: AuthedRequest, opportunity_id: int, body: OpportunityIn) -> Any:
+    user = request.user
     found = opportunity_get(user=user, pk=opportunity_id)
     return opportunity_out(opportunity_update(by=user, opportunity=found, data=_input(body)))
 
@@ -173,8 +168,8 @@ class ProjectIn(Schema):
     response={201: OpportunityOut, 403: Detail, 404: Detail, 422: Detail},
     summary="签约后立项",
 )
-def project_new(request: HttpRequest, opportunity_id: int, body: ProjectIn) -> Any:
-    user = _user(request)
+def project_new(request: AuthedRequest, opportunity_id: int, body: ProjectIn) -> Any:
+    user = request.user
     found = opportunity_get(user=user, pk=opportunity_id)
     team = list(User.objects.filter(username__in=body.team, is_active=True))
     project_start(by=user, opportunity=found, started=body.started, planned_end=body.planned_end, team=team)
@@ -192,8 +187,8 @@ class PhaseIn(Schema):
     response={200: OpportunityOut, 403: Detail, 404: Detail, 409: Detail, 422: Detail},
     summary="更新项目阶段（带 version）",
 )
-def project_edit(request: HttpRequest, opportunity_id: int, body: PhaseIn) -> Any:
-    user = _user(request)
+def project_edit(request: AuthedRequest, opportunity_id: int, body: PhaseIn) -> Any:
+    user = request.user
     found = opportunity_get(user=user, pk=opportunity_id)
     project = Project.objects.filter(opportunity=found).first()
     if project is None:
@@ -214,8 +209,8 @@ class ForecastOut(Schema):
 
 
 @router.get("/pipeline/forecast", response=ForecastOut, summary="商机预测：按区域和预计签约月份加权")
-def pipeline_forecast(request: HttpRequest, months: int = Query(6, ge=1, le=24)) -> Any:
-    horizon, cells = forecast(_user(request), months=months)
+def pipeline_forecast(request: AuthedRequest, months: int = Query(6, ge=1, le=24)) -> Any:
+    horizon, cells = forecast(request.user, months=months)
     keys = [m.strftime("%Y-%m") for m in horizon]
     rows = []
     for region, by in cells.items():
@@ -238,7 +233,7 @@ class StagesIn(Schema):
 
 
 @router.get("/pipeline/stages", response=dict[str, Decimal], summary="各阶段赢单概率")
-def stages(request: HttpRequest) -> Any:
+def stages(request: AuthedRequest) -> Any:
     return probabilities()
 
 
@@ -247,5 +242,5 @@ def stages(request: HttpRequest) -> Any:
     response={200: dict[str, Decimal], 403: Detail, 422: Detail},
     summary="设置各阶段赢单概率（省公司管理员；0–1 或百分数）",
 )
-def stages_edit(request: HttpRequest, body: StagesIn) -> Any:
-    return probabilities_save(by=_user(request), values=body.model_dump(exclude_none=True))
+def stages_edit(request: AuthedRequest, body: StagesIn) -> Any:
+    return probabilities_save(by=request.user, values=body.model_dump(exclude_none=True))

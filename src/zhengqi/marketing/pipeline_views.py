@@ -11,12 +11,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhengqi.accounts.models import User
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.models import Product
 from zhengqi.customers.selectors import customer_get
 from zhengqi.web.forms import StaleEdit, form_errors
@@ -37,10 +38,6 @@ from .pipeline import (
 )
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _input(post: Any) -> OpportunityInput:
     try:
         close = dt.date.fromisoformat(post.get("close_date", "").strip()) if post.get("close_date") else None
@@ -59,8 +56,8 @@ def _input(post: Any) -> OpportunityInput:
 
 
 @login_required
-def pipeline_page(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def pipeline_page(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     chances = probabilities()
     qs = opportunities_visible_to(user).order_by("close_date", "pk")
     columns = []
@@ -132,8 +129,8 @@ def _posted(post: Any) -> dict[str, Any]:
 
 
 @login_required
-def opportunity_new_page(request: HttpRequest, customer_id: int) -> HttpResponse:
-    user = _user(request)
+def opportunity_new_page(request: AuthedRequest, customer_id: int) -> HttpResponse:
+    user = request.user
     customer = customer_get(user=user, pk=customer_id)
     if request.method == "POST":
         try:
@@ -150,8 +147,8 @@ def opportunity_new_page(request: HttpRequest, customer_id: int) -> HttpResponse
 
 
 @login_required
-def opportunity_page(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+def opportunity_page(request: AuthedRequest, pk: int) -> HttpResponse:
+    user = request.user
     opportunity = opportunity_get(user=user, pk=pk)
     status = 200
     if request.method == "POST":
@@ -183,9 +180,9 @@ def opportunity_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def project_page(request: HttpRequest, pk: int) -> HttpResponse:
+def project_page(request: AuthedRequest, pk: int) -> HttpResponse:
     """Start the project of a won opportunity, or move it to another phase."""
-    user = _user(request)
+    user = request.user
     opportunity = opportunity_get(user=user, pk=pk)
     post = request.POST
     try:

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +16,7 @@ from zhengqi.customers.services import customer_correct
 from zhengqi.scoring.models import Alert
 
 from .models import Interaction, Task
+from .selectors import tasks_visible_to
 
 # Days an account manager has to act on an alert, by its severity.
 DUE_DAYS = {"high": 3, "medium": 7, "low": 14}
@@ -125,16 +125,6 @@ def tasks_escalate(*, today: dt.date | None = None) -> int:
     return len(escalated)
 
 
-def tasks_visible_to(user: User) -> QuerySet[Task]:
-    """An account manager's own tasks; managers see the tasks in their region subtree."""
-    from zhengqi.accounts.access import customer_scope
-
-    qs = Task.objects.select_related("customer", "assignee", "escalated_to")
-    if user.role == User.Role.ACCOUNT_MANAGER:
-        return qs.filter(assignee=user)
-    return qs.filter(customer_scope(user, prefix="customer__"))
-
-
 @transaction.atomic
 def task_close(*, task: Task, by: User, outcome: str) -> Task:
     if task.assignee_id != by.pk and not tasks_visible_to(by).filter(pk=task.pk).exists():
@@ -205,3 +195,8 @@ def interaction_log(
             created_by=by,
         )
     return interaction
+
+
+def tasks_for_new_alerts(*, month: dt.date, **_: object) -> dict[str, int]:
+    """Receiver of the month run's ``alerts_opened``: the month's tasks, counted for the run."""
+    return {"tasks_created": tasks_from_alerts(month=month)}

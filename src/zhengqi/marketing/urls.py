@@ -4,7 +4,6 @@ from . import campaign_views, development_views, pipeline_views, views
 
 app_name = "marketing"
 urlpatterns = [
-    path("", views.workbench_page, name="workbench"),
     path("tasks/", views.task_list_page, name="tasks"),
     path("tasks/<int:pk>/close/", views.task_close_fragment, name="task_close"),
     path("customers/<int:customer_id>/tasks/", views.task_create_view, name="task_create"),

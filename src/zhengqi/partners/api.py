@@ -7,11 +7,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from zhengqi.accounts.models import User
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.api_errors import Detail
 from zhengqi.web.pagination import Pages
 
@@ -31,10 +31,6 @@ from .settlement import RuleInput, approve, rule_save, settle, statement_get, st
 from .views import parse_month, statement_response
 
 router = Router()
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class PartnerOut(Schema):
@@ -103,26 +99,26 @@ def _partner_input(body: PartnerIn) -> PartnerInput:
 
 @router.get("/partners", response=list[PartnerOut], summary="代理商（本人范围内；代理商账号只见本公司）")
 @paginate(Pages, page_size=100)
-def partner_list(request: HttpRequest) -> Any:
-    qs = partners_visible_to(_user(request)).prefetch_related("products").order_by("code")
+def partner_list(request: AuthedRequest) -> Any:
+    qs = partners_visible_to(request.user).prefetch_related("products").order_by("code")
     return [partner_out(p) for p in qs]
 
 
 @router.post("/partners", response={201: PartnerOut, 403: Detail, 422: Detail}, summary="新增代理商")
-def partner_new(request: HttpRequest, body: PartnerIn) -> Any:
-    return Status(201, partner_out(partner_save(by=_user(request), data=_partner_input(body))))
+def partner_new(request: AuthedRequest, body: PartnerIn) -> Any:
+    return Status(201, partner_out(partner_save(by=request.user, data=_partner_input(body))))
 
 
 @router.get("/partners/{partner_id}", response={200: PartnerOut, 404: Detail}, summary="一家代理商")
-def partner_one(request: HttpRequest, partner_id: int) -> Any:
-    return partner_out(partner_get(user=_user(request), pk=partner_id))
+def partner_one(request: AuthedRequest, partner_id: int) -> Any:
+    return partner_out(partner_get(user=request.user, pk=partner_id))
 
 
 @router.put(
     "/partners/{partner_id}", response={200: PartnerOut, 403: Detail, 404: Detail, 422: Detail}, summary="修改代理商"
 )
-def partner_edit(request: HttpRequest, partner_id: int, body: PartnerIn) -> Any:
-    user = _user(request)
+def partner_edit(request: AuthedRequest, partner_id: int, body: PartnerIn) -> Any:
+    user = request.user
     found = partner_get(user=user, pk=partner_id)
     return partner_out(partner_save(by=user, data=_partner_input(body), partner=found))
 
@@ -170,8 +166,8 @@ def deal_out(a: Attribution) -> dict[str, Any]:
 
 @router.get("/attributions", response=list[DealOut], summary="归属业务（status=disputed 为待裁决的争议）")
 @paginate(Pages, page_size=100)
-def deal_list(request: HttpRequest, partner_id: int | None = None, status: str = "") -> Any:
-    qs = deals_visible_to(_user(request)).order_by("-claimed_at", "-pk")
+def deal_list(request: AuthedRequest, partner_id: int | None = None, status: str = "") -> Any:
+    qs = deals_visible_to(request.user).order_by("-claimed_at", "-pk")
     if partner_id is not None:
         qs = qs.filter(partner_id=partner_id)
     if status:
@@ -193,9 +189,9 @@ class ClaimIn(Schema):
     response={201: DealOut, 403: Detail, 404: Detail, 422: Detail},
     summary="登记代理商归属（另一代理商已申报同一业务时双方进入争议）",
 )
-def deal_new(request: HttpRequest, body: ClaimIn) -> Any:
+def deal_new(request: AuthedRequest, body: ClaimIn) -> Any:
     made = attribute(
-        by=_user(request),
+        by=request.user,
         partner_id=body.partner_id,
         role=body.role,
         subscription_id=body.subscription_id,
@@ -207,15 +203,15 @@ def deal_new(request: HttpRequest, body: ClaimIn) -> Any:
 
 
 @router.get("/attributions/{attribution_id}", response={200: DealOut, 404: Detail}, summary="一笔归属业务")
-def deal_one(request: HttpRequest, attribution_id: int) -> Any:
-    return deal_out(deal_get(user=_user(request), pk=attribution_id))
+def deal_one(request: AuthedRequest, attribution_id: int) -> Any:
+    return deal_out(deal_get(user=request.user, pk=attribution_id))
 
 
 @router.post(
     "/attributions/{attribution_id}/withdraw", response={200: DealOut, 404: Detail, 422: Detail}, summary="撤销归属"
 )
-def deal_withdraw(request: HttpRequest, attribution_id: int) -> Any:
-    user = _user(request)
+def deal_withdraw(request: AuthedRequest, attribution_id: int) -> Any:
+    user = request.user
     withdraw(by=user, pk=attribution_id)
     return deal_out(deal_get(user=user, pk=attribution_id))
 
@@ -229,8 +225,8 @@ class ConflictDecisionIn(Schema):
     response={200: DealOut, 403: Detail, 404: Detail, 422: Detail},
     summary="裁决争议：归属此代理商，其余申报驳回",
 )
-def deal_decide(request: HttpRequest, attribution_id: int, body: ConflictDecisionIn) -> Any:
-    return deal_out(decide(by=_user(request), pk=attribution_id, note=body.note))
+def deal_decide(request: AuthedRequest, attribution_id: int, body: ConflictDecisionIn) -> Any:
+    return deal_out(decide(by=request.user, pk=attribution_id, note=body.note))
 
 
 class TierIO(Schema):
@@ -279,7 +275,7 @@ def rule_out(r: CommissionRule) -> dict[str, Any]:
 
 
 @router.get("/commission-rules", response=list[CommissionRuleOut], summary="酬金规则的全部版本")
-def rule_list(request: HttpRequest, code: str = "") -> Any:
+def rule_list(request: AuthedRequest, code: str = "") -> Any:
     qs = CommissionRule.objects.select_related("product").order_by("code", "-version")
     if code:
         qs = qs.filter(code=code.upper())
@@ -306,9 +302,9 @@ class CommissionRuleIn(Schema):
 @router.post(
     "/commission-rules", response={201: CommissionRuleOut, 403: Detail, 422: Detail}, summary="新增酬金规则或新版本"
 )
-def rule_new(request: HttpRequest, body: CommissionRuleIn) -> Any:
+def rule_new(request: AuthedRequest, body: CommissionRuleIn) -> Any:
     saved = rule_save(
-        by=_user(request),
+        by=request.user,
         data=RuleInput(
             code=body.code,
             name=body.name,
@@ -345,8 +341,8 @@ class SettleOut(Schema):
     response={200: SettleOut, 403: Detail, 422: Detail},
     summary="计算某月全部代理商的结算单（可重复运行）",
 )
-def settlement_run(request: HttpRequest, body: SettleIn) -> Any:
-    result = settle(parse_month(body.month), by=_user(request))
+def settlement_run(request: AuthedRequest, body: SettleIn) -> Any:
+    result = settle(parse_month(body.month), by=request.user)
     return {"month": result.month, "drafts": result.drafts, "frozen": result.frozen, "total": result.total}
 
 
@@ -407,8 +403,8 @@ def statement_out(s: Statement, *, lines: bool = False) -> dict[str, Any]:
     "/statements", response=list[StatementOut], summary="结算单（区域经理与管理员：其范围内的代理商；代理商：本公司）"
 )
 @paginate(Pages, page_size=100)
-def statement_list(request: HttpRequest, month: str = "", partner_id: int | None = None) -> Any:
-    qs = statements_visible_to(_user(request)).order_by("-month", "partner__code")
+def statement_list(request: AuthedRequest, month: str = "", partner_id: int | None = None) -> Any:
+    qs = statements_visible_to(request.user).order_by("-month", "partner__code")
     if month:
         qs = qs.filter(month=parse_month(month))
     if partner_id is not None:
@@ -417,8 +413,8 @@ def statement_list(request: HttpRequest, month: str = "", partner_id: int | None
 
 
 @router.get("/statements/{statement_id}", response={200: StatementDetail, 404: Detail}, summary="一张结算单及其明细")
-def statement_one(request: HttpRequest, statement_id: int) -> Any:
-    return statement_out(statement_get(user=_user(request), pk=statement_id), lines=True)
+def statement_one(request: AuthedRequest, statement_id: int) -> Any:
+    return statement_out(statement_get(user=request.user, pk=statement_id), lines=True)
 
 
 class ApproveIn(Schema):
@@ -430,13 +426,13 @@ class ApproveIn(Schema):
     response={200: StatementOut, 403: Detail, 404: Detail, 422: Detail},
     summary="审批并冻结结算单",
 )
-def statement_approve(request: HttpRequest, statement_id: int, body: ApproveIn) -> Any:
-    return statement_out(approve(by=_user(request), pk=statement_id, expected_total=body.total))
+def statement_approve(request: AuthedRequest, statement_id: int, body: ApproveIn) -> Any:
+    return statement_out(approve(by=request.user, pk=statement_id, expected_total=body.total))
 
 
 @router.get("/statements/{statement_id}/file", response={200: None, 404: Detail}, summary="下载结算单（xlsx 或 pdf）")
 def statement_download(
-    request: HttpRequest, statement_id: int, fmt: Literal["xlsx", "pdf"] = Query("xlsx")
+    request: AuthedRequest, statement_id: int, fmt: Literal["xlsx", "pdf"] = Query("xlsx")
 ) -> HttpResponse:
-    user = _user(request)
+    user = request.user
     return statement_response(request, user, statement_get(user=user, pk=statement_id), fmt)

@@ -8,6 +8,8 @@ import io
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from zhengqi.web.documents import CJK_FONTS, html_to_pdf
+
 from .models import Statement, StatementLine
 
 COLUMNS = ("类型", "所属月份", "业务", "酬金类型", "规则", "计酬基数", "比例/金额", "业务量", "金额", "计算说明")
@@ -86,10 +88,6 @@ def to_excel(statement: Statement) -> bytes:
 
 
 def to_pdf(statement: Statement) -> bytes:
-    from weasyprint import HTML
-
-    from zhengqi.insight.exports import CJK_FONTS
-
     html = render_to_string(
         "partners/statement_pdf.html",
         {
@@ -98,4 +96,4 @@ def to_pdf(statement: Statement) -> bytes:
             "fonts": ", ".join(f'"{f}"' for f in CJK_FONTS),
         },
     )
-    return HTML(string=html).write_pdf()  # type: ignore[no-any-return]
+    return html_to_pdf(html)

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from zhengqi.accounts import matrix
 from zhengqi.accounts.audit import log_export
 from zhengqi.accounts.models import Region, User
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.models import Product
 from zhengqi.customers.selectors import customer_get
 from zhengqi.web.forms import form_errors
@@ -57,15 +58,11 @@ from .settlement import (
 )
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def paginate(request: HttpRequest, qs: Any, size: int) -> Page:  # type: ignore[type-arg]
+def paginate(request: AuthedRequest, qs: Any, size: int) -> Page:  # type: ignore[type-arg]
     return Paginator(qs, size).get_page(request.GET.get("page"))
 
 
-def _query(request: HttpRequest) -> str:
+def _query(request: AuthedRequest) -> str:
     keep = request.GET.copy()
     keep.pop("page", None)
     return keep.urlencode()
@@ -106,8 +103,8 @@ def _performance_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @login_required
-def partners_page(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def partners_page(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     q = request.GET.get("q", "").strip()[:50]
     kind = request.GET.get("kind", "")
     qs = partners_visible_to(user).annotate(
@@ -138,8 +135,8 @@ def partners_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def partner_page(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+def partner_page(request: AuthedRequest, pk: int) -> HttpResponse:
+    user = request.user
     partner = partner_get(user=user, pk=pk)
     deals = paginate(request, deals_visible_to(user).filter(partner=partner).order_by("-claimed_at", "-pk"), 50)
     rows = performance(partner)
@@ -182,8 +179,8 @@ def _partner_input(post: Any) -> PartnerInput:
 
 
 @login_required
-def partner_form_page(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    user = _user(request)
+def partner_form_page(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
+    user = request.user
     partner = partner_get(user=user, pk=pk) if pk else None
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
@@ -221,9 +218,9 @@ def partner_form_page(request: HttpRequest, pk: int | None = None) -> HttpRespon
 
 
 @login_required
-def attribute_page(request: HttpRequest, customer_id: int) -> HttpResponse:
+def attribute_page(request: AuthedRequest, customer_id: int) -> HttpResponse:
     """Claim one of a customer's deals for a partner (from the customer's page)."""
-    user = _user(request)
+    user = request.user
     customer = customer_get(user=user, pk=customer_id)
     options = deal_options(user=user, customer=customer)
     errors: dict[str, list[str]] = {}
@@ -275,8 +272,8 @@ def attribute_page(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+def withdraw_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    user = request.user
     found = deal_get(user=user, pk=pk)
     try:
         withdraw(by=user, pk=pk)
@@ -287,8 +284,8 @@ def withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def conflicts_page(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def conflicts_page(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     groups: dict[tuple[str, int | None, int | None, int | None], list[Attribution]] = {}
     for a in conflicts_visible_to(user)[:600]:
         groups.setdefault((a.role, a.subscription_id, a.opportunity_id, a.service_request_id), []).append(a)
@@ -297,8 +294,8 @@ def conflicts_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+def decide_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    user = request.user
     try:
         winner = decide(by=user, pk=pk, note=request.POST.get("note", ""))
         messages.success(request, _("已裁决：%(d)s 归属“%(p)s”。") % {"d": winner.deal_label, "p": winner.partner})
@@ -324,8 +321,8 @@ def _tiers(raw: str) -> list[dict[str, Any]]:
 
 
 @login_required
-def rules_page(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def rules_page(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         p = request.POST
@@ -386,8 +383,8 @@ def rules_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def settlement_page(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def settlement_page(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     try:
         month = parse_month(request.GET.get("month"))
     except ValidationError as exc:
@@ -425,8 +422,8 @@ def settlement_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def settle_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def settle_view(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     try:
         month = parse_month(request.POST.get("month"))
         result = settle(month, by=user)
@@ -442,8 +439,8 @@ def settle_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def statement_page(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+def statement_page(request: AuthedRequest, pk: int) -> HttpResponse:
+    user = request.user
     statement = statement_get(user=user, pk=pk)
     lines = statement.lines.select_related("rule", "attribution").order_by("for_month", "kind", "pk")
     by_kind = {
@@ -465,8 +462,8 @@ def statement_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def statement_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+def statement_approve_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    user = request.user
     try:
         statement = approve(by=user, pk=pk, expected_total=request.POST.get("total"))
         messages.success(request, _("结算单已审批并冻结，合计 %(t)s 元。") % {"t": f"{statement.total:,.2f}"})
@@ -476,15 +473,15 @@ def statement_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def statement_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
-    user = _user(request)
+def statement_file(request: AuthedRequest, pk: int, fmt: str) -> HttpResponse:
+    user = request.user
     statement = statement_get(user=user, pk=pk)
     if fmt not in ("xlsx", "pdf"):
         return HttpResponse(_("文件格式应为 xlsx 或 pdf。"), status=404, content_type="text/plain; charset=utf-8")
     return statement_response(request, user, statement, fmt)
 
 
-def statement_response(request: HttpRequest, user: User, statement: Statement, fmt: str) -> HttpResponse:
+def statement_response(request: AuthedRequest, user: User, statement: Statement, fmt: str) -> HttpResponse:
     """The statement as a download, logged in the export log."""
     if fmt == "xlsx":
         body = files.to_excel(statement)
@@ -510,9 +507,9 @@ def statement_response(request: HttpRequest, user: User, statement: Statement, f
 
 
 @login_required
-def mine_page(request: HttpRequest) -> HttpResponse:
+def mine_page(request: AuthedRequest) -> HttpResponse:
     """What a partner's login sees: its deals (customers' names only), statements and performance."""
-    user = _user(request)
+    user = request.user
     partner = own_partner(user)
     status = request.GET.get("status", "")
     deals = deals_visible_to(user).order_by("-claimed_at", "-pk")

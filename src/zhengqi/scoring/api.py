@@ -7,11 +7,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from zhengqi.accounts.models import User
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
 from zhengqi.engine.lake import Lake
 
@@ -25,8 +26,8 @@ router = Router()
 READERS = (*CONFIGURERS, User.Role.REGIONAL_MANAGER)
 
 
-def _reader(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
+def _reader(request: AuthedRequest) -> User:
+    user = request.user
     if not (user.is_superuser or user.role in READERS):
         raise Http404("无权查看。")
     return user
@@ -114,14 +115,14 @@ class RunOut(Schema):
 
 
 @router.get("/rules", response=list[RuleOut], summary="规则列表")
-def list_rules(request: HttpRequest) -> Any:
+def list_rules(request: AuthedRequest) -> Any:
     _reader(request)
     ensure_builtin_rules()
     return Rule.objects.order_by("code")
 
 
 @router.post("/rules/preview", response=PreviewOut, summary="校验并预览规则（不保存）")
-def preview_rule(request: HttpRequest, payload: PreviewIn) -> Any:
+def preview_rule(request: AuthedRequest, payload: PreviewIn) -> Any:
     user = _reader(request)
     try:
         p = rule_preview(user=user, expression=payload.expression)
@@ -132,7 +133,7 @@ def preview_rule(request: HttpRequest, payload: PreviewIn) -> Any:
 
 
 @router.get("/rules/{code}", response=RuleOut, summary="规则详情")
-def get_rule(request: HttpRequest, code: str) -> Any:
+def get_rule(request: AuthedRequest, code: str) -> Any:
     _reader(request)
     rule = Rule.objects.filter(code=code).first()
     if rule is None:
@@ -146,7 +147,7 @@ def get_rule(request: HttpRequest, code: str) -> Any:
     summary="新建规则或保存新版本",
     description="表达式无效时返回 422 与中文说明，不保存任何内容。",
 )
-def put_rule(request: HttpRequest, code: str, payload: RuleIn) -> Any:
+def put_rule(request: AuthedRequest, code: str, payload: RuleIn) -> Any:
     user = _reader(request)
     try:
         return rule_save(by=user, code=code, **payload.dict())
@@ -157,20 +158,20 @@ def put_rule(request: HttpRequest, code: str, payload: RuleIn) -> Any:
 
 
 @router.get("/customers/{customer_id}/alerts", response=list[AlertOut], summary="客户的预警")
-def customer_alerts(request: HttpRequest, customer_id: int, status: str = "open") -> Any:
-    customer = customer_get(user=request.user, pk=customer_id)  # type: ignore[arg-type]
+def customer_alerts(request: AuthedRequest, customer_id: int, status: str = "open") -> Any:
+    customer = customer_get(user=request.user, pk=customer_id)
     alerts = Alert.objects.filter(customer=customer)
     return alerts.filter(status=status) if status else alerts
 
 
 @router.get("/customers/{customer_id}/snapshots", response=list[SnapshotOut], summary="客户的月度价值评估与等级历史")
-def customer_snapshots(request: HttpRequest, customer_id: int) -> Any:
-    customer = customer_get(user=request.user, pk=customer_id)  # type: ignore[arg-type]
+def customer_snapshots(request: AuthedRequest, customer_id: int) -> Any:
+    customer = customer_get(user=request.user, pk=customer_id)
     return CustomerSnapshot.objects.filter(customer=customer).order_by("month").defer("features")
 
 
 @router.get("/runs", response=list[RunOut], summary="月度运行记录")
-def list_runs(request: HttpRequest) -> Any:
+def list_runs(request: AuthedRequest) -> Any:
     _reader(request)
     return MonthRun.objects.all()[:100]
 
@@ -181,7 +182,7 @@ def list_runs(request: HttpRequest) -> Any:
     summary="启动月度运行（省公司管理员）",
     description="运行在后台进行（zhengqi db_worker）；用 GET /api/runs 查看状态与已完成步骤。",
 )
-def start_run(request: HttpRequest, payload: RunIn) -> Any:
+def start_run(request: AuthedRequest, payload: RunIn) -> Any:
     user = _reader(request)
     try:
         month = dt.datetime.strptime(payload.month, "%Y-%m").date()
@@ -214,7 +215,7 @@ class ChurnOut(Schema):
 
 
 @router.get("/churn/models", response=list[ChurnModelOut], summary="流失模型库中的版本")
-def churn_model_list(request: HttpRequest) -> Any:
+def churn_model_list(request: AuthedRequest) -> Any:
     _reader(request)
     out = []
     for card in churn_models():
@@ -238,7 +239,7 @@ def churn_model_list(request: HttpRequest) -> Any:
     response=dict[str, Any],
     summary="流失模型卡：回测指标、校准曲线、重要特征、训练窗口、参数与库版本",
 )
-def churn_model_get(request: HttpRequest, version: str) -> Any:
+def churn_model_get(request: AuthedRequest, version: str) -> Any:
     _reader(request)
     try:
         return churn_model_card(version)
@@ -247,7 +248,7 @@ def churn_model_get(request: HttpRequest, version: str) -> Any:
 
 
 @router.post("/churn/models/{version}/activate", response=ChurnModelOut, summary="启用流失模型版本（省公司管理员）")
-def churn_model_activate_api(request: HttpRequest, version: str) -> Any:
+def churn_model_activate_api(request: AuthedRequest, version: str) -> Any:
     user = _reader(request)
     try:
         churn_model_activate(by=user, version=version)
@@ -264,8 +265,8 @@ def churn_model_activate_api(request: HttpRequest, version: str) -> Any:
     summary="客户的流失风险与原因（最近一次评分的月份）",
     description="没有评分时返回 404。",
 )
-def customer_churn(request: HttpRequest, customer_id: int) -> Any:
-    customer = customer_get(user=request.user, pk=customer_id)  # type: ignore[arg-type]
+def customer_churn(request: AuthedRequest, customer_id: int) -> Any:
+    customer = customer_get(user=request.user, pk=customer_id)
     view = churn_view(
         CustomerSnapshot.objects.filter(customer=customer, churn_risk__isnull=False).order_by("-month").first()
     )

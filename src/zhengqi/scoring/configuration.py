@@ -21,6 +21,7 @@ from zhengqi.engine.pipeline import read_result
 from zhengqi.engine.rules.builtin import BUILTIN_RULES, RuleSpec
 from zhengqi.engine.rules.language import RuleError, parse
 from zhengqi.engine.value.model import DEFAULT_MODEL, ValueModel, score
+from zhengqi.engine.value.tiers import TIERS
 
 from .models import MonthRun, Rule, RuleVersion, ValueModelVersion
 
@@ -187,7 +188,7 @@ def value_model_from_form(base: ValueModel, data: Any) -> ValueModel:
     config = base.to_dict()
     for factor in config["factors"]:
         factor["weight"] = round(number(f"weight_{factor['code']}", factor["label"], factor["weight"] * 100) / 100, 6)
-    for tier in ("A+", "A", "B"):
+    for tier in TIERS[:-1]:
         config["thresholds"][tier] = number(
             f"threshold_{tier}", _("%(tier)s 级阈值") % {"tier": tier}, config["thresholds"][tier]
         )
@@ -223,7 +224,7 @@ def value_model_preview(model: ValueModel) -> dict[str, Any]:
             "current": old_counts[t],
             "change": new_counts[t] - old_counts[t],
         }
-        for t in ("A+", "A", "B", "C")
+        for t in TIERS
     ]
     return {"month": run.month, "tiers": tiers}
 

@@ -26,7 +26,7 @@ from zhengqi.engine.pipeline import MonthResult, run_month
 from zhengqi.engine.rules.builtin import RuleSpec
 from zhengqi.engine.rules.language import parse
 from zhengqi.engine.staging.months import month_idx, month_of
-from zhengqi.marketing.services import tasks_from_alerts
+from zhengqi.engine.value.tiers import VIP_TIERS
 
 from .configuration import active_value_model, enabled_rules
 from .export import export_dimensions
@@ -40,12 +40,12 @@ from .models import (
     MonthRun,
     TierChange,
 )
+from .signals import announce_alerts
 
 DOWNGRADE_CODE = "TIER_DOWN"
 
 
 STEPS = ("export", "features", "value", "hits", "churn", "write_back")
-VIP_TIERS = ("A+", "A")
 
 
 def month_run_enqueue(*, month: dt.date, by: User | None, backend: Backend = "duckdb") -> MonthRun:
@@ -123,7 +123,7 @@ def _run_one(
         churn = churn_registry.active(lake)
         result = run_month(lake, month, model=model, rules=rules, backend=backend, churn=churn, progress=step_done)
         counts = write_back(result, rules=rules)
-        counts["tasks_created"] = tasks_from_alerts(month=month)
+        counts.update(announce_alerts(month))  # tasks for the new alerts (connected by the portal)
         step_done("write_back")
     except BaseException:  # Ctrl-C included: the record must not stay "running"
         record.status = MonthRun.Status.FAILED
@@ -231,7 +231,7 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
         evidence = {name: _jsonable(known.get(name)) for name in reads.get(h["rule_code"], [])}
         hits.append((code, h["rule_code"], h["family"], h["severity"], evidence))
     for row in value_rows:
-        if row["downgrade"] and row["tier_prev"] in ("A+", "A"):
+        if row["downgrade"] and row["tier_prev"] in VIP_TIERS:
             evidence = {"tier_prev": row["tier_prev"], "tier": row["tier"], "value_score": row["value_score"]}
             hits.append((row["customer_code"], DOWNGRADE_CODE, "retain", "high", evidence))
     churn_hits = _churn_hits(churn, value_by_code)

@@ -6,13 +6,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, Max, Q, QuerySet, Value, When
 
 from zhengqi.customers.models import Customer
 from zhengqi.engine.catalogue import CATALOGUE
 from zhengqi.engine.value.model import ValueModel
 
-from .models import CHURN_CODE, Alert, CustomerSnapshot, TierChange, ValueModelVersion
+from .models import CHURN_CODE, COMPETITOR_CODE, Alert, CustomerSnapshot, TierChange, ValueModelVersion
 
 
 def describe(name: str, value: Any) -> str:
@@ -129,3 +129,41 @@ def tier_history(customer: Customer) -> QuerySet[CustomerSnapshot]:
 
 def tier_changes(customer: Customer) -> QuerySet[TierChange]:
     return TierChange.objects.filter(customer=customer).order_by("-month")
+
+
+def workbench_alerts(customers: QuerySet[Customer]) -> QuerySet[Alert]:
+    """The latest month run's new alerts on the given customers, and competitor alerts still open
+    (raised the day a move is recorded, not by a month run: they would otherwise hide the run's
+    month behind a later one); high severity first."""
+    runs = Alert.objects.filter(customer__in=customers).exclude(rule_code=COMPETITOR_CODE)
+    latest = runs.aggregate(m=Max("first_month"))["m"]
+    competitor = Q(rule_code=COMPETITOR_CODE, status=Alert.Status.OPEN)
+    severity_first = Case(
+        *(When(severity=s, then=Value(i)) for i, s in enumerate(("high", "medium", "low"))), default=9
+    )
+    return (
+        Alert.objects.filter(customer__in=customers)
+        .filter(Q(first_month=latest, status=Alert.Status.OPEN) | competitor if latest else competitor)
+        .select_related("customer")
+        .order_by(severity_first, "customer__name")
+    )
+
+
+def customer_scoring(customer: Customer) -> dict[str, Any]:
+    """What the customer's page shows of scoring: open alerts with their reasons, the latest
+    snapshot with its churn risk and score breakdown, the tier history and its chart."""
+    snapshot = latest_snapshot(customer)
+    history = list(tier_history(customer))
+    return {
+        "alerts": open_alerts(customer),
+        "snapshot": snapshot,
+        "churn": churn_view(snapshot),
+        "breakdown": score_breakdown(snapshot) if snapshot else [],
+        "tier_history": history,
+        "tier_chart": {
+            "months": [f"{h.month:%Y-%m}" for h in history],
+            "scores": [float(h.value_score) if h.value_score is not None else None for h in history],
+            "tiers": [h.tier for h in history],
+        },
+        "tier_changes": tier_changes(customer),
+    }

@@ -6,11 +6,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts.models import User
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.engine.catalogue import RULE_CATALOGUE
 from zhengqi.engine.lake import Lake
 
@@ -35,8 +36,8 @@ from .month_run import month_run_enqueue
 
 
 @login_required
-def rule_list_page(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def rule_list_page(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     ensure_builtin_rules()
     rules = Rule.objects.order_by("code")
     return render(
@@ -45,8 +46,8 @@ def rule_list_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def rule_edit_page(request: HttpRequest, code: str | None = None) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def rule_edit_page(request: AuthedRequest, code: str | None = None) -> HttpResponse:
+    user = request.user
     rule = Rule.objects.filter(code=code).first() if code else None
     if code and rule is None:
         raise Http404(_("规则不存在。"))
@@ -91,8 +92,8 @@ def rule_edit_page(request: HttpRequest, code: str | None = None) -> HttpRespons
 
 
 @login_required
-def rule_preview_fragment(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def rule_preview_fragment(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     expression = request.POST.get("expression", "")
     try:
         preview = rule_preview(user=user, expression=expression)
@@ -104,8 +105,8 @@ def rule_preview_fragment(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def month_run_page(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def month_run_page(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     may_run = user.is_superuser or user.role == User.Role.PROVINCIAL_ADMIN
     form = MonthForm(request.POST or None)
     if request.method == "POST":
@@ -136,9 +137,9 @@ def month_run_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def value_model_page(request: HttpRequest) -> HttpResponse:
+def value_model_page(request: AuthedRequest) -> HttpResponse:
     """The analyst's page: weights, thresholds and overrides; preview tier counts; save a version."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     may_edit = user.is_superuser or user.role in CONFIGURERS
     base = with_optional_factors(active_value_model())
     model, errors, preview = base, [], None
@@ -168,10 +169,10 @@ def value_model_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def churn_model_page(request: HttpRequest) -> HttpResponse:
+def churn_model_page(request: AuthedRequest) -> HttpResponse:
     """The model card: backtest metrics of both models, calibration, important features; the
     versions in the registry, one of which an admin may activate."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     if request.method == "POST":
         version = request.POST.get("version", "")
         try:

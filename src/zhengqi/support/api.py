@@ -6,12 +6,11 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from zhengqi.accounts.models import User
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
 from zhengqi.web.api_errors import Detail
 from zhengqi.web.pagination import Pages
@@ -35,10 +34,6 @@ router = Router()
 
 TypeName = Literal["fault", "billing", "delivery", "change", "complaint"]
 OperatorName = Literal["telecom", "unicom", "broadnet", "other"]
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class ServiceRequestOut(Schema):
@@ -100,8 +95,8 @@ class RequestFilter(Schema):
     summary="服务请求（部门用户：本部门队列；员工：本人范围内客户的请求）",
 )
 @paginate(Pages, page_size=100)
-def service_request_list(request: HttpRequest, filters: Query[RequestFilter]) -> Any:
-    qs = requests_visible_to(_user(request)).order_by("-created_at", "-id")
+def service_request_list(request: AuthedRequest, filters: Query[RequestFilter]) -> Any:
+    qs = requests_visible_to(request.user).order_by("-created_at", "-id")
     if filters.status == "overdue":
         qs = qs.filter(status=ServiceRequest.Status.OPEN, due_at__lt=dt.datetime.now(dt.UTC))
     elif filters.status:
@@ -127,8 +122,8 @@ class ServiceRequestIn(Schema):
     response={201: ServiceRequestOut, 403: Detail, 404: Detail, 422: Detail},
     summary="受理服务请求（自动分派并开始计时）",
 )
-def service_request_new(request: HttpRequest, body: ServiceRequestIn) -> Any:
-    user = _user(request)
+def service_request_new(request: AuthedRequest, body: ServiceRequestIn) -> Any:
+    user = request.user
     if not may_accept(user):
         raise PermissionDenied(_("服务请求由客户经理、区域经理、省公司管理员或客服受理。"))
     customer = customer_for_request(by=user, customer_id=body.customer_id, code=body.customer_code)
@@ -148,8 +143,8 @@ def service_request_new(request: HttpRequest, body: ServiceRequestIn) -> Any:
 
 
 @router.get("/service-requests/{request_id}", response={200: ServiceRequestOut, 404: Detail}, summary="一条服务请求")
-def service_request_one(request: HttpRequest, request_id: int) -> Any:
-    return request_out(request_get(user=_user(request), pk=request_id))
+def service_request_one(request: AuthedRequest, request_id: int) -> Any:
+    return request_out(request_get(user=request.user, pk=request_id))
 
 
 class ResolveIn(Schema):
@@ -161,8 +156,8 @@ class ResolveIn(Schema):
     response={200: ServiceRequestOut, 403: Detail, 404: Detail, 422: Detail},
     summary="处理部门办结",
 )
-def service_request_resolve(request: HttpRequest, request_id: int, body: ResolveIn) -> Any:
-    user = _user(request)
+def service_request_resolve(request: AuthedRequest, request_id: int, body: ResolveIn) -> Any:
+    user = request.user
     request_resolve(by=user, request=request_get(user=user, pk=request_id), resolution=body.resolution)
     return request_out(request_get(user=user, pk=request_id))
 
@@ -178,8 +173,8 @@ class RequestCloseIn(Schema):
     response={200: ServiceRequestOut, 403: Detail, 404: Detail, 422: Detail},
     summary="回访客户并关闭（记录是否满意）",
 )
-def service_request_close(request: HttpRequest, request_id: int, body: RequestCloseIn) -> Any:
-    user = _user(request)
+def service_request_close(request: AuthedRequest, request_id: int, body: RequestCloseIn) -> Any:
+    user = request.user
     request_close(
         by=user,
         request=request_get(user=user, pk=request_id),
@@ -199,8 +194,8 @@ class ReopenIn(Schema):
     response={200: ServiceRequestOut, 403: Detail, 404: Detail, 422: Detail},
     summary="客户不认可处理结果：退回部门重办",
 )
-def service_request_reopen(request: HttpRequest, request_id: int, body: ReopenIn) -> Any:
-    user = _user(request)
+def service_request_reopen(request: AuthedRequest, request_id: int, body: ReopenIn) -> Any:
+    user = request.user
     request_reopen(by=user, request=request_get(user=user, pk=request_id), reason=body.reason)
     return request_out(request_get(user=user, pk=request_id))
 
@@ -214,7 +209,7 @@ class SupervisedOut(Schema):
     response={200: SupervisedOut, 403: Detail},
     summary="超时督办：把超过时限的请求升级给部门负责人（每条只升级一次）",
 )
-def service_supervise(request: HttpRequest) -> Any:
+def service_supervise(request: AuthedRequest) -> Any:
     return {"escalated": supervise()}
 
 
@@ -250,8 +245,8 @@ def survey_out(s: Survey) -> dict[str, Any]:
 @router.get(
     "/customers/{customer_id}/surveys", response={200: list[SurveyOut], 404: Detail}, summary="客户的满意度调查"
 )
-def survey_list(request: HttpRequest, customer_id: int) -> Any:
-    user = _user(request)
+def survey_list(request: AuthedRequest, customer_id: int) -> Any:
+    user = request.user
     customer = customer_get(user=user, pk=customer_id)
     return [survey_out(s) for s in surveys_visible_to(user).filter(customer=customer)[:500]]
 
@@ -270,9 +265,9 @@ class SurveyIn(Schema):
     response={201: SurveyOut, 403: Detail, 404: Detail, 422: Detail},
     summary="记录满意度调查（交付回访、年度调查）",
 )
-def survey_new(request: HttpRequest, customer_id: int, body: SurveyIn) -> Any:
+def survey_new(request: AuthedRequest, customer_id: int, body: SurveyIn) -> Any:
     made = survey_record(
-        by=_user(request),
+        by=request.user,
         data=SurveyInput(
             customer_id=customer_id,
             kind=body.kind,

@@ -333,7 +333,6 @@ def workbench_requests(user: User, shown: int = 8) -> dict[str, object]:
     """For the workbench: the user's customers' requests past their deadline, and those the
     department has resolved that wait for the customer's feedback."""
     now = timezone.now()
-    supervise(now)
     mine = requests_visible_to(user)
     late = overdue(mine, now).order_by("due_at")
     waiting = mine.filter(status=ServiceRequest.Status.RESOLVED).order_by("resolved_at")

@@ -3,23 +3,22 @@ send back), and the surveys recorded from a customer's page."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhengqi.accounts import matrix
-from zhengqi.accounts.models import User
+from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
-from zhengqi.web.forms import form_errors
+from zhengqi.web.forms import form_errors, parse_day, parse_int
 
 from .models import RequestType, ServiceRequest
 from .requests import (
@@ -39,28 +38,10 @@ from .requests import (
 )
 from .surveys import SurveyInput, survey_record
 
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.strip().isdigit() else None
-
-
-def _day(raw: str | None, field: str) -> dt.date | None:
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw.strip())
-    except ValueError:
-        raise ValidationError({field: _("日期格式应为 YYYY-MM-DD。")}) from None
-
-
 # --- service requests ---------------------------------------------------------------------------
 
 
-def _filtered(request: HttpRequest, qs: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest]:
+def _filtered(request: AuthedRequest, qs: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest]:
     status = request.GET.get("status", "")
     if status == "overdue":
         qs = qs.filter(status=ServiceRequest.Status.OPEN, due_at__lt=timezone.now())
@@ -74,9 +55,9 @@ def _filtered(request: HttpRequest, qs: QuerySet[ServiceRequest]) -> QuerySet[Se
     return qs
 
 
-def request_list(request: HttpRequest) -> HttpResponse:
+def request_list(request: AuthedRequest) -> HttpResponse:
     """The queue of a department user; the requests of the customers a staff member may see."""
-    user = _user(request)
+    user = request.user
     supervise()  # escalations are due the moment a deadline passes, cron or not (idempotent)
     visible = requests_visible_to(user)
     qs = _filtered(request, visible).order_by("status", "due_at")
@@ -105,8 +86,8 @@ def request_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def request_new(request: HttpRequest, customer_id: int) -> HttpResponse:
-    user = _user(request)
+def request_new(request: AuthedRequest, customer_id: int) -> HttpResponse:
+    user = request.user
     customer = customer_get(user=user, pk=customer_id)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
@@ -119,7 +100,7 @@ def request_new(request: HttpRequest, customer_id: int) -> HttpResponse:
                     title=request.POST.get("title", ""),
                     description=request.POST.get("description", ""),
                     priority=request.POST.get("priority", ServiceRequest.Priority.NORMAL),
-                    key_person_id=_int(request.POST.get("key_person")),
+                    key_person_id=parse_int(request.POST.get("key_person")),
                     external_ref=request.POST.get("external_ref", ""),
                 ),
             )
@@ -143,9 +124,9 @@ def request_new(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 def _request_page(
-    request: HttpRequest, found: ServiceRequest, errors: dict[str, list[str]] | None = None
+    request: AuthedRequest, found: ServiceRequest, errors: dict[str, list[str]] | None = None
 ) -> HttpResponse:
-    user = _user(request)
+    user = request.user
     context = {
         "r": found,
         "events": found.events.select_related("by"),
@@ -158,10 +139,10 @@ def _request_page(
     return render(request, "support/request.html", context, status=422 if errors else 200)
 
 
-def desk_new(request: HttpRequest) -> HttpResponse:
+def desk_new(request: AuthedRequest) -> HttpResponse:
     """The service desk (or anyone who accepts requests) names the customer by its code or credit
     code: a call comes in, the request is logged and routed at once."""
-    user = _user(request)
+    user = request.user
     if not may_accept(user):
         raise PermissionDenied(_("服务请求由客户经理、区域经理、省公司管理员或客服受理。"))
     errors: dict[str, list[str]] = {}
@@ -197,7 +178,7 @@ def desk_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _accepted(request: HttpRequest, made: ServiceRequest) -> HttpResponse:
+def _accepted(request: AuthedRequest, made: ServiceRequest) -> HttpResponse:
     due = timezone.localtime(made.due_at).strftime("%Y-%m-%d %H:%M")
     messages.success(
         request, _("已受理 %(n)s，分派至%(d)s，时限 %(due)s。") % {"n": made.number, "d": made.department, "due": due}
@@ -205,13 +186,13 @@ def _accepted(request: HttpRequest, made: ServiceRequest) -> HttpResponse:
     return redirect("support:request", pk=made.pk)
 
 
-def request_page(request: HttpRequest, pk: int) -> HttpResponse:
-    return _request_page(request, request_get(user=_user(request), pk=pk))
+def request_page(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _request_page(request, request_get(user=request.user, pk=pk))
 
 
-def _action(request: HttpRequest, pk: int, act: Any, ok: str) -> HttpResponse:
+def _action(request: AuthedRequest, pk: int, act: Any, ok: str) -> HttpResponse:
     """Run one step on a request the user may see; a refusal shows the page again with why."""
-    user = _user(request)
+    user = request.user
     found = request_get(user=user, pk=pk)
     try:
         act(user, found)
@@ -222,7 +203,7 @@ def _action(request: HttpRequest, pk: int, act: Any, ok: str) -> HttpResponse:
 
 
 @require_POST
-def request_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
+def request_resolve_view(request: AuthedRequest, pk: int) -> HttpResponse:
     return _action(
         request,
         pk,
@@ -232,7 +213,7 @@ def request_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def request_close_view(request: HttpRequest, pk: int) -> HttpResponse:
+def request_close_view(request: AuthedRequest, pk: int) -> HttpResponse:
     raw = request.POST.get("satisfied", "")
     satisfied = {"yes": True, "no": False}.get(raw)
     return _action(
@@ -243,14 +224,14 @@ def request_close_view(request: HttpRequest, pk: int) -> HttpResponse:
             request=r,
             satisfied=satisfied,
             feedback=request.POST.get("feedback", ""),
-            score=_int(request.POST.get("score")),
+            score=parse_int(request.POST.get("score")),
         ),
         _("已记录客户反馈并关闭。"),
     )
 
 
 @require_POST
-def request_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
+def request_reopen_view(request: AuthedRequest, pk: int) -> HttpResponse:
     return _action(
         request,
         pk,
@@ -263,8 +244,8 @@ def request_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def survey_new(request: HttpRequest, customer_id: int) -> HttpResponse:
-    user = _user(request)
+def survey_new(request: AuthedRequest, customer_id: int) -> HttpResponse:
+    user = request.user
     customer = customer_get(user=user, pk=customer_id)
     try:
         survey_record(
@@ -273,9 +254,9 @@ def survey_new(request: HttpRequest, customer_id: int) -> HttpResponse:
                 customer_id=customer.pk,
                 kind=request.POST.get("kind", ""),
                 satisfied={"yes": True, "no": False}.get(request.POST.get("satisfied", "")),
-                date=_day(request.POST.get("date"), "date"),
-                score=_int(request.POST.get("score")),
-                key_person_id=_int(request.POST.get("key_person")),
+                date=parse_day(request.POST.get("date"), "date"),
+                score=parse_int(request.POST.get("score")),
+                key_person_id=parse_int(request.POST.get("key_person")),
                 note=request.POST.get("note", ""),
             ),
         )

@@ -20,10 +20,9 @@ import ibis
 import ibis.expr.types as ir
 
 from zhengqi.engine.catalogue import CATALOGUE
+from zhengqi.engine.value.tiers import TIER_ORDER, TIERS
 
 Method = Literal["rank", "rank_desc", "table"]
-TIERS = ("A+", "A", "B", "C")
-TIER_ORDER = {"A+": 0, "A": 1, "B": 2, "C": 3}
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ class ValueModel:
                 problems.append(f"因子“{f.label}”的特征“{f.feature}”不是数值，只能用对照表（table）方式。")
             if f.weight < 0:
                 problems.append(f"因子“{f.label}”的权重不能为负。")
-        a_plus, a, b = (self.thresholds.get(t) for t in ("A+", "A", "B"))
+        a_plus, a, b = (self.thresholds.get(t) for t in TIERS[:-1])
         if None in (a_plus, a, b) or not (100 >= a_plus > a > b >= 0):  # type: ignore[operator]
             problems.append("等级阈值应满足 100 ≥ A+ > A > B ≥ 0。")
         if len({f.code for f in self.factors}) != len(self.factors):

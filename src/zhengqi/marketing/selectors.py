@@ -1,0 +1,148 @@
+"""Reads of the account manager's day: tasks in the user's scope, the workbench's task panels,
+each manager's workload, and what the customer's page shows of contacts, opportunities and campaigns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from zhengqi.accounts.access import customer_scope
+from zhengqi.accounts.models import User
+from zhengqi.customers.models import Customer, CustomerMonth
+from zhengqi.customers.selectors import account_managers_visible_to
+from zhengqi.engine.value.tiers import TIERS
+
+from .models import CampaignTarget, DevelopmentApplication, Interaction, Opportunity, Task
+
+# The workbench shows the first few of each list; the task list page shows them all.
+SHOWN = 10
+WHEN: dict[str, Callable[[dt.date], Q]] = {
+    "overdue": lambda today: Q(due__lt=today),
+    "today": lambda today: Q(due=today),
+    "week": lambda today: Q(due__gt=today, due__lte=today + dt.timedelta(days=7)),
+    "all": lambda today: Q(),
+}
+
+
+def tasks_visible_to(user: User) -> QuerySet[Task]:
+    """An account manager's own tasks; managers see the tasks in their region subtree."""
+    qs = Task.objects.select_related("customer", "assignee", "escalated_to")
+    if user.role == User.Role.ACCOUNT_MANAGER:
+        return qs.filter(assignee=user)
+    return qs.filter(customer_scope(user, prefix="customer__"))
+
+
+def open_tasks(user: User, *, when: str = "all", today: dt.date | None = None) -> QuerySet[Task]:
+    """Open tasks of one of the workbench's lists (overdue, today, next 7 days, all), due first."""
+    today = today or timezone.localdate()
+    return (
+        tasks_visible_to(user).filter(WHEN.get(when, WHEN["all"])(today), status=Task.Status.OPEN).order_by("due", "pk")
+    )
+
+
+def workbench_tasks(user: User, today: dt.date) -> dict[str, Any]:
+    """The workbench's task panels: escalated to me, overdue, today, the next 7 days, the counts of
+    each list, and the development plans with steps still open."""
+    tasks = tasks_visible_to(user).filter(status=Task.Status.OPEN)
+    return {
+        "escalated": list(
+            Task.objects.filter(escalated_to=user, status=Task.Status.OPEN)
+            .select_related("customer", "assignee", "escalated_to")
+            .order_by("due")[:50]
+        ),
+        "overdue": list(tasks.filter(WHEN["overdue"](today))[:SHOWN]),
+        "due_today": list(tasks.filter(WHEN["today"](today))[:SHOWN]),
+        "upcoming": list(tasks.filter(WHEN["week"](today))[:SHOWN]),
+        "counts": tasks.aggregate(**{name: Count("pk", filter=when(today)) for name, when in WHEN.items()}),
+        "plans": development_plans(user),
+    }
+
+
+def development_plans(user: User) -> list[tuple[DevelopmentApplication | None, Task, int]]:
+    """Approved development applications with steps still open: the next step and how many remain."""
+    from .development import applications_visible_to
+
+    approved = applications_visible_to(user).filter(status=DevelopmentApplication.Status.APPROVED)
+    steps = (
+        Task.objects.filter(development__in=approved, status=Task.Status.OPEN)
+        .select_related("development", "development__customer")
+        .order_by("development_id", "due", "pk")
+    )
+    by_plan: dict[int | None, list[Task]] = {}
+    for step in steps:
+        by_plan.setdefault(step.development_id, []).append(step)
+    return [(left[0].development, left[0], len(left)) for left in list(by_plan.values())[:SHOWN]]
+
+
+def interactions_of(customer: Customer) -> QuerySet[Interaction]:
+    """The customer's contacts, latest first (the customer's page and the API)."""
+    return Interaction.objects.filter(customer=customer).select_related("by").prefetch_related("key_persons")
+
+
+def customer_marketing(customer: Customer) -> dict[str, Any]:
+    """What the customer's page shows of the account manager's work: contacts, opportunities and
+    the campaigns that targeted the customer."""
+    return {
+        "interactions": interactions_of(customer).order_by("-date", "-pk")[:30],
+        "opportunities": Opportunity.objects.filter(customer=customer)
+        .select_related("owner")
+        .order_by("-close_date")[:8],
+        "campaign_targets": CampaignTarget.objects.filter(customer=customer)
+        .select_related("campaign")
+        .order_by("-campaign__start")[:8],
+    }
+
+
+@dataclass(frozen=True)
+class Workload:
+    manager: User
+    customers: int
+    by_tier: dict[str, int]
+    revenue: Decimal  # latest month, customers in service
+    open_tasks: int
+    overdue_tasks: int
+
+
+def manager_workload(user: User) -> list[Workload]:
+    """Per account manager in the user's region: portfolio size by tier, revenue of the latest
+    month and open/overdue tasks — four grouped queries whatever the number of managers."""
+    managers = list(account_managers_visible_to(user))
+    ids = [m.pk for m in managers]
+    tiers: dict[int, dict[str, int]] = {}
+    for row in (
+        Customer.objects.filter(account_manager_id__in=ids, status="active")
+        .values("account_manager_id", "tier")
+        .annotate(n=Count("pk"))
+    ):
+        tiers.setdefault(row["account_manager_id"], {})[row["tier"] or "—"] = row["n"]
+    latest = CustomerMonth.objects.order_by("-month").values_list("month", flat=True).first() or dt.date.min
+    revenue = dict(
+        CustomerMonth.objects.filter(month=latest, customer__account_manager_id__in=ids, customer__status="active")
+        .values("customer__account_manager_id")
+        .annotate(r=Sum("revenue_total"))
+        .values_list("customer__account_manager_id", "r")
+    )
+    today = timezone.localdate()
+    tasks: dict[int, tuple[int, int]] = {
+        row["assignee_id"]: (row["n"], row["late"])
+        for row in Task.objects.filter(assignee_id__in=ids, status=Task.Status.OPEN)
+        .values("assignee_id")
+        .annotate(n=Count("pk"), late=Count("pk", filter=Q(due__lt=today)))
+    }
+    return [
+        Workload(
+            manager=m,
+            customers=sum(tiers.get(m.pk, {}).values()),
+            by_tier={t: tiers.get(m.pk, {}).get(t, 0) for t in TIERS},
+            revenue=revenue.get(m.pk) or Decimal(0),
+            open_tasks=tasks.get(m.pk, (0, 0))[0],
+            overdue_tasks=tasks.get(m.pk, (0, 0))[1],
+        )
+        for m in managers
+    ]

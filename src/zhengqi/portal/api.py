@@ -1,0 +1,73 @@
+"""The portal's API twins: the same selectors as its pages (the workbench, the workload page)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ninja import Field, Router, Schema
+
+from zhengqi.accounts.requests import AuthedRequest
+from zhengqi.marketing.selectors import manager_workload
+
+from .selectors import workbench
+
+router = Router()
+
+
+class WorkloadOut(Schema):
+    manager_id: int = Field(..., alias="manager.pk")
+    manager_name: str = Field(..., alias="manager.display_name")
+    grade: int | None = Field(None, alias="manager.grade")
+    customers: int
+    by_tier: dict[str, int]
+    revenue: Decimal
+    open_tasks: int
+    overdue_tasks: int
+
+
+@router.get("/customers/managers/workload", response=list[WorkloadOut], summary="客户经理工作量（区域经理、省公司）")
+def workload(request: AuthedRequest) -> object:
+    return manager_workload(request.user)
+
+
+class CountOut(Schema):
+    shown: list[str] = Field(description="列表前几项（客户名称）")
+    total: int
+
+
+class WorkbenchOut(Schema):
+    today: dt.date
+    tasks: dict[str, int] = Field(description="未完成任务数：overdue 逾期、today 今天、week 7 天内、all 全部")
+    escalated: int = Field(description="上报给我的逾期任务")
+    new_alerts: CountOut
+    expiring: CountOut = Field(description="90 天内到期的协议")
+    birthdays: CountOut = Field(description="本月生日的关键人（所在客户）")
+    anniversaries: CountOut = Field(description="本月入网周年的业务（所在客户）")
+    tiers: dict[str, int] = Field(description="在网客户按价值等级")
+    churn_risks: list[str] = Field(description="流失风险最高的客户")
+    requests_overdue: int
+    requests_waiting: int
+
+
+def _count(panel: tuple[list[object], int]) -> dict[str, object]:
+    rows, total = panel
+    return {"shown": [str(getattr(r, "customer", r)) for r in rows], "total": total}
+
+
+@router.get("/workbench", response=WorkbenchOut, summary="工作台：今天要做的事（与工作台页面相同的数字）")
+def workbench_summary(request: AuthedRequest) -> dict[str, object]:
+    w = workbench(request.user)
+    return {
+        "today": w["today"],
+        "tasks": w["counts"],
+        "escalated": len(w["escalated"]),
+        "new_alerts": _count(w["new_alerts"]),
+        "expiring": _count(w["expiring"]),
+        "birthdays": _count(w["birthdays"]),
+        "anniversaries": _count(w["anniversaries"]),
+        "tiers": w["tiers"],
+        "churn_risks": [c.name for c, _view in w["churn_risks"]],
+        "requests_overdue": w["requests_overdue"][1],
+        "requests_waiting": w["requests_waiting"][1],
+    }

@@ -1,0 +1,60 @@
+"""The pages that show several domains at once, composed from each domain's panel selector: the
+account manager's workbench and the customer's 360° page. A domain never reaches up for another's
+panel; it is joined here, one layer above them all."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+
+from zhengqi.accounts.models import User
+from zhengqi.competition.selectors import customer_competition
+from zhengqi.customers.models import Customer
+from zhengqi.customers.selectors import (
+    customer_profile,
+    customers_visible_to,
+    first_rows,
+    members_panel,
+    workbench_customers,
+)
+from zhengqi.insight.kpi import own_kpi
+from zhengqi.marketing.selectors import customer_marketing, workbench_tasks
+from zhengqi.scoring.selectors import customer_scoring, highest_churn_risks, workbench_alerts
+from zhengqi.support.requests import workbench_requests
+from zhengqi.support.selectors import customer_service
+
+
+def workbench(user: User, today: dt.date | None = None) -> dict[str, Any]:
+    """What the user has to do today (F-14): tasks, new alerts, customers by tier and at risk,
+    agreements ending, birthdays and anniversaries, own KPIs, service requests to chase."""
+    today = today or timezone.localdate()
+    customers = customers_visible_to(user)
+    return {
+        "today": today,
+        **workbench_tasks(user, today),
+        "new_alerts": first_rows(workbench_alerts(customers)),
+        "churn_risks": highest_churn_risks(customers.filter(status=Customer.Status.ACTIVE)),
+        **workbench_customers(user, today),
+        **own_kpi(user),
+        **workbench_requests(user),
+    }
+
+
+def customer_overview(*, user: User, customer: Customer, today: dt.date | None = None) -> dict[str, Any]:
+    """The customer's 360° page: the record, scoring, the account manager's work, service and
+    competition, each from its own domain."""
+    today = today or timezone.localdate()
+    profile = customer_profile(user=user, customer=customer, today=today)
+    scoring = customer_scoring(customer)
+    snapshot = scoring["snapshot"]
+    return {
+        "customer": customer,
+        **profile,
+        **scoring,
+        "members": members_panel(profile["trend"], (snapshot.features if snapshot else None) or {}),
+        **customer_marketing(customer),
+        **customer_service(user, customer),
+        **customer_competition(user, customer),
+    }

@@ -1,0 +1,62 @@
+"""Pages above the domains: home (where each role lands), the workbench, the customer's 360° page
+and the account managers' workload."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+
+from zhengqi.accounts.models import User
+from zhengqi.accounts.requests import AuthedRequest
+from zhengqi.customers.selectors import customer_get
+from zhengqi.customers.services import CUSTOMER_CORRECTABLE
+from zhengqi.engine.value.tiers import TIERS
+from zhengqi.marketing.forms import CustomerCorrectionForm, InteractionForm, TaskForm
+from zhengqi.marketing.selectors import manager_workload
+
+from .selectors import customer_overview, workbench
+
+
+@login_required
+def home(request: AuthedRequest) -> HttpResponse:
+    """Account managers open on their workbench; other staff on the customer list; a partner's
+    login on its own deals and statements; department users on their queue of service requests."""
+    user = request.user
+    if user.role == User.Role.PARTNER and not user.is_superuser:
+        return redirect("partners:mine")
+    if user.role == User.Role.DEPARTMENT and not user.is_superuser:
+        return redirect("support:requests")
+    return redirect("portal:workbench" if user.role == User.Role.ACCOUNT_MANAGER else "customers:list")
+
+
+@login_required
+def workbench_page(request: AuthedRequest) -> HttpResponse:
+    return render(request, "portal/workbench.html", workbench(request.user))
+
+
+@login_required
+def customer_page(request: AuthedRequest, pk: int) -> HttpResponse:
+    customer = customer_get(user=request.user, pk=pk)
+    context = customer_overview(user=request.user, customer=customer)
+    today = context["today"]
+    people = context["people"]
+    context.update(
+        task_form=TaskForm(initial={"due": today + dt.timedelta(days=7)}),
+        correction_form=CustomerCorrectionForm(initial={f: getattr(customer, f) for f in CUSTOMER_CORRECTABLE}),
+        interaction_form=InteractionForm(
+            initial={"date": today, "task": request.GET.get("task")}, people=[(p.pk, p.name) for p in people]
+        ),
+        from_task=request.GET.get("task"),
+    )
+    return render(request, "portal/customer.html", context)
+
+
+@login_required
+def portfolio_page(request: AuthedRequest) -> HttpResponse:
+    """Workload per account manager of the user's region (F-12)."""
+    rows = manager_workload(request.user)
+    chart = {"names": [str(r.manager) for r in rows], "tiers": {t: [r.by_tier[t] for r in rows] for t in TIERS}}
+    return render(request, "portal/portfolio.html", {"rows": rows, "chart": chart})
