@@ -16,9 +16,9 @@ ids outside one's scope reveal nothing.
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-from .models import User
+from .models import Region, User
 
 NOTHING = Q(pk__in=[])
 
@@ -49,3 +49,27 @@ def regions_visible_to(user: User) -> Q:
     if user.region is None:
         return NOTHING
     return Q(path__startswith=user.region.path)
+
+
+def regions_of(user: User, *, under: Region | None = None) -> QuerySet[Region]:
+    """The regions the user may see, by path; only those under ``under`` when given (the filter
+    forms of the dashboards and the development pages)."""
+    qs = Region.objects.filter(regions_visible_to(user)).order_by("path")
+    return qs.filter(path__startswith=under.path) if under is not None else qs
+
+
+def region_by_code(code: str) -> Region | None:
+    return Region.objects.filter(code=code).first()
+
+
+def user_by_username(username: str) -> User | None:
+    return User.objects.filter(username=username).first()
+
+
+def active_users_named(usernames: list[str]) -> list[User]:
+    """Active users among the given login names (a project team typed on a page or sent to the API)."""
+    return list(User.objects.filter(username__in=[u.strip() for u in usernames if u.strip()], is_active=True))
+
+
+def user_get(pk: int) -> User | None:
+    return User.objects.filter(pk=pk).first()

@@ -16,6 +16,7 @@ from zhengqi.web.api_errors import Detail
 from zhengqi.web.pagination import Pages
 
 from .models import CompetitorEvent, ResponsePlan
+from .selectors import plan_get, plans
 from .services import (
     EventInput,
     PlanInput,
@@ -125,7 +126,7 @@ class ResponseLaunchOut(Schema):
 def event_launch(request: AuthedRequest, event_id: int, body: LaunchIn) -> Any:
     user = request.user
     event = event_get(user=user, pk=event_id)
-    plan = ResponsePlan.objects.filter(pk=body.plan_id).first()
+    plan = plan_get(body.plan_id)
     if plan is None:
         raise Http404(_("应对预案不存在。"))
     done = plan_launch(by=user, event=event, plan=plan)
@@ -211,7 +212,7 @@ def plan_out(p: ResponsePlan) -> dict[str, Any]:
 
 @router.get("/response-plans", response=list[PlanOut], summary="应对预案")
 def plan_list(request: AuthedRequest) -> Any:
-    return [plan_out(p) for p in ResponsePlan.objects.prefetch_related("products")]
+    return [plan_out(p) for p in plans()]
 
 
 class PlanIn(Schema):

@@ -15,12 +15,14 @@ from django.views.decorators.http import require_POST
 from zhengqi.accounts import matrix
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.requests import AuthedRequest
-from zhengqi.customers.models import Customer, Product
+from zhengqi.customers.models import Customer
+from zhengqi.customers.selectors import products_catalogue
 from zhengqi.marketing.campaigns import ALL_CHANNELS
 from zhengqi.marketing.models import Campaign
 from zhengqi.web.forms import form_errors, parse_day, parse_int
 
-from .models import CompetitorEvent, ResponsePlan
+from .models import CompetitorEvent
+from .selectors import plan_get, plans
 from .services import (
     EventInput,
     PlanInput,
@@ -55,7 +57,7 @@ def competition(request: AuthedRequest) -> HttpResponse:
             "chart_city": chart_city,
             "chart_operator": chart_operator,
             "events": events,
-            "plans": ResponsePlan.objects.filter(active=True).prefetch_related("products"),
+            "plans": plans(active_only=True),
             "may_record": may_record(user),
             "may_plan": matrix.role_of(user) in matrix.CONFIGURERS,
         },
@@ -114,7 +116,7 @@ def event_page(request: AuthedRequest, pk: int) -> HttpResponse:
 def event_launch(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     event = event_get(user=user, pk=pk)
-    plan = ResponsePlan.objects.filter(pk=parse_int(request.POST.get("plan")) or 0, active=True).first()
+    plan = plan_get(parse_int(request.POST.get("plan")), active_only=True)
     if plan is None:
         messages.error(request, _("请选择一个启用中的应对预案。"))
         return redirect("competition:event", pk=pk)
@@ -171,7 +173,7 @@ def plan_new(request: AuthedRequest) -> HttpResponse:
             "errors": errors,
             "values": values,
             "operators": Customer.Operator.choices,
-            "products": [(p, p.code in chosen) for p in Product.objects.order_by("code")],
+            "products": [(p, p.code in chosen) for p in products_catalogue()],
             "channels": [(c, Campaign.Channel(c).label, c in picked) for c in ALL_CHANNELS],
         },
         status=422 if errors else 200,

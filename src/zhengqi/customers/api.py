@@ -7,7 +7,6 @@ from django.http import Http404
 from ninja import Field, FilterSchema, Query, Router, Schema
 from ninja.pagination import paginate
 
-from zhengqi.accounts.models import User
 from zhengqi.accounts.privacy import mask_birthday, mask_phone
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.pagination import Pages
@@ -17,6 +16,7 @@ from .selectors import (
     SORTS,
     CustomerFilter,
     FieldChange,
+    account_manager_get,
     customer_get,
     customer_history,
     customer_list,
@@ -174,7 +174,7 @@ class ReassignIn(Schema):
 )
 def reassign(request: AuthedRequest, data: ReassignIn) -> dict[str, int]:
     user = request.user
-    to = User.objects.filter(pk=data.to_manager_id, role=User.Role.ACCOUNT_MANAGER).first()
+    to = account_manager_get(data.to_manager_id)
     if to is None:
         raise Http404("客户经理不存在。")
     moved = customers_bulk_assign(customer_ids=data.customer_ids, to_manager=to, by=user, reason=data.reason)

@@ -379,3 +379,8 @@ def duplicate_counts(groups: list[DuplicateGroup]) -> dict[int, dict[str, int]]:
 def first_rows(qs: QuerySet[Any], shown: int = 10) -> tuple[list[Any], int]:
     """The first few rows of a panel and how many there are in all."""
     return list(qs[:shown]), qs.count()
+
+
+def products_catalogue() -> QuerySet[Product]:
+    """The operator's products, by category and code (for pickers on the pages)."""
+    return Product.objects.order_by("category", "code")

@@ -25,6 +25,7 @@ from .models import (
     CustomerMonth,
     KeyPerson,
     KeyPersonRole,
+    NotDuplicate,
     Product,
 )
 
@@ -319,3 +320,31 @@ def _add_up_months(rows: list[CustomerMonth], survivor: Customer) -> None:
         for name in numeric:
             setattr(target, name, getattr(target, name) + getattr(row, name))
         target.save()
+
+
+@transaction.atomic
+def duplicates_dismiss(*, customer_ids: list[int], by: User) -> int:
+    """Mark every pair of the given customers as different customers (never proposed again)."""
+    if not may_merge(by):
+        raise PermissionDenied(_("只有省公司管理员可以合并客户。"))
+    ordered = sorted(set(customer_ids))
+    made = 0
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1 :]:
+            made += NotDuplicate.objects.get_or_create(first_id=a, second_id=b, defaults={"by": by})[1]
+    return made
+
+
+@transaction.atomic
+def customers_merge_into(
+    *, survivor_id: int | None, customer_ids: list[int], by: User
+) -> tuple[Customer, list[Customer]]:
+    """Merge the ticked customers into the one kept (all or none); returns the survivor and those
+    merged into it."""
+    survivor = Customer.objects.filter(pk=survivor_id or 0).first()
+    others = list(Customer.objects.filter(pk__in=customer_ids).exclude(pk=survivor.pk if survivor else 0))
+    if survivor is None or not others:
+        raise ValidationError(_("请选择保留的客户，并勾选要合并进来的客户。"))
+    for duplicate in others:
+        customers_merge(survivor=survivor, duplicate=duplicate, by=by)
+    return survivor, others

@@ -6,27 +6,29 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
 from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
+from zhengqi.web.forms import parse_int
 
 from .forms import CustomerFilterForm
-from .models import Customer, NotDuplicate
 from .selectors import (
     CustomerFilter,
+    account_manager_get,
     account_managers_visible_to,
     customer_get,
     customer_list,
     duplicate_candidates,
+    duplicate_counts,
 )
 from .services import (
     customer_assign_manager,
     customers_bulk_assign,
-    customers_merge,
+    customers_merge_into,
+    duplicates_dismiss,
     key_persons_reveal,
 )
 
@@ -61,7 +63,7 @@ def customer_reassign(request: AuthedRequest, pk: int) -> HttpResponse:
     customer = customer_get(user=user, pk=pk)
     if request.method != "POST":
         return redirect("customers:detail", pk=pk)
-    to = User.objects.filter(pk=request.POST.get("to_manager") or 0, role=User.Role.ACCOUNT_MANAGER).first()
+    to = account_manager_get(request.POST.get("to_manager"))
     if to is None:
         messages.error(request, gettext("请选择一位客户经理。"))
         return redirect("customers:detail", pk=pk)
@@ -98,7 +100,7 @@ def customers_bulk_reassign(request: AuthedRequest) -> HttpResponse:
     if request.method != "POST":
         return redirect(back)
     ids = [int(i) for i in request.POST.getlist("customer") if i.isdigit()]
-    to = User.objects.filter(pk=request.POST.get("to_manager") or 0, role=User.Role.ACCOUNT_MANAGER).first()
+    to = account_manager_get(request.POST.get("to_manager"))
     if not ids or to is None:
         messages.error(request, gettext("请勾选客户并选择一位客户经理。"))
         return redirect(back)
@@ -120,20 +122,13 @@ def duplicates_page(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST":
         ids = [int(i) for i in request.POST.getlist("customer") if i.isdigit()]
         if request.POST.get("action") == "dismiss":
-            ordered = sorted(ids)
-            for i, a in enumerate(ordered):
-                for b in ordered[i + 1 :]:
-                    NotDuplicate.objects.get_or_create(first_id=a, second_id=b, defaults={"by": user})
+            duplicates_dismiss(customer_ids=ids, by=user)
             messages.success(request, gettext("已标记为不同的客户。"))
             return redirect("customers:duplicates")
-        survivor = Customer.objects.filter(pk=request.POST.get("survivor") or 0).first()
-        others = list(Customer.objects.filter(pk__in=ids).exclude(pk=survivor.pk if survivor else 0))
-        if survivor is None or not others:
-            messages.error(request, gettext("请选择保留的客户，并勾选要合并进来的客户。"))
-            return redirect("customers:duplicates")
         try:
-            for duplicate in others:
-                customers_merge(survivor=survivor, duplicate=duplicate, by=user)
+            survivor, others = customers_merge_into(
+                survivor_id=parse_int(request.POST.get("survivor")), customer_ids=ids, by=user
+            )
         except ValidationError as err:
             messages.error(request, " ".join(err.messages))
             return redirect("customers:duplicates")
@@ -144,15 +139,4 @@ def duplicates_page(request: AuthedRequest) -> HttpResponse:
         )
         return redirect("customers:detail", pk=survivor.pk)
     groups = duplicate_candidates()
-    ids = [c.pk for g in groups for c in g.customers]
-    counts = {
-        row["pk"]: row
-        for row in Customer.objects.filter(pk__in=ids)
-        .annotate(
-            n_people=Count("key_persons", distinct=True),
-            n_contracts=Count("contracts", distinct=True),
-            n_subscriptions=Count("subscriptions", distinct=True),
-        )
-        .values("pk", "n_people", "n_contracts", "n_subscriptions")
-    }
-    return render(request, "customers/duplicates.html", {"groups": groups, "counts": counts})
+    return render(request, "customers/duplicates.html", {"groups": groups, "counts": duplicate_counts(groups)})

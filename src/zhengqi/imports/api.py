@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -10,7 +10,8 @@ from zhengqi.accounts.requests import AuthedRequest
 
 from .models import ImportBatch, ImportRejection
 from .reports import report_csv, report_xlsx
-from .services import import_start, may_import
+from .selectors import batch_get, batches_visible_to
+from .services import import_start
 from .views import log_rejections_export
 
 router = Router()
@@ -51,12 +52,7 @@ class BatchDetailOut(BatchOut):
 
 
 def _batch(request: AuthedRequest, batch_id: int) -> ImportBatch:
-    if not may_import(request.user):
-        raise Http404("导入批次不存在或无权查看。")
-    batch = ImportBatch.objects.filter(pk=batch_id).first()
-    if batch is None:
-        raise Http404("导入批次不存在或无权查看。")
-    return batch
+    return batch_get(user=request.user, pk=batch_id)
 
 
 @router.post(
@@ -76,7 +72,7 @@ def start_import(
 
 @router.get("", response=list[BatchOut], summary="导入批次列表")
 def list_batches(request: AuthedRequest) -> list[ImportBatch]:
-    return list(ImportBatch.objects.all()[:100])
+    return list(batches_visible_to(request.user)[:100])
 
 
 @router.get("/{int:batch_id}", response=BatchDetailOut, summary="导入批次：进度、计数与被拒绝的行（前 1000 行）")

@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import INDUSTRIES, BuyingRole, Customer, Subscription
 from zhengqi.customers.validators import normalize_phone, validate_credit_code, validate_phone
+from zhengqi.engine.months import Month, MonthError
 
 
 class CellError(Exception):
@@ -140,26 +141,13 @@ def manager(raw: str, lookups: Lookups) -> int:
     return lookups.managers[value]
 
 
-MONTH_FORMATS = (
-    (re.compile(r"^(\d{4})[-/.](\d{1,2})$"), False),
-    (re.compile(r"^(\d{4})(\d{2})$"), False),
-    (re.compile(r"^(\d{4})年(\d{1,2})月$"), False),
-    (re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?: .*)?$"), True),
-)
-
-
 def month(raw: str, _: Lookups) -> dt.date:
     """2026-10, 2026/10, 202610, 2026年10月, or a date in that month (2026-10-01)."""
     value = normalise(raw)
-    for pattern, has_day in MONTH_FORMATS:
-        m = pattern.match(value)
-        if m:
-            try:
-                if has_day:
-                    dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))  # a real date
-                return dt.date(int(m.group(1)), int(m.group(2)), 1)
-            except ValueError:
-                break
+    try:
+        return Month.parse(value).first
+    except MonthError:
+        pass
     raise CellError(f"日期格式无法识别：“{value}”，应为 YYYY-MM（如 2026-10）。")
 
 

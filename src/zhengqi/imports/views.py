@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
@@ -17,6 +17,7 @@ from zhengqi.accounts.requests import AuthedRequest
 from .models import ImportBatch
 from .reports import report_csv, report_xlsx
 from .schemas import KINDS
+from .selectors import batch_get, batches_visible_to
 from .services import import_start, may_import
 
 
@@ -47,16 +48,13 @@ def import_page(request: AuthedRequest) -> HttpResponse:
             messages.error(request, " ".join(err.messages))
             return redirect("imports:index")
         return redirect("imports:batch", pk=batch.pk)
-    batches = ImportBatch.objects.select_related("by")[:30]
+    batches = batches_visible_to(request.user)[:30]
     return render(request, "imports/index.html", {"kinds": KINDS.values(), "batches": batches})
 
 
 @login_required
 def batch_page(request: AuthedRequest, pk: int) -> HttpResponse:
-    _admin(request)
-    batch = ImportBatch.objects.select_related("by").filter(pk=pk).first()
-    if batch is None:
-        raise Http404("导入批次不存在。")
+    batch = batch_get(user=_admin(request), pk=pk)
     context = {"batch": batch, "kind": KINDS.get(batch.kind), "rejections": batch.rejections.all()[:200]}
     template = "imports/_batch.html" if request.headers.get("HX-Request") else "imports/batch.html"
     return render(request, template, context)
@@ -70,10 +68,7 @@ def log_rejections_export(request: AuthedRequest, batch: ImportBatch, fmt: str) 
 
 @login_required
 def batch_report(request: AuthedRequest, pk: int, fmt: str) -> HttpResponse:
-    _admin(request)
-    batch = ImportBatch.objects.filter(pk=pk).first()
-    if batch is None:
-        raise Http404("导入批次不存在。")
+    batch = batch_get(user=_admin(request), pk=pk)
     if fmt == "xlsx":
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         body = report_xlsx(batch)

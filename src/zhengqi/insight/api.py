@@ -6,22 +6,22 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.db import transaction
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
-from zhengqi.accounts.access import sees_whole_province
+from zhengqi.accounts.access import user_by_username
 from zhengqi.accounts.audit import log_export
-from zhengqi.accounts.models import Region, User
+from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.pagination import Pages
 
 from . import dashboards, exports, figures, kpi, report
 from .access import require_reader
 from .figures import FilterError, Filters
-from .models import ManagerTarget, Metric, Target
+from .models import ManagerTarget, Metric
 from .views import CONTENT_TYPES, report_label
 
 router = Router()
@@ -220,10 +220,7 @@ def get_report_file(
 @router.get("/targets", response=list[RevenueTargetOut], summary="年度收入目标（本人区域范围内）")
 def list_targets(request: AuthedRequest, year: int | None = None) -> Any:
     user = require_reader(request.user)
-    root = figures.scope_root(user)
-    qs = Target.objects.select_related("region").filter(region__path__startswith=root.path if root else "//none")
-    if year is not None:
-        qs = qs.filter(year=year)
+    qs = figures.targets_visible_to(user, year=year)
     return [
         {"region": t.region.code, "region_name": t.region.name, "year": t.year, "metric": t.metric, "amount": t.amount}
         for t in qs
@@ -232,24 +229,19 @@ def list_targets(request: AuthedRequest, year: int | None = None) -> Any:
 
 @router.put("/targets", response=RevenueTargetOut, summary="设置一个区域的年度收入目标（省公司管理员）")
 def put_target(request: AuthedRequest, body: TargetIn) -> Any:
-    user = request.user
-    if not sees_whole_province(user):
-        raise HttpError(403, "只有省公司管理员可以设置收入目标。")
-    region = Region.objects.filter(code=body.region).first()
-    if region is None:
-        raise HttpError(404, f"区域“{body.region}”不存在。")
-    if not body.amount.is_finite() or not 0 <= body.amount < Decimal("1e14") or not 2000 <= body.year <= 2100:
-        raise HttpError(422, "目标金额应为 0 至 100 万亿元之间的数，年度应在 2000–2100 之间。")
-    with transaction.atomic():
-        target, _created = Target.objects.update_or_create(
-            region=region,
-            year=body.year,
-            metric=body.metric,
-            defaults={"amount": body.amount.quantize(Decimal("0.01")), "updated_by": user},
+    try:
+        target = figures.target_save(
+            by=request.user, region_code=body.region, year=body.year, metric=body.metric, amount=body.amount
         )
+    except PermissionDenied as err:
+        raise HttpError(403, str(err)) from err
+    except Http404 as err:
+        raise HttpError(404, str(err)) from err
+    except ValidationError as err:
+        raise HttpError(422, " ".join(err.messages)) from err
     return {
-        "region": region.code,
-        "region_name": region.name,
+        "region": target.region.code,
+        "region_name": target.region.name,
         "year": target.year,
         "metric": Metric(target.metric).value,
         "amount": target.amount,
@@ -353,7 +345,7 @@ class ManagerTargetOut(Schema):
 @router.put("/kpi/targets", response=ManagerTargetOut, summary="设定客户经理的年度考核目标（区域经理、省公司管理员）")
 def kpi_target(request: AuthedRequest, body: ManagerTargetIn) -> Any:
     user = request.user
-    manager = User.objects.filter(username=body.manager).first()
+    manager = user_by_username(body.manager)
     if manager is None:
         raise HttpError(404, f"客户经理“{body.manager}”不存在。")
     t = kpi.target_save(by=user, manager=manager, year=body.year, metric=body.metric, value=body.value)

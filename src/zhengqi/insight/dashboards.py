@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import INDUSTRIES, Contract, Customer, KeyPerson, Product, Subscription
-from zhengqi.engine.staging.months import month_end
+from zhengqi.engine.months import Month, month_end
 from zhengqi.engine.value.tiers import TIERS, UNTIERED, VIP_TIERS
 from zhengqi.scoring.models import CustomerSnapshot
 
@@ -76,8 +76,7 @@ def revenue(user: User, f: Filters) -> list[Table]:
         ),
     )
     trend.links = [
-        _link(Filters(dt.date.fromisoformat(r[0] + "-01"), f.region, f.tier, f.industry, f.customer_type))
-        for r in trend_rows
+        _link(Filters(Month.parse(r[0]).first, f.region, f.tier, f.industry, f.customer_type)) for r in trend_rows
     ]
     qs = figures.snapshots(user, f)
     return [
@@ -228,8 +227,7 @@ EXPIRY_BUCKETS = (
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
-    k = day.year * 12 + day.month - 1 + months
-    return month_end(dt.date(k // 12, k % 12 + 1, 1))
+    return (Month.of(day) + months).last
 
 
 def _expiry_window(f: Filters, bucket: int) -> tuple[dt.date, dt.date]:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
@@ -266,3 +267,31 @@ def tier_migration(qs: QuerySet[CustomerSnapshot]) -> dict[tuple[str, str], int]
     """(last month's tier, this month's tier) → customers; '' = no tier (new or unrated)."""
     rows = qs.values("tier_prev", "tier").annotate(n=Count("id"))
     return {(r["tier_prev"] or "", r["tier"] or ""): r["n"] for r in rows}
+
+
+def targets_visible_to(user: User, *, year: int | None = None) -> QuerySet[Target]:
+    """The yearly revenue targets of the regions in the user's scope."""
+    root = scope_root(user)
+    qs = Target.objects.select_related("region").filter(region__path__startswith=root.path if root else "//none")
+    return qs.filter(year=year) if year is not None else qs
+
+
+@transaction.atomic
+def target_save(*, by: User, region_code: str, year: int, metric: str, amount: Decimal) -> Target:
+    """Set one region's yearly revenue target (the provincial admin's)."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.http import Http404
+
+    from zhengqi.accounts.access import region_by_code
+
+    if not sees_whole_province(by):
+        raise PermissionDenied(_("只有省公司管理员可以设置收入目标。"))
+    region = region_by_code(region_code)
+    if region is None:
+        raise Http404(_("区域“%(code)s”不存在。") % {"code": region_code})
+    if not amount.is_finite() or not 0 <= amount < Decimal("1e14") or not 2000 <= year <= 2100:
+        raise ValidationError(_("目标金额应为 0 至 100 万亿元之间的数，年度应在 2000–2100 之间。"))
+    target, _created = Target.objects.update_or_create(
+        region=region, year=year, metric=metric, defaults={"amount": amount.quantize(Decimal("0.01")), "updated_by": by}
+    )
+    return target

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import Region, User
+from zhengqi.engine.months import Month
 from zhengqi.marketing.models import Task
 from zhengqi.scoring.models import CustomerSnapshot, MonthRun
 from zhengqi.support.models import Survey
@@ -125,7 +126,7 @@ def kpis(user: User, month: dt.date, *, region: Region | None = None) -> list[Kp
         for r in kept.values("customer__account_manager").annotate(n=Count("pk"), m=Sum("members_active")).order_by():
             row = market.setdefault(r["customer__account_manager"], {"n": 0, "members": 0, "kept": 0, "members_now": 0})
             row["kept"], row["members_now"] = r["n"], r["m"] or 0
-    last_day = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1) - dt.timedelta(days=1)
+    last_day = Month.of(month).last
     tasks = (
         Task.objects.filter(assignee__in=managers, due__gte=dt.date(month.year, 1, 1), due__lte=last_day)
         .exclude(status=Task.Status.CANCELLED)

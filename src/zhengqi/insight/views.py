@@ -12,9 +12,9 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from zhengqi.accounts.access import regions_visible_to
+from zhengqi.accounts.access import regions_of
 from zhengqi.accounts.audit import log_export
-from zhengqi.accounts.models import Region, User
+from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.models import INDUSTRIES, Customer
 from zhengqi.engine.value.tiers import TIERS
@@ -50,11 +50,7 @@ def _filters(request: AuthedRequest, user: User) -> Filters:
 
 def _form_context(user: User, f: Filters | None) -> dict[str, Any]:
     root = figures.scope_root(user)
-    regions = (
-        Region.objects.filter(regions_visible_to(user)).filter(path__startswith=root.path).order_by("path")
-        if root
-        else Region.objects.none()
-    )
+    regions = regions_of(user, under=root) if root else []
     return {
         "filters": f,
         "months": figures.months_available(),

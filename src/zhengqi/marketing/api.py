@@ -10,6 +10,7 @@ from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
+from zhengqi.accounts.access import user_get
 from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
@@ -95,7 +96,7 @@ def create_task(request: AuthedRequest, customer_id: int, data: TaskIn) -> Statu
     customer = customer_get(user=user, pk=customer_id)
     assignee = None
     if data.assignee_id is not None:
-        assignee = User.objects.filter(pk=data.assignee_id).first()
+        assignee = user_get(data.assignee_id)
         if assignee is None:
             raise Http404("负责人不存在。")
     task = task_create(

@@ -8,7 +8,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
@@ -30,6 +29,7 @@ from .campaigns import (
 )
 from .evaluation import Effect, alert_outcomes, campaign_effect, campaign_ranking, rule_outcomes
 from .models import Campaign, CampaignTarget
+from .selectors import campaign_group_counts
 
 router = Router()
 
@@ -73,17 +73,8 @@ class CampaignOut(Schema):
     control: int
 
 
-def group_counts(campaigns: Any) -> dict[int, dict[str, int]]:
-    """Targets per group of each campaign, in one query."""
-    counts: dict[int, dict[str, int]] = {}
-    rows = CampaignTarget.objects.filter(campaign__in=campaigns).values_list("campaign", "group")
-    for campaign_id, group, n in rows.annotate(n=Count("pk")).order_by():
-        counts.setdefault(campaign_id, {})[group] = n
-    return counts
-
-
 def campaign_out(c: Campaign, counts: dict[int, dict[str, int]] | None = None) -> dict[str, Any]:
-    groups = (counts if counts is not None else group_counts([c])).get(c.pk, {})
+    groups = (counts if counts is not None else campaign_group_counts([c])).get(c.pk, {})
     return {
         "id": c.pk,
         "name": c.name,
@@ -131,7 +122,7 @@ def campaigns(request: AuthedRequest, status: str = "") -> Any:
     if status:
         qs = qs.filter(status=status)
     campaigns = list(qs)
-    counts = group_counts(campaigns)
+    counts = campaign_group_counts(campaigns)
     return [campaign_out(c, counts) for c in campaigns]
 
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from zhengqi.accounts import matrix
 from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
-from zhengqi.customers.models import Product
+from zhengqi.customers.selectors import products_catalogue
 from zhengqi.web.forms import form_errors
 
 from .campaigns import (
@@ -72,7 +72,7 @@ def campaigns_page(request: AuthedRequest) -> HttpResponse:
 
 
 def _form_context(user: User, campaign: Campaign | None, data: Any = None) -> dict[str, Any]:
-    products = list(Product.objects.order_by("category", "code"))
+    products = list(products_catalogue())
     if data is not None:
         chosen = set(data.getlist("products"))
         channels = set(data.getlist("channels"))

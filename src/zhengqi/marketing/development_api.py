@@ -23,7 +23,8 @@ from .development import (
     candidates,
     prospect_create,
 )
-from .models import DevelopmentApplication, Task
+from .models import DevelopmentApplication
+from .selectors import development_steps
 
 router = Router()
 
@@ -91,10 +92,7 @@ def application_out(a: DevelopmentApplication) -> dict[str, Any]:
         "comment": a.comment,
         "previous_id": a.previous_id,
         "created_at": a.created_at,
-        "steps": [
-            {"due": t.due, "title": t.title, "status": t.status}
-            for t in Task.objects.filter(development=a).order_by("due", "pk")
-        ],
+        "steps": [{"due": t.due, "title": t.title, "status": t.status} for t in development_steps(a)],
     }
 
 

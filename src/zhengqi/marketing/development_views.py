@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhengqi.accounts import matrix
+from zhengqi.accounts.access import regions_of
 from zhengqi.accounts.requests import AuthedRequest
-from zhengqi.customers.models import Product
-from zhengqi.customers.selectors import customer_get
+from zhengqi.customers.selectors import customer_get, products_catalogue
 from zhengqi.web.forms import form_errors
 
 from .development import (
@@ -28,7 +28,8 @@ from .development import (
     may_decide,
     prospect_create,
 )
-from .models import DevelopmentApplication, Task
+from .models import DevelopmentApplication
+from .selectors import development_steps
 
 
 @login_required
@@ -59,7 +60,7 @@ def application_new_page(request: AuthedRequest, customer_id: int) -> HttpRespon
     previous = None
     if request.GET.get("previous") or request.POST.get("previous"):
         previous = application_get(user=user, pk=int(request.GET.get("previous") or request.POST["previous"]))
-    products = Product.objects.order_by("category", "code")
+    products = products_catalogue()
     values = {
         "needs": previous.needs if previous else "",
         "plan": previous.plan if previous else "",
@@ -97,7 +98,7 @@ def application_new_page(request: AuthedRequest, customer_id: int) -> HttpRespon
 def application_page(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     application = application_get(user=user, pk=pk)
-    steps = Task.objects.filter(development=application).order_by("due", "pk")
+    steps = development_steps(application)
     return render(
         request,
         "marketing/application.html",
@@ -132,12 +133,10 @@ def application_decide_page(request: AuthedRequest, pk: int) -> HttpResponse:
 @login_required
 def prospect_new_page(request: AuthedRequest) -> HttpResponse:
     """Enter a prospect by hand; an account manager goes on to apply to develop it."""
-    from zhengqi.accounts.access import regions_visible_to
-    from zhengqi.accounts.models import Region
     from zhengqi.customers.models import INDUSTRIES, Customer
 
     user = request.user
-    regions = Region.objects.filter(regions_visible_to(user)).order_by("path")
+    regions = regions_of(user)
     context: dict[str, Any] = {
         "regions": regions,
         "types": Customer.Type.choices,

@@ -24,6 +24,7 @@ from scipy import stats
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, Subscription
+from zhengqi.engine.months import add_months
 from zhengqi.scoring.models import Alert, Family, MonthRun
 
 from .models import Campaign, CampaignTarget, Task
@@ -205,8 +206,7 @@ def alert_outcomes(user: User, *, horizon: int = 3) -> tuple[dt.date | None, lis
     run = MonthRun.objects.filter(status=MonthRun.Status.SUCCEEDED).order_by("-month").first()
     if run is None:
         return None, []
-    year, month = divmod(run.month.year * 12 + run.month.month - 1 - horizon, 12)
-    cutoff = dt.date(year, month + 1, 1)
+    cutoff = add_months(run.month, -horizon)
     alerts = Alert.objects.filter(customer_scope(user, prefix="customer__")).filter(first_month__lte=cutoff)
     done = Task.objects.filter(source=Task.Source.ALERT, status=Task.Status.DONE)
     out = []
@@ -274,8 +274,7 @@ def rule_outcomes(user: User, *, horizon: int = 3) -> list[RuleOutcome]:
     run = MonthRun.objects.filter(status=MonthRun.Status.SUCCEEDED).order_by("-month").first()
     if run is None:
         return []
-    year, month = divmod(run.month.year * 12 + run.month.month - 1 - horizon, 12)
-    cutoff = dt.date(year, month + 1, 1)
+    cutoff = add_months(run.month, -horizon)
     alerts = Alert.objects.filter(customer_scope(user, prefix="customer__")).filter(first_month__lte=cutoff)
     done = set(
         Task.objects.filter(source=Task.Source.ALERT, status=Task.Status.DONE).values_list("customer_id", "rule_code")

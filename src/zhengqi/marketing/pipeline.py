@@ -25,6 +25,7 @@ from zhengqi.accounts import matrix
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import Region, User
 from zhengqi.customers.models import Customer, Product
+from zhengqi.engine.months import add_months
 from zhengqi.web.forms import StaleEdit
 
 from .models import DEFAULT_PROBABILITY, WON_STAGES, Opportunity, Project, Stage, StageProbability
@@ -182,7 +183,7 @@ def forecast(
     customer, or the customer's own region below a city manager) and close month, from this month on."""
     today = today or dt.date.today()
     first = today.replace(day=1)
-    horizon = [month_after(first, i) for i in range(months)]
+    horizon = [add_months(first, i) for i in range(months)]
     p = probabilities()
     cells: dict[str, dict[dt.date, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
     qs = opportunities_visible_to(user).filter(stage__in=OPEN_STAGES, close_date__gte=first)
@@ -202,11 +203,6 @@ def forecast(
             m: ForecastCell(name, m, sum(v, Decimal(0)).quantize(Decimal("0.01")), len(v)) for m, v in by.items()
         }
     return horizon, out
-
-
-def month_after(month: dt.date, n: int) -> dt.date:
-    year, index = divmod(month.year * 12 + month.month - 1 + n, 12)
-    return dt.date(year, index + 1, 1)
 
 
 def _grouping_level(user: User) -> int:

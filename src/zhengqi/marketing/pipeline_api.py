@@ -10,7 +10,7 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from zhengqi.accounts.models import User
+from zhengqi.accounts.access import active_users_named
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
 from zhengqi.web.api_errors import Detail
@@ -29,6 +29,7 @@ from .pipeline import (
     project_advance,
     project_start,
 )
+from .selectors import project_of
 
 router = Router()
 
@@ -171,7 +172,7 @@ class ProjectIn(Schema):
 def project_new(request: AuthedRequest, opportunity_id: int, body: ProjectIn) -> Any:
     user = request.user
     found = opportunity_get(user=user, pk=opportunity_id)
-    team = list(User.objects.filter(username__in=body.team, is_active=True))
+    team = active_users_named(body.team)
     project_start(by=user, opportunity=found, started=body.started, planned_end=body.planned_end, team=team)
     return Status(201, opportunity_out(found))
 
@@ -190,7 +191,7 @@ class PhaseIn(Schema):
 def project_edit(request: AuthedRequest, opportunity_id: int, body: PhaseIn) -> Any:
     user = request.user
     found = opportunity_get(user=user, pk=opportunity_id)
-    project = Project.objects.filter(opportunity=found).first()
+    project = project_of(found)
     if project is None:
         raise Http404("该商机还没有立项。")
     project_advance(by=user, project=project, phase=body.phase, note=body.note, version=body.version)

@@ -16,10 +16,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from zhengqi.accounts.models import User
+from zhengqi.accounts.access import active_users_named
 from zhengqi.accounts.requests import AuthedRequest
-from zhengqi.customers.models import Product
-from zhengqi.customers.selectors import customer_get
+from zhengqi.customers.selectors import customer_get, products_catalogue
 from zhengqi.web.forms import StaleEdit, form_errors
 
 from .models import WON_STAGES, Opportunity, Project, Stage
@@ -36,6 +35,7 @@ from .pipeline import (
     project_advance,
     project_start,
 )
+from .selectors import project_of
 
 
 def _input(post: Any) -> OpportunityInput:
@@ -99,7 +99,7 @@ def _form_context(
         "values": values,
         "errors": errors or {},
         "stages": Stage.choices,
-        "products": Product.objects.order_by("category", "code"),
+        "products": products_catalogue(),
         "phases": Project.Phase.choices,
     }
 
@@ -165,7 +165,7 @@ def opportunity_page(request: AuthedRequest, pk: int) -> HttpResponse:
         messages.success(request, _("商机已保存。"))
         return redirect("marketing:opportunity", pk=opportunity.pk)
     context = _form_context(opportunity, _values(opportunity))
-    project = Project.objects.filter(opportunity=opportunity).first()
+    project = project_of(opportunity)
     context.update(
         customer=opportunity.customer,
         project=project,
@@ -186,11 +186,9 @@ def project_page(request: AuthedRequest, pk: int) -> HttpResponse:
     opportunity = opportunity_get(user=user, pk=pk)
     post = request.POST
     try:
-        project = Project.objects.filter(opportunity=opportunity).first()
+        project = project_of(opportunity)
         if project is None:
-            team = list(
-                User.objects.filter(username__in=post.get("team", "").replace("，", ",").split(","), is_active=True)
-            )
+            team = active_users_named(post.get("team", "").replace("，", ",").split(","))
             start = dt.date.fromisoformat(post.get("started", ""))
             end = dt.date.fromisoformat(post.get("planned_end", ""))
             project_start(by=user, opportunity=opportunity, started=start, planned_end=end, team=team)

@@ -18,7 +18,7 @@ from zhengqi.customers.models import Customer, CustomerMonth
 from zhengqi.customers.selectors import account_managers_visible_to
 from zhengqi.engine.value.tiers import TIERS
 
-from .models import CampaignTarget, DevelopmentApplication, Interaction, Opportunity, Task
+from .models import CampaignTarget, DevelopmentApplication, Interaction, Opportunity, Project, Task
 
 # The workbench shows the first few of each list; the task list page shows them all.
 SHOWN = 10
@@ -146,3 +146,21 @@ def manager_workload(user: User) -> list[Workload]:
         )
         for m in managers
     ]
+
+
+def development_steps(application: DevelopmentApplication) -> QuerySet[Task]:
+    """The steps (tasks) of a development application's plan, in order."""
+    return Task.objects.filter(development=application).order_by("due", "pk")
+
+
+def project_of(opportunity: Opportunity) -> Project | None:
+    return Project.objects.filter(opportunity=opportunity).first()
+
+
+def campaign_group_counts(campaigns: Any) -> dict[int, dict[str, int]]:
+    """Targets per group of each campaign, in one query."""
+    counts: dict[int, dict[str, int]] = {}
+    rows = CampaignTarget.objects.filter(campaign__in=campaigns).values_list("campaign", "group")
+    for campaign_id, group, n in rows.annotate(n=Count("pk")).order_by():
+        counts.setdefault(campaign_id, {})[group] = n
+    return counts

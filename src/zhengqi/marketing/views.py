@@ -12,9 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
-from zhengqi.customers.selectors import customer_get
+from zhengqi.customers.selectors import account_manager_get, customer_get
 from zhengqi.web.forms import form_message
 
 from .forms import CustomerCorrectionForm, InteractionForm, TaskForm
@@ -96,7 +95,7 @@ def task_create_view(request: AuthedRequest, customer_id: int) -> HttpResponse:
         return redirect("customers:detail", pk=customer_id)
     assignee = None
     if request.POST.get("assignee"):
-        assignee = User.objects.filter(pk=request.POST["assignee"], role=User.Role.ACCOUNT_MANAGER).first()
+        assignee = account_manager_get(request.POST["assignee"])
     try:
         task = task_create(by=user, customer=customer, assignee=assignee, **form.cleaned_data)
     except ValidationError as err:

@@ -13,9 +13,11 @@ from ninja.pagination import paginate
 
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.api_errors import Detail
+from zhengqi.web.forms import parse_month
 from zhengqi.web.pagination import Pages
 
-from .models import Attribution, CommissionRule, Partner, Statement, StatementLine
+from .files import statement_response
+from .models import Attribution, CommissionRule, Partner, Statement
 from .partners import (
     PartnerInput,
     attribute,
@@ -27,8 +29,16 @@ from .partners import (
     partners_visible_to,
     withdraw,
 )
-from .settlement import RuleInput, approve, rule_save, settle, statement_get, statements_visible_to
-from .views import parse_month, statement_response
+from .settlement import (
+    RuleInput,
+    approve,
+    rule_history,
+    rule_save,
+    settle,
+    statement_get,
+    statement_lines,
+    statements_visible_to,
+)
 
 router = Router()
 
@@ -276,9 +286,7 @@ def rule_out(r: CommissionRule) -> dict[str, Any]:
 
 @router.get("/commission-rules", response=list[CommissionRuleOut], summary="酬金规则的全部版本")
 def rule_list(request: AuthedRequest, code: str = "") -> Any:
-    qs = CommissionRule.objects.select_related("product").order_by("code", "-version")
-    if code:
-        qs = qs.filter(code=code.upper())
+    qs = rule_history(code=code)
     return [rule_out(r) for r in qs[:1000]]
 
 
@@ -392,10 +400,7 @@ def statement_out(s: Statement, *, lines: bool = False) -> dict[str, Any]:
         "approved_at": s.approved_at,
     }
     if lines:
-        out["lines"] = [
-            {f: getattr(line, f) for f in LineOut.model_fields}
-            for line in StatementLine.objects.filter(statement=s).order_by("for_month", "kind", "pk")
-        ]
+        out["lines"] = [{f: getattr(line, f) for f in LineOut.model_fields} for line in statement_lines(s)]
     return out
 
 

@@ -31,28 +31,17 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
+from zhengqi.engine.months import Month, add_months, month_end, month_start
+
 FEN = Decimal("0.01")
 Method = Literal["rate", "fixed"]
 TierMode = Literal["all", "marginal"]
 LineKind = Literal["commission", "clawback"]
 
 
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def month_end(month: dt.date) -> dt.date:
-    return add_months(month_start(month), 1) - dt.timedelta(days=1)
-
-
-def add_months(month: dt.date, n: int) -> dt.date:
-    k = month.year * 12 + month.month - 1 + n
-    return dt.date(k // 12, k % 12 + 1, 1)
-
-
 def months_between(start: dt.date, later: dt.date) -> int:
     """Whole months from ``start``'s month to ``later``'s month (0 for the same month)."""
-    return (later.year - start.year) * 12 + later.month - start.month
+    return Month.of(later).since(Month.of(start))
 
 
 def fen(x: Decimal) -> Decimal:

@@ -10,8 +10,8 @@ from django.db import transaction
 
 from zhengqi.accounts.models import Region, User
 from zhengqi.customers.models import Product, Subscription
+from zhengqi.engine.months import add_months
 
-from .commission import add_months
 from .models import Attribution, CommissionRule, Partner, PartnerAccount, Statement, StatementLine
 from .settlement import approve, settle
 

@@ -4,10 +4,14 @@ Debian's Noto CJK font). Every line carries its deal and rule, as on the page.""
 from __future__ import annotations
 
 import io
+from urllib.parse import quote
 
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from zhengqi.accounts.audit import log_export
+from zhengqi.accounts.models import User
 from zhengqi.web.documents import CJK_FONTS, html_to_pdf
 
 from .models import Statement, StatementLine
@@ -16,7 +20,9 @@ COLUMNS = ("类型", "所属月份", "业务", "酬金类型", "规则", "计酬
 
 
 def _lines(statement: Statement) -> list[StatementLine]:
-    return list(statement.lines.select_related("rule").order_by("for_month", "kind", "pk"))
+    from .settlement import statement_lines
+
+    return list(statement_lines(statement))
 
 
 def file_name(statement: Statement, fmt: str) -> str:
@@ -97,3 +103,23 @@ def to_pdf(statement: Statement) -> bytes:
         },
     )
     return html_to_pdf(html)
+
+
+def statement_response(request: HttpRequest, user: User, statement: Statement, fmt: str) -> HttpResponse:
+    """The statement as a download, logged in the export log."""
+    if fmt == "xlsx":
+        body = to_excel(statement)
+        ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body = to_pdf(statement)
+        ctype = "application/pdf"
+    log_export(
+        by=user,
+        what=_("代理商结算单 %(p)s %(m)s") % {"p": statement.partner.code, "m": f"{statement.month:%Y-%m}"},
+        fmt=fmt,
+        rows=statement.lines.count(),
+        request=request,
+    )
+    response = HttpResponse(body, content_type=ctype)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(file_name(statement, fmt))}"
+    return response

@@ -28,10 +28,10 @@ from zhengqi.accounts import matrix
 from zhengqi.accounts.access import sees_whole_province
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Product
+from zhengqi.engine.months import add_months, month_start
 from zhengqi.marketing.models import WON_STAGES
 
 from . import commission as engine
-from .commission import add_months, month_start
 from .models import Attribution, CommissionRule, Partner, Role, Statement, StatementLine
 from .partners import partner_of, partners_visible_to
 
@@ -536,3 +536,14 @@ def own_partner(user: User) -> Partner:
     if partner is None:
         raise Http404(_("该账号尚未关联代理商，请联系省公司管理员。"))
     return partner
+
+
+def statement_lines(statement: Statement) -> QuerySet[StatementLine]:
+    """A statement's lines in the order the page, the API and the files show them."""
+    return statement.lines.select_related("rule", "attribution").order_by("for_month", "kind", "pk")
+
+
+def rule_history(*, code: str = "") -> QuerySet[CommissionRule]:
+    """Every version of the commission rules (or of one), newest version first within a code."""
+    qs = CommissionRule.objects.select_related("product", "created_by").order_by("code", "-version")
+    return qs.filter(code=code.upper()) if code else qs

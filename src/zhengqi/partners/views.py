@@ -20,16 +20,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhengqi.accounts import matrix
-from zhengqi.accounts.audit import log_export
-from zhengqi.accounts.models import Region, User
+from zhengqi.accounts.access import regions_of
 from zhengqi.accounts.requests import AuthedRequest
-from zhengqi.customers.models import Product
-from zhengqi.customers.selectors import customer_get
-from zhengqi.web.forms import form_errors
+from zhengqi.customers.selectors import customer_get, products_catalogue
+from zhengqi.engine.months import add_months, month_start
+from zhengqi.web.forms import form_errors, parse_day, parse_month
 
 from . import files
-from .commission import add_months, month_start
-from .models import Attribution, CommissionRule, Role, Statement
+from .files import statement_response
+from .models import Attribution, CommissionRule, Role
 from .partners import (
     PartnerInput,
     attribute,
@@ -50,10 +49,12 @@ from .settlement import (
     may_approve,
     own_partner,
     performance,
+    rule_history,
     rule_save,
     rules_current,
     settle,
     statement_get,
+    statement_lines,
     statements_visible_to,
 )
 
@@ -70,25 +71,6 @@ def _query(request: AuthedRequest) -> str:
 
 def last_month() -> dt.date:
     return add_months(month_start(timezone.localdate()), -1)
-
-
-def parse_month(raw: str | None, default: dt.date | None = None) -> dt.date:
-    """ "2026-10" (or a date) as the first of that month; a bad value is refused in Chinese."""
-    if not raw:
-        return default or last_month()
-    try:
-        return month_start(dt.date.fromisoformat(raw if len(raw) > 7 else f"{raw}-01"))
-    except ValueError:
-        raise ValidationError(_("月份格式应为 YYYY-MM，例如 2026-10。")) from None
-
-
-def _date(raw: str | None, field: str) -> dt.date | None:
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw.strip())
-    except ValueError:
-        raise ValidationError({field: _("日期格式应为 YYYY-MM-DD。")}) from None
 
 
 def _performance_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -164,8 +146,8 @@ def _partner_input(post: Any) -> PartnerInput:
         code=post.get("code", ""),
         name=post.get("name", ""),
         region_code=post.get("region", ""),
-        contract_start=_date(post.get("contract_start"), "contract_start"),
-        contract_end=_date(post.get("contract_end"), "contract_end"),
+        contract_start=parse_day(post.get("contract_start"), "contract_start"),
+        contract_end=parse_day(post.get("contract_end"), "contract_end"),
         is_marketing=bool(post.get("is_marketing")),
         is_service=bool(post.get("is_service")),
         is_solution=bool(post.get("is_solution")),
@@ -206,8 +188,8 @@ def partner_form_page(request: AuthedRequest, pk: int | None = None) -> HttpResp
             "partner": partner,
             "values": values,
             "errors": errors,
-            "regions": Region.objects.order_by("path"),
-            "products": Product.objects.order_by("code"),
+            "regions": regions_of(user),
+            "products": products_catalogue(),
             "chosen": chosen,
         },
         status=422 if errors else 200,
@@ -358,7 +340,7 @@ def rules_page(request: AuthedRequest) -> HttpResponse:
                 % {"code": saved.code, "v": saved.version, "m": f"{saved.effective_from:%Y-%m}"},
             )
             return redirect("partners:rules")
-    history = CommissionRule.objects.select_related("product", "created_by").order_by("code", "-version")
+    history = rule_history()
     return render(
         request,
         "partners/rules.html",
@@ -368,7 +350,7 @@ def rules_page(request: AuthedRequest) -> HttpResponse:
             "is_admin": matrix.role_of(user) == "admin",
             "errors": errors,
             "values": request.POST if request.method == "POST" else {},
-            "products": Product.objects.order_by("code"),
+            "products": products_catalogue(),
             "roles": Role.choices,
             "deal_types": CommissionRule.DealType.choices,
             "methods": CommissionRule.Method.choices,
@@ -386,7 +368,7 @@ def rules_page(request: AuthedRequest) -> HttpResponse:
 def settlement_page(request: AuthedRequest) -> HttpResponse:
     user = request.user
     try:
-        month = parse_month(request.GET.get("month"))
+        month = parse_month(request.GET.get("month"), last_month())
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
         month = last_month()
@@ -425,7 +407,7 @@ def settlement_page(request: AuthedRequest) -> HttpResponse:
 def settle_view(request: AuthedRequest) -> HttpResponse:
     user = request.user
     try:
-        month = parse_month(request.POST.get("month"))
+        month = parse_month(request.POST.get("month"), last_month())
         result = settle(month, by=user)
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
@@ -442,7 +424,7 @@ def settle_view(request: AuthedRequest) -> HttpResponse:
 def statement_page(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     statement = statement_get(user=user, pk=pk)
-    lines = statement.lines.select_related("rule", "attribution").order_by("for_month", "kind", "pk")
+    lines = list(statement_lines(statement))
     by_kind = {
         k: sum((line.amount for line in lines if line.kind == k), Decimal(0))
         for k in ("commission", "clawback", "adjustment")
@@ -479,28 +461,6 @@ def statement_file(request: AuthedRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in ("xlsx", "pdf"):
         return HttpResponse(_("文件格式应为 xlsx 或 pdf。"), status=404, content_type="text/plain; charset=utf-8")
     return statement_response(request, user, statement, fmt)
-
-
-def statement_response(request: AuthedRequest, user: User, statement: Statement, fmt: str) -> HttpResponse:
-    """The statement as a download, logged in the export log."""
-    if fmt == "xlsx":
-        body = files.to_excel(statement)
-        ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        body = files.to_pdf(statement)
-        ctype = "application/pdf"
-    log_export(
-        by=user,
-        what=_("代理商结算单 %(p)s %(m)s") % {"p": statement.partner.code, "m": f"{statement.month:%Y-%m}"},
-        fmt=fmt,
-        rows=statement.lines.count(),
-        request=request,
-    )
-    response = HttpResponse(body, content_type=ctype)
-    from urllib.parse import quote
-
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(files.file_name(statement, fmt))}"
-    return response
 
 
 # --- the partner's own view ---------------------------------------------------------------------------

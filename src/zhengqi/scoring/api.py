@@ -17,10 +17,9 @@ from zhengqi.customers.selectors import customer_get
 from zhengqi.engine.lake import Lake
 
 from .churn import churn_model_activate, churn_model_card, churn_models
-from .configuration import CONFIGURERS, ensure_builtin_rules, rule_preview, rule_save
-from .models import Alert, CustomerSnapshot, MonthRun, Rule
+from .configuration import CONFIGURERS, rule_preview, rule_save
 from .month_run import month_run_enqueue
-from .selectors import churn_view
+from .selectors import alerts_of, churn_view, latest_churn_snapshot, month_runs, rule_by_code, rules_all, snapshots_of
 
 router = Router()
 READERS = (*CONFIGURERS, User.Role.REGIONAL_MANAGER)
@@ -117,8 +116,7 @@ class RunOut(Schema):
 @router.get("/rules", response=list[RuleOut], summary="规则列表")
 def list_rules(request: AuthedRequest) -> Any:
     _reader(request)
-    ensure_builtin_rules()
-    return Rule.objects.order_by("code")
+    return rules_all()
 
 
 @router.post("/rules/preview", response=PreviewOut, summary="校验并预览规则（不保存）")
@@ -135,7 +133,7 @@ def preview_rule(request: AuthedRequest, payload: PreviewIn) -> Any:
 @router.get("/rules/{code}", response=RuleOut, summary="规则详情")
 def get_rule(request: AuthedRequest, code: str) -> Any:
     _reader(request)
-    rule = Rule.objects.filter(code=code).first()
+    rule = rule_by_code(code)
     if rule is None:
         raise Http404("规则不存在。")
     return rule
@@ -160,20 +158,19 @@ def put_rule(request: AuthedRequest, code: str, payload: RuleIn) -> Any:
 @router.get("/customers/{customer_id}/alerts", response=list[AlertOut], summary="客户的预警")
 def customer_alerts(request: AuthedRequest, customer_id: int, status: str = "open") -> Any:
     customer = customer_get(user=request.user, pk=customer_id)
-    alerts = Alert.objects.filter(customer=customer)
-    return alerts.filter(status=status) if status else alerts
+    return alerts_of(customer, status=status)
 
 
 @router.get("/customers/{customer_id}/snapshots", response=list[SnapshotOut], summary="客户的月度价值评估与等级历史")
 def customer_snapshots(request: AuthedRequest, customer_id: int) -> Any:
     customer = customer_get(user=request.user, pk=customer_id)
-    return CustomerSnapshot.objects.filter(customer=customer).order_by("month").defer("features")
+    return snapshots_of(customer)
 
 
 @router.get("/runs", response=list[RunOut], summary="月度运行记录")
 def list_runs(request: AuthedRequest) -> Any:
     _reader(request)
-    return MonthRun.objects.all()[:100]
+    return month_runs(100)
 
 
 @router.post(
@@ -267,9 +264,7 @@ def churn_model_activate_api(request: AuthedRequest, version: str) -> Any:
 )
 def customer_churn(request: AuthedRequest, customer_id: int) -> Any:
     customer = customer_get(user=request.user, pk=customer_id)
-    view = churn_view(
-        CustomerSnapshot.objects.filter(customer=customer, churn_risk__isnull=False).order_by("-month").first()
-    )
+    view = churn_view(latest_churn_snapshot(customer))
     if view is None:
         raise HttpError(404, "该客户还没有流失风险评分。")
     return {

@@ -12,7 +12,7 @@ from zhengqi.customers.models import Customer
 from zhengqi.engine.catalogue import CATALOGUE
 from zhengqi.engine.value.model import ValueModel
 
-from .models import CHURN_CODE, COMPETITOR_CODE, Alert, CustomerSnapshot, TierChange, ValueModelVersion
+from .models import CHURN_CODE, COMPETITOR_CODE, Alert, CustomerSnapshot, MonthRun, Rule, TierChange, ValueModelVersion
 
 
 def describe(name: str, value: Any) -> str:
@@ -167,3 +167,36 @@ def customer_scoring(customer: Customer) -> dict[str, Any]:
         },
         "tier_changes": tier_changes(customer),
     }
+
+
+def rules_all() -> QuerySet[Rule]:
+    """Every rule, built-in ones included (seeded after each migration), by code."""
+    return Rule.objects.order_by("code")
+
+
+def rule_by_code(code: str | None) -> Rule | None:
+    return Rule.objects.filter(code=code).first() if code else None
+
+
+def alerts_of(customer: Customer, *, status: str = "open") -> QuerySet[Alert]:
+    """The customer's alerts in one status ("" for all), as the API lists them."""
+    alerts = Alert.objects.filter(customer=customer)
+    return alerts.filter(status=status) if status else alerts
+
+
+def snapshots_of(customer: Customer) -> QuerySet[CustomerSnapshot]:
+    """The customer's monthly scores and tiers, oldest first, without the feature vectors."""
+    return CustomerSnapshot.objects.filter(customer=customer).order_by("month").defer("features")
+
+
+def latest_churn_snapshot(customer: Customer) -> CustomerSnapshot | None:
+    return CustomerSnapshot.objects.filter(customer=customer, churn_risk__isnull=False).order_by("-month").first()
+
+
+def month_runs(limit: int = 100) -> QuerySet[MonthRun]:
+    """The latest month runs, newest first, with who started them."""
+    return MonthRun.objects.select_related("started_by")[:limit]
+
+
+def value_model_versions(limit: int = 20) -> QuerySet[ValueModelVersion]:
+    return ValueModelVersion.objects.select_related("created_by")[:limit]

@@ -19,7 +19,6 @@ from .churn import churn_model_activate, churn_model_card, churn_models, may_act
 from .configuration import (
     CONFIGURERS,
     active_value_model,
-    ensure_builtin_rules,
     rule_preview,
     rule_save,
     value_model_from_form,
@@ -28,8 +27,8 @@ from .configuration import (
     with_optional_factors,
 )
 from .forms import MonthForm, RuleForm
-from .models import MonthRun, Rule, ValueModelVersion
 from .month_run import month_run_enqueue
+from .selectors import month_runs, rule_by_code, rules_all, value_model_versions
 
 # Who may open these pages is the role matrix's (zhengqi.accounts.matrix, applied by its middleware);
 # what each may change is the services' (rule_save, value_model_save, churn_model_activate).
@@ -38,8 +37,7 @@ from .month_run import month_run_enqueue
 @login_required
 def rule_list_page(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    ensure_builtin_rules()
-    rules = Rule.objects.order_by("code")
+    rules = rules_all()
     return render(
         request, "scoring/rules.html", {"rules": rules, "may_edit": user.is_superuser or user.role in CONFIGURERS}
     )
@@ -48,7 +46,7 @@ def rule_list_page(request: AuthedRequest) -> HttpResponse:
 @login_required
 def rule_edit_page(request: AuthedRequest, code: str | None = None) -> HttpResponse:
     user = request.user
-    rule = Rule.objects.filter(code=code).first() if code else None
+    rule = rule_by_code(code)
     if code and rule is None:
         raise Http404(_("规则不存在。"))
     if request.method == "POST":
@@ -122,7 +120,7 @@ def month_run_page(request: AuthedRequest) -> HttpResponse:
                     request, _("%(month)s 月度运行已开始，进度见下表。") % {"month": f"{record.month:%Y-%m}"}
                 )
                 return redirect("scoring:runs")
-    runs = MonthRun.objects.select_related("started_by")[:50]
+    runs = month_runs(50)
     template = "scoring/_runs_table.html" if request.headers.get("HX-Request") else "scoring/runs.html"
     return render(
         request,
@@ -163,7 +161,7 @@ def value_model_page(request: AuthedRequest) -> HttpResponse:
         "errors": errors,
         "preview": preview,
         "weights": [(f, round(f.weight * 100, 4)) for f in model.factors],
-        "versions": ValueModelVersion.objects.select_related("created_by")[:20],
+        "versions": value_model_versions(20),
     }
     return render(request, "scoring/value_model.html", context)
 

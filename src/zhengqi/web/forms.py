@@ -8,6 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from zhengqi.engine.months import Month, MonthError
+
 
 class StaleEdit(ValidationError):
     """Someone saved the record after this editor opened it: the edit is refused (409 in the API)."""
@@ -43,3 +45,16 @@ def parse_day(raw: str | None, field: str) -> dt.date | None:
         return dt.date.fromisoformat(raw.strip())
     except ValueError:
         raise ValidationError({field: _("日期格式应为 YYYY-MM-DD。")}) from None
+
+
+def parse_month(raw: str | None, default: dt.date | None = None) -> dt.date:
+    """ "2026-10" (or a day of it) as the first of that month; none gives ``default``; a wrong one
+    is refused in Chinese."""
+    if not raw:
+        if default is None:
+            raise ValidationError(_("请填写月份，格式为 YYYY-MM，例如 2026-10。"))
+        return default
+    try:
+        return Month.parse(raw).first
+    except MonthError:
+        raise ValidationError(_("月份格式应为 YYYY-MM，例如 2026-10。")) from None

@@ -1,4 +1,5 @@
-"""Month arithmetic shared by the staging modules."""
+"""Month arithmetic of the staging modules, as lake integers and Ibis expressions (the Python side
+is ``zhengqi.engine.months``)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,17 @@ import datetime as dt
 
 import ibis.expr.types as ir
 
+from zhengqi.engine.months import Month, month_end
+
+__all__ = ["idx_expr", "month_end", "month_idx", "month_of"]
+
 
 def month_idx(month: dt.date) -> int:
-    return month.year * 12 + month.month - 1
+    return Month.of(month).index
 
 
 def month_of(idx: int) -> dt.date:
-    return dt.date(idx // 12, idx % 12 + 1, 1)
-
-
-def month_end(month: dt.date) -> dt.date:
-    return month_of(month_idx(month) + 1) - dt.timedelta(days=1)
+    return Month.from_index(idx).first
 
 
 def idx_expr(date: ir.DateValue) -> ir.IntegerValue:
