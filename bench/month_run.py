@@ -189,7 +189,7 @@ def main() -> None:
         copy_churn_model(args.churn_model_from)
     full = run_child("pipeline" if args.engine_only else "month_run", args.month)
     print(f"month run {args.month}: {full['seconds']:.1f} s, peak {full['peak_mib']} MiB")
-    for step, seconds, peak in full["steps"]:  # type: ignore[union-attr]
+    for step, seconds, peak in full["steps"]:  # type: ignore[union-attr]  # the report's steps are a list (built above)
         print(f"  {step:<12}{seconds:8.2f} s   peak so far {peak:>6} MiB")
     print(f"  counts: {full['counts']}")
     ours, scan = run_child("features", args.month), run_child("scan", args.month)

@@ -48,7 +48,8 @@ def prepare() -> list[str]:
     code = "import django; django.setup(); from zhengqi.customers.models import Customer; " \
         "import json; print(json.dumps(list(Customer.objects.values_list('code', flat=True))))"  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], env=env(), check=True, cwd=ROOT, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    data: list[str] = json.loads(out.stdout.strip().splitlines()[-1])
+    return data
 
 
 def write_csv(path: Path, rows: int, codes: list[str]) -> None:

@@ -30,6 +30,7 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv" / "bin"
@@ -55,7 +56,7 @@ end
 
 
 def run(cmd: list[str], env: dict[str, str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, env=env, check=True, text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
+    return subprocess.run(cmd, env=env, check=True, text=True, **kwargs)  # type: ignore[call-overload, no-any-return]  # subprocess.run's overloads cannot follow **kwargs
 
 
 def prepare(env: dict[str, str], size: str, admin_url: str, db: str) -> None:
@@ -92,7 +93,8 @@ print(json.dumps({"am": am.username, "am_customers": am.n, "customers": ids, "ci
                   "district_manager": district.username, "admin": admin.username}))
 """
     out = run([str(VENV / "python"), "-c", code], env, capture_output=True).stdout
-    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    data: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return data
 
 
 def session_cookie(base: str, username: str) -> str:
@@ -132,7 +134,8 @@ def wrk(base: str, cookie: str, paths: list[str], *, connections: int, duration:
         text=True,
     ).stdout
     os.unlink(script.name)
-    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    data: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return data
 
 
 def main() -> None:
@@ -188,7 +191,7 @@ def main() -> None:
                 time.sleep(0.3)
         am = session_cookie(base, str(chosen["am"]))
         city = session_cookie(base, str(chosen["city_manager"]))
-        customers = [f"/customers/{pk}/" for pk in chosen["customers"]]  # type: ignore[attr-defined]
+        customers = [f"/customers/{pk}/" for pk in chosen["customers"]]  # type: ignore[attr-defined]  # the chosen ids are a list (built above)
         lists = [
             f"/customers/?{q}"
             for q in (

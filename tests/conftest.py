@@ -22,7 +22,7 @@ def load_tiny() -> None:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> None:
-    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+    with django_db_blocker.unblock():
         load_tiny()
 
 
@@ -39,7 +39,7 @@ class Cast:
     other_am: User
 
     def customer_of_other_am(self) -> Customer:
-        return Customer.objects.filter(account_manager=self.other_am).first()  # type: ignore[return-value]
+        return Customer.objects.filter(account_manager=self.other_am).first()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def client_for(user: object) -> Client:
     c = Client()
-    c.force_login(user)  # type: ignore[arg-type]
+    c.force_login(user)
     return c
 
 

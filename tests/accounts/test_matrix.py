@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -375,9 +377,20 @@ PARTNER_BODY = {
 }
 
 
+# What a GET may write: the session, the audit trail of exports and reveals, a token's last use.
+BOOKKEEPING = ("django_session", "accounts_exportrecord", "accounts_apitoken", "axes_")
+WRITES: list[str] = []
+
+
 def answer(client: Client, method: str, url: str, body: dict[str, Any] | None, *, api_call: bool) -> int:
     if method == "GET":
-        return client.get(url).status_code
+        with CaptureQueriesContext(connection) as ctx:
+            status = client.get(url).status_code
+        for q in ctx.captured_queries:  # a GET only reads (escalations and seeding are not a page's job)
+            sql = q["sql"].lstrip().upper()
+            if sql.startswith(("INSERT", "UPDATE", "DELETE")) and not any(t.upper() in sql for t in BOOKKEEPING):
+                WRITES.append(f"GET {url} wrote: {q['sql'][:120]}")
+        return status
     if url == "/api/imports":  # a file upload (a dry run: nothing is written)
         upload = SimpleUploadedFile("客户.csv", "客户编码,客户名称\n".encode())
         return client.post(url, {"kind": "customers", "dry_run": "true", "file": upload}).status_code
@@ -406,6 +419,7 @@ def test_each_role_gets_what_the_matrix_says(kind: str, route: str, cast: Cast) 
     ensure_builtin_rules()  # the sample rule R01
     batch = ImportBatch.objects.create(kind="customers", filename="x.csv", sha256="0" * 64, by=cast.admin)
     failures = []
+    WRITES.clear()
     for role, user in users(cast).items():
         customer = inside(role, user) if role in matrix.STAFF else Customer.objects.order_by("pk").first()
         assert customer is not None
@@ -455,6 +469,7 @@ def test_each_role_gets_what_the_matrix_says(kind: str, route: str, cast: Cast) 
         if anonymous not in want:
             failures.append(f"anonymous should be sent to log in, got {anonymous}")
     assert not failures, failures
+    assert not WRITES, WRITES
 
 
 TOKEN_ROUTES = ("token_revoke", "DELETE /api/tokens/{token_id}")

@@ -33,7 +33,7 @@ def test_alert_task_to_visit_to_done(live_server: object, page: Page) -> None:
     people = list(task.customer.key_persons.all()[:2])
     while len(people) < 2:
         people.append(task.customer.key_persons.create(name=f"联系人{len(people) + 1}", phone="13800000000"))
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     log_in(page, base, "am")
     page.goto(f"{base}/workbench/")
     row = page.locator(f"#task-{task.pk}")

@@ -22,7 +22,7 @@ def test_city_manager_drills_down_and_downloads_the_report(live_server: object, 
         load_tiny()
     month_run(month=dt.date(2026, 9, 1))
     month_run(month=dt.date(2026, 10, 1))
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     log_in(page, base, "city_mgr")
     page.get_by_role("link", name="客户洞察").click()
     expect(page.get_by_test_id("panel-info")).to_contain_text("完成率")

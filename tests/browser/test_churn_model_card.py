@@ -36,7 +36,7 @@ def test_admin_reads_the_card_and_activates_a_version(live_server: object, page:
     second = registry.save(lake, fit(history, history.last))
     try:
         month_run(month=dt.date(2026, 10, 1))
-        base = live_server.url  # type: ignore[attr-defined]
+        base = live_server.url
         log_in(page, base, "admin")
         page.goto(f"{base}/scoring/churn-model/")
         expect(page.get_by_test_id("card-version")).to_have_text(first)

@@ -30,7 +30,7 @@ def test_a_competitor_move_is_recorded_and_answered(live_server: object, page: P
     )
     plan = ResponsePlan.objects.order_by("name").first()
     assert len(three) == 3 and plan is not None
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     log_in(page, base, "district_mgr")
     page.get_by_role("link", name="竞争动向").click()
     page.get_by_role("link", name="登记竞争动向").click()

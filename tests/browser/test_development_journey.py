@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_reject_reapply_approve(live_server: object, page: Page) -> None:
     if not Customer.objects.exists():
         load_tiny()
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     am = User.objects.get(username="am")
     prospect = Customer.objects.filter(account_manager=am).order_by("code").first()
     assert prospect is not None

@@ -31,7 +31,7 @@ def test_admin_imports_a_file_from_the_page(live_server: object, page: Page, tmp
             f"WEB002,网页导入测试二公司,企业,制造业,小型,不存在的区\n"
         ).encode("gbk")
     )
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     log_in(page, base, "admin")
     page.get_by_role("link", name="数据导入").click()
     form = page.get_by_test_id("import-form")

@@ -31,7 +31,7 @@ def test_customer_page_fits_a_laptop_and_works_from_the_keyboard(live_server: ob
     customer = Customer.objects.filter(account_manager__username="am", status="active").first()
     assert customer is not None
     person = customer.key_persons.create(name="键盘测试人", phone="13912345678")
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     log_in(page, base, "am")
     page.goto(f"{base}/workbench/")
     assert no_horizontal_scroll(page)
@@ -64,7 +64,7 @@ def test_regional_manager_moves_customers_in_bulk(live_server: object, page: Pag
     target = User.objects.create(
         username="bulk_target", display_name="批量接手人", role="account_manager", region=manager.region, grade=3
     )
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     log_in(page, base, "district_mgr")
     am = User.objects.get(username="am")
     page.goto(f"{base}/customers/?account_manager={am.pk}")

@@ -30,7 +30,7 @@ def log_in(page: Page, base: str, username: str) -> None:
 
 
 def test_account_manager_sees_exactly_own_customers(live_server: object, page: Page, province: None) -> None:
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     log_in(page, base, "am")
     expect(page).to_have_url(f"{base}/workbench/")  # an account manager's day starts on the workbench
     page.get_by_role("link", name="集团客户").click()
@@ -56,7 +56,7 @@ def test_account_manager_sees_exactly_own_customers(live_server: object, page: P
 
 
 def test_district_manager_sees_the_district(live_server: object, page: Page, province: None) -> None:
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     log_in(page, base, "district_mgr")
     district = Customer.objects.filter(
         region__code=Customer.objects.values_list("region__code", flat=True)

@@ -21,7 +21,7 @@ def test_a_partner_downloads_its_statement(live_server: object, page: Page) -> N
     mine = Partner.objects.get(accounts__user__username="partner")
     approved = Statement.objects.filter(partner=mine, status="approved").order_by("-month").first()
     assert approved is not None
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     log_in(page, base, "partner")
     expect(page).to_have_url(f"{base}/partners/mine/")
     expect(page.get_by_role("heading", level=1)).to_contain_text(mine.name)
@@ -59,7 +59,7 @@ def test_the_admin_approves_a_draft_statement(live_server: object, page: Page) -
         load_tiny()
     draft = Statement.objects.filter(status="draft").order_by("month", "partner__code").first()
     assert draft is not None
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     log_in(page, base, "admin")
     page.get_by_role("link", name="代理商", exact=True).click()
     page.get_by_role("link", name="月度结算").click()

@@ -20,7 +20,7 @@ def test_reassignment_moves_access_and_respects_qualification(
 ) -> None:
     if not Customer.objects.exists():
         load_tiny()
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     old = User.objects.get(username="am")
     customer = Customer.objects.filter(account_manager=old, status="active").exclude(tier__in=["A+", "A"]).first()
     assert customer is not None

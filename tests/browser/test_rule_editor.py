@@ -21,7 +21,7 @@ def test_planner_writes_a_rule(live_server: object, page: Page) -> None:
     if not Customer.objects.exists():
         load_tiny()
     month_run(month=dt.date(2026, 10, 1))
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     log_in(page, base, "planner")
     page.goto(f"{base}/scoring/rules/new/")
     page.get_by_label("规则编码").fill("X01")

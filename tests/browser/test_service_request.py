@@ -31,7 +31,7 @@ def test_a_complaint_from_acceptance_to_the_customers_feedback(live_server: obje
     )
     assert customer is not None
     desk = Department.objects.get(routing_rules__request_type="complaint", routing_rules__region__isnull=True)
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     SCREENSHOTS.mkdir(exist_ok=True)
 
     # 1. The account manager accepts the complaint on the customer's page.

@@ -28,7 +28,7 @@ def watch(page: Page) -> list[str]:
 def test_no_page_needs_an_inline_script(live_server: object, page: Page) -> None:
     if not Customer.objects.exists():
         load_tiny()
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     refused = watch(page)
     log_in(page, base, "city_mgr")
 
@@ -54,7 +54,7 @@ def test_no_page_needs_an_inline_script(live_server: object, page: Page) -> None
 def test_a_user_makes_uses_and_revokes_an_api_token(live_server: object, page: Page) -> None:
     if not Customer.objects.exists():
         load_tiny()
-    base = live_server.url  # type: ignore[attr-defined]
+    base = live_server.url
     refused = watch(page)
     log_in(page, base, "am")
     page.get_by_role("link", name="API", exact=True).click()

@@ -38,11 +38,11 @@ def record(by: object, customers: list[Customer], **kw: object) -> tuple[Competi
         operator=str(kw.pop("operator", "telecom")),
         kind=str(kw.pop("kind", "offer")),
         summary=str(kw.pop("summary", "专线 8 折并送三年维护")),
-        date=kw.pop("date", dt.date(2026, 11, 10)),  # type: ignore[arg-type]
+        date=kw.pop("date", dt.date(2026, 11, 10)),
         customer_codes=[c.code for c in customers],
         evidence="客户转述",
     )
-    return event_save(by=by, data=data)  # type: ignore[arg-type]
+    return event_save(by=by, data=data)
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_the_month_run_does_not_resolve_or_delete_competitor_alerts(cast: Cast) 
 def test_launching_the_plan_targets_exactly_the_events_customers(cast: Cast, plan: object) -> None:
     customers = three_of(cast)
     event, _opened = record(cast.district_manager, customers)
-    done = plan_launch(by=cast.district_manager, event=event, plan=plan)  # type: ignore[arg-type]
+    done = plan_launch(by=cast.district_manager, event=event, plan=plan)
     targets = CampaignTarget.objects.filter(campaign=done.campaign)
     assert {t.customer_id for t in targets} == {c.pk for c in customers}
     assert {t.group for t in targets} == {"target"}  # no control group held out
@@ -93,7 +93,7 @@ def test_launching_the_plan_targets_exactly_the_events_customers(cast: Cast, pla
     event.refresh_from_db()
     assert event.campaign == done.campaign
     with pytest.raises(ValidationError):  # once
-        plan_launch(by=cast.district_manager, event=event, plan=plan)  # type: ignore[arg-type]
+        plan_launch(by=cast.district_manager, event=event, plan=plan)
     assert CampaignTarget.objects.filter(campaign__competitor_events=event).count() == 3
     client = Client()
     client.force_login(cast.district_manager)
@@ -106,11 +106,11 @@ def test_who_may_record_and_launch(cast: Cast, plan: object) -> None:
     with pytest.raises(PermissionDenied):
         record(cast.partner, customers)
     with pytest.raises(ValidationError) as refused:  # an account manager records only their own customers
-        record(cast.am, [*customers, Customer.objects.exclude(account_manager=cast.am).first()])  # type: ignore[list-item]
+        record(cast.am, [*customers, Customer.objects.exclude(account_manager=cast.am).first()])
     assert "不在您的范围内" in str(refused.value)
     event, _ = record(cast.district_manager, customers)
     with pytest.raises(PermissionDenied):
-        plan_launch(by=cast.am, event=event, plan=plan)  # type: ignore[arg-type]
+        plan_launch(by=cast.am, event=event, plan=plan)
     with pytest.raises(ValidationError):
         record(cast.district_manager, customers, date=dt.date(2099, 1, 1))
 
@@ -151,7 +151,7 @@ def test_the_api_records_and_launches_in_one_step_each(cast: Cast, plan: object)
     assert made.json()["alerts_opened"] == 3
     launched = client.post(
         f"/api/competitor-events/{made.json()['id']}/launch",
-        {"plan_id": plan.pk},  # type: ignore[attr-defined]
+        {"plan_id": plan.pk},
         content_type="application/json",
     )
     assert launched.status_code == 200, launched.content

@@ -161,5 +161,5 @@ def test_hierarchy_rollups_count_only_what_the_user_may_see(cast: Cast) -> None:
 
 
 def test_home_depends_on_the_role(cast: Cast) -> None:
-    assert client_for(cast.am).get("/").url == "/workbench/"  # type: ignore[attr-defined]
-    assert client_for(cast.district_manager).get("/").url == "/customers/"  # type: ignore[attr-defined]
+    assert client_for(cast.am).get("/").url == "/workbench/"
+    assert client_for(cast.district_manager).get("/").url == "/customers/"

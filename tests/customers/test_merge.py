@@ -154,7 +154,7 @@ def test_a_merge_keeps_every_related_record(cast: Cast, tmp_path: Path) -> None:
 
 
 def test_the_review_page_merges_and_dismisses(cast: Cast, tmp_path: Path, settings: object) -> None:
-    settings.ZHENGQI_LAKE = tmp_path / "lake"  # type: ignore[attr-defined]
+    settings.ZHENGQI_LAKE = tmp_path / "lake"
     survivor = Customer.objects.filter(status="active").order_by("code").first()
     assert survivor is not None
     duplicate = make_duplicate(survivor)

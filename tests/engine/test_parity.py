@@ -34,7 +34,7 @@ def spark_available() -> str | None:
 def run_both_months(lake: Lake, backend: str) -> list[MonthResult]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # pyspark about pandas 3
-        return [run_month(lake, m, model=DEFAULT_MODEL, rules=BUILTIN_RULES, backend=backend) for m in MONTHS]  # type: ignore[arg-type]
+        return [run_month(lake, m, model=DEFAULT_MODEL, rules=BUILTIN_RULES, backend=backend) for m in MONTHS]
 
 
 def test_duckdb_and_spark_agree() -> None:

@@ -109,7 +109,7 @@ def test_who_sees_and_sets_what(cast: Cast, runs: None) -> None:
         User.objects.filter(role="account_manager")
         .exclude(region__path__startswith=cast.district_manager.region.path)
         .first()
-    )  # type: ignore[union-attr]
+    )
     assert outside is not None and outside.username not in seen
     refused = district.put(
         "/api/insight/kpi/targets",

@@ -239,7 +239,7 @@ def test_pdf_has_the_chinese_headings_and_the_numbers(october: None, cast: Cast)
 
 def test_report_command_writes_both_files(october: None, tmp_path: object) -> None:
     call_command("report", "2026-10", "--output", str(tmp_path), "--format", "xlsx")
-    assert (tmp_path / "zhengqi-report-2026-10.xlsx").exists()  # type: ignore[operator]
+    assert (tmp_path / "zhengqi-report-2026-10.xlsx").exists()
     with pytest.raises(CommandError, match="不支持的格式"):
         call_command("report", "2026-10", "--format", "docx")
     with pytest.raises(CommandError, match="没有有效用户"):

@@ -16,9 +16,9 @@ from tests.conftest import Cast
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, KeyPerson, Subscription
 from zhengqi.customers.selectors import next_products
-from zhengqi.marketing.selectors import manager_workload
 from zhengqi.customers.services import customers_bulk_assign
 from zhengqi.marketing.models import Interaction, Task
+from zhengqi.marketing.selectors import manager_workload
 from zhengqi.marketing.services import task_create, tasks_escalate
 
 pytestmark = pytest.mark.django_db
@@ -117,7 +117,7 @@ def test_overdue_tasks_go_once_to_the_nearest_regional_manager(cast: Cast) -> No
     late.refresh_from_db()
     on_time.refresh_from_db()
     # The district manager sits under the city manager: the nearest one gets it.
-    assert customer.region.path.startswith(cast.district_manager.region.path)  # type: ignore[union-attr]
+    assert customer.region.path.startswith(cast.district_manager.region.path)
     assert late.escalated_to == cast.district_manager and on_time.escalated_to is None
     first = late.escalated_at
     tasks_escalate(today=today)
@@ -149,7 +149,7 @@ def test_bulk_reassignment_is_all_or_nothing(cast: Cast) -> None:
 
 
 def test_bulk_reassignment_refuses_customers_out_of_scope(cast: Cast) -> None:
-    outside = Customer.objects.exclude(region__path__startswith=cast.district_manager.region.path).first()  # type: ignore[union-attr]
+    outside = Customer.objects.exclude(region__path__startswith=cast.district_manager.region.path).first()
     assert outside is not None
     with pytest.raises(ValidationError, match="无权调整"):
         customers_bulk_assign(customer_ids=[outside.pk], to_manager=cast.am, by=cast.district_manager)
@@ -181,7 +181,7 @@ def test_phones_are_masked_and_a_reveal_is_logged(cast: Cast) -> None:
 
 
 def test_roles_that_may_not_see_personal_data_cannot_reveal_it(cast: Cast) -> None:
-    customer = Customer.objects.filter(region__path__startswith=cast.planner.region.path).first()  # type: ignore[union-attr]
+    customer = Customer.objects.filter(region__path__startswith=cast.planner.region.path).first()
     assert customer is not None
     KeyPerson.objects.create(customer=customer, name="规划师看不到", phone="13900001111")
     client = client_for(cast.planner)

@@ -37,7 +37,7 @@ def prospect(**changes: str) -> dict[str, str]:
 
 def test_an_account_manager_enters_a_prospect_and_applies_to_develop_it(cast: Cast) -> None:
     am = client_for(cast.am)
-    made = am.post("/marketing/prospects/new/", prospect(region=cast.am.region.code))  # type: ignore[union-attr]
+    made = am.post("/marketing/prospects/new/", prospect(region=cast.am.region.code))
     customer = Customer.objects.get(name="星河智能制造有限公司")
     assert made.status_code == 302 and made["Location"] == f"/marketing/customers/{customer.pk}/develop/"
     assert (customer.status, customer.account_manager, customer.competitor_operator, customer.source) == (

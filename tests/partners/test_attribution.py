@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_demo_channel")]
 SEP = dt.date(2025, 9, 1)
 
 
-def in_region_of(user) -> Customer:  # type: ignore[no-untyped-def]
+def in_region_of(user) -> Customer:
     found = Customer.objects.filter(region__path__startswith=user.region.path).order_by("pk").first()
     assert found is not None
     return found

@@ -27,7 +27,7 @@ def rule(code: str = "S1", **kw: object) -> Rule:
         "value": D("0.08"),
     }
     base.update(kw)
-    return Rule(**base)  # type: ignore[arg-type]
+    return Rule(**base)
 
 
 def deal(k: int, fee: str, start: dt.date, end: dt.date | None = None, **kw: object) -> Deal:
@@ -42,10 +42,10 @@ def deal(k: int, fee: str, start: dt.date, end: dt.date | None = None, **kw: obj
         "label": f"订购#{k}",
     }
     base.update(kw)
-    return Deal(**base)  # type: ignore[arg-type]
+    return Deal(**base)
 
 
-def amounts(lines: list) -> dict[tuple[int, str], D]:  # type: ignore[type-arg]
+def amounts(lines: list) -> dict[tuple[int, str], D]:
     return {(line.attribution_id, line.kind): line.amount for line in lines}
 
 

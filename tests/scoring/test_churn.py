@@ -53,7 +53,7 @@ def versions(db: None) -> list[str]:
 
 def login(user: object) -> Client:
     client = Client()
-    client.force_login(user)  # type: ignore[arg-type]
+    client.force_login(user)
     return client
 
 
@@ -80,7 +80,7 @@ def test_the_month_run_scores_customers_and_raises_churn_alerts_once(versions: l
         - set(high.values_list("customer_id", flat=True))
         - set(vip_medium.values_list("customer_id", flat=True))
     )
-    evidence = alerts.first().evidence  # type: ignore[union-attr]
+    evidence = alerts.first().evidence
     assert evidence["reasons"] and 0 <= evidence["churn_risk"] <= 1
     before = sorted(Alert.objects.filter(rule_code=CHURN_CODE).values_list("customer_id", "first_month", "status"))
     month_run(month=OCT)

@@ -83,7 +83,7 @@ def test_saving_a_valid_rule_adds_a_version(cast: Cast) -> None:
     assert response.status_code == 302
     rule = Rule.objects.get(code="R04")
     assert rule.version == 2 and rule.expression.endswith(">= 4")
-    assert rule.versions.first().changed_by == cast.planner  # type: ignore[union-attr]
+    assert rule.versions.first().changed_by == cast.planner
 
 
 def test_district_manager_reads_rules_but_cannot_save(cast: Cast) -> None:

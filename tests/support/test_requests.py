@@ -58,7 +58,7 @@ def desk() -> dict[str, Department]:
 
 
 def complaint(by: User, customer: Customer, **kw: object) -> ServiceRequest:
-    data = RequestInput(customer_id=customer.pk, request_type="complaint", title="专线多次中断", **kw)  # type: ignore[arg-type]
+    data = RequestInput(customer_id=customer.pk, request_type="complaint", title="专线多次中断", **kw)
     return request_create(by=by, data=data, now=T0)
 
 

@@ -11,33 +11,34 @@ from django.http import Http404, HttpRequest
 
 from .access import NOTHING, regions_visible_to, sees_whole_province
 from .models import ApiToken, Region, User
+from .requests import signed_in
 from .tokens import token_revoke
 
 
-class ScopedAdminMixin:
+class ScopedAdminMixin(admin.ModelAdmin[Any]):
     """Admin pages show only rows in the user's scope, and answer 404 for ids outside it."""
 
     def scope(self, request: HttpRequest) -> Q:
         return NOTHING  # safe default: an admin class that forgets to say its scope shows nothing
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).filter(self.scope(request))  # type: ignore[misc]
+        return super().get_queryset(request).filter(self.scope(request))
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
-        obj = super().get_object(request, object_id, from_field)  # type: ignore[misc]
+        obj = super().get_object(request, object_id, from_field)
         if obj is None:
             raise Http404("对象不存在或无权查看。")
         return obj
 
 
 @admin.register(Region)
-class RegionAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class RegionAdmin(ScopedAdminMixin):
     list_display = ("name", "code", "level", "parent")
     list_filter = ("level",)
     search_fields = ("name", "code")
 
     def scope(self, request: HttpRequest) -> Q:
-        return regions_visible_to(request.user)  # type: ignore[arg-type]
+        return regions_visible_to(signed_in(request))
 
 
 @admin.register(User)
@@ -45,10 +46,13 @@ class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
     list_display = ("username", "display_name", "role", "region", "grade", "is_active")
     list_filter = ("role", "grade", "is_active")
     search_fields = ("username", "display_name")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("政企", {"fields": ("display_name", "role", "region", "grade", "phone")}))  # type: ignore[misc]
+    fieldsets = (
+        *(BaseUserAdmin.fieldsets or ()),
+        ("政企", {"fields": ("display_name", "role", "region", "grade", "phone")}),
+    )
 
     def scope(self, request: HttpRequest) -> Q:
-        user: User = request.user  # type: ignore[assignment]
+        user = signed_in(request)
         if sees_whole_province(user):
             return Q()
         if user.region is None:
@@ -57,7 +61,7 @@ class UserAdmin(ScopedAdminMixin, BaseUserAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     """The provincial admin's view of every API token: read-only, with a revoke action (the key
     itself is never stored, so it cannot be shown here)."""
 
@@ -69,13 +73,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
     actions = ["revoke"]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return sees_whole_province(request.user)  # type: ignore[arg-type]
+        return sees_whole_province(signed_in(request))
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return sees_whole_province(request.user)  # type: ignore[arg-type]
+        return sees_whole_province(signed_in(request))
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return sees_whole_province(request.user)  # type: ignore[arg-type]
+        return sees_whole_province(signed_in(request))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tokens are made by their user, on the API page
@@ -83,4 +87,4 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.action(description="吊销所选令牌")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         for token in queryset.filter(revoked_at__isnull=True):
-            token_revoke(by=request.user, token_id=token.pk)  # type: ignore[arg-type]
+            token_revoke(by=signed_in(request), token_id=token.pk)

@@ -11,7 +11,7 @@ from ninja.pagination import paginate
 
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.api_errors import Detail
-from zhengqi.web.pagination import Pages
+from zhengqi.web.pagination import Converted, Pages
 
 from .api_auth import via_token
 from .audit import KINDS, audit_events
@@ -85,7 +85,7 @@ def token_out(token: ApiToken) -> dict[str, Any]:
 @paginate(Pages, page_size=50)
 def tokens(request: AuthedRequest) -> Any:
     user = request.user
-    return [token_out(t) for t in tokens_visible(user)]
+    return Converted(tokens_visible(user), token_out)
 
 
 @router.post(

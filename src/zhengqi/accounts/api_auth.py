@@ -29,7 +29,7 @@ class TokenAccess(HttpBearer):
             return None
         user, api_token = found
         request.user = user
-        request.api_token = api_token  # type: ignore[attr-defined]
+        request.api_token = api_token  # type: ignore[attr-defined]  # the token used is kept on the request for the audit trail
         _set_audit_actor(user)
         return _admit(request, user)
 
@@ -41,7 +41,7 @@ class SessionAccess(SessionAuth):
         user = request.user
         if not user.is_authenticated:
             return None
-        return _admit(request, user)  # type: ignore[arg-type]
+        return _admit(request, user)  # type: ignore[arg-type]  # an authenticated User at this point
 
 
 def _set_audit_actor(user: User) -> None:

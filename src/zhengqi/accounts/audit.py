@@ -57,7 +57,7 @@ def audit_events(
 
     events: list[Event] = []
 
-    def window(qs, field: str):  # type: ignore[no-untyped-def]
+    def window(qs, field: str):  # type: ignore[no-untyped-def]  # a local helper over querysets of several models
         if since:
             qs = qs.filter(**{f"{field}__date__gte": since})
         if until:
@@ -103,6 +103,6 @@ def audit_events(
         for t in window(revoked, "revoked_at"):
             who = t.revoked_by.username if t.revoked_by else ""
             what = f"吊销令牌“{t.name}”（{t.prefix}…）"
-            events.append(Event(t.revoked_at, "token", who, what, f"属于 {t.user.username}"))  # type: ignore[arg-type]
+            events.append(Event(t.revoked_at, "token", who, what, f"属于 {t.user.username}"))  # type: ignore[arg-type]  # revoked tokens have revoked_at set (filtered above)
     events.sort(key=lambda e: e.at, reverse=True)
     return events[:limit]

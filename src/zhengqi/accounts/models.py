@@ -41,7 +41,7 @@ class Region(models.Model):
 
     def save(self, *args: object, **kwargs: object) -> None:
         self.path = (self.parent.path if self.parent else "/") + f"{self.code}/"
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]  # Model.save's keyword arguments, passed through
 
     def clean(self) -> None:
         expected_parent = {

@@ -13,7 +13,7 @@ from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.api_errors import Detail
-from zhengqi.web.pagination import Pages
+from zhengqi.web.pagination import Converted, Pages
 
 from .models import CompetitorEvent, ResponsePlan
 from .selectors import plan_get, plans
@@ -64,7 +64,7 @@ def event_out(e: CompetitorEvent, user: User) -> dict[str, Any]:
 @paginate(Pages, page_size=100)
 def event_list(request: AuthedRequest) -> Any:
     user = request.user
-    return [event_out(e, user) for e in events_visible_to(user)]
+    return Converted(events_visible_to(user), lambda e: event_out(e, user))
 
 
 class CompetitorEventIn(Schema):

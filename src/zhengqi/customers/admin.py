@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.admin import ScopedAdminMixin
+from zhengqi.accounts.requests import signed_in
 
 from .models import (
     AccountAssignment,
@@ -25,7 +26,7 @@ class CustomerScoped(ScopedAdminMixin):
     customer_prefix = "customer__"
 
     def scope(self, request: HttpRequest) -> Q:
-        return customer_scope(request.user, prefix=self.customer_prefix)  # type: ignore[arg-type]
+        return customer_scope(signed_in(request), prefix=self.customer_prefix)
 
 
 class KeyPersonRoleInline(admin.TabularInline):

@@ -11,7 +11,7 @@ from zhengqi.accounts.privacy import mask_birthday, mask_phone
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.pagination import Pages
 
-from .models import Customer, KeyPerson
+from .models import Customer, CustomerMonth, KeyPerson
 from .selectors import (
     SORTS,
     CustomerFilter,
@@ -63,6 +63,10 @@ class CustomerDetailOut(CustomerOut):
     competitor_operator: str
     revenue_trend: list[MonthOut]
 
+    @staticmethod
+    def resolve_revenue_trend(obj: Customer) -> list[CustomerMonth]:
+        return customer_revenue_trend(customer=obj)
+
 
 class CustomerQuery(FilterSchema):
     q: str = Field("", description="名称关键字、统一社会信用代码或客户编码")
@@ -88,9 +92,7 @@ def list_customers(request: AuthedRequest, filters: Query[CustomerQuery]) -> obj
     description="无权查看或不存在的客户一律返回 404。",
 )
 def get_customer(request: AuthedRequest, customer_id: int) -> Customer:
-    customer = customer_get(user=request.user, pk=customer_id)
-    customer.revenue_trend = customer_revenue_trend(customer=customer)  # type: ignore[attr-defined]
-    return customer
+    return customer_get(user=request.user, pk=customer_id)
 
 
 class KeyPersonOut(Schema):

@@ -30,9 +30,9 @@ class CustomerFilterForm(forms.Form):
     sort = forms.ChoiceField(label=_("排序"), required=False, choices=[(k, k) for k in SORTS])
 
     def __init__(self, *args: object, user: User, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # django-stubs: Form.__init__ and ChoiceField.choices are typed narrower than Django allows
         regions = Region.objects.filter(regions_visible_to(user)).order_by("path")
-        self.fields["region"].choices = ANY + [  # type: ignore[attr-defined]
+        self.fields["region"].choices = ANY + [  # type: ignore[attr-defined]  # django-stubs: Form.__init__ and ChoiceField.choices are typed narrower than Django allows
             (r.code, ("　" * (r.path.count("/") - 2)) + r.name) for r in regions
         ]
         if user.role == User.Role.ACCOUNT_MANAGER:
@@ -42,7 +42,7 @@ class CustomerFilterForm(forms.Form):
         # which PostgreSQL cannot do quickly over tens of thousands of customers.
         owners = Customer.objects.filter(customer_scope(user), account_manager__isnull=False).values("account_manager")
         managers = User.objects.filter(role=User.Role.ACCOUNT_MANAGER, pk__in=owners).order_by("display_name")
-        self.fields["account_manager"].choices = ANY + [  # type: ignore[attr-defined]
+        self.fields["account_manager"].choices = ANY + [  # type: ignore[attr-defined]  # django-stubs: Form.__init__ and ChoiceField.choices are typed narrower than Django allows
             (pk, name or username) for pk, name, username in managers.values_list("pk", "display_name", "username")
         ]
 

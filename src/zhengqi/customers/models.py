@@ -21,7 +21,7 @@ from zhengqi.accounts.models import Region
 from .validators import normalize_phone, validate_credit_code, validate_phone
 
 
-def money_field(verbose_name: Any, **kwargs: Any) -> models.DecimalField:  # type: ignore[type-arg]
+def money_field(verbose_name: Any, **kwargs: Any) -> models.DecimalField:  # type: ignore[type-arg]  # DecimalField's two type parameters (set, get) add nothing here
     """Yuan with two decimals, up to ¥999,999,999,999.99."""
     return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)
 

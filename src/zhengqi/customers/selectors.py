@@ -16,7 +16,7 @@ from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.engine.value.tiers import TIERS
 
-from .models import BuyingRole, Contract, Customer, CustomerMonth, KeyPerson, Product, Subscription
+from .models import BuyingRole, Contract, Customer, CustomerMerge, CustomerMonth, KeyPerson, Product, Subscription
 
 SORTS = {
     "code": "code",
@@ -214,7 +214,7 @@ def customer_history(customer: Customer, *, limit: int = 30) -> list[FieldChange
             f"{m.duplicate_name}（{m.duplicate_code}）",
             customer.name,
         )
-        for m in customer.merges.select_related("by")  # type: ignore[attr-defined]
+        for m in CustomerMerge.objects.filter(survivor=customer).select_related("by")
     ]
     for entry in entries:
         subject = customer.name if entry.content_type_id == types[Customer].pk else people.get(entry.object_id or 0, "")

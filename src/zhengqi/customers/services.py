@@ -249,7 +249,7 @@ def customers_merge(*, survivor: Customer, duplicate: Customer, by: User, lake_r
     for relation in Customer._meta.related_objects:
         if relation.many_to_many or relation.one_to_one or not relation.field.concrete:
             continue
-        model: type[Model] = relation.related_model  # type: ignore[assignment]
+        model: type[Model] = relation.related_model  # type: ignore[assignment]  # related_model is a model class for every relation walked here
         if model is CustomerMerge:
             continue
         fk = relation.field.name

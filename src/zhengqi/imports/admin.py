@@ -1,9 +1,11 @@
+from typing import Any
+
 from django.contrib import admin
 
 from .models import ImportBatch, ImportRejection
 
 
-class RejectionInline(admin.TabularInline):  # type: ignore[type-arg]
+class RejectionInline(admin.TabularInline[Any, Any]):
     model = ImportRejection
     extra = 0
     can_delete = False
@@ -11,7 +13,7 @@ class RejectionInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ImportBatchAdmin(admin.ModelAdmin[Any]):
     list_display = (
         "pk",
         "kind",

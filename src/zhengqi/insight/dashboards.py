@@ -185,7 +185,7 @@ def portfolio(user: User, f: Filters) -> list[Table]:
         "penetration_industry",
         _("分行业产品渗透率（渗透率最高的 6 个产品）"),
         [_("行业"), _("计费客户"), *[p.name for p in top]],
-        ["text", "int", *(["pct"] * len(top))],  # type: ignore[list-item]
+        ["text", "int", *(["pct"] * len(top))],  # type: ignore[list-item]  # Format literals built by repetition
         ind_rows,
         Chart(
             "bar",
@@ -441,8 +441,8 @@ def risk_scores(user: User, f: Filters) -> list[RiskRow]:
     }
     out = []
     for s in snaps:
-        complaints = float(s.complaints_3m or 0)  # type: ignore[attr-defined]
-        calls = float(s.calls_3m or 0) / max(1, s.members_active) * 100  # type: ignore[attr-defined]
+        complaints = float(s.complaints_3m or 0)  # type: ignore[attr-defined]  # annotated by the queryset (Django adds the attribute at run time)
+        calls = float(s.calls_3m or 0) / max(1, s.members_active) * 100  # type: ignore[attr-defined]  # annotated by the queryset (Django adds the attribute at run time)
         rel = closeness.get(s.customer_id)
         relationship = 0.0
         if rel and rel["avg"]:
@@ -450,7 +450,7 @@ def risk_scores(user: User, f: Filters) -> list[RiskRow]:
         scores = {
             "penetration": min(1.0, s.product_count / 5),
             "depth": min(1.0, solutions.get(s.customer_id, 0) / 3),
-            "satisfaction": _satisfaction(s.satisfaction_12m, complaints),  # type: ignore[attr-defined]
+            "satisfaction": _satisfaction(s.satisfaction_12m, complaints),  # type: ignore[attr-defined]  # annotated by the queryset (Django adds the attribute at run time)
             "tariff": max(0.0, 1 - calls / 5),
             "relationship": relationship,
         }
@@ -465,7 +465,7 @@ def _satisfaction(rate: object, complaints: float) -> float:
     base = 1.0
     if rate not in (None, "", "null"):
         try:
-            base = float(rate)  # type: ignore[arg-type]
+            base = float(rate)  # type: ignore[arg-type]  # a number once the None case is handled above
         except (TypeError, ValueError):
             base = 1.0
     return max(0.0, base - complaints / 3)

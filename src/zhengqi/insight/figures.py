@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from zhengqi.accounts.access import customer_scope, sees_whole_province
 from zhengqi.accounts.models import Region, User
+from zhengqi.engine.months import Month, MonthError
 from zhengqi.engine.value.tiers import TIERS
 from zhengqi.scoring.models import COUNT_MEASURES, MONEY_MEASURES, CustomerSnapshot, MonthRun
 
@@ -111,8 +112,8 @@ def make_filters(
         chosen = month.replace(day=1)
     elif month:
         try:
-            chosen = dt.datetime.strptime(month.strip()[:7], "%Y-%m").date()
-        except ValueError:
+            chosen = Month.parse(month).first
+        except MonthError:
             raise FilterError(_("月份“%(m)s”格式不对，应为 YYYY-MM（例如 2026-10）。") % {"m": month}) from None
     else:
         found = latest_month()

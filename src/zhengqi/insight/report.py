@@ -237,7 +237,7 @@ def _migration_table(user: User, f: Filters) -> tuple[Table, int, int]:
         "migration",
         _("价值等级迁移（行：上月等级，列：本月等级）"),
         [_("上月＼本月"), *to_tiers, _("合计")],
-        ["text", *(["int"] * (len(to_tiers) + 1))],  # type: ignore[list-item]
+        ["text", *(["int"] * (len(to_tiers) + 1))],  # type: ignore[list-item]  # Format literals built by repetition
         rows,
         chart,
         _("对角线为等级不变；对角线右上为降级，左下为升级。图表按上月等级统计升降户数。"),
@@ -271,11 +271,11 @@ def _movers(user: User, f: Filters, *, limit: int = 10) -> Table:
             s.tier,
             float(s.revenue),
             float(s.revenue_prev),
-            float(s.delta),  # type: ignore[attr-defined]
+            float(s.delta),  # type: ignore[attr-defined]  # annotated by the queryset (Django adds the attribute at run time)
             figures.ratio_change(float(s.revenue), float(s.revenue_prev)),
         ]
         for s in picked
-        if s.delta  # type: ignore[attr-defined]
+        if s.delta  # type: ignore[attr-defined]  # annotated by the queryset (Django adds the attribute at run time)
     ]
     return Table(
         "movers",

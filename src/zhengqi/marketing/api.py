@@ -19,6 +19,7 @@ from zhengqi.scoring.models import Severity
 from zhengqi.web.pagination import Pages
 
 from .models import Interaction, Task
+from .selectors import interactions_of
 from .services import interaction_log, task_close, task_create, tasks_escalate, tasks_visible_to
 
 router = Router()
@@ -126,7 +127,7 @@ def escalate_tasks(request: AuthedRequest) -> dict[str, int]:
 @paginate(Pages, page_size=50)
 def list_interactions(request: AuthedRequest, customer_id: int) -> Any:
     customer = customer_get(user=request.user, pk=customer_id)
-    return customer.interactions.prefetch_related("key_persons").order_by("-date", "-pk")  # type: ignore[attr-defined]
+    return interactions_of(customer).order_by("-date", "-pk")
 
 
 @router.post(

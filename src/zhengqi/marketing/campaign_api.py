@@ -14,7 +14,7 @@ from ninja.pagination import paginate
 
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.api_errors import Detail
-from zhengqi.web.pagination import Pages
+from zhengqi.web.pagination import Converted, Pages
 
 from .campaigns import (
     CampaignInput,
@@ -207,7 +207,7 @@ def targets(request: AuthedRequest, campaign_id: int, group: str = "") -> Any:
     qs = targets_visible_to(user, campaign_get(user=user, pk=campaign_id))
     if group:
         qs = qs.filter(group=group)
-    return [target_out(t) for t in qs]
+    return Converted(qs, target_out)
 
 
 class OutcomeIn(Schema):

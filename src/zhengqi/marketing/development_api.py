@@ -13,7 +13,7 @@ from ninja.pagination import paginate
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
 from zhengqi.web.api_errors import Detail
-from zhengqi.web.pagination import Pages
+from zhengqi.web.pagination import Converted, Pages
 
 from .development import (
     application_decide,
@@ -102,7 +102,7 @@ def application_list(request: AuthedRequest, status: str = "") -> Any:
     qs = applications_visible_to(request.user)
     if status:
         qs = qs.filter(status=status)
-    return [application_out(a) for a in qs]
+    return Converted(qs, application_out)
 
 
 class ApplicationIn(Schema):

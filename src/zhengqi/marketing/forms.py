@@ -27,8 +27,8 @@ class InteractionForm(forms.Form):
     task = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: object, people: list[tuple[int, str]], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["key_persons"].choices = people  # type: ignore[attr-defined]
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # django-stubs: Form.__init__ and ChoiceField.choices are typed narrower than Django allows
+        self.fields["key_persons"].choices = people  # type: ignore[attr-defined]  # django-stubs: Form.__init__ and ChoiceField.choices are typed narrower than Django allows
 
 
 class CustomerCorrectionForm(forms.Form):
@@ -38,7 +38,7 @@ class CustomerCorrectionForm(forms.Form):
     prefix = "fix"
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # django-stubs: Form.__init__ and ChoiceField.choices are typed narrower than Django allows
         for name in CUSTOMER_CORRECTABLE:
             model_field = Customer._meta.get_field(name)
             assert isinstance(model_field, models.Field)

@@ -14,7 +14,7 @@ from zhengqi.accounts.access import active_users_named
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
 from zhengqi.web.api_errors import Detail
-from zhengqi.web.pagination import Pages
+from zhengqi.web.pagination import Converted, Pages
 
 from .models import Opportunity, Project, Stage
 from .pipeline import (
@@ -130,7 +130,7 @@ def opportunity_list(request: AuthedRequest, stage: str = "") -> Any:
     if stage:
         qs = qs.filter(stage=stage)
     chances = probabilities()
-    return [opportunity_out(o, chances) for o in qs]
+    return Converted(qs, lambda o: opportunity_out(o, chances))
 
 
 @router.post(

@@ -108,7 +108,7 @@ def tasks_escalate(*, today: dt.date | None = None) -> int:
         User.objects.filter(role=User.Role.REGIONAL_MANAGER, is_active=True, region__isnull=False).select_related(
             "region"
         ),
-        key=lambda u: -len(u.region.path),  # type: ignore[union-attr]
+        key=lambda u: -len(u.region.path),  # type: ignore[union-attr]  # managers are filtered to those with a region above
     )
     late = Task.objects.filter(status=Task.Status.OPEN, due__lt=today, escalated_at__isnull=True).select_related(
         "customer__region"
@@ -117,7 +117,7 @@ def tasks_escalate(*, today: dt.date | None = None) -> int:
     escalated: list[Task] = []
     for task in late.iterator(chunk_size=2000):
         path = task.customer.region.path
-        manager = next((m for m in managers if path.startswith(m.region.path)), None)  # type: ignore[union-attr]
+        manager = next((m for m in managers if path.startswith(m.region.path)), None)  # type: ignore[union-attr]  # managers are filtered to those with a region above
         if manager is not None:
             task.escalated_to, task.escalated_at = manager, now
             escalated.append(task)

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from .models import Attribution, CommissionRule, Partner, PartnerAccount, Statement
 
 
-class PartnerAccountInline(admin.TabularInline):  # type: ignore[type-arg]
+class PartnerAccountInline(admin.TabularInline[Any, Any]):
     model = PartnerAccount
     extra = 1
     autocomplete_fields = ["user"]
@@ -19,7 +19,7 @@ class PartnerAccountInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PartnerAdmin(admin.ModelAdmin[Any]):
     list_display = ["code", "name", "region", "is_marketing", "is_service", "is_solution", "contract_end", "active"]
     list_filter = ["is_marketing", "is_service", "is_solution", "active"]
     search_fields = ["code", "name"]
@@ -28,14 +28,14 @@ class PartnerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Attribution)
-class AttributionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AttributionAdmin(admin.ModelAdmin[Any]):
     list_display = ["partner", "role", "customer", "subscription", "opportunity", "status", "claimed_at"]
     list_filter = ["status", "role", "source"]
     search_fields = ["partner__name", "customer__name"]
     raw_id_fields = ["customer", "subscription", "opportunity", "claimed_by", "decided_by"]
 
 
-class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnly(admin.ModelAdmin[Any]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

@@ -14,7 +14,7 @@ from ninja.pagination import paginate
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.api_errors import Detail
 from zhengqi.web.forms import parse_month
-from zhengqi.web.pagination import Pages
+from zhengqi.web.pagination import Converted, Pages
 
 from .files import statement_response
 from .models import Attribution, CommissionRule, Partner, Statement
@@ -111,7 +111,7 @@ def _partner_input(body: PartnerIn) -> PartnerInput:
 @paginate(Pages, page_size=100)
 def partner_list(request: AuthedRequest) -> Any:
     qs = partners_visible_to(request.user).prefetch_related("products").order_by("code")
-    return [partner_out(p) for p in qs]
+    return Converted(qs, partner_out)
 
 
 @router.post("/partners", response={201: PartnerOut, 403: Detail, 422: Detail}, summary="新增代理商")

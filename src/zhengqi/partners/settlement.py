@@ -61,11 +61,11 @@ def _as_rule(r: CommissionRule) -> engine.Rule:
         role=r.role,
         deal_type=r.deal_type,
         product_id=r.product_id,
-        method=r.method,  # type: ignore[arg-type]
+        method=r.method,  # type: ignore[arg-type]  # the model's choices are exactly the calculation's literals
         value=r.value,
         pay_months=r.pay_months,
         tiers=tiers,
-        tier_mode=r.tier_mode,  # type: ignore[arg-type]
+        tier_mode=r.tier_mode,  # type: ignore[arg-type]  # the model's choices are exactly the calculation's literals
         clawback_months=r.clawback_months,
         retired=r.retired,
     )

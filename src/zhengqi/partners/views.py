@@ -59,7 +59,7 @@ from .settlement import (
 )
 
 
-def paginate(request: AuthedRequest, qs: Any, size: int) -> Page:  # type: ignore[type-arg]
+def paginate(request: AuthedRequest, qs: Any, size: int) -> Page:  # type: ignore[type-arg]  # Django's Page is generic only in the stubs
     return Paginator(qs, size).get_page(request.GET.get("page"))
 
 

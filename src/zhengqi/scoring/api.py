@@ -15,6 +15,7 @@ from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
 from zhengqi.engine.lake import Lake
+from zhengqi.engine.months import Month, MonthError
 
 from .churn import churn_model_activate, churn_model_card, churn_models
 from .configuration import CONFIGURERS, rule_preview, rule_save
@@ -182,10 +183,10 @@ def list_runs(request: AuthedRequest) -> Any:
 def start_run(request: AuthedRequest, payload: RunIn) -> Any:
     user = _reader(request)
     try:
-        month = dt.datetime.strptime(payload.month, "%Y-%m").date()
-    except ValueError as err:
+        month = Month.parse(payload.month).first
+    except MonthError as err:
         raise HttpError(422, "月份格式应为 YYYY-MM，例如 2026-10。") from err
-    if payload.month not in Lake(settings.ZHENGQI_LAKE).months("customer_month"):
+    if f"{month:%Y-%m}" not in Lake(settings.ZHENGQI_LAKE).months("customer_month"):
         raise HttpError(422, "数据湖中缺少该月的数据。")
     try:
         return month_run_enqueue(month=month, by=user)

@@ -109,7 +109,7 @@ def active_value_model() -> ValueModel:
 def enabled_rules() -> list[RuleSpec]:
     ensure_builtin_rules()
     return [
-        RuleSpec(r.code, r.name, r.family, r.severity, r.expression, r.description)  # type: ignore[arg-type]
+        RuleSpec(r.code, r.name, r.family, r.severity, r.expression, r.description)  # type: ignore[arg-type]  # the model's choices are exactly the rule spec's literals
         for r in Rule.objects.filter(enabled=True).order_by("code")
     ]
 

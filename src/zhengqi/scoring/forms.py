@@ -7,6 +7,8 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from zhengqi.engine.months import Month, MonthError
+
 from .models import Family, Severity
 
 
@@ -32,6 +34,6 @@ class MonthForm(forms.Form):
     def clean_month(self) -> dt.date:
         value = self.cleaned_data["month"]
         try:
-            return dt.datetime.strptime(value, "%Y-%m").date()
-        except ValueError as exc:
+            return Month.parse(value).first
+        except MonthError as exc:
             raise forms.ValidationError(_("月份格式应为 YYYY-MM，例如 2026-10。")) from exc

@@ -41,7 +41,7 @@ class AlertView:
 def open_alerts(customer: Customer) -> list[AlertView]:
     """Open alerts, each with the values of the features its rule reads: as of the latest month
     (from the snapshot) where there is one, else as they were when it first fired."""
-    alerts = Alert.objects.filter(customer=customer, status=Alert.Status.OPEN).order_by("severity", "rule_code")
+    alerts = alerts_of(customer, status=Alert.Status.OPEN).order_by("severity", "rule_code")
     latest = CustomerSnapshot.objects.filter(customer=customer).order_by("-month").first()
     now = latest.features if latest else {}
     out = []

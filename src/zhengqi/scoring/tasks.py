@@ -13,5 +13,5 @@ def month_run_task(record_id: int) -> str:
     from .month_run import month_run
 
     record = MonthRun.objects.select_related("started_by").get(pk=record_id)
-    done = month_run(month=record.month, by=record.started_by, backend=record.backend, record=record)  # type: ignore[arg-type]
+    done = month_run(month=record.month, by=record.started_by, backend=record.backend, record=record)  # type: ignore[arg-type]  # the record's backend field holds a Backend literal
     return done.status

@@ -497,7 +497,7 @@ def _survey_fields(request: ServiceRequest, score: int | None, by: User | None) 
 
 
 def _survey_row(request: ServiceRequest) -> Survey:
-    return Survey(request=request, **_survey_fields(request, None, None))  # type: ignore[arg-type]
+    return Survey(request=request, **_survey_fields(request, None, None))  # type: ignore[arg-type]  # the survey fields are the model's own keyword arguments
 
 
 def _survey_of(request: ServiceRequest, *, score: int | None = None, by: User | None = None) -> None:

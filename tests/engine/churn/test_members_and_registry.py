@@ -56,7 +56,7 @@ def test_member_labels_are_leavings_in_the_next_three_months(lake: Lake) -> None
     people["msisdn"] = people["msisdn"].astype("int64")
 
     def idx(value: object) -> float:
-        return np.nan if pd.isna(value) else month_idx(pd.Timestamp(value).date())  # type: ignore[arg-type]
+        return np.nan if pd.isna(value) else month_idx(pd.Timestamp(value).date())
 
     leave = people["leave_month"].map(idx)
     end = people["end_month"].map(idx)

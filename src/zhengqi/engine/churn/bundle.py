@@ -20,6 +20,7 @@ import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
 
 from zhengqi.engine.lake import Lake
@@ -48,17 +49,17 @@ class ChurnModels:
     bands: dict[str, float]  # lowest risk of "high" and of "medium"
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def member_risk(self, members: pd.DataFrame) -> np.ndarray:  # type: ignore[type-arg]
+    def member_risk(self, members: pd.DataFrame) -> NDArray[Any]:
         if not len(members):
             return np.zeros(0)
         X = members[list(MEMBER_FEATURES)]
-        return np.mean([m.predict_proba(X)[:, 1] for m in self.member], axis=0)  # type: ignore[no-any-return]
+        return np.asarray(np.mean([m.predict_proba(X)[:, 1] for m in self.member], axis=0))
 
-    def risk(self, raw: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+    def risk(self, raw: NDArray[Any]) -> NDArray[Any]:
         a, b = self.calibration
         return _sigmoid(a * _logit(raw) + b)
 
-    def band(self, risk: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+    def band(self, risk: NDArray[Any]) -> NDArray[Any]:
         return np.where(
             risk >= self.bands["high"], "high", np.where(risk >= self.bands["medium"], "medium", "low")
         ).astype(object)
@@ -83,13 +84,13 @@ class ChurnModels:
         )
 
 
-def _logit(p: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+def _logit(p: NDArray[Any]) -> NDArray[Any]:
     q = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
-    return np.log(q / (1 - q))  # type: ignore[no-any-return]
+    return np.asarray(np.log(q / (1 - q)))
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
-    return 1 / (1 + np.exp(-x))  # type: ignore[no-any-return]
+def _sigmoid(x: NDArray[Any]) -> NDArray[Any]:
+    return np.asarray(1 / (1 + np.exp(-x)))
 
 
 class History:
@@ -97,7 +98,7 @@ class History:
 
     def __init__(self, lake: Lake, *, backend: str = "duckdb") -> None:
         self.lake = lake
-        self.con: ibis.BaseBackend = lake.connect(backend)  # type: ignore[arg-type]
+        self.con: ibis.BaseBackend = lake.connect(backend)  # type: ignore[arg-type]  # Lake.connect takes the Backend literal; History accepts any backend name and Lake checks it
         keys = lake.months("customer_month")
         if not keys:
             raise ValueError("数据湖中没有客户月数据，无法训练流失模型。")
@@ -132,7 +133,7 @@ def _member_months(history: History, as_of: int, count: int) -> list[int]:
 FOLDS = 3
 
 
-def fold_of(codes: pd.Series) -> np.ndarray:  # type: ignore[type-arg]
+def fold_of(codes: pd.Series) -> NDArray[Any]:
     """A customer's fold, stable across runs and machines."""
     return (pd.util.hash_pandas_object(codes.astype(str), index=False).to_numpy() % FOLDS).astype(int)
 
@@ -250,7 +251,7 @@ class Backtest:
     member: list[tuple[str, Metrics]]
     customer: list[tuple[str, Metrics]]
     calibration_curve: list[tuple[float, float, int]]  # mean predicted, observed rate, rows
-    scores: list[tuple[np.ndarray, np.ndarray]]  # type: ignore[type-arg]
+    scores: list[tuple[NDArray[Any], NDArray[Any]]]
 
     def summary(self) -> dict[str, Any]:
         def mean(rows: list[tuple[str, Metrics]], metric: str) -> float:

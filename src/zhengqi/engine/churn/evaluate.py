@@ -12,9 +12,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -33,7 +35,7 @@ class TableError(ValueError):
     """The table cannot be evaluated; the message says why (Chinese first)."""
 
 
-def top_decile_lift(y: np.ndarray, p: np.ndarray) -> float:  # type: ignore[type-arg]
+def top_decile_lift(y: NDArray[Any], p: NDArray[Any]) -> float:
     """Churn rate among the 10 % highest scores ÷ the overall churn rate."""
     n = max(1, round(len(p) * 0.1))
     top = np.argsort(-p, kind="stable")[:n]
@@ -51,7 +53,7 @@ class Metrics:
     brier: float
 
     @classmethod
-    def of(cls, y: np.ndarray, p: np.ndarray) -> Metrics:  # type: ignore[type-arg]
+    def of(cls, y: NDArray[Any], p: NDArray[Any]) -> Metrics:
         """The four measures of a scored window (ROC and PR AUC are NaN with one class only)."""
         both = len(set(y.tolist())) == 2
         return cls(
@@ -127,7 +129,7 @@ def read_table(path: Path) -> pd.DataFrame:
     raise TableError(f"不支持的文件类型“{path.suffix}”：请使用 CSV 或 Parquet。")
 
 
-def labels_of(column: pd.Series) -> np.ndarray:  # type: ignore[type-arg]
+def labels_of(column: pd.Series) -> NDArray[Any]:
     values = column.astype("string").str.strip().str.lower()
     if values.isna().any():
         raise TableError(f"标签列“{column.name}”有 {int(values.isna().sum())} 个空值。")
@@ -137,12 +139,12 @@ def labels_of(column: pd.Series) -> np.ndarray:  # type: ignore[type-arg]
     y = values.isin(POSITIVE).to_numpy().astype(int)
     if y.min() == y.max():
         raise TableError(f"标签列“{column.name}”只有一类取值，无法训练。")
-    return y  # type: ignore[no-any-return]
+    return np.asarray(y)
 
 
 def prepare(
     frame: pd.DataFrame, label: str, id_column: str | None, time_column: str | None
-) -> tuple[pd.DataFrame, np.ndarray]:  # type: ignore[type-arg]
+) -> tuple[pd.DataFrame, NDArray[Any]]:
     for name in (label, id_column, time_column):
         if name and name not in frame.columns:
             raise TableError(f"表中没有列“{name}”。现有列：{'、'.join(map(str, frame.columns[:30]))}")
@@ -171,7 +173,7 @@ def with_ratios(X: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([X, pd.DataFrame(extra, index=X.index)], axis=1)
 
 
-def _baseline(X: pd.DataFrame, y: np.ndarray, train: np.ndarray, test: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+def _baseline(X: pd.DataFrame, y: NDArray[Any], train: NDArray[Any], test: NDArray[Any]) -> NDArray[Any]:
     """Untuned logistic regression on the table's own columns (one-hot categories, scaled
     numbers): the bar to beat."""
     cats = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
@@ -185,7 +187,7 @@ def _baseline(X: pd.DataFrame, y: np.ndarray, train: np.ndarray, test: np.ndarra
     model = make_pipeline(prep, LogisticRegression(max_iter=2000))
     Xs = X.astype({c: "string" for c in cats}).astype({c: object for c in cats})
     model.fit(Xs.iloc[train], y[train])
-    return model.predict_proba(Xs.iloc[test])[:, 1]  # type: ignore[no-any-return]
+    return np.asarray(model.predict_proba(Xs.iloc[test])[:, 1])
 
 
 def evaluate(

@@ -14,6 +14,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
@@ -31,7 +32,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
 }
 
 
-class ChurnClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class ChurnClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # scikit-learn ships no type hints: its bases are Any
     """``fit(X, y)`` with a DataFrame and 0/1 labels; ``predict_proba(X)``; ``contributions(X)``."""
 
     def __init__(
@@ -121,12 +122,12 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         model.booster_ = lgb.Booster(model_str=state["booster"])
         return model
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:  # type: ignore[type-arg]
+    def predict_proba(self, X: pd.DataFrame) -> NDArray[Any]:
         check_is_fitted(self, "booster_")
         p = np.asarray(self.booster_.predict(self._frame(X), num_threads=self.n_jobs))
         return np.column_stack([1 - p, p])
 
-    def predict(self, X: pd.DataFrame) -> np.ndarray:  # type: ignore[type-arg]
+    def predict(self, X: pd.DataFrame) -> NDArray[Any]:
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:

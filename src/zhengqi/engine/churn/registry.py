@@ -89,7 +89,8 @@ def versions(lake: Lake) -> list[dict[str, Any]]:
 
 def card(lake: Lake, version: str) -> dict[str, Any]:
     path = _folder(lake, version) / "card.json"
-    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
 
 
 def _folder(lake: Lake, version: str) -> Path:

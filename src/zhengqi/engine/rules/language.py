@@ -62,7 +62,7 @@ class Rule:
     def compile(self, table: ir.Table) -> ir.BooleanValue:
         """The rule as an Ibis boolean over ``table``; NULL (unknown) counts as not firing."""
         value = _compile(self.tree, table)
-        return value.fill_null(False)  # type: ignore[union-attr]
+        return value.fill_null(False)  # type: ignore[union-attr]  # a boolean column after validation; Ibis types it as a generic Value
 
 
 def _where(node: exp.Expression) -> str:
@@ -217,25 +217,25 @@ def _compile(node: exp.Expression, t: ir.Table) -> ir.Value:
     if isinstance(node, exp.Null):
         return ibis.null()
     if isinstance(node, exp.Neg):
-        return -_compile(node.this, t)  # type: ignore[operator]
+        return -_compile(node.this, t)  # type: ignore[operator]  # validation has typed the operands; Ibis's stubs see a generic Value
     if isinstance(node, exp.And):
-        return _compile(node.this, t) & _compile(node.expression, t)  # type: ignore[operator]
+        return _compile(node.this, t) & _compile(node.expression, t)  # type: ignore[operator]  # validation has typed the operands; Ibis's stubs see a generic Value
     if isinstance(node, exp.Or):
-        return _compile(node.this, t) | _compile(node.expression, t)  # type: ignore[operator]
+        return _compile(node.this, t) | _compile(node.expression, t)  # type: ignore[operator]  # validation has typed the operands; Ibis's stubs see a generic Value
     if isinstance(node, exp.Not):
-        return ~_compile(node.this, t)  # type: ignore[operator]
+        return ~_compile(node.this, t)  # type: ignore[operator]  # validation has typed the operands; Ibis's stubs see a generic Value
     if type(node) in COMPARISONS:
         return COMPARISONS[type(node)](_compile(node.this, t), _compile(node.expression, t))
     if type(node) in ARITHMETIC:
-        return ARITHMETIC[type(node)](_compile(node.this, t), _compile(node.expression, t))  # type: ignore[arg-type]
+        return ARITHMETIC[type(node)](_compile(node.this, t), _compile(node.expression, t))  # type: ignore[arg-type]  # validation has typed the operands; Ibis's stubs see a generic Value
     if isinstance(node, exp.In):
         return _compile(node.this, t).isin([_literal_value(i) for i in node.expressions])
     if isinstance(node, exp.Between):
-        return _compile(node.this, t).between(_compile(node.args["low"], t), _compile(node.args["high"], t))  # type: ignore[attr-defined]
+        return _compile(node.this, t).between(_compile(node.args["low"], t), _compile(node.args["high"], t))  # type: ignore[attr-defined]  # validation has typed the operands; Ibis's stubs see a generic Value
     if isinstance(node, exp.Is):
         return _compile(node.this, t).isnull()
     if isinstance(node, exp.Abs):
-        return _compile(node.this, t).abs()  # type: ignore[attr-defined]
+        return _compile(node.this, t).abs()  # type: ignore[attr-defined]  # validation has typed the operands; Ibis's stubs see a generic Value
     if isinstance(node, exp.Coalesce):
         return ibis.coalesce(*[_compile(a, t) for a in [node.this, *node.expressions]])
     if isinstance(node, exp.Least):
@@ -248,4 +248,4 @@ def _compile(node: exp.Expression, t: ir.Table) -> ir.Value:
 def _literal_value(node: exp.Expression) -> object:
     if isinstance(node, exp.Neg):
         return -float(node.this.this)
-    return node.this if node.is_string else float(node.this)  # type: ignore[attr-defined]
+    return node.this if node.is_string else float(node.this)  # type: ignore[attr-defined]  # validation has typed the operands; Ibis's stubs see a generic Value

@@ -71,7 +71,7 @@ class ValueModel:
             if f.weight < 0:
                 problems.append(f"因子“{f.label}”的权重不能为负。")
         a_plus, a, b = (self.thresholds.get(t) for t in TIERS[:-1])
-        if None in (a_plus, a, b) or not (100 >= a_plus > a > b >= 0):  # type: ignore[operator]
+        if None in (a_plus, a, b) or not (100 >= a_plus > a > b >= 0):  # type: ignore[operator]  # thresholds checked for None in the same test
             problems.append("等级阈值应满足 100 ≥ A+ > A > B ≥ 0。")
         if len({f.code for f in self.factors}) != len(self.factors):
             problems.append("因子编码不能重复。")

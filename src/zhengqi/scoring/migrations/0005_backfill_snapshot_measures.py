@@ -4,13 +4,15 @@ clean-up) are not in old snapshots: re-run those months (``zhengqi run-month --l
 
 from decimal import Decimal
 
+from typing import Any
+
 from django.db import migrations
 
 FROM_FEATURES = ("revenue", "revenue_info", "revenue_line", "arrears", "members_active", "members_idle", "product_count")
 MONEY = {"revenue", "revenue_info", "revenue_line", "arrears"}
 
 
-def backfill(apps, schema_editor):  # type: ignore[no-untyped-def]
+def backfill(apps: Any, schema_editor: Any) -> None:
     Snapshot = apps.get_model("scoring", "CustomerSnapshot")
     batch = []
     for snap in Snapshot.objects.filter(revenue=0, members_active=0).only("id", "features").iterator(chunk_size=2000):

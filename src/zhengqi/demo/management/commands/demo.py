@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from typing import Any
 
@@ -13,6 +12,7 @@ from tqdm import tqdm
 from zhengqi.demo.load import DEMO_PASSWORD, DemoDataExists, build, build_lake_only, has_data
 from zhengqi.demo.province import DEFAULT_END, SIZES
 from zhengqi.engine.lake import Lake
+from zhengqi.engine.months import Month, MonthError
 
 
 class Command(BaseCommand):
@@ -43,9 +43,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
-            end = dt.datetime.strptime(opts["end"], "%Y-%m").date()
-        except ValueError as exc:
-            raise CommandError(f"月份格式应为 YYYY-MM，例如 2026-10，而不是“{opts['end']}”。") from exc
+            end = Month.parse(opts["end"]).first
+        except MonthError as exc:
+            raise CommandError(str(exc)) from exc
         if opts["if_empty"] and has_data():
             self.stdout.write("数据库中已有数据，跳过演示数据生成。")
             return

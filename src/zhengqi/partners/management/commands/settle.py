@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from zhengqi.engine.months import Month, MonthError
 from zhengqi.partners.settlement import settle
 
 
@@ -20,9 +20,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
-            month = dt.datetime.strptime(opts["month"], "%Y-%m").date()
-        except ValueError:
-            raise CommandError(f"月份格式应为 YYYY-MM，例如 2026-10：{opts['month']}") from None
+            month = Month.parse(opts["month"]).first
+        except MonthError as exc:
+            raise CommandError(str(exc)) from None
         bar = tqdm(total=0, desc="结算", unit="家代理商", disable=None)
 
         def progress(done: int, total: int) -> None:

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from zhengqi.engine.lake import Lake
+from zhengqi.engine.months import Month, MonthError
 from zhengqi.engine.rules.language import RuleError
 from zhengqi.scoring.models import MonthRun
 from zhengqi.scoring.month_run import STEPS, month_run
@@ -42,14 +43,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["last"]:
             lake = Lake(settings.ZHENGQI_LAKE)
-            months = [dt.date.fromisoformat(f"{m}-01") for m in lake.months("customer_month")[-opts["last"] :]]
+            months = [Month.parse(m).first for m in lake.months("customer_month")[-opts["last"] :]]
             if not months:
                 raise CommandError("数据湖中没有客户月度数据。请先导入数据或运行 zhengqi demo。")
         elif opts["month"]:
             try:
-                months = [dt.datetime.strptime(opts["month"], "%Y-%m").date()]
-            except ValueError as exc:
-                raise CommandError(f"月份格式应为 YYYY-MM，例如 2026-10，而不是“{opts['month']}”。") from exc
+                months = [Month.parse(opts["month"]).first]
+            except MonthError as exc:
+                raise CommandError(str(exc)) from exc
         else:
             raise CommandError("请给出月份（例如 2026-10）或 --last N。")
         backend = "pyspark" if opts["engine"] == "spark" else "duckdb"
@@ -67,7 +68,7 @@ class Command(BaseCommand):
             bar.update(1)
 
         try:
-            record = month_run(month=month, backend=backend, progress=progress)  # type: ignore[arg-type]
+            record = month_run(month=month, backend=backend, progress=progress)  # type: ignore[arg-type]  # the command's choices are exactly the Backend literal
         except (RuleError, ValidationError) as exc:
             raise CommandError(f"规则有误，月度运行未执行：{exc}") from exc
         except FileNotFoundError as exc:
