@@ -17,11 +17,11 @@ from zhengqi.competition.api import router as competition_router
 from zhengqi.customers.api import router as customers_router
 from zhengqi.imports.api import router as imports_router
 from zhengqi.insight.api import router as insight_router
-from zhengqi.marketing.api import router as marketing_router
-from zhengqi.marketing.campaign_api import router as campaigns_router
-from zhengqi.marketing.campaign_api import strategy_router
-from zhengqi.marketing.development_api import router as development_router
-from zhengqi.marketing.pipeline_api import router as pipeline_router
+from zhengqi.marketing.campaigns.api import router as campaigns_router
+from zhengqi.marketing.campaigns.api import strategy_router
+from zhengqi.marketing.development.api import router as development_router
+from zhengqi.marketing.pipeline.api import router as pipeline_router
+from zhengqi.marketing.tasks.api import router as marketing_router
 from zhengqi.partners.api import router as partners_router
 from zhengqi.portal.api import router as portal_router
 from zhengqi.scoring.api import router as scoring_router

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from zhengqi.engine.lake import Lake
-from zhengqi.imports.schemas import KINDS, as_markdown
+from zhengqi.imports.kinds import KINDS
+from zhengqi.imports.schemas import as_markdown
 from zhengqi.imports.services import import_file
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

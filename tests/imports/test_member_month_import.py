@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings
 
 from zhengqi.engine.lake import Lake
-from zhengqi.imports.schemas import MEMBER_MONTH
+from zhengqi.imports.kinds.member_month import KIND as MEMBER_MONTH
 from zhengqi.imports.services import import_file
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from tests.engine.test_parity import spark_available
 from zhengqi.engine.lake import Lake
-from zhengqi.imports.schemas import MEMBER_MONTH
+from zhengqi.imports.kinds.member_month import KIND as MEMBER_MONTH
 from zhengqi.imports.services import import_file
 
 pytestmark = [pytest.mark.spark, pytest.mark.django_db]

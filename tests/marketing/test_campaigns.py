@@ -20,7 +20,7 @@ from tests.conftest import Cast
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, Product
 from zhengqi.imports.services import import_file
-from zhengqi.marketing.campaigns import in_control
+from zhengqi.marketing.campaigns.services import in_control
 from zhengqi.marketing.models import Campaign, CampaignTarget, Task
 from zhengqi.scoring.month_run import month_run
 

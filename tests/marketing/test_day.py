@@ -18,8 +18,8 @@ from zhengqi.customers.models import Customer, KeyPerson, Subscription
 from zhengqi.customers.selectors import next_products
 from zhengqi.customers.services import customers_bulk_assign
 from zhengqi.marketing.models import Interaction, Task
-from zhengqi.marketing.selectors import manager_workload
-from zhengqi.marketing.services import task_create, tasks_escalate
+from zhengqi.marketing.tasks.selectors import manager_workload
+from zhengqi.marketing.tasks.services import task_create, tasks_escalate
 
 pytestmark = pytest.mark.django_db
 

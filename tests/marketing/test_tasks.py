@@ -14,7 +14,7 @@ from django.utils import timezone
 from tests.conftest import Cast
 from zhengqi.accounts.models import User
 from zhengqi.marketing.models import Task
-from zhengqi.marketing.services import DUE_DAYS, task_close
+from zhengqi.marketing.tasks.services import DUE_DAYS, task_close
 from zhengqi.scoring.models import Alert
 from zhengqi.scoring.month_run import month_run
 

@@ -29,7 +29,7 @@ from zhengqi.accounts import matrix
 from zhengqi.accounts.access import customer_scope, sees_whole_province
 from zhengqi.accounts.models import Region, User
 from zhengqi.customers.models import Customer, Product
-from zhengqi.marketing.campaigns import ALL_CHANNELS, new_seed, proposed_channels
+from zhengqi.marketing.campaigns.services import ALL_CHANNELS, new_seed, proposed_channels
 from zhengqi.marketing.models import Campaign, CampaignTarget, Task
 from zhengqi.scoring.models import COMPETITOR_CODE, Alert, Family, Severity
 

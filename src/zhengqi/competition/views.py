@@ -17,7 +17,7 @@ from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.models import Customer
 from zhengqi.customers.selectors import products_catalogue
-from zhengqi.marketing.campaigns import ALL_CHANNELS
+from zhengqi.marketing.campaigns.services import ALL_CHANNELS
 from zhengqi.marketing.models import Campaign
 from zhengqi.web.forms import form_errors, parse_day, parse_int
 

@@ -14,9 +14,9 @@ from zhengqi.accounts.audit import log_export
 from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
 
+from .kinds import KINDS
 from .models import ImportBatch
 from .reports import report_csv, report_xlsx
-from .schemas import KINDS
 from .selectors import batch_get, batches_visible_to
 from .services import import_start, may_import
 

@@ -9,7 +9,7 @@ class MarketingConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from .models import Opportunity
+        from zhengqi.marketing.models import Opportunity
 
         # Who moved an opportunity to which stage, and when (F-10): django-auditlog's field history.
         auditlog.register(

@@ -1,6 +1,9 @@
 from django.urls import path
 
-from . import campaign_views, development_views, pipeline_views, views
+from zhengqi.marketing.campaigns import views as campaign_views
+from zhengqi.marketing.development import views as development_views
+from zhengqi.marketing.pipeline import views as pipeline_views
+from zhengqi.marketing.tasks import views as views
 
 app_name = "marketing"
 urlpatterns = [

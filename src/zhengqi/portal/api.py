@@ -8,7 +8,7 @@ from decimal import Decimal
 from ninja import Field, Router, Schema
 
 from zhengqi.accounts.requests import AuthedRequest
-from zhengqi.marketing.selectors import manager_workload
+from zhengqi.marketing.tasks.selectors import manager_workload
 
 from .selectors import workbench
 

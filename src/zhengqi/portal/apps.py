@@ -9,7 +9,7 @@ class PortalConfig(AppConfig):
     verbose_name = _("门户")
 
     def ready(self) -> None:
-        from zhengqi.marketing.services import tasks_for_new_alerts
+        from zhengqi.marketing.tasks.services import tasks_for_new_alerts
         from zhengqi.scoring.signals import alerts_opened
 
         # The month run's new alerts become the account managers' tasks. Scoring sits below

@@ -20,7 +20,7 @@ from zhengqi.customers.selectors import (
     workbench_customers,
 )
 from zhengqi.insight.kpi import own_kpi
-from zhengqi.marketing.selectors import customer_marketing, workbench_tasks
+from zhengqi.marketing.tasks.selectors import customer_marketing, workbench_tasks
 from zhengqi.scoring.selectors import customer_scoring, highest_churn_risks, workbench_alerts
 from zhengqi.support.requests import workbench_requests
 from zhengqi.support.selectors import customer_service

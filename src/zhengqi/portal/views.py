@@ -14,8 +14,8 @@ from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
 from zhengqi.customers.services import CUSTOMER_CORRECTABLE
 from zhengqi.engine.value.tiers import TIERS
-from zhengqi.marketing.forms import CustomerCorrectionForm, InteractionForm, TaskForm
-from zhengqi.marketing.selectors import manager_workload
+from zhengqi.marketing.tasks.forms import CustomerCorrectionForm, InteractionForm, TaskForm
+from zhengqi.marketing.tasks.selectors import manager_workload
 
 from .selectors import customer_overview, workbench
 

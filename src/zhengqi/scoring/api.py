@@ -17,7 +17,7 @@ from zhengqi.customers.selectors import customer_get
 from zhengqi.engine.lake import Lake
 from zhengqi.engine.months import Month, MonthError
 
-from .churn import churn_model_activate, churn_model_card, churn_models
+from .churn_registry import churn_model_activate, churn_model_card, churn_models
 from .configuration import CONFIGURERS, rule_preview, rule_save
 from .month_run import month_run_enqueue
 from .selectors import alerts_of, churn_view, latest_churn_snapshot, month_runs, rule_by_code, rules_all, snapshots_of

@@ -52,7 +52,7 @@ def month_run_enqueue(*, month: dt.date, by: User | None, backend: Backend = "du
     """Queue a month run for the background worker (``zhengqi db_worker``); the record shows its
     progress step by step."""
     _may_run(by)
-    from .tasks import month_run_task
+    from .jobs import month_run_task
 
     record = MonthRun.objects.create(
         month=month.replace(day=1), backend=backend, started_by=by, status=MonthRun.Status.QUEUED

@@ -15,7 +15,7 @@ from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.engine.catalogue import RULE_CATALOGUE
 from zhengqi.engine.lake import Lake
 
-from .churn import churn_model_activate, churn_model_card, churn_models, may_activate
+from .churn_registry import churn_model_activate, churn_model_card, churn_models, may_activate
 from .configuration import (
     CONFIGURERS,
     active_value_model,

@@ -351,7 +351,7 @@ def workbench_requests(user: User, shown: int = 8) -> dict[str, object]:
 
 @dataclass
 class Ticket:
-    """One row of the complaint system's export (see ``zhengqi.imports.schemas.TICKETS``)."""
+    """One row of the complaint system's export (see ``zhengqi.imports.kinds.tickets``)."""
 
     line: int
     ticket: str

@@ -9,9 +9,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from zhengqi.accounts.models import User
+from zhengqi.imports.kinds import KINDS
 from zhengqi.imports.readers import SPARK_PREFIX
 from zhengqi.imports.reports import write_report
-from zhengqi.imports.schemas import KINDS
 from zhengqi.imports.services import import_file
 
 

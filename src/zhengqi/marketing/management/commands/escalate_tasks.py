@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from zhengqi.marketing.services import tasks_escalate
+from zhengqi.marketing.tasks.services import tasks_escalate
 
 
 class Command(BaseCommand):

@@ -27,9 +27,8 @@ from zhengqi.accounts import matrix
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, Product
+from zhengqi.marketing.models import DevelopmentApplication, Task
 from zhengqi.scoring.models import Alert, Family
-
-from .models import DevelopmentApplication, Task
 
 STEP = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2})\s+(.+?)\s*$")
 DECIDERS = frozenset({"admin", "city", "district"})
@@ -250,3 +249,8 @@ def prospect_create(
         competitor_operator=competitor_operator,
         source=Customer.Source.COMPETITOR if competitor_operator else Customer.Source.MANUAL,
     )
+
+
+def development_steps(application: DevelopmentApplication) -> QuerySet[Task]:
+    """The steps (tasks) of a development application's plan, in order."""
+    return Task.objects.filter(development=application).order_by("due", "pk")

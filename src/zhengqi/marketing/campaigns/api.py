@@ -13,23 +13,28 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from zhengqi.accounts.requests import AuthedRequest
-from zhengqi.web.api_errors import Detail
-from zhengqi.web.pagination import Converted, Pages
-
-from .campaigns import (
+from zhengqi.marketing.campaigns.evaluation import (
+    Effect,
+    alert_outcomes,
+    campaign_effect,
+    campaign_ranking,
+    rule_outcomes,
+)
+from zhengqi.marketing.campaigns.services import (
     CampaignInput,
     campaign_close,
     campaign_copy,
     campaign_get,
+    campaign_group_counts,
     campaign_launch,
     campaign_save,
     campaigns_visible_to,
     target_outcome,
     targets_visible_to,
 )
-from .evaluation import Effect, alert_outcomes, campaign_effect, campaign_ranking, rule_outcomes
-from .models import Campaign, CampaignTarget
-from .selectors import campaign_group_counts
+from zhengqi.marketing.models import Campaign, CampaignTarget
+from zhengqi.web.api_errors import Detail
+from zhengqi.web.pagination import Converted, Pages
 
 router = Router()
 

@@ -1,5 +1,5 @@
 """Pages of opportunity identification and development applications (F-09): the same services as
-the API (``zhengqi.marketing.development``)."""
+the API (``zhengqi.marketing.development.services``)."""
 
 from __future__ import annotations
 
@@ -17,19 +17,18 @@ from zhengqi.accounts import matrix
 from zhengqi.accounts.access import regions_of
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get, products_catalogue
-from zhengqi.web.forms import form_errors
-
-from .development import (
+from zhengqi.marketing.development.services import (
     application_decide,
     application_get,
     application_submit,
     applications_visible_to,
     candidates,
+    development_steps,
     may_decide,
     prospect_create,
 )
-from .models import DevelopmentApplication
-from .selectors import development_steps
+from zhengqi.marketing.models import DevelopmentApplication
+from zhengqi.web.forms import form_errors
 
 
 @login_required

@@ -26,9 +26,8 @@ from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import Region, User
 from zhengqi.customers.models import Customer, Product
 from zhengqi.engine.months import add_months
+from zhengqi.marketing.models import DEFAULT_PROBABILITY, WON_STAGES, Opportunity, Project, Stage, StageProbability
 from zhengqi.web.forms import StaleEdit
-
-from .models import DEFAULT_PROBABILITY, WON_STAGES, Opportunity, Project, Stage, StageProbability
 
 OPEN_STAGES = [s for s in Stage if s not in WON_STAGES and s != Stage.LOST]
 
@@ -242,3 +241,7 @@ def project_advance(*, by: User, project: Project, phase: str, note: str = "", v
         raise StaleEdit(_("项目已被他人修改：您的修改没有保存。请刷新页面后重新修改。"))
     project.refresh_from_db()
     return project
+
+
+def project_of(opportunity: Opportunity) -> Project | None:
+    return Project.objects.filter(opportunity=opportunity).first()

@@ -28,10 +28,9 @@ from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, Product
 from zhengqi.engine.rules.language import RuleError, parse
+from zhengqi.marketing.models import Campaign, CampaignTarget, Task
 from zhengqi.scoring.configuration import segment_hits
 from zhengqi.web.forms import StaleEdit
-
-from .models import Campaign, CampaignTarget, Task
 
 DEFAULT_CONTROL_SHARE = Decimal("0.100")
 HIGH_TOUCH = [Campaign.Channel.ACCOUNT_MANAGER, Campaign.Channel.PARTNER]
@@ -415,3 +414,12 @@ def execution_counts(campaign: Campaign, targets: QuerySet[CampaignTarget] | Non
         qs.filter(group=CampaignTarget.Group.TARGET).values_list("outcome").annotate(n=Count("pk")).order_by()
     )
     return {o.value: counts.get(o.value, 0) for o in CampaignTarget.Outcome}
+
+
+def campaign_group_counts(campaigns: Any) -> dict[int, dict[str, int]]:
+    """Targets per group of each campaign, in one query."""
+    counts: dict[int, dict[str, int]] = {}
+    rows = CampaignTarget.objects.filter(campaign__in=campaigns).values_list("campaign", "group")
+    for campaign_id, group, n in rows.annotate(n=Count("pk")).order_by():
+        counts.setdefault(campaign_id, {})[group] = n
+    return counts

@@ -17,8 +17,7 @@ from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, CustomerMonth
 from zhengqi.customers.selectors import account_managers_visible_to
 from zhengqi.engine.value.tiers import TIERS
-
-from .models import CampaignTarget, DevelopmentApplication, Interaction, Opportunity, Project, Task
+from zhengqi.marketing.models import CampaignTarget, DevelopmentApplication, Interaction, Opportunity, Task
 
 # The workbench shows the first few of each list; the task list page shows them all.
 SHOWN = 10
@@ -66,7 +65,7 @@ def workbench_tasks(user: User, today: dt.date) -> dict[str, Any]:
 
 def development_plans(user: User) -> list[tuple[DevelopmentApplication | None, Task, int]]:
     """Approved development applications with steps still open: the next step and how many remain."""
-    from .development import applications_visible_to
+    from zhengqi.marketing.development.services import applications_visible_to
 
     approved = applications_visible_to(user).filter(status=DevelopmentApplication.Status.APPROVED)
     steps = (
@@ -146,21 +145,3 @@ def manager_workload(user: User) -> list[Workload]:
         )
         for m in managers
     ]
-
-
-def development_steps(application: DevelopmentApplication) -> QuerySet[Task]:
-    """The steps (tasks) of a development application's plan, in order."""
-    return Task.objects.filter(development=application).order_by("due", "pk")
-
-
-def project_of(opportunity: Opportunity) -> Project | None:
-    return Project.objects.filter(opportunity=opportunity).first()
-
-
-def campaign_group_counts(campaigns: Any) -> dict[int, dict[str, int]]:
-    """Targets per group of each campaign, in one query."""
-    counts: dict[int, dict[str, int]] = {}
-    rows = CampaignTarget.objects.filter(campaign__in=campaigns).values_list("campaign", "group")
-    for campaign_id, group, n in rows.annotate(n=Count("pk")).order_by():
-        counts.setdefault(campaign_id, {})[group] = n
-    return counts

@@ -25,9 +25,8 @@ from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, Subscription
 from zhengqi.engine.months import add_months
+from zhengqi.marketing.models import Campaign, CampaignTarget, Task
 from zhengqi.scoring.models import Alert, Family, MonthRun
-
-from .models import Campaign, CampaignTarget, Task
 
 ALPHA = 0.05
 POWER = 0.8

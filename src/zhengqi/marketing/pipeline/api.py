@@ -13,11 +13,8 @@ from ninja.pagination import paginate
 from zhengqi.accounts.access import active_users_named
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
-from zhengqi.web.api_errors import Detail
-from zhengqi.web.pagination import Converted, Pages
-
-from .models import Opportunity, Project, Stage
-from .pipeline import (
+from zhengqi.marketing.models import Opportunity, Project, Stage
+from zhengqi.marketing.pipeline.services import (
     OpportunityInput,
     forecast,
     opportunities_visible_to,
@@ -27,9 +24,11 @@ from .pipeline import (
     probabilities,
     probabilities_save,
     project_advance,
+    project_of,
     project_start,
 )
-from .selectors import project_of
+from zhengqi.web.api_errors import Detail
+from zhengqi.web.pagination import Converted, Pages
 
 router = Router()
 

@@ -12,19 +12,18 @@ from ninja.pagination import paginate
 
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
-from zhengqi.web.api_errors import Detail
-from zhengqi.web.pagination import Converted, Pages
-
-from .development import (
+from zhengqi.marketing.development.services import (
     application_decide,
     application_get,
     application_submit,
     applications_visible_to,
     candidates,
+    development_steps,
     prospect_create,
 )
-from .models import DevelopmentApplication
-from .selectors import development_steps
+from zhengqi.marketing.models import DevelopmentApplication
+from zhengqi.web.api_errors import Detail
+from zhengqi.web.pagination import Converted, Pages
 
 router = Router()
 

@@ -8,8 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhengqi.customers.models import Customer
 from zhengqi.customers.services import CUSTOMER_CORRECTABLE
-
-from .models import Interaction, Task
+from zhengqi.marketing.models import Interaction, Task
 
 
 class InteractionForm(forms.Form):

@@ -1,5 +1,5 @@
 """Pages of campaigns (F-11), their evaluation (F-16) and the strategy ranking (F-17): the same
-services as the API (``zhengqi.marketing.campaigns``, ``zhengqi.marketing.evaluation``)."""
+services as the API (``zhengqi.marketing.campaigns.services``, ``zhengqi.marketing.campaigns.evaluation``)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,14 @@ from zhengqi.accounts import matrix
 from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import products_catalogue
-from zhengqi.web.forms import form_errors
-
-from .campaigns import (
+from zhengqi.marketing.campaigns.evaluation import (
+    Effect,
+    alert_outcomes,
+    campaign_effect,
+    campaign_ranking,
+    rule_outcomes,
+)
+from zhengqi.marketing.campaigns.services import (
     ALL_CHANNELS,
     CampaignInput,
     StaleEdit,
@@ -36,8 +41,8 @@ from .campaigns import (
     target_outcome,
     targets_visible_to,
 )
-from .evaluation import Effect, alert_outcomes, campaign_effect, campaign_ranking, rule_outcomes
-from .models import Campaign, CampaignTarget
+from zhengqi.marketing.models import Campaign, CampaignTarget
+from zhengqi.web.forms import form_errors
 
 
 def may_evaluate(user: User) -> bool:

@@ -13,10 +13,9 @@ from django.utils.translation import gettext as _
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
 from zhengqi.customers.services import customer_correct
+from zhengqi.marketing.models import Interaction, Task
+from zhengqi.marketing.tasks.selectors import tasks_visible_to
 from zhengqi.scoring.models import Alert
-
-from .models import Interaction, Task
-from .selectors import tasks_visible_to
 
 # Days an account manager has to act on an alert, by its severity.
 DUE_DAYS = {"high": 3, "medium": 7, "low": 14}

@@ -19,10 +19,8 @@ from django.views.decorators.http import require_POST
 from zhengqi.accounts.access import active_users_named
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get, products_catalogue
-from zhengqi.web.forms import StaleEdit, form_errors
-
-from .models import WON_STAGES, Opportunity, Project, Stage
-from .pipeline import (
+from zhengqi.marketing.models import WON_STAGES, Opportunity, Project, Stage
+from zhengqi.marketing.pipeline.services import (
     OPEN_STAGES,
     OpportunityInput,
     forecast,
@@ -33,9 +31,10 @@ from .pipeline import (
     opportunity_update,
     probabilities,
     project_advance,
+    project_of,
     project_start,
 )
-from .selectors import project_of
+from zhengqi.web.forms import StaleEdit, form_errors
 
 
 def _input(post: Any) -> OpportunityInput:

@@ -14,11 +14,10 @@ from django.utils.translation import gettext
 
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import account_manager_get, customer_get
+from zhengqi.marketing.tasks.forms import CustomerCorrectionForm, InteractionForm, TaskForm
+from zhengqi.marketing.tasks.selectors import WHEN, open_tasks, tasks_visible_to
+from zhengqi.marketing.tasks.services import interaction_log, task_close, task_create
 from zhengqi.web.forms import form_message
-
-from .forms import CustomerCorrectionForm, InteractionForm, TaskForm
-from .selectors import WHEN, open_tasks, tasks_visible_to
-from .services import interaction_log, task_close, task_create
 
 
 @login_required

@@ -15,12 +15,11 @@ from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
 from zhengqi.customers.services import CUSTOMER_CORRECTABLE
+from zhengqi.marketing.models import Interaction, Task
+from zhengqi.marketing.tasks.selectors import interactions_of
+from zhengqi.marketing.tasks.services import interaction_log, task_close, task_create, tasks_escalate, tasks_visible_to
 from zhengqi.scoring.models import Severity
 from zhengqi.web.pagination import Pages
-
-from .models import Interaction, Task
-from .selectors import interactions_of
-from .services import interaction_log, task_close, task_create, tasks_escalate, tasks_visible_to
 
 router = Router()
 
