@@ -34,9 +34,10 @@ def client_for(user: User) -> Client:
 
 
 def test_the_month_runs_alerts_become_tasks_through_the_portals_wiring(cast: Cast) -> None:
-    assert any("tasks_for_new_alerts" in repr(r) for _key, r in alerts_opened.receivers)
+    assert alerts_opened.has_listeners()
+    before = Task.objects.filter(source="alert").count()
     run = month_run(month=OCT)
-    assert run.counts["tasks_created"] == Task.objects.filter(source="alert", alert_month=OCT).count() > 0
+    assert run.counts["tasks_created"] == Task.objects.filter(source="alert").count() - before > 0
 
 
 @pytest.mark.parametrize("who", ["am", "district_manager", "admin"])
@@ -64,10 +65,11 @@ def test_the_360_page_costs_the_same_queries_however_much_each_domain_holds(cast
     month_run(month=OCT)
     customer = Customer.objects.filter(account_manager=cast.am, status="active").order_by("code").first()
     assert customer is not None
-    desk = Department.objects.create(code="T-KF", name="响应中心", kind="service")
-    RoutingRule.objects.create(request_type="complaint", department=desk)
+    if not RoutingRule.objects.filter(request_type="complaint").exists():
+        desk = Department.objects.create(code="T-KF", name="响应中心", kind="service")
+        RoutingRule.objects.create(request_type="complaint", department=desk)
     campaign = Campaign.objects.create(
-        name="测试活动", start=OCT, end=OCT + dt.timedelta(days=30), created_by=cast.admin
+        name="测试活动", start=OCT, end=OCT + dt.timedelta(days=30), segment="1 = 1", seed=7, created_by=cast.admin
     )
     client = client_for(cast.am)
 

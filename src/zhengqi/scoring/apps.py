@@ -6,15 +6,16 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _seed_builtin_rules(sender: AppConfig, **kwargs: Any) -> None:
-    """The built-in rules exist after every migration (a new database, an upgrade bringing new
-    ones), so that no page has to create them when it is read."""
+    """The built-in rules and the default value model exist after every migration (a new database,
+    an upgrade bringing new rules), so that no page has to create them when it is read."""
     from django.db import router
 
-    from .configuration import ensure_builtin_rules
+    from .configuration import ensure_builtin_rules, ensure_default_value_model
     from .models import Rule
 
     if router.allow_migrate_model(kwargs.get("using", "default"), Rule):
         ensure_builtin_rules()
+        ensure_default_value_model()
 
 
 class ScoringConfig(AppConfig):

@@ -97,13 +97,19 @@ def rule_save(
     return rule
 
 
-def active_value_model() -> ValueModel:
-    version = ValueModelVersion.objects.filter(active=True).first()
-    if version is None:
-        version, _created = ValueModelVersion.objects.get_or_create(
+def ensure_default_value_model() -> None:
+    """Record the built-in value model as the active version when none is (after migrate, and
+    before a month run): what the pages only read."""
+    if not ValueModelVersion.objects.filter(active=True).exists():
+        ValueModelVersion.objects.get_or_create(
             version=DEFAULT_MODEL.version, defaults={"config": DEFAULT_MODEL.to_dict(), "active": True}
         )
-    return ValueModel.from_dict(version.config)
+
+
+def active_value_model() -> ValueModel:
+    """The value model in force: the active version, or the built-in one before any is recorded."""
+    version = ValueModelVersion.objects.filter(active=True).first()
+    return ValueModel.from_dict(version.config) if version is not None else DEFAULT_MODEL
 
 
 def enabled_rules() -> list[RuleSpec]:

@@ -28,7 +28,7 @@ from zhengqi.engine.rules.language import parse
 from zhengqi.engine.staging.months import month_idx, month_of
 from zhengqi.engine.value.tiers import VIP_TIERS
 
-from .configuration import active_value_model, enabled_rules
+from .configuration import active_value_model, enabled_rules, ensure_default_value_model
 from .export import export_dimensions
 from .models import (
     CHURN_CODE,
@@ -101,6 +101,7 @@ def _run_one(
     progress: Callable[[str], None] | None,
     record: MonthRun | None = None,
 ) -> MonthRun:
+    ensure_default_value_model()
     model = active_value_model()
     rules = enabled_rules()
     if record is None:

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -16,7 +15,7 @@ from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
 from zhengqi.customers.services import CUSTOMER_CORRECTABLE
 from zhengqi.marketing.models import Interaction, Task
-from zhengqi.marketing.tasks.selectors import interactions_of
+from zhengqi.marketing.tasks.selectors import interactions_of, open_tasks
 from zhengqi.marketing.tasks.services import interaction_log, task_close, task_create, tasks_escalate, tasks_visible_to
 from zhengqi.scoring.models import Severity
 from zhengqi.web.pagination import Pages
@@ -84,10 +83,7 @@ class InteractionIn(Schema):
 @router.get("/tasks", response=list[TaskOut], summary="我的任务（区域经理：本区域的任务）")
 @paginate(Pages, page_size=50)
 def list_tasks(request: AuthedRequest, status: str = "open", overdue: bool = False) -> Any:
-    qs = tasks_visible_to(request.user).filter(status=status)
-    if overdue:
-        qs = qs.filter(due__lt=timezone.localdate())
-    return qs.order_by("due", "pk")
+    return open_tasks(request.user, when="overdue" if overdue else "all", status=status)
 
 
 @router.post("/customers/{customer_id}/tasks", response={201: TaskOut}, summary="手工创建任务")

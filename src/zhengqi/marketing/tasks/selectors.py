@@ -37,12 +37,13 @@ def tasks_visible_to(user: User) -> QuerySet[Task]:
     return qs.filter(customer_scope(user, prefix="customer__"))
 
 
-def open_tasks(user: User, *, when: str = "all", today: dt.date | None = None) -> QuerySet[Task]:
-    """Open tasks of one of the workbench's lists (overdue, today, next 7 days, all), due first."""
+def open_tasks(
+    user: User, *, when: str = "all", status: str = Task.Status.OPEN, today: dt.date | None = None
+) -> QuerySet[Task]:
+    """Tasks of one of the workbench's lists (overdue, today, next 7 days, all), due first; open
+    ones unless another status is asked for (the API's history)."""
     today = today or timezone.localdate()
-    return (
-        tasks_visible_to(user).filter(WHEN.get(when, WHEN["all"])(today), status=Task.Status.OPEN).order_by("due", "pk")
-    )
+    return tasks_visible_to(user).filter(WHEN.get(when, WHEN["all"])(today), status=status).order_by("due", "pk")
 
 
 def workbench_tasks(user: User, today: dt.date) -> dict[str, Any]:
