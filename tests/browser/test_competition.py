@@ -57,7 +57,7 @@ def test_a_competitor_move_is_recorded_and_answered(live_server: object, page: P
     targets = set(CampaignTarget.objects.filter(campaign=event.campaign).values_list("customer_id", flat=True))
     assert targets == {c.pk for c in three}
 
-    page.goto(f"{base}/service/competition/")
+    page.goto(f"{base}/competition/")
     expect(page.locator('[data-chart="chart-city"] canvas')).to_have_count(1)
     contested = page.get_by_test_id("contested")
     for customer in three:

@@ -52,7 +52,7 @@ def test_a_complaint_from_acceptance_to_the_customers_feedback(live_server: obje
 
     # 2. The complaint desk finds it in its queue and resolves it.
     log_in(page, base, "dept")
-    expect(page).to_have_url(f"{base}/service/requests/")
+    expect(page).to_have_url(f"{base}/support/requests/")
     expect(page.get_by_role("link", name="集团客户")).to_have_count(0)
     queue = page.get_by_test_id("request-table")
     expect(queue).to_contain_text(customer.name)
