@@ -41,6 +41,7 @@ def test_alert_task_to_visit_to_done(live_server: object, page: Page) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "am-workbench.png"), full_page=True)
     row.get_by_role("link", name="记录拜访").click()
+    page.wait_for_load_state("networkidle")  # the page's scripts have run: nothing resets the form under us
     form = page.get_by_test_id("interaction-form")
     for person in people:
         form.get_by_label(person.name, exact=True).check()
