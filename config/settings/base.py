@@ -24,7 +24,9 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 # Only for local development and the demo; production.py refuses to start with it.
 DEV_SECRET_KEY = "zhengqi-dev-only-not-a-secret"  # noqa: S105 - a known, public dev key
 SECRET_KEY = os.environ.get("ZHENGQI_SECRET_KEY", DEV_SECRET_KEY)
-DEBUG = os.environ.get("ZHENGQI_DEBUG", "1") == "1"
+# Off unless asked for: debug pages show settings and code to whoever hits an error. `./dev start`
+# turns it on for the demo on a developer's machine.
+DEBUG = os.environ.get("ZHENGQI_DEBUG", "0") == "1"
 ALLOWED_HOSTS = os.environ.get("ZHENGQI_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 
 INSTALLED_APPS = [
@@ -110,13 +112,23 @@ AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses a locked account before the password is even checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "zhengqi.accounts.backends.RegionModelBackend"]
 
-# Login protection: ZHENGQI_LOGIN_FAILURES failed logins in a row lock the account (whichever address
-# they come from) for ZHENGQI_LOCKOUT_MINUTES, and so do as many from one address (whichever
-# accounts they try: password spraying); a successful login resets the count.
+# Login protection: ZHENGQI_LOGIN_FAILURES failed logins in a row lock that account from that address
+# for ZHENGQI_LOCKOUT_MINUTES (account and address together: behind a reverse proxy, or from one
+# office's NAT, other people keep logging in); a successful login resets the count. Every failure
+# is also kept in an append-only log, which the audit page reads (the counts are reset on success).
 AXES_FAILURE_LIMIT = int(os.environ.get("ZHENGQI_LOGIN_FAILURES", "10"))
 AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("ZHENGQI_LOCKOUT_MINUTES", "30")))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The client's address behind ZHENGQI_PROXY_COUNT reverse proxies (nginx in front of gunicorn: 1),
+# read from X-Forwarded-For; only the listed ZHENGQI_TRUSTED_PROXIES may set it. Without proxies the
+# connection's own address counts. The audit trail records the same address.
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("ZHENGQI_PROXY_COUNT", "0")) or None
+AXES_IPWARE_PROXY_TRUSTED_IPS = [ip for ip in os.environ.get("ZHENGQI_TRUSTED_PROXIES", "").split(",") if ip]
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+)
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_VERBOSE = False
 LOGIN_URL = "login"

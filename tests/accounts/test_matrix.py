@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from tests.conftest import Cast
 from zhengqi.accounts import matrix
+from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import ApiToken, User
 from zhengqi.accounts.tokens import token_create
 from zhengqi.api import api
@@ -25,7 +26,7 @@ from zhengqi.competition.models import CompetitorEvent, ResponsePlan
 from zhengqi.customers.models import Customer, Product, Subscription
 from zhengqi.imports.models import ImportBatch
 from zhengqi.marketing.models import Campaign, CampaignTarget, DevelopmentApplication, Opportunity, Task
-from zhengqi.partners.models import Attribution, Partner, Statement
+from zhengqi.partners.models import Attribution, Partner, Statement, StatementLine
 from zhengqi.partners.partners import partner_of
 from zhengqi.scoring.configuration import ensure_builtin_rules
 from zhengqi.support.models import Department, ServiceRequest
@@ -175,9 +176,32 @@ def channel_for(customer: Customer, user: User) -> tuple[Partner, Attribution, S
             customer=customer, product=product, start=dt.date(2025, 1, 5), monthly_fee=100
         )
         deal = Attribution.objects.create(partner=partner, role="sales", customer=customer, subscription=sub)
-    statement, _ = Statement.objects.get_or_create(
+    statement, made = Statement.objects.get_or_create(
         partner=partner, month=dt.date(2025, 1, 1), defaults={"computed_at": dt.datetime(2025, 2, 1, tzinfo=dt.UTC)}
     )
+    if made:  # a line of this customer and one of a customer elsewhere, which regional readers must not see
+        stranger = Customer.objects.exclude(region=customer.region).order_by("pk").first()
+        assert stranger is not None
+        far = Attribution.objects.create(
+            partner=partner,
+            role="sales",
+            customer=stranger,
+            subscription=Subscription.objects.create(
+                customer=stranger, product=product, start=dt.date(2025, 1, 5), monthly_fee=100
+            ),
+        )
+        for attribution in (deal, far):
+            StatementLine.objects.create(
+                statement=statement,
+                kind="commission",
+                for_month=statement.month,
+                attribution=attribution,
+                rule_code="MX",
+                deal=f"{attribution.customer.name} 订购",
+                role="sales",
+                amount=8,
+                explanation="8% × 100",
+            )
     return partner, deal, statement
 
 
@@ -377,19 +401,56 @@ PARTNER_BODY = {
 }
 
 
+def customer_ids_in(answer: Any) -> set[int]:
+    """Every customer an API answer names by id (``customer_id``, ``customer_ids``), at any depth."""
+    found: set[int] = set()
+    if isinstance(answer, dict):
+        for key, value in answer.items():
+            if key == "customer_id" and isinstance(value, int):
+                found.add(value)
+            elif key == "customer_ids" and isinstance(value, list):
+                found |= {v for v in value if isinstance(v, int)}
+            else:
+                found |= customer_ids_in(value)
+    elif isinstance(answer, list):
+        for item in answer:
+            found |= customer_ids_in(item)
+    return found
+
+
+LEAKS: list[str] = []
+
+
 # What a GET may write: the session, the audit trail of exports and reveals, a token's last use.
 BOOKKEEPING = ("django_session", "accounts_exportrecord", "accounts_apitoken", "axes_")
 WRITES: list[str] = []
 
 
+def matrix_staff_roles() -> set[str]:
+    return {
+        User.Role.PROVINCIAL_ADMIN,
+        User.Role.MARKETING_PLANNER,
+        User.Role.REGIONAL_MANAGER,
+        User.Role.ACCOUNT_MANAGER,
+    }
+
+
 def answer(client: Client, method: str, url: str, body: dict[str, Any] | None, *, api_call: bool) -> int:
     if method == "GET":
         with CaptureQueriesContext(connection) as ctx:
-            status = client.get(url).status_code
+            response = client.get(url)
+            status = response.status_code
         for q in ctx.captured_queries:  # a GET only reads (escalations and seeding are not a page's job)
             sql = q["sql"].lstrip().upper()
             if sql.startswith(("INSERT", "UPDATE", "DELETE")) and not any(t.upper() in sql for t in BOOKKEEPING):
                 WRITES.append(f"GET {url} wrote: {q['sql'][:120]}")
+        user = response.wsgi_request.user
+        json_answer = status == 200 and "json" in response.get("Content-Type", "")
+        # Content, not only the status: a staff answer names no customer outside the user's scope.
+        if api_call and json_answer and user.is_authenticated and user.role in matrix_staff_roles():
+            visible = set(Customer.objects.filter(customer_scope(user)).values_list("pk", flat=True))
+            if stray := customer_ids_in(response.json()) - visible:
+                LEAKS.append(f"GET {url} as {user.username} named customers outside the scope: {sorted(stray)}")
         return status
     if url == "/api/imports":  # a file upload (a dry run: nothing is written)
         upload = SimpleUploadedFile("客户.csv", "客户编码,客户名称\n".encode())
@@ -420,6 +481,7 @@ def test_each_role_gets_what_the_matrix_says(kind: str, route: str, cast: Cast) 
     batch = ImportBatch.objects.create(kind="customers", filename="x.csv", sha256="0" * 64, by=cast.admin)
     failures = []
     WRITES.clear()
+    LEAKS.clear()
     for role, user in users(cast).items():
         customer = inside(role, user) if role in matrix.STAFF else Customer.objects.order_by("pk").first()
         assert customer is not None
@@ -470,6 +532,7 @@ def test_each_role_gets_what_the_matrix_says(kind: str, route: str, cast: Cast) 
             failures.append(f"anonymous should be sent to log in, got {anonymous}")
     assert not failures, failures
     assert not WRITES, WRITES
+    assert not LEAKS, LEAKS
 
 
 TOKEN_ROUTES = ("token_revoke", "DELETE /api/tokens/{token_id}")

@@ -208,3 +208,29 @@ def test_a_manager_set_by_import_has_its_history_and_qualification(tmp_path: Pat
     batch = import_file("customers", back)
     assert batch.rejected == 1 and "任职资格" in batch.rejections.get().reason
     assert Customer.objects.get(pk=customer.pk).account_manager == senior
+
+
+def test_the_rejected_rows_report_carries_no_live_formula(tmp_path: Path) -> None:
+    """A refused cell that reads as a formula goes into both report files as inert text."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from zhengqi.imports.reports import report_csv, report_xlsx
+
+    r = district().code
+    hostile = ['=HYPERLINK("http://x.test")', "+1+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "\x01控制"]
+    lines = [HEADER, *(f"BAD{k},坏公司{k},{v},企业,C,小型,{r},," for k, v in enumerate(hostile))]
+    path = tmp_path / "hostile.csv"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    batch = import_file("customers", path)
+    assert batch.rejected == len(hostile)
+    sheet = load_workbook(io.BytesIO(report_xlsx(batch))).active
+    assert sheet is not None
+    cells = [c for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert all(c.data_type != "f" for c in cells)
+    values = {c.value for c in cells if c.column == 3}
+    assert "'" + hostile[0] in values and "'-2+3" in values and "\ufffd控制" in values
+    rows = list(csv.reader(io.StringIO(report_csv(batch).decode("utf-8-sig"))))
+    assert all(cell[:1] not in "=+-@" for row in rows for cell in row)

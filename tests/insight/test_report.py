@@ -255,3 +255,21 @@ def test_targets_roll_up_from_districts_unless_a_city_has_its_own(october: None,
     assert summed == sum(t.amount for t in districts)
     Target.objects.create(region=city, year=2026, metric="revenue_info", amount=Decimal("1000000"))
     assert figures.resolved_targets(2026, nodes)[(city.pk, "revenue_info")] == Decimal("1000000")
+
+
+def test_a_customer_name_that_reads_as_a_formula_reaches_the_excel_report_as_text(october: None, cast: Cast) -> None:
+    """Names come from imports and visit corrections: one like =HYPERLINK(…) must not become a live
+    formula in every manager's report."""
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
+
+    from zhengqi.customers.models import Customer
+
+    Customer.objects.update(name=Concat(Value('=HYPERLINK("http://x.test","'), F("code"), Value('")')))
+    built = report.build(cast.admin, figures.make_filters(cast.admin, month="2026-10"))
+    wb = openpyxl.load_workbook(io.BytesIO(exports.to_excel(built)))
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    named = [c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert named, "the report lists customers by name"
+    assert all(c.data_type != "f" for c in cells)
+    assert all(c.value.startswith("'=HYPERLINK") for c in named)

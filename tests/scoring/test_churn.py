@@ -63,7 +63,10 @@ def test_the_month_run_scores_customers_and_raises_churn_alerts_once(versions: l
     assert [s["name"] for s in record.steps] == ["features", "value", "hits", "churn"]
     snapshots = CustomerSnapshot.objects.filter(month=OCT)
     assert snapshots.count() == Customer.objects.count()
-    assert not snapshots.filter(churn_risk__isnull=True).exists()
+    # Every customer in service is scored; prospects and lost customers are not (nothing to lose).
+    assert not snapshots.filter(customer__status="active", churn_risk__isnull=True).exists()
+    assert snapshots.exclude(customer__status="active").exists()
+    assert not snapshots.exclude(customer__status="active").filter(churn_risk__isnull=False).exists()
     high = snapshots.filter(churn_band="high")
     assert high.exists() and all(s.churn_reasons for s in high)
     assert not any(s.churn_reasons for s in snapshots.filter(churn_band="low"))
@@ -80,6 +83,8 @@ def test_the_month_run_scores_customers_and_raises_churn_alerts_once(versions: l
         - set(high.values_list("customer_id", flat=True))
         - set(vip_medium.values_list("customer_id", flat=True))
     )
+    bands = dict(snapshots.values_list("customer_id", "churn_band"))
+    assert all(a.severity == bands[a.customer_id] for a in alerts)  # the badge says what the banner says
     evidence = alerts.first().evidence
     assert evidence["reasons"] and 0 <= evidence["churn_risk"] <= 1
     before = sorted(Alert.objects.filter(rule_code=CHURN_CODE).values_list("customer_id", "first_month", "status"))
@@ -137,7 +142,7 @@ def test_the_api_lists_activates_and_guards(versions: list[str], cast: Cast) -> 
     answer = login(cast.admin).post(f"/api/churn/models/{first}/activate")
     assert answer.status_code == 200 and answer.json()["active"] and registry.active_version(lake) == first
     month_run(month=OCT)
-    mine = Customer.objects.filter(account_manager=cast.am).first()
+    mine = Customer.objects.filter(account_manager=cast.am, status="active").first()
     assert mine is not None
     risk = login(cast.am).get(f"/api/customers/{mine.pk}/churn").json()
     assert 0 <= risk["risk"] <= 1 and risk["band"] in ("high", "medium", "low")

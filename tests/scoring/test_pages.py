@@ -197,3 +197,22 @@ def test_a_run_started_from_the_page_goes_through_the_task_queue(cast: Cast) -> 
     record = MonthRun.objects.latest("started_at")
     assert record.status == "succeeded" and record.current_step == "write_back" and record.progress_percent == 100
     assert record.started_by == cast.admin
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["revenue_avg_3 > 1e1", "revenue_avg_3 > 12345678901234567890123456", "(" * 40 + "revenue_avg_3 > 1" + ")" * 40],
+)
+def test_odd_numbers_and_deep_nesting_are_refused_in_chinese_and_never_saved(cast: Cast, expression: str) -> None:
+    """Accepted once, these stopped every month run; now the API, the preview and the campaign
+    segment refuse them with a 422 and a sentence."""
+    client = client_for(cast.planner)
+    preview = client.post("/api/rules/preview", {"expression": expression}, content_type="application/json")
+    assert preview.status_code == 200 and preview.json()["valid"] is False and preview.json()["error"]
+    saved = client.put(
+        "/api/rules/X99", {"name": "奇怪的数", "expression": expression}, content_type="application/json"
+    )
+    assert saved.status_code == 422
+    assert not Rule.objects.filter(code="X99").exists()
+    page = client.post("/scoring/rules/preview/", {"expression": expression})
+    assert page.status_code in (200, 422)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import axes.admin as axes_admin  # registers axes' pages first, so that they can be replaced below
+from axes.models import AccessAttempt, AccessFailureLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Q, QuerySet
@@ -13,6 +15,13 @@ from .access import NOTHING, regions_visible_to, sees_whole_province
 from .models import ApiToken, Region, User
 from .requests import signed_in
 from .tokens import token_revoke
+
+
+def _province(request: HttpRequest) -> bool:
+    """The provincial admin's (or a superuser's) own back-office pages; nobody else's, not even a
+    visitor on the login page, for whom the admin asks before anyone has signed in."""
+    user = request.user
+    return bool(user.is_authenticated and isinstance(user, User) and sees_whole_province(user))
 
 
 class ScopedAdminMixin(admin.ModelAdmin[Any]):
@@ -73,13 +82,13 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     actions = ["revoke"]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return sees_whole_province(signed_in(request))
+        return _province(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return sees_whole_province(signed_in(request))
+        return _province(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return sees_whole_province(signed_in(request))
+        return _province(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tokens are made by their user, on the API page
@@ -88,3 +97,34 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         for token in queryset.filter(revoked_at__isnull=True):
             token_revoke(by=signed_in(request), token_id=token.pk)
+
+
+# The lockouts of django-axes, for the provincial admin who unlocks accounts (docs/access.md): axes'
+# own admin pages, opened to the province (a staff login without Django's model permissions) and
+# read-only but for deleting an attempt, which is what unlocks.
+
+
+class ProvinceUnlocks:
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _province(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _province(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _province(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+for model, base in (
+    (AccessAttempt, axes_admin.AccessAttemptAdmin),
+    (AccessFailureLog, axes_admin.AccessFailureLogAdmin),
+):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, type(f"Province{base.__name__}", (ProvinceUnlocks, base), {}))

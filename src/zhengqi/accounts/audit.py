@@ -22,6 +22,13 @@ KINDS: dict[str, object] = {
 }
 
 
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address as the login protection sees it (through the configured proxies)."""
+    from axes.helpers import get_client_ip_address
+
+    return get_client_ip_address(request) or None
+
+
 def log_export(*, by: User, what: str, fmt: str, rows: int, request: HttpRequest | None = None) -> ExportRecord:
     """Record that ``by`` took ``rows`` rows of ``what`` out of the system as a ``fmt`` file."""
     return ExportRecord.objects.create(
@@ -31,7 +38,7 @@ def log_export(*, by: User, what: str, fmt: str, rows: int, request: HttpRequest
         fmt=fmt[:10],
         rows=rows,
         path=(request.get_full_path() if request else "")[:300],
-        remote_addr=(request.META.get("REMOTE_ADDR") if request else None) or None,
+        remote_addr=client_address(request) if request else None,
     )
 
 
@@ -53,7 +60,7 @@ def audit_events(
 ) -> list[Event]:
     """The newest events first, of one kind or all, optionally for one user and a date range."""
     from auditlog.models import LogEntry
-    from axes.models import AccessAttempt
+    from axes.models import AccessFailureLog
 
     events: list[Event] = []
 
@@ -78,19 +85,12 @@ def audit_events(
             who = e.actor.username if e.actor else ""
             events.append(Event(e.timestamp, "reveal", who, str(e.object_repr), e.remote_addr or ""))
     if kind in ("", "login_failure"):
-        qs = AccessAttempt.objects.all()
+        qs = AccessFailureLog.objects.all()  # append-only: not reset by the next successful login
         if username:
             qs = qs.filter(username=username)
         for a in window(qs, "attempt_time"):
-            events.append(
-                Event(
-                    a.attempt_time,
-                    "login_failure",
-                    a.username or "",
-                    f"{a.failures_since_start} 次",
-                    a.ip_address or "",
-                )
-            )
+            what = "账号被锁定" if a.locked_out else "密码错误或账号不存在"
+            events.append(Event(a.attempt_time, "login_failure", a.username or "", what, a.ip_address or ""))
     if kind in ("", "token"):
         made = ApiToken.objects.select_related("user")
         revoked = ApiToken.objects.filter(revoked_at__isnull=False).select_related("user", "revoked_by")

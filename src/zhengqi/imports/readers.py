@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,12 +197,3 @@ def _spark(table: str) -> Source:
             yield number, [_cell(v) for v in row]
 
     return Source(list(frame.columns), 1, body(), "spark")
-
-
-def as_text(rows: list[list[str]], header: list[str]) -> bytes:
-    """A CSV (UTF-8 with BOM, which Excel opens correctly) of the header and rows."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")

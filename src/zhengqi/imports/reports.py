@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
+from zhengqi.web.documents import csv_bytes, inert_row, workbook_bytes
+
 from .models import ImportBatch
-from .readers import as_text
 
 HEADER = ["行号", "列", "值", "原因"]
 
@@ -16,7 +16,7 @@ def report_rows(batch: ImportBatch) -> list[list[str]]:
 
 
 def report_csv(batch: ImportBatch) -> bytes:
-    return as_text(report_rows(batch), HEADER)
+    return csv_bytes(HEADER, report_rows(batch))
 
 
 def report_xlsx(batch: ImportBatch) -> bytes:
@@ -27,17 +27,15 @@ def report_xlsx(batch: ImportBatch) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = "被拒绝的行"
-    sheet.append([f"导入批次 {batch.pk}：{batch.filename}（{batch.kind}）"])
+    sheet.append(inert_row([f"导入批次 {batch.pk}：{batch.filename}（{batch.kind}）"]))
     sheet.append(HEADER)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for line, column, value, reason in report_rows(batch):
-        sheet.append([int(line), column, value, reason])
+        sheet.append(inert_row([int(line), column, value, reason]))
     for letter, width in zip("ABCD", (8, 18, 30, 60), strict=True):
         sheet.column_dimensions[letter].width = width
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 def write_report(batch: ImportBatch, path: Path) -> None:

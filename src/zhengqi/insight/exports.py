@@ -13,7 +13,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from zhengqi.web.documents import CJK_FONTS, html_to_pdf
+from zhengqi.web.documents import CJK_FONTS, html_to_pdf, inert, workbook_bytes
 
 from .report import Chart, Format, Report
 
@@ -51,7 +51,7 @@ def to_excel(report: Report) -> bytes:
         "at": f"{report.generated_at:%Y-%m-%d %H:%M}",
     }
     for i, sentence in enumerate(report.commentary, start=4):
-        summary.cell(row=i, column=1, value=sentence).alignment = Alignment(wrap_text=True, vertical="top")
+        summary.cell(row=i, column=1, value=inert(sentence)).alignment = Alignment(wrap_text=True, vertical="top")
     summary.column_dimensions["A"].width = 120
 
     header_fill = PatternFill("solid", fgColor="DDEBF7")
@@ -62,21 +62,19 @@ def to_excel(report: Report) -> bytes:
             ws["A1"] = f"{section.title} · {table.title}"
             ws["A1"].font = Font(bold=True)
             for c, name in enumerate(table.columns, start=1):
-                cell = ws.cell(row=3, column=c, value=name)
+                cell = ws.cell(row=3, column=c, value=inert(name))
                 cell.font, cell.fill = Font(bold=True), header_fill
                 ws.column_dimensions[cell.column_letter].width = max(12, min(40, len(name) * 2 + 2))
             for r, row in enumerate(table.rows, start=4):
                 for c, (value, fmt) in enumerate(zip(row, table.formats, strict=True), start=1):
-                    cell = ws.cell(row=r, column=c, value=value)
+                    cell = ws.cell(row=r, column=c, value=inert(value))
                     if value is not None and fmt != "text":
                         cell.number_format = NUMBER_FORMATS[fmt]
             if table.note:
-                ws.cell(row=len(table.rows) + 5, column=1, value=table.note)
+                ws.cell(row=len(table.rows) + 5, column=1, value=inert(table.note))
             if table.chart and table.chart.kind in ("bar", "line") and table.chart.categories:
                 _excel_chart(ws, table.chart, first_col=len(table.columns) + 2)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(wb)
 
 
 def _excel_chart(ws: Any, chart: Chart, *, first_col: int) -> None:
@@ -85,11 +83,11 @@ def _excel_chart(ws: Any, chart: Chart, *, first_col: int) -> None:
 
     ws.cell(row=3, column=first_col, value=_("图表数据"))
     for j, (name, _values) in enumerate(chart.series, start=1):
-        ws.cell(row=3, column=first_col + j, value=name)
+        ws.cell(row=3, column=first_col + j, value=inert(name))
     if chart.reference:
         ws.cell(row=3, column=first_col + len(chart.series) + 1, value=chart.reference[0])
     for i, category in enumerate(chart.categories, start=4):
-        ws.cell(row=i, column=first_col, value=category)
+        ws.cell(row=i, column=first_col, value=inert(category))
         for j, (_name, values) in enumerate(chart.series, start=1):
             cell = ws.cell(row=i, column=first_col + j, value=values[i - 4])
             cell.number_format = "0.0%" if chart.unit == "pct" else "#,##0.00"

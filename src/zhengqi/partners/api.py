@@ -11,13 +11,14 @@ from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.api_errors import Detail
 from zhengqi.web.forms import parse_month
 from zhengqi.web.pagination import Converted, Pages
 
 from .files import statement_response
-from .models import Attribution, CommissionRule, Partner, Statement
+from .models import Attribution, CommissionRule, Partner, Statement, StatementLine
 from .partners import (
     PartnerInput,
     attribute,
@@ -32,6 +33,7 @@ from .partners import (
 from .settlement import (
     RuleInput,
     approve,
+    lines_outside_scope,
     rule_history,
     rule_save,
     settle,
@@ -359,6 +361,7 @@ class LineOut(Schema):
     adjusts: str
     for_month: dt.date
     attribution_id: int | None
+    customer_id: int | None
     rule_id: int | None
     rule_code: str
     deal: str
@@ -384,10 +387,17 @@ class StatementOut(Schema):
 
 
 class StatementDetail(StatementOut):
-    lines: list[LineOut]
+    lines: list[LineOut] = Field(description="本人可见的明细行（区域人员只见本人范围内客户的行）")
+    lines_outside_scope: int = Field(description="不在本人范围内、未列出的行数")
 
 
-def statement_out(s: Statement, *, lines: bool = False) -> dict[str, Any]:
+def line_out(line: StatementLine) -> dict[str, Any]:
+    out = {f: getattr(line, f) for f in LineOut.model_fields if f != "customer_id"}
+    out["customer_id"] = line.attribution.customer_id if line.attribution else None
+    return out
+
+
+def statement_out(s: Statement, *, user: User | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": s.pk,
         "partner_id": s.partner_id,
@@ -399,8 +409,9 @@ def statement_out(s: Statement, *, lines: bool = False) -> dict[str, Any]:
         "approved_by": s.approved_by.username if s.approved_by else None,
         "approved_at": s.approved_at,
     }
-    if lines:
-        out["lines"] = [{f: getattr(line, f) for f in LineOut.model_fields} for line in statement_lines(s)]
+    if user is not None:
+        out["lines"] = [line_out(line) for line in statement_lines(s, user=user)]
+        out["lines_outside_scope"] = lines_outside_scope(s, user=user)
     return out
 
 
@@ -419,7 +430,7 @@ def statement_list(request: AuthedRequest, month: str = "", partner_id: int | No
 
 @router.get("/statements/{statement_id}", response={200: StatementDetail, 404: Detail}, summary="一张结算单及其明细")
 def statement_one(request: AuthedRequest, statement_id: int) -> Any:
-    return statement_out(statement_get(user=request.user, pk=statement_id), lines=True)
+    return statement_out(statement_get(user=request.user, pk=statement_id), user=request.user)
 
 
 class ApproveIn(Schema):

@@ -3,7 +3,6 @@ Debian's Noto CJK font). Every line carries its deal and rule, as on the page.""
 
 from __future__ import annotations
 
-import io
 from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
@@ -12,17 +11,27 @@ from django.utils.translation import gettext as _
 
 from zhengqi.accounts.audit import log_export
 from zhengqi.accounts.models import User
-from zhengqi.web.documents import CJK_FONTS, html_to_pdf
+from zhengqi.web.documents import CJK_FONTS, html_to_pdf, inert, workbook_bytes
 
 from .models import Statement, StatementLine
 
 COLUMNS = ("类型", "所属月份", "业务", "酬金类型", "规则", "计酬基数", "比例/金额", "业务量", "金额", "计算说明")
 
 
-def _lines(statement: Statement) -> list[StatementLine]:
+def _lines(statement: Statement, user: User) -> list[StatementLine]:
     from .settlement import statement_lines
 
-    return list(statement_lines(statement))
+    return list(statement_lines(statement, user=user))
+
+
+def outside_scope_note(hidden: int) -> str:
+    return _("另有 %(n)d 行属于您范围以外的客户，未列出；合计为整张结算单的金额。") % {"n": hidden}
+
+
+def _hidden(statement: Statement, user: User) -> int:
+    from .settlement import lines_outside_scope
+
+    return lines_outside_scope(statement, user=user)
 
 
 def file_name(statement: Statement, fmt: str) -> str:
@@ -37,7 +46,7 @@ def _value(line: StatementLine) -> str:
     return f"{line.value:,.2f}"
 
 
-def to_excel(statement: Statement) -> bytes:
+def to_excel(statement: Statement, user: User) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -63,7 +72,7 @@ def to_excel(statement: Statement) -> bytes:
         cell = ws.cell(row=header, column=col, value=_(title))
         cell.font, cell.fill = Font(bold=True), fill
     row = header
-    for row, line in enumerate(_lines(statement), start=header + 1):
+    for row, line in enumerate(_lines(statement, user), start=header + 1):
         values = [
             line.get_kind_display(),
             f"{line.for_month:%Y-%m}",
@@ -77,28 +86,30 @@ def to_excel(statement: Statement) -> bytes:
             line.explanation,
         ]
         for col, value in enumerate(values, start=1):
-            ws.cell(row=row, column=col, value=value)
+            ws.cell(row=row, column=col, value=inert(value))
         ws.cell(row=row, column=6).number_format = "#,##0.00"
         ws.cell(row=row, column=9).number_format = "#,##0.00"
     total_row = row + 1
     ws.cell(row=total_row, column=8, value=_("合计")).font = Font(bold=True)
     total = ws.cell(row=total_row, column=9, value=statement.total)
     total.font, total.number_format = Font(bold=True), "#,##0.00"
+    hidden = _hidden(statement, user)
+    if hidden:
+        ws.cell(row=total_row + 1, column=1, value=outside_scope_note(hidden))
     for letter, width in zip("ABCDEFGHIJ", (8, 10, 44, 8, 12, 12, 11, 8, 12, 70), strict=True):
         ws.column_dimensions[letter].width = width
     for r in ws.iter_rows(min_row=header + 1, min_col=10, max_col=10):
         r[0].alignment = Alignment(wrap_text=True, vertical="top")
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)
 
 
-def to_pdf(statement: Statement) -> bytes:
+def to_pdf(statement: Statement, user: User) -> bytes:
     html = render_to_string(
         "partners/statement_pdf.html",
         {
             "statement": statement,
-            "lines": [(line, _value(line)) for line in _lines(statement)],
+            "lines": [(line, _value(line)) for line in _lines(statement, user)],
+            "hidden": _hidden(statement, user),
             "fonts": ", ".join(f'"{f}"' for f in CJK_FONTS),
         },
     )
@@ -108,16 +119,16 @@ def to_pdf(statement: Statement) -> bytes:
 def statement_response(request: HttpRequest, user: User, statement: Statement, fmt: str) -> HttpResponse:
     """The statement as a download, logged in the export log."""
     if fmt == "xlsx":
-        body = to_excel(statement)
+        body = to_excel(statement, user)
         ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        body = to_pdf(statement)
+        body = to_pdf(statement, user)
         ctype = "application/pdf"
     log_export(
         by=user,
         what=_("代理商结算单 %(p)s %(m)s") % {"p": statement.partner.code, "m": f"{statement.month:%Y-%m}"},
         fmt=fmt,
-        rows=statement.lines.count(),
+        rows=len(_lines(statement, user)),
         request=request,
     )
     response = HttpResponse(body, content_type=ctype)

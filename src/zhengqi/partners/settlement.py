@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts import matrix
-from zhengqi.accounts.access import sees_whole_province
+from zhengqi.accounts.access import customer_scope, sees_whole_province
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Product
 from zhengqi.engine.months import add_months, month_start
@@ -538,9 +538,20 @@ def own_partner(user: User) -> Partner:
     return partner
 
 
-def statement_lines(statement: Statement) -> QuerySet[StatementLine]:
-    """A statement's lines in the order the page, the API and the files show them."""
-    return statement.lines.select_related("rule", "attribution").order_by("for_month", "kind", "pk")
+def statement_lines(statement: Statement, *, user: User) -> QuerySet[StatementLine]:
+    """The lines of a statement the user may read, in the order the page, the API and the files show
+    them: all of them for the province and for the partner's own login; for regional staff only the
+    lines of customers in their scope (a province-wide partner's statement also holds other regions'
+    customers, who answer 404 to them everywhere else)."""
+    qs = statement.lines.select_related("rule", "attribution").order_by("for_month", "kind", "pk")
+    if sees_whole_province(user) or matrix.role_of(user) == "partner":
+        return qs
+    return qs.filter(customer_scope(user, prefix="attribution__customer__"))
+
+
+def lines_outside_scope(statement: Statement, *, user: User) -> int:
+    """How many of the statement's lines the user does not see (said on the page and in the files)."""
+    return statement.lines.count() - statement_lines(statement, user=user).count()
 
 
 def rule_history(*, code: str = "") -> QuerySet[CommissionRule]:

@@ -46,6 +46,7 @@ from .partners import (
 from .settlement import (
     RuleInput,
     approve,
+    lines_outside_scope,
     may_approve,
     own_partner,
     performance,
@@ -424,7 +425,7 @@ def settle_view(request: AuthedRequest) -> HttpResponse:
 def statement_page(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     statement = statement_get(user=user, pk=pk)
-    lines = list(statement_lines(statement))
+    lines = list(statement_lines(statement, user=user))
     by_kind = {
         k: sum((line.amount for line in lines if line.kind == k), Decimal(0))
         for k in ("commission", "clawback", "adjustment")
@@ -438,6 +439,7 @@ def statement_page(request: AuthedRequest, pk: int) -> HttpResponse:
             "by_kind": by_kind,
             "may_approve": not statement.frozen and may_approve(user, statement.partner),
             "is_partner": matrix.role_of(user) == "partner",
+            "hidden": lines_outside_scope(statement, user=user),
         },
     )
 

@@ -165,6 +165,9 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
     features = {row["customer_code"]: row for row in result.features.to_pylist()}
     value_rows = result.value.to_pylist()
     churn = {row["customer_code"]: row for row in result.churn.to_pylist()} if result.churn is not None else {}
+    # Churn is the risk of losing a customer in service: prospects and customers already lost get no
+    # score (they filled the report's top-risk list and showed a banner their alert contradicted).
+    churn = {code: row for code, row in churn.items() if (features.get(code) or {}).get("status") == "active"}
     factor_columns = [c for c in result.value.column_names if c.startswith("f_")]
 
     CustomerSnapshot.objects.filter(month=month).delete()
@@ -279,8 +282,8 @@ def _churn_hits(
                 "tier": tier,
                 "reasons": list(row["reasons"] or []),
             }
-            severity = "high" if tier in VIP_TIERS or (band == "high" and tier == "B") else "medium"
-            hits.append((code, CHURN_CODE, "retain", severity, evidence))
+            # The alert's severity is the risk band the customer's page shows: one word for one risk.
+            hits.append((code, CHURN_CODE, "retain", band, evidence))
     return hits
 
 

@@ -12,6 +12,7 @@ knows it, the place (line and column).
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -25,6 +26,9 @@ from zhengqi.engine.catalogue import RULE_CATALOGUE, Feature
 
 Type = Literal["bool", "number", "text", "null"]
 MAX_LENGTH = 2000
+MAX_DEPTH = 30  # nesting of parentheses and operators: deeper rules are refused, never a crash
+MAX_DIGITS = 15  # a number every backend holds exactly (int64, double)
+PLAIN_NUMBER = re.compile(r"^(\d+(\.\d*)?|\.\d+)$")
 
 COMPARISONS: dict[type[exp.Expression], Callable[[ir.Value, ir.Value], ir.BooleanValue]] = {
     exp.EQ: lambda a, b: a == b,
@@ -83,8 +87,12 @@ def parse(text: str, catalogue: Mapping[str, Feature] = RULE_CATALOGUE) -> Rule:
         raise RuleError("规则不能为空。")
     if len(source) > MAX_LENGTH:
         raise RuleError(f"规则过长（{len(source)} 个字符，最多 {MAX_LENGTH}）。")
+    if _nesting(source) > MAX_DEPTH:
+        raise RuleError(f"规则的括号嵌套过深（最多 {MAX_DEPTH} 层）：请拆成更简单的条件。")
     try:
         statements = [s for s in sqlglot.parse(source, read="duckdb") if s is not None]
+    except RecursionError as err:
+        raise RuleError(f"规则嵌套过深（最多 {MAX_DEPTH} 层）：请拆成更简单的条件。") from err
     except sqlglot.errors.ParseError as err:
         detail = err.errors[0] if err.errors else {}
         place = f"（第 {detail.get('line')} 行第 {detail.get('col')} 列附近）" if detail.get("line") else ""
@@ -97,10 +105,39 @@ def parse(text: str, catalogue: Mapping[str, Feature] = RULE_CATALOGUE) -> Rule:
     assert isinstance(tree, exp.Expression)
     if isinstance(tree, exp.Query | exp.DDL | exp.DML | exp.Command | exp.Drop | exp.Create | exp.Alter):
         raise RuleError(f"不允许的语句：{tree.key.upper()}。规则只能是条件表达式，例如 revenue_avg_3 < 1000。")
+    if _tree_depth(tree) > MAX_DEPTH * 4:
+        raise RuleError(f"规则嵌套过深（最多 {MAX_DEPTH} 层）：请拆成更简单的条件。")
     kind = _check(tree, catalogue)
     if kind != "bool":
         raise RuleError("规则的结果必须是“是/否”条件，例如 decline_streak >= 3，而不是一个数值或文字。")
     return Rule(text=source, tree=tree)
+
+
+def _nesting(source: str) -> int:
+    """The deepest nesting of parentheses outside quoted text."""
+    depth = deepest = 0
+    quote = ""
+    for ch in source:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == ")":
+            depth -= 1
+    return deepest
+
+
+def _tree_depth(node: exp.Expression) -> int:
+    """How deep the parsed rule is (long chains of and/or/+ nest as deep as parentheses)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in current.iter_expressions())
+    return deepest
 
 
 def _feature_type(feature: Feature) -> Type:
@@ -120,7 +157,15 @@ def _check(node: exp.Expression, catalogue: Mapping[str, Feature]) -> Type:
             raise RuleError(f"未知的特征“{name}”{_where(node)}{hint}")
         return _feature_type(catalogue[name])
     if isinstance(node, exp.Literal):
-        return "text" if node.is_string else "number"
+        if node.is_string:
+            return "text"
+        digits = sum(ch.isdigit() for ch in node.this)
+        if not PLAIN_NUMBER.match(node.this) or digits > MAX_DIGITS:
+            raise RuleError(
+                f"数值“{node.this}”{_where(node)}请写成普通的十进制数（例如 100000 或 0.5），"
+                f"最多 {MAX_DIGITS} 位数字，不用科学计数法。"
+            )
+        return "number"
     if isinstance(node, exp.Boolean):
         return "bool"
     if isinstance(node, exp.Null):
