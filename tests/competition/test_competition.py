@@ -181,3 +181,21 @@ def test_a_planner_prepares_a_plan_on_its_page(cast: Cast) -> None:
     am = Client()
     am.force_login(cast.am)
     assert am.get("/competition/plans/new/").status_code == 403
+
+
+def test_a_competitor_alert_reads_as_sentences_not_data(cast: Cast) -> None:
+    """The customer's page printed the alert's evidence as a Python list of dicts."""
+    from zhengqi.scoring.selectors import open_alerts
+
+    customer = Customer.objects.filter(account_manager=cast.am, status="active").order_by("code").first()
+    assert customer is not None
+    record(cast.am, [customer], summary="对手上门推销融合套餐")
+    views = [v for v in open_alerts(customer) if v.alert.rule_code == "COMPETITOR"]
+    assert views and views[0].reasons
+    text = " ".join(views[0].reasons)
+    assert "对手上门推销融合套餐" in text and "{" not in text and "[" not in text and "'event'" not in text
+    page = Client()
+    page.force_login(cast.am)
+    html = page.get(f"/customers/{customer.pk}/").content.decode()
+    assert "&#x27;event&#x27;" not in html and "&#x27;operator&#x27;" not in html
+    assert "对手上门推销融合套餐" in html

@@ -251,3 +251,15 @@ def test_the_pages_plan_launch_record_and_evaluate(cast: Cast, product: Product)
     strategy = planner.get("/marketing/strategy/").content.decode()
     assert "专线提速" in strategy and 'data-testid="alert-outcomes"' in strategy
     assert client_for(cast.am).get("/marketing/strategy/").status_code == 404
+
+
+def test_an_uplift_reads_as_percentage_points_not_a_raw_fraction() -> None:
+    """The strategy page showed a lift of 0.0000; rates are percents, differences percentage points."""
+    from zhengqi.customers.templatetags.zhengqi_format import percent, points
+
+    assert points(0.0234) == "+2.3 个百分点"
+    assert points(-0.004) == "-0.4 个百分点"
+    assert points(None) == "—"
+    assert percent(0.875) == "87.5%"
+    template = (Path(__file__).parents[2] / "src/zhengqi/marketing/templates/marketing/strategy.html").read_text()
+    assert "uplift|floatformat" not in template and "rate|floatformat" not in template

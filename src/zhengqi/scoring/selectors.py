@@ -32,6 +32,13 @@ def describe(name: str, value: Any) -> str:
     return f"{feature.label} {number}{(' ' + feature.unit) if feature.unit else ''}"
 
 
+def _event_sentence(event: dict[str, Any]) -> str:
+    """A competitor move behind a prevention alert, as the page says it: “2026-10-20 中国电信 上门拜访：…”."""
+    parts = [event.get("date", ""), event.get("operator", ""), event.get("kind", "")]
+    head = " ".join(str(p) for p in parts if p)
+    return f"{head}：{event['summary']}" if event.get("summary") else head
+
+
 @dataclass(frozen=True)
 class AlertView:
     alert: Alert
@@ -52,6 +59,9 @@ def open_alerts(customer: Customer) -> list[AlertView]:
             risk = latest.churn_risk if latest and latest.churn_risk is not None else evidence.get("churn_risk")
             said = latest.churn_reasons if latest and latest.churn_reasons else evidence.get("reasons", [])
             out.append(AlertView(alert, [describe("churn_risk", risk), *said]))
+            continue
+        if alert.rule_code == COMPETITOR_CODE:
+            out.append(AlertView(alert, [_event_sentence(e) for e in evidence.get("events", [])]))
             continue
         reasons = [describe(k, now.get(k, v)) for k, v in evidence.items() if k != "status"]
         out.append(AlertView(alert, reasons))

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext as _
 
 from zhengqi.accounts.privacy import mask_birthday, mask_phone
 
@@ -57,3 +58,11 @@ def percent(value: float | None, digits: int = 1) -> str:
     if value is None:
         return "—"
     return f"{float(value) * 100:.{int(digits)}f}%"
+
+
+@register.filter
+def points(value: float | None, digits: int = 1) -> str:
+    """A difference of two rates in percentage points, signed: 0.0234 → “+2.3 个百分点”; nothing → “—”."""
+    if value is None:
+        return "—"
+    return _("%(v)s 个百分点") % {"v": f"{float(value) * 100:+.{int(digits)}f}"}
