@@ -90,6 +90,12 @@ def test_any_text_is_refused_in_chinese_or_runs(text: str) -> None:
     _runs_or_is_refused(text)
 
 
+def test_arithmetic_on_large_integers_runs_instead_of_overflowing() -> None:
+    """Found by the property test above: INT32 literals multiplied overflowed inside DuckDB."""
+    _runs_or_is_refused("5453 * 393817 > revenue_avg_3")
+    _runs_or_is_refused("999999999999999 * 999999999999999 > revenue_avg_3 * 999999999999999")
+
+
 def test_the_cases_outsiders_found_are_refused() -> None:
     for text in [
         "revenue_avg_3 > 1e1",

@@ -12,6 +12,7 @@ knows it, the place (line and column).
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -144,7 +145,9 @@ def _feature_type(feature: Feature) -> Type:
     return "text" if feature.kind == "text" else "number"
 
 
-def _check(node: exp.Expression, catalogue: Mapping[str, Feature]) -> Type:
+def _check(node: exp.Expression | None, catalogue: Mapping[str, Feature]) -> Type:
+    if node is None:  # the parser left an operand out (e.g. a function called without its argument)
+        raise RuleError("规则不完整：有运算符或函数缺少操作数，请检查括号和运算符两边。")
     if isinstance(node, exp.Paren):
         return _check(node.this, catalogue)
     if isinstance(node, exp.Column):
@@ -236,8 +239,9 @@ def _check(node: exp.Expression, catalogue: Mapping[str, Feature]) -> Type:
     raise RuleError(f"规则中不允许“{node.sql()}”这样的写法{_where(node)}。")
 
 
-def _expect(node: exp.Expression, kind: Type, catalogue: Mapping[str, Feature], where: str) -> None:
+def _expect(node: exp.Expression | None, kind: Type, catalogue: Mapping[str, Feature], where: str) -> None:
     got = _check(node, catalogue)
+    assert node is not None  # _check refused a missing operand
     if got != kind:
         raise RuleError(f"“{where}”需要{_type_name(kind)}，但“{node.sql()}”是{_type_name(got)}{_where(node)}。")
 
@@ -271,8 +275,13 @@ def _compile(node: exp.Expression, t: ir.Table) -> ir.Value:
         return ~_compile(node.this, t)  # type: ignore[operator]  # validation has typed the operands; Ibis's stubs see a generic Value
     if type(node) in COMPARISONS:
         return COMPARISONS[type(node)](_compile(node.this, t), _compile(node.expression, t))
+    if (constant := _constant(node)) is not None:
+        return ibis.literal(constant if math.isfinite(constant) else None, type="float64")
     if type(node) in ARITHMETIC:
-        return ARITHMETIC[type(node)](_compile(node.this, t), _compile(node.expression, t))  # type: ignore[arg-type]  # validation has typed the operands; Ibis's stubs see a generic Value
+        # In double precision: integer columns and literals multiplied in their own width overflow
+        # (DuckDB refuses 5453 * 393817 in INT32) and would stop the month run.
+        left, right = (_compile(side, t).cast("float64") for side in (node.this, node.expression))  # type: ignore[attr-defined]  # validation has typed the operands; Ibis's stubs see a generic Value
+        return ARITHMETIC[type(node)](left, right)
     if isinstance(node, exp.In):
         return _compile(node.this, t).isin([_literal_value(i) for i in node.expressions])
     if isinstance(node, exp.Between):
@@ -288,6 +297,39 @@ def _compile(node: exp.Expression, t: ir.Table) -> ir.Value:
     if isinstance(node, exp.Greatest):
         return ibis.greatest(*[_compile(a, t) for a in [node.this, *node.expressions]])
     raise RuleError(f"无法编译“{node.sql()}”。")  # unreachable after validation
+
+
+def _constant(node: exp.Expression) -> float | None:
+    """The value of arithmetic on numbers alone, computed here in double precision (a database
+    would compute it in the literals' own integer or decimal width and overflow); None when the
+    expression reads a feature or is not arithmetic. Division by zero gives NaN (no value)."""
+    if isinstance(node, exp.Paren):
+        return _constant(node.this)
+    if isinstance(node, exp.Literal) and not node.is_string:
+        return None  # a plain number compiles as itself (exact for comparisons)
+    if isinstance(node, exp.Neg):
+        inner = _number(node.this)
+        return None if inner is None else -inner
+    if type(node) in ARITHMETIC:
+        left, right = _number(node.this), _number(node.expression)
+        if left is None or right is None:
+            return None
+        if isinstance(node, exp.Div):
+            return left / right if right else math.nan
+        return float(ARITHMETIC[type(node)](left, right))  # type: ignore[arg-type]  # plain floats here, not Ibis values
+    if isinstance(node, exp.Abs):
+        inner = _number(node.this)
+        return None if inner is None else abs(inner)
+    return None
+
+
+def _number(node: exp.Expression) -> float | None:
+    """A constant numeric expression's value (a literal included), or None."""
+    if isinstance(node, exp.Paren):
+        return _number(node.this)
+    if isinstance(node, exp.Literal) and not node.is_string:
+        return float(node.this)
+    return _constant(node)
 
 
 def _literal_value(node: exp.Expression) -> object:
