@@ -65,3 +65,15 @@ def test_type_checker_silences_are_few_and_explained() -> None:
     assert len(silences) <= 60, len(silences)
     unexplained = [where for where, line in silences if not re.search(r"# type: ignore\[[^\]]+\]\s+#\s*\S", line)]
     assert not unexplained, unexplained
+
+
+def test_api_modules_do_not_import_page_modules() -> None:
+    """A page and its API twin share selectors and services, never each other's module."""
+    found = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for p in _handlers()
+        if re.search(r"(^|_)api\.py$", p.name)
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if re.match(r"\s*from \S*views import|\s*import \S*views\b", line)
+    ]
+    assert not found, found

@@ -9,10 +9,9 @@ from ninja.files import UploadedFile
 from zhengqi.accounts.requests import AuthedRequest
 
 from .models import ImportBatch, ImportRejection
-from .reports import report_csv, report_xlsx
+from .reports import rejections_export_log, report_csv, report_xlsx
 from .selectors import batch_get, batches_visible_to
 from .services import import_start
-from .views import log_rejections_export
 
 router = Router()
 
@@ -83,7 +82,7 @@ def get_batch(request: AuthedRequest, batch_id: int) -> ImportBatch:
 @router.get("/{int:batch_id}/report.xlsx", summary="被拒绝行报告（Excel）")
 def report_excel(request: AuthedRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
-    log_rejections_export(request, batch, "xlsx")
+    rejections_export_log(by=request.user, request=request, batch=batch, fmt="xlsx")
     return HttpResponse(
         report_xlsx(batch), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -92,5 +91,5 @@ def report_excel(request: AuthedRequest, batch_id: int) -> HttpResponse:
 @router.get("/{int:batch_id}/report.csv", summary="被拒绝行报告（CSV）")
 def report_text(request: AuthedRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
-    log_rejections_export(request, batch, "csv")
+    rejections_export_log(by=request.user, request=request, batch=batch, fmt="csv")
     return HttpResponse(report_csv(batch), content_type="text/csv; charset=utf-8")

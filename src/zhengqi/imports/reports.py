@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.http import HttpRequest
+from django.utils.translation import gettext
+
+from zhengqi.accounts.audit import log_export
+from zhengqi.accounts.models import User
 from zhengqi.web.documents import csv_bytes, inert_row, workbook_bytes
 
 from .models import ImportBatch
@@ -40,3 +45,9 @@ def report_xlsx(batch: ImportBatch) -> bytes:
 
 def write_report(batch: ImportBatch, path: Path) -> None:
     path.write_bytes(report_xlsx(batch) if path.suffix.lower() == ".xlsx" else report_csv(batch))
+
+
+def rejections_export_log(*, by: User, request: HttpRequest, batch: ImportBatch, fmt: str) -> None:
+    """The rejected rows hold the operator's data: taking them out is an export like any other."""
+    what = gettext("导入批次 %(id)d 被拒绝的行（%(file)s）") % {"id": batch.pk, "file": batch.filename}
+    log_export(by=by, what=what, fmt=fmt, rows=batch.rejections.count(), request=request)

@@ -10,13 +10,11 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
-from zhengqi.accounts.audit import log_export
 from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
 
 from .kinds import KINDS
-from .models import ImportBatch
-from .reports import report_csv, report_xlsx
+from .reports import rejections_export_log, report_csv, report_xlsx
 from .selectors import batch_get, batches_visible_to
 from .services import import_start, may_import
 
@@ -60,12 +58,6 @@ def batch_page(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, template, context)
 
 
-def log_rejections_export(request: AuthedRequest, batch: ImportBatch, fmt: str) -> None:
-    """The rejected rows hold the operator's data: taking them out is an export like any other."""
-    what = gettext("导入批次 %(id)d 被拒绝的行（%(file)s）") % {"id": batch.pk, "file": batch.filename}
-    log_export(by=request.user, what=what, fmt=fmt, rows=batch.rejections.count(), request=request)
-
-
 @login_required
 def batch_report(request: AuthedRequest, pk: int, fmt: str) -> HttpResponse:
     batch = batch_get(user=_admin(request), pk=pk)
@@ -74,7 +66,7 @@ def batch_report(request: AuthedRequest, pk: int, fmt: str) -> HttpResponse:
         body = report_xlsx(batch)
     else:
         content_type, body = "text/csv; charset=utf-8", report_csv(batch)
-    log_rejections_export(request, batch, "xlsx" if fmt == "xlsx" else "csv")
+    rejections_export_log(by=request.user, request=request, batch=batch, fmt="xlsx" if fmt == "xlsx" else "csv")
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-rejected.{fmt}"'
     return response

@@ -20,9 +20,9 @@ from zhengqi.web.pagination import Pages
 
 from . import dashboards, exports, figures, kpi, report
 from .access import require_reader
+from .exports import CONTENT_TYPES, report_label
 from .figures import FilterError, Filters
 from .models import ManagerTarget, Metric
-from .views import CONTENT_TYPES, report_label
 
 router = Router()
 

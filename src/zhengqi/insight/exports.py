@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from zhengqi.web.documents import CJK_FONTS, html_to_pdf, inert, workbook_bytes
 
+from .figures import Filters
 from .report import Chart, Format, Report
 
 NUMBER_FORMATS: dict[Format, str] = {
@@ -181,3 +182,15 @@ def to_pdf(report: Report) -> bytes:
     ]
     html = render_to_string("insight/report_pdf.html", {"report": report, "sections": sections, "font": cjk_font()})
     return html_to_pdf(html)
+
+
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+def report_label(built: Report, f: Filters) -> str:
+    """What an export of the report holds, for the audit trail."""
+    region = f.region.name if f.region else built.scope
+    return _("经营分析报告 %(m)s（%(r)s）") % {"m": f"{f.month:%Y-%m}", "r": region}

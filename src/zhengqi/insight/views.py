@@ -22,18 +22,8 @@ from zhengqi.engine.value.tiers import TIERS
 from . import dashboards, exports, figures, kpi, report
 from .access import require_reader
 from .dashboards import DASHBOARDS, DRILL_KEYS
+from .exports import CONTENT_TYPES, report_label
 from .figures import FilterError, Filters
-
-CONTENT_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "pdf": "application/pdf",
-}
-
-
-def report_label(built: report.Report, f: Filters) -> str:
-    """What an export of the report holds, for the audit trail."""
-    region = f.region.name if f.region else built.scope
-    return _("经营分析报告 %(m)s（%(r)s）") % {"m": f"{f.month:%Y-%m}", "r": region}
 
 
 def _filters(request: AuthedRequest, user: User) -> Filters:
