@@ -63,6 +63,8 @@ def test_the_admin_approves_a_draft_statement(live_server: object, page: Page) -
     log_in(page, base, "admin")
     page.get_by_role("link", name="代理商", exact=True).click()
     page.get_by_role("link", name="月度结算").click()
+    page.wait_for_url("**/partners/settlement/")
+    page.wait_for_load_state()  # the month picker submits itself once the page's script has run
     page.get_by_role("combobox", name="月份").select_option(f"{draft.month:%Y-%m}")
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"{draft.month:%Y-%m}")
     page.screenshot(path=str(SCREENSHOTS / "partner-settlement.png"), full_page=True)

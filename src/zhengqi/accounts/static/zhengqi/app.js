@@ -1,7 +1,7 @@
 /* Small behaviours of every page, bound by data attributes, so that no page needs an inline script
    or handler (the Content-Security-Policy allows scripts from this site and nonced blocks only).
 
-   data-autosubmit            a select that submits its form when changed
+   data-autosubmit            a select that submits its form when changed (on a form: each of its selects)
    data-check-all="NAME"      a checkbox that ticks or clears every input[name=NAME]
    data-tick-form="NAME"      a button that ticks every input[name=NAME] of its form before submitting
    data-form-controls[="sm"]  a form whose fields get Bootstrap's form-control / form-select classes */
@@ -22,7 +22,7 @@
 
   document.addEventListener("change", function (event) {
     var el = event.target;
-    if (el.matches && el.matches("[data-autosubmit]") && el.form) el.form.submit();
+    if (el.matches && el.matches("select[data-autosubmit], [data-autosubmit] select") && el.form) el.form.submit();
     if (el.matches && el.matches("[data-check-all]")) {
       var name = el.getAttribute("data-check-all");
       document.querySelectorAll('input[name="' + name + '"]').forEach(function (box) {
