@@ -39,7 +39,8 @@ def district() -> Region:
 
 
 def customers_csv(tmp_path: Path) -> tuple[Path, dict[int, str]]:
-    """A UTF-8 file with one line in GBK; returns the path and the expected refusals by line."""
+    """A UTF-8 file with one line in GBK (read as GBK) and one in no encoding (refused), past the
+    lines read to find the header; returns the path and the expected refusals by line."""
     r = district().code
     good = [
         f"IMP001,星城新材料有限公司,{credit('91330100MA2AB0001')},企业,C,中型,{r},科技路1号,",
@@ -61,13 +62,21 @@ def customers_csv(tmp_path: Path) -> tuple[Path, dict[int, str]]:
         ",缺编码公司,,企业,C,小型," + r + ",,",  # 10: missing required value
         good[4],  # 11
         f"IMP008,校验位错误公司,{wrong_check('91330100MA2AB0008')},企业,C,小型,{r},,",  # 12: bad check digit
+        "JUNK_LINE",  # 13: replaced below by bytes in no encoding
     ]
     data = "\n".join(lines).encode("utf-8")
     gbk = f"IMP009,编码错误公司,,企业,C,小型,{r},,".encode("gbk")
-    data = data.replace(b"GBK_LINE", gbk)
+    data = data.replace(b"GBK_LINE", gbk).replace(b"JUNK_LINE", b"IMP010,\xff\xfe\x80,,,,,")
     path = tmp_path / "customers.csv"
     path.write_bytes(data)
-    expected = {4: "18 位", 6: "未知的区域", 7: "不是 UTF-8 编码", 9: "与第 2 行", 10: "缺少必填列", 12: "校验位错误"}
+    expected = {
+        4: "18 位",
+        6: "未知的区域",
+        9: "与第 2 行",
+        10: "缺少必填列",
+        12: "校验位错误",
+        13: "既不是 UTF-8 也不是 GBK",
+    }
     return path, expected
 
 
@@ -80,9 +89,19 @@ def test_exactly_the_bad_rows_are_refused_and_the_rest_is_in(tmp_path: Path) -> 
     for line, reason in expected.items():
         assert reason in refused[line].reason, (line, refused[line].reason)
     assert refused[4].column == "统一社会信用代码" and refused[6].column == "区域"
-    assert (batch.inserted, batch.updated, batch.rejected, batch.rows_total) == (5, 0, 6, 11)
+    assert (batch.inserted, batch.updated, batch.rejected, batch.rows_total) == (6, 0, 6, 12)
+    assert batch.encoding_label == "UTF-8（部分行为 GBK）"
     imported = Customer.objects.filter(code__startswith="IMP")
-    assert sorted(imported.values_list("code", flat=True)) == ["IMP001", "IMP002", "IMP003", "IMP004", "IMP005"]
+    assert sorted(imported.values_list("code", flat=True)) == [
+        "IMP001",
+        "IMP002",
+        "IMP003",
+        "IMP004",
+        "IMP005",
+        "IMP009",
+    ]
+    assert Customer.objects.get(code="IMP009").name == "编码错误公司"
+    assert refused[13].cells[0] == "IMP010"  # the undecodable row is shown as far as it reads
     assert Customer.objects.get(code="IMP003").parent == Customer.objects.get(code="IMP001")
     assert Customer.objects.get(code="IMP003").industry == "C"  # “制造业” read as its section
     assert Customer.objects.get(code="IMP005").customer_type == "enterprise"
@@ -93,7 +112,7 @@ def test_importing_the_same_file_twice_changes_nothing(tmp_path: Path) -> None:
     import_file("customers", path)
     before = list(Customer.objects.filter(code__startswith="IMP").order_by("code").values())
     again = import_file("customers", path)
-    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 5)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 6)
     after = list(Customer.objects.filter(code__startswith="IMP").order_by("code").values())
     assert after == before
 
@@ -146,7 +165,7 @@ def test_a_file_without_a_required_column_imports_nothing(tmp_path: Path) -> Non
 def test_a_dry_run_reports_without_writing(tmp_path: Path) -> None:
     path, expected = customers_csv(tmp_path)
     batch = import_file("customers", path, dry_run=True)
-    assert batch.dry_run and batch.inserted == 5 and batch.rejected == len(expected)
+    assert batch.dry_run and batch.inserted == 6 and batch.rejected == len(expected)
     assert not Customer.objects.filter(code__startswith="IMP").exists()
 
 
@@ -154,7 +173,10 @@ def test_the_report_lists_every_refusal(tmp_path: Path) -> None:
     path, expected = customers_csv(tmp_path)
     batch = import_file("customers", path)
     text = report_csv(batch).decode("utf-8-sig")
-    assert text.splitlines()[0] == "行号,列,值,原因" and len(text.splitlines()) == 1 + len(expected)
+    lines = text.splitlines()
+    assert lines[0] == "行号,原因," + HEADER and len(lines) == 1 + len(expected)
+    by_line = {int(line.split(",")[0]): line for line in lines[1:]}
+    assert by_line[9].endswith(f"IMP001,重复编码公司,,企业,C,小型,{district().code},,")  # the row as it was
     (tmp_path / "r.xlsx").write_bytes(report_xlsx(batch))
     sheet = load_workbook(tmp_path / "r.xlsx").active
     assert sheet is not None
@@ -230,7 +252,7 @@ def test_the_rejected_rows_report_carries_no_live_formula(tmp_path: Path) -> Non
     assert sheet is not None
     cells = [c for row in sheet.iter_rows() for c in row if c.value is not None]
     assert all(c.data_type != "f" for c in cells)
-    values = {c.value for c in cells if c.column == 3}
+    values = {c.value for c in cells if c.column == 5}  # 行号, 原因, then the row: its credit code
     assert "'" + hostile[0] in values and "'-2+3" in values and "\ufffd控制" in values
     rows = list(csv.reader(io.StringIO(report_csv(batch).decode("utf-8-sig"))))
-    assert all(cell[:1] not in "=+-@" for row in rows for cell in row)
+    assert all(cell[:1] not in ("=", "+", "-", "@") for row in rows for cell in row)

@@ -21,6 +21,7 @@ class RejectionOut(Schema):
     column: str
     value: str
     reason: str
+    cells: list[str]  # the row as it stood in the file (on the first reason of each line)
 
 
 class BatchOut(Schema):

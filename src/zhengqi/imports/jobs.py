@@ -18,6 +18,8 @@ def import_task(batch_id: int, path: str) -> str:
     def progress(rows: int) -> None:
         ImportBatch.objects.filter(pk=batch_id).update(rows_total=rows)
 
-    done = import_file(batch.kind, Path(path), by=batch.by, dry_run=batch.dry_run, batch=batch, progress=progress)
-    Path(path).unlink(missing_ok=True)
+    try:
+        done = import_file(batch.kind, Path(path), by=batch.by, dry_run=batch.dry_run, batch=batch, progress=progress)
+    finally:  # the upload is kept only while its import runs, whatever becomes of it
+        Path(path).unlink(missing_ok=True)
     return done.status

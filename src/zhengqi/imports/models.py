@@ -30,6 +30,7 @@ class ImportBatch(models.Model):
     unchanged = models.PositiveIntegerField(_("未变"), default=0)
     rejected = models.PositiveIntegerField(_("拒绝"), default=0)
     months = models.JSONField(_("涉及月份"), default=list, blank=True)
+    header = models.JSONField(_("表头"), default=list, blank=True)  # the file's, for the rejected-rows report
     started_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
 
@@ -39,7 +40,20 @@ class ImportBatch(models.Model):
         ordering = ["-started_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.kind} · {self.filename}"
+        return f"{self.kind_label} · {self.filename}"
+
+    @property
+    def kind_label(self) -> str:
+        from .kinds import KINDS
+
+        kind = KINDS.get(self.kind)
+        return kind.label if kind else self.kind
+
+    @property
+    def encoding_label(self) -> str:
+        from .readers import ENCODING_LABELS
+
+        return ENCODING_LABELS.get(self.encoding, self.encoding)
 
 
 class ImportRejection(models.Model):
@@ -50,6 +64,7 @@ class ImportRejection(models.Model):
     column = models.CharField(_("列"), max_length=60, blank=True)
     value = models.CharField(_("值"), max_length=200, blank=True)
     reason = models.CharField(_("原因"), max_length=300)
+    cells = models.JSONField(_("原始行"), default=list, blank=True)  # on the first reason of its line
 
     class Meta:
         verbose_name = _("被拒绝的行")

@@ -1,5 +1,6 @@
-"""Reading an operator's export: CSV (UTF-8 or GBK, detected; a line in the wrong encoding is
-refused alone), Excel (xlsx; a header row is found under merged group titles) and Parquet.
+"""Reading an operator's export: CSV (UTF-8, GBK or both, line by line; UTF-16 as Excel's
+“Unicode text” writes it; comma- or tab-separated; a line in no known encoding is refused alone),
+Excel (xlsx; a header row is found under merged group titles) and Parquet.
 
 A reader yields ``(line number, cells)``: the line a user sees in a spreadsheet or text editor
 (the header is line 1 in a plain file), so that every refusal points at the right place.
@@ -26,7 +27,9 @@ class Source:
     header_line: int
     rows: Iterator[tuple[int, list[str]]]
     encoding: str
-    bad_lines: list[tuple[int, str]] = field(default_factory=list)  # lines refused before parsing
+    # Rows refused before their cells are read (a line in no known encoding, unbalanced quotes):
+    # line → reason; filled as ``rows`` is read, before the row itself is yielded.
+    refused: dict[int, str] = field(default_factory=dict)
 
 
 SPARK_PREFIX = "spark:"
@@ -49,8 +52,25 @@ def open_source(path: Path, known: Iterable[str]) -> Source:
     raise FileRefused(f"不支持的文件类型“{path.suffix}”：请使用 CSV、Excel（.xlsx）或 Parquet。")
 
 
+# A field may be as long as a cell a user can type into a spreadsheet, and longer: the column's
+# parser refuses what is too long for it, with the row, instead of the csv module failing the file.
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 26))
+
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+ENCODING_LABELS = {
+    "utf-8": "UTF-8",
+    "gb18030": "GBK/GB18030",
+    "utf-8+gb18030": "UTF-8（部分行为 GBK）",
+    "utf-16": "UTF-16",
+    "xlsx": "Excel",
+    "parquet": "Parquet",
+    "spark": "Spark",
+}
+
+
 def detect_encoding(data: bytes) -> str:
-    """UTF-8 when the file is (mostly) UTF-8, else GB18030 (a superset of GBK and GB2312)."""
+    """UTF-8 when the file is (mostly) UTF-8, else GB18030 (a superset of GBK and GB2312); the
+    file's label only: each line is decoded on its own (see ``decode_line``)."""
     try:
         data.decode("utf-8")
         return "utf-8"
@@ -70,32 +90,87 @@ def _decodes(line: bytes, encoding: str) -> bool:
         return False
 
 
+def decode_line(raw: bytes) -> tuple[str, str | None]:
+    """One line of a text file as ``(text, encoding)``: UTF-8 when it decodes as UTF-8 (GBK text
+    almost never does), else GB18030, so that a file exported from two systems still reads line by
+    line. Neither: the text with replacement marks and ``None``; the row is refused, showing it."""
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", errors="replace"), None
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """UTF-16 without a byte-order mark: a header that starts with two Latin letters or digits, each
+    beside a NUL (no text file's header starts with NUL otherwise)."""
+    head = data[:4]
+    return len(head) == 4 and (
+        (head[1] == head[3] == 0 and head[0] != 0 and head[2] != 0)
+        or (head[0] == head[2] == 0 and head[1] != 0 and head[3] != 0)
+    )
+
+
+def _delimiter(first_lines: list[str]) -> str:
+    """Comma, or tab for Excel's “Unicode text” and other tab-separated exports."""
+    sample = "\n".join(first_lines)
+    return "\t" if sample.count("\t") > sample.count(",") else ","
+
+
 def _csv(path: Path, known: set[str]) -> Source:
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    encoding = detect_encoding(data)
-    bad: list[tuple[int, str]] = []
-    label = "UTF-8" if encoding == "utf-8" else "GBK/GB18030"
+    if data.startswith(UTF16_BOMS) or _looks_utf16(data):
+        try:
+            text_lines = data.decode("utf-16" if data.startswith(UTF16_BOMS) else _utf16_order(data)).split("\n")
+        except UnicodeDecodeError as err:
+            raise FileRefused(
+                "文件看起来是 UTF-16 编码，但无法按 UTF-16 读取：请另存为“CSV UTF-8”后重新导入。"
+            ) from err
+        decoded: list[tuple[str, str | None]] = [(line, "utf-16") for line in text_lines]
+    else:
+        decoded = [decode_line(raw) for raw in data.split(b"\n")]
+    used = {encoding for text, encoding in decoded if encoding and not text.isascii()}  # ASCII reads as both
+    encoding = "utf-8+gb18030" if len(used) > 1 else (used.pop() if used else "utf-8")
+    undecodable = {number for number, (_text, enc) in enumerate(decoded, start=1) if enc is None}
+    source = Source([], 0, iter(()), encoding)
 
     def lines() -> Iterator[str]:
-        # A line that is not in the file's encoding is replaced by an empty one (so that the csv
-        # module's line count stays right) and refused on its own.
-        for number, raw in enumerate(data.split(b"\n"), start=1):
-            try:
-                yield raw.decode(encoding).rstrip("\r") + "\n"
-            except UnicodeDecodeError:
-                bad.append((number, f"该行不是 {label} 编码（文件其余部分是），无法读取。"))
-                yield "\n"
+        for text, _enc in decoded:
+            yield text.rstrip("\r") + "\n"
 
-    reader = csv.reader(lines())
-    header: list[str] | None = None
-    header_line = 0
+    delimiter = _delimiter([text for text, _enc in decoded[:HEADER_SEARCH_ROWS]])
+    reader = csv.reader(lines(), delimiter=delimiter)
+    previous = 0
+
+    def next_row() -> tuple[int, list[str]] | None:
+        """The next row and its last line, or None at the end; a line the csv module cannot read
+        is refused alone and reading goes on."""
+        nonlocal previous
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return None
+            except csv.Error:  # a carriage return inside an unquoted field: read the line as a space
+                previous = reader.line_num
+                text = decoded[reader.line_num - 1][0].rstrip("\r").replace("\r", " ")
+                try:
+                    return reader.line_num, next(csv.reader([text], delimiter=delimiter), [])
+                except csv.Error:
+                    source.refused[reader.line_num] = "该行的引号或分隔符不成对，无法拆分成列。"
+                    return reader.line_num, text.split(delimiter)
+            first, previous = previous + 1, reader.line_num
+            if any(n in undecodable for n in range(first, reader.line_num + 1)):
+                label = ENCODING_LABELS.get(encoding, encoding)
+                source.refused[reader.line_num] = f"该行既不是 UTF-8 也不是 GBK 编码（文件是 {label}），无法读取。"
+            return reader.line_num, cells
+
     buffered: list[tuple[int, list[str]]] = []
-    for cells in reader:
-        buffered.append((reader.line_num, cells))
-        if len(buffered) >= HEADER_SEARCH_ROWS:
-            break
+    while len(buffered) < HEADER_SEARCH_ROWS and (row := next_row()) is not None:
+        buffered.append(row)
     header_index = _find_header([cells for _line, cells in buffered], known)
     if header_index is None:
         raise FileRefused("找不到表头：前 10 行中没有一行包含本导入类型的列名。请对照 docs/imports.md 的样例文件。")
@@ -103,10 +178,15 @@ def _csv(path: Path, known: set[str]) -> Source:
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         yield from buffered[header_index + 1 :]
-        for cells in reader:
-            yield reader.line_num, cells
+        while (row := next_row()) is not None:
+            yield row
 
-    return Source([h.strip() for h in header], header_line, rows(), encoding, bad)
+    source.header, source.header_line, source.rows = [h.strip() for h in header], header_line, rows()
+    return source
+
+
+def _utf16_order(data: bytes) -> str:
+    return "utf-16-le" if data[1] == 0 else "utf-16-be"
 
 
 def _find_header(candidates: list[list[str]], known: set[str]) -> int | None:

@@ -13,15 +13,26 @@ from zhengqi.web.documents import csv_bytes, inert_row, workbook_bytes
 
 from .models import ImportBatch
 
-HEADER = ["行号", "列", "值", "原因"]
+
+def report_header(batch: ImportBatch) -> list[str]:
+    """行号, the reasons, then the file's own columns: the row as it was, beside why it was refused,
+    so that it can be corrected in the report and imported again."""
+    return ["行号", "原因", *(batch.header or [])]
 
 
 def report_rows(batch: ImportBatch) -> list[list[str]]:
-    return [[str(r.line), r.column, r.value, r.reason] for r in batch.rejections.all()]
+    """One row per refused line, with every reason (“列：原因”) and its original cells."""
+    rows: dict[int, tuple[list[str], list[str]]] = {}
+    for r in batch.rejections.all():
+        reasons, cells = rows.setdefault(r.line, ([], []))
+        reasons.append(f"{r.column}：{r.reason}" if r.column else r.reason)
+        if r.cells and not cells:
+            cells.extend(str(c) for c in r.cells)
+    return [[str(line), "；".join(reasons), *cells] for line, (reasons, cells) in rows.items()]
 
 
 def report_csv(batch: ImportBatch) -> bytes:
-    return csv_bytes(HEADER, report_rows(batch))
+    return csv_bytes(report_header(batch), report_rows(batch))
 
 
 def report_xlsx(batch: ImportBatch) -> bytes:
@@ -32,14 +43,14 @@ def report_xlsx(batch: ImportBatch) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = "被拒绝的行"
-    sheet.append(inert_row([f"导入批次 {batch.pk}：{batch.filename}（{batch.kind}）"]))
-    sheet.append(HEADER)
+    sheet.append(inert_row([f"导入批次 {batch.pk}：{batch.filename}（{batch.kind_label}）"]))
+    sheet.append(inert_row(report_header(batch)))
     for cell in sheet[2]:
         cell.font = Font(bold=True)
-    for line, column, value, reason in report_rows(batch):
-        sheet.append(inert_row([int(line), column, value, reason]))
-    for letter, width in zip("ABCD", (8, 18, 30, 60), strict=True):
-        sheet.column_dimensions[letter].width = width
+    for line, reasons, *cells in report_rows(batch):
+        sheet.append(inert_row([int(line), reasons, *cells]))
+    sheet.column_dimensions["A"].width = 8
+    sheet.column_dimensions["B"].width = 60
     return workbook_bytes(book)
 
 

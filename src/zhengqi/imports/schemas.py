@@ -284,6 +284,7 @@ class Problem:
     column: str
     value: str
     reason: str
+    cells: list[str] | None = None  # the row as it stands in the file, for the rejected-rows report
 
 
 def map_header(kind: Kind, header: list[str]) -> dict[str, int]:
@@ -299,10 +300,16 @@ def map_header(kind: Kind, header: list[str]) -> dict[str, int]:
     return positions
 
 
+# Characters no export means to hold: NUL and the other C0 controls but tab and line breaks.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def parse_row(
     kind: Kind, positions: dict[str, int], line: int, cells: list[str], lookups: Lookups
-) -> ParsedRow | Problem:
+) -> ParsedRow | list[Problem]:
+    """The row's values, or every reason it is refused (one per column at fault)."""
     values: dict[str, Any] = {}
+    problems: list[Problem] = []
     for column in kind.columns:
         index = positions.get(column.key)
         if index is None:
@@ -310,13 +317,21 @@ def parse_row(
         raw = cells[index] if index < len(cells) else ""
         if not raw.strip():
             if column.required:
-                return Problem(line, column.label, "", f"缺少必填列“{column.label}”的值。")
+                problems.append(Problem(line, column.label, "", f"缺少必填列“{column.label}”的值。", cells))
+            continue
+        if CONTROL.search(raw):
+            shown = CONTROL.sub("�", raw.strip())[:200]
+            problems.append(
+                Problem(
+                    line, column.label, shown, "含有不可见的控制字符（如 NUL），请在源系统中清理后重新导入。", cells
+                )
+            )
             continue
         try:
             values[column.key] = column.parse(raw, lookups)
         except CellError as err:
-            return Problem(line, column.label, raw.strip()[:200], str(err))
-    return ParsedRow(line, values)
+            problems.append(Problem(line, column.label, raw.strip()[:200], str(err), cells))
+    return problems or ParsedRow(line, values)
 
 
 def as_markdown() -> str:

@@ -6,8 +6,9 @@ an unchanged row is counted as unchanged and not written, and lake months are re
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,12 @@ from zhengqi.engine.lake import Lake
 
 from .kinds import KINDS, WRITERS
 from .models import ImportBatch, ImportRejection
-from .readers import SPARK_PREFIX, FileRefused, open_source
+from .readers import SPARK_PREFIX, FileRefused, Source, open_source
 from .schemas import Kind, Lookups, ParsedRow, Problem, map_header, parse_row
 
 Progress = Callable[[int], None]  # rows read so far
+
+logger = logging.getLogger(__name__)
 
 
 def file_sha256(path: Path) -> str:
@@ -95,15 +98,10 @@ def import_file(
         batch.finished_at = timezone.now()
         batch.save()
         raise
-    ImportRejection.objects.bulk_create(
-        [
-            ImportRejection(batch=batch, line=p.line, column=p.column, value=p.value[:200], reason=p.reason[:300])
-            for p in sorted(problems, key=lambda p: p.line)
-        ],
-        batch_size=2000,
-    )
+    _attach_cells(kind, path, problems)
+    ImportRejection.objects.bulk_create(_rejections(batch, problems), batch_size=2000)
     batch.rows_total = total
-    batch.rejected = len(problems)
+    batch.rejected = len({p.line for p in problems})
     batch.inserted = counts.get("inserted", 0)
     batch.updated = counts.get("updated", 0)
     batch.unchanged = counts.get("unchanged", 0)
@@ -114,34 +112,95 @@ def import_file(
     return batch
 
 
+def _rejections(batch: ImportBatch, problems: list[Problem]) -> list[ImportRejection]:
+    """One record per reason; the row's original cells on the first of its line."""
+    made: list[ImportRejection] = []
+    lines: set[int] = set()
+    for p in sorted(problems, key=lambda p: p.line):
+        first = p.line not in lines
+        lines.add(p.line)
+        made.append(
+            ImportRejection(
+                batch=batch,
+                line=p.line,
+                column=p.column[:60],
+                value=p.value[:200],
+                reason=p.reason[:300],
+                cells=[c[:1000] for c in (p.cells or [])][:200] if first else [],
+            )
+        )
+    return made
+
+
+def _attach_cells(kind: Kind, path: Path, problems: list[Problem]) -> None:
+    """Writers refuse rows by line (a credit code taken, a loop of parents): read those lines' cells
+    again from the file, so that the report shows every refused row as it was."""
+    wanted = {p.line for p in problems if p.cells is None}
+    if not wanted or str(path).startswith(SPARK_PREFIX):
+        return
+    found: dict[int, list[str]] = {}
+    source = open_source(path, [name for c in kind.columns for name in c.names()])
+    for line, cells in source.rows:
+        if line in wanted:
+            found[line] = cells
+            if len(found) == len(wanted):
+                break
+    for p in problems:
+        if p.cells is None:
+            p.cells = found.get(p.line)
+
+
+def _rows_or_refuse(source: Source) -> Iterator[tuple[int, list[str]]]:
+    """The source's rows; a file that breaks off part-way (a damaged workbook, a truncated Parquet
+    file) is refused as a whole, in Chinese, before anything is written."""
+    line = source.header_line
+    try:
+        for line, cells in source.rows:
+            yield line, cells
+    except FileRefused:
+        raise
+    except Exception as err:  # each reader's library raises its own kinds for a damaged file
+        logger.warning("import: the file breaks off after line %s: %r", line, err)
+        raise FileRefused(
+            f"文件在第 {line} 行之后已损坏，无法继续读取（可能是传输不完整）。没有导入任何一行：请重新导出后再导入。"
+        ) from err
+
+
 def _read(
     kind: Kind, path: Path, batch: ImportBatch, progress: Progress | None
 ) -> tuple[list[ParsedRow], list[Problem], int]:
     source = open_source(path, [name for c in kind.columns for name in c.names()])
     batch.encoding = source.encoding
+    batch.header = [h[:200] for h in source.header][:200]
     positions = map_header(kind, source.header)
     missing = [c.label for c in kind.columns if c.required and c.key not in positions]
     if missing:
         raise FileRefused("文件缺少必填列：" + "、".join(missing) + "。没有导入任何一行。")
     lookups = load_lookups(kind)
     rows: list[ParsedRow] = []
-    problems = [Problem(line, "", "", reason) for line, reason in source.bad_lines]
+    problems: list[Problem] = []
     seen: dict[tuple[Any, ...], int] = {}
-    total = len(source.bad_lines)
-    for line, cells in source.rows:
-        if not any(c.strip() for c in cells):
+    total = 0
+    for line, cells in _rows_or_refuse(source):
+        refused = source.refused.get(line)
+        if not refused and not any(c.strip() for c in cells):
             continue
         total += 1
         if progress and total % 10000 == 0:
             progress(total)
+        if refused:
+            problems.append(Problem(line, "", "", refused, cells))
+            continue
         parsed = parse_row(kind, positions, line, cells, lookups)
-        if isinstance(parsed, Problem):
-            problems.append(parsed)
+        if isinstance(parsed, list):
+            problems.extend(parsed)
             continue
         key = tuple(parsed.values[k] for k in kind.key)
         if key in seen:
             label = "、".join(kind.column(k).label for k in kind.key)
-            problems.append(Problem(line, label, " ".join(map(str, key))[:200], f"与第 {seen[key]} 行的{label}重复。"))
+            problems.append(
+                Problem(line, label, " ".join(map(str, key))[:200], f"与第 {seen[key]} 行的{label}重复。", cells)
+            )
             continue
         seen[key] = line
         rows.append(parsed)
