@@ -218,7 +218,10 @@ EXPECTED_A: dict[str, Any] = {
     "revenue_mom": -0.1,
     "revenue_yoy": 0.125,
     "decline_streak": 3,
-    "revenue_anomaly_z": round(abs(90 - statistics.mean(prior)) / statistics.stdev(prior), 4),
+    # the spread has a floor: 10 % of the mean revenue (here above the standard deviation)
+    "revenue_anomaly_z": round(
+        abs(90 - statistics.mean(prior)) / max(statistics.stdev(prior), 0.1 * statistics.mean(prior)), 4
+    ),
     "revenue_info": 40.0,
     "info_share": round(40 / 90, 6),
     "revenue_data": 20.0,
@@ -234,7 +237,7 @@ EXPECTED_A: dict[str, Any] = {
     "revenue_line_ytd_ly": 0.0,
     "members_active": 4,
     "members_change": 1,
-    "member_jump_z": round(abs(1 - statistics.mean(changes)) / statistics.stdev(changes), 4),
+    "member_jump_z": round(abs(1 - statistics.mean(changes)) / max(statistics.stdev(changes), 1), 4),  # floor: 1
     "members_joined": 1,
     "members_left": 1,
     "members_returned": 1,

@@ -32,6 +32,13 @@ COUNT_COLUMNS = (
     "members_change",
 )
 RATIO_DIGITS = 6
+# The history-relative scores (revenue_anomaly_z, member_jump_z) measure a move in units of the
+# customer's usual spread, but never of less than this: 10 % of its average revenue (and ¥1), 2 % of
+# last month's members (and one member). A flat history then a jump scores high; noise within
+# these bounds never reaches the rules' thresholds (tests/engine/features/test_history_signals.py).
+REVENUE_SCALE_FLOOR = 0.10
+MEMBER_SCALE_FLOOR = 0.02
+MIN_HISTORY = 3  # months of history before a score is given
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,11 @@ def _sum_in(t: ir.Table, value: ir.NumericValue, lo: int, hi: int) -> ir.Numeric
     return ibis.cases((_between(t.month_idx, lo, hi), value), else_=0).sum()
 
 
+def _reported_in(t: ir.Table, value: ir.NumericValue, lo: int, hi: int) -> ir.NumericScalar:
+    """A sum over the window that stays null where nothing was reported in it."""
+    return ibis.cases((_between(t.month_idx, lo, hi), value)).sum()
+
+
 def _yuan(fen: ir.NumericValue) -> ir.FloatingValue:
     """Whole fen back to yuan (an exact division, the same on every engine)."""
     return fen.cast("float64") / 100
@@ -64,27 +76,62 @@ def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.NumericValue:
     return ibis.cases((den != 0, num.cast("float64") / den), else_=ibis.null("float64")).round(RATIO_DIGITS)
 
 
+REPORTED_EVENTS = ("reported_joined", "reported_left", "reported_returned", "reported_vnet")
+
+
 def _facts_history(src: Sources, m: int) -> ir.Table:
-    """Customer-month facts joined with member counts, for months m-HISTORY..m."""
-    cm = src.customer_month.filter(_between(src.customer_month.month_idx, m - HISTORY, m))
-    mm = src.member_month.filter(_between(src.member_month.month_idx, m - HISTORY - 1, m))
+    """Customer-month facts with member counts, for months m-HISTORY..m.
+
+    Members are counted from the member tables; a customer-month with no member rows takes the
+    counts reported with its billing facts (customer_month's 在网成员数, 三无成员数 …), so that a
+    province that delivers counts per customer gets the same features. Cancellations are the larger
+    of billing's count and the subscriptions that ended that month (two views of the same events,
+    like complaints: never their sum)."""
+    lo = m - HISTORY - 1
+    cm = src.customer_month.filter(_between(src.customer_month.month_idx, lo, m))
+    mm = src.member_month.filter(_between(src.member_month.month_idx, lo, m))
     counts = mm.group_by(["customer_code", "month_idx"]).aggregate(
         members_active=mm.count(), members_idle=mm.is_idle.cast("int64").sum()
     )
-    w = ibis.window(group_by="customer_code", order_by="month_idx")
-    counts = counts.mutate(
-        members_change=counts.members_active - counts.members_active.lag().over(w).fill_null(0),
-        consecutive=(counts.month_idx - counts.month_idx.lag().over(w)) == 1,
+    subs = src.subscriptions.filter(_between(src.subscriptions.end_idx, lo, m))
+    subs = subs.select("customer_code", month_idx=subs.end_idx)
+    ends = subs.group_by(["customer_code", "month_idx"]).aggregate(ended=subs.count())
+    j = cm.outer_join(counts, ["customer_code", "month_idx"])
+    j = j.select(
+        customer_code=ibis.coalesce(j.customer_code, j.customer_code_right),
+        month_idx=ibis.coalesce(j.month_idx, j.month_idx_right),
+        **{c: j[c] for c in (*MONEY_COLUMNS, "complaints", "cancellations", "competitor_calls")},
+        surveys=j.surveys,
+        surveys_satisfied=j.surveys_satisfied,
+        members_active=ibis.coalesce(j.members_active, j.reported_active),
+        members_idle=ibis.coalesce(j.members_idle, j.reported_idle),
+        **{c: j[c] for c in REPORTED_EVENTS},
     )
-    counts = counts.filter(counts.month_idx >= m - HISTORY)
-    joined = cm.outer_join(counts, ["customer_code", "month_idx"])
-    return joined.select(
-        customer_code=ibis.coalesce(joined.customer_code, joined.customer_code_right),
-        month_idx=ibis.coalesce(joined.month_idx, joined.month_idx_right),
+    j = j.view().outer_join(ends, ["customer_code", "month_idx"])
+    j = j.select(
+        customer_code=ibis.coalesce(j.customer_code, j.customer_code_right),
+        month_idx=ibis.coalesce(j.month_idx, j.month_idx_right),
+        **{c: j[c] for c in (*MONEY_COLUMNS, "complaints", "competitor_calls", "surveys", "surveys_satisfied")},
+        cancellations=ibis.greatest(j.cancellations.fill_null(0), j.ended.fill_null(0)),
+        members_active=j.members_active,
+        members_idle=j.members_idle,
+        **{c: j[c] for c in REPORTED_EVENTS},
+    )
+    w = ibis.window(group_by="customer_code", order_by="month_idx")
+    previous = j.members_active.lag().over(w)
+    j = j.mutate(
+        members_change=j.members_active.fill_null(0) - previous.fill_null(0),
+        change_known=((j.month_idx - j.month_idx.lag().over(w)) == 1) & j.members_active.notnull() & previous.notnull(),
+    )
+    j = j.filter(j.month_idx >= m - HISTORY)
+    return j.select(
+        "customer_code",
+        "month_idx",
         # Money in whole fen (integers) so that sums are exact and equal on every engine.
-        **{c: (joined[c].fill_null(0) * 100).round().cast("int64") for c in MONEY_COLUMNS},
-        **{c: joined[c].fill_null(0) for c in COUNT_COLUMNS},
-        change_known=joined.consecutive.fill_null(False),
+        **{c: (j[c].fill_null(0) * 100).round().cast("int64") for c in MONEY_COLUMNS},
+        **{c: j[c].fill_null(0) for c in COUNT_COLUMNS},
+        **{c: j[c] for c in REPORTED_EVENTS},
+        change_known=j.change_known.fill_null(False),
     )
 
 
@@ -101,6 +148,7 @@ def _revenue_and_counts(h: ir.Table, m: int) -> ir.Table:
         revenue_sum_12=_sum_in(h, h.revenue, m - 11, m),
         prior_mean=ibis.cases((prior, h.revenue / 100)).mean(),
         prior_std=ibis.cases((prior, h.revenue / 100)).std(),
+        prior_n=ibis.cases((prior, 1), else_=0).sum(),
         revenue_info=_sum_in(h, h.revenue_info, m, m),
         revenue_info_prev=_sum_in(h, h.revenue_info, m - 1, m - 1),
         revenue_data=_sum_in(h, h.revenue_data, m, m),
@@ -126,6 +174,17 @@ def _revenue_and_counts(h: ir.Table, m: int) -> ir.Table:
         members_change=ibis.cases((cur & h.change_known, h.members_change), else_=0).sum(),
         change_mean=ibis.cases((prior & h.change_known, h.members_change)).mean(),
         change_std=ibis.cases((prior & h.change_known, h.members_change)).std(),
+        change_n=ibis.cases((prior & h.change_known, 1), else_=0).sum(),
+        members_idle_prev=_sum_in(h, h.members_idle, m - 1, m - 1),
+        # Member events as reported per customer (null where none was): used without member rows.
+        rep_joined=_reported_in(h, h.reported_joined, m, m),
+        rep_left=_reported_in(h, h.reported_left, m, m),
+        rep_left_3m=_reported_in(h, h.reported_left, m - 2, m),
+        rep_left_prev_3m=_reported_in(h, h.reported_left, m - 5, m - 3),
+        rep_returned=_reported_in(h, h.reported_returned, m, m),
+        rep_returned_3m=_reported_in(h, h.reported_returned, m - 2, m),
+        rep_returned_prev_3m=_reported_in(h, h.reported_returned, m - 5, m - 3),
+        rep_vnet=_reported_in(h, h.reported_vnet, m, m),
         **{f"r{k}": v for k, v in revenue_at.items()},
         **{f"a{k}": _sum_in(h, (h.arrears > 0).cast("int64"), m - k, m - k) for k in range(HISTORY)},
     )
@@ -163,13 +222,11 @@ def _year_to_date(cm: ir.Table, m: int) -> ir.Table:
 
 
 def _idle_clean_up(member_month: ir.Table, m: int) -> ir.Table:
-    """Last month's "三无" members, and how many of them have no line in the group this month."""
+    """How many of last month's "三无" members have no line in the group this month (member rows only)."""
     before = member_month.filter((member_month.month_idx == m - 1) & member_month.is_idle)
     now = member_month.filter(member_month.month_idx == m).select(msisdn_now=member_month.msisdn)
     j = before.left_join(now, before.msisdn == now.msisdn_now)
-    return j.group_by("customer_code").aggregate(
-        members_idle_prev=j.count(), idle_cleaned=j.msisdn_now.isnull().cast("int64").sum()
-    )
+    return j.group_by("customer_code").aggregate(idle_cleaned=j.msisdn_now.isnull().cast("int64").sum())
 
 
 def _member_events(members: ir.Table, m: int) -> ir.Table:
@@ -238,6 +295,17 @@ def build(src: Sources, month: dt.date) -> ir.Table:
     t = src.customers
     for part in (money, events, vnet, products, contracts, ytd, clean_up):
         t = t.left_join(part, "customer_code").drop("customer_code_right")
+    # A customer with no member rows: its member events as reported with its billing facts.
+    t = t.mutate(
+        members_joined=ibis.coalesce(t.members_joined, t.rep_joined),
+        members_left=ibis.coalesce(t.members_left, t.rep_left),
+        members_left_3m=ibis.coalesce(t.members_left_3m, t.rep_left_3m),
+        members_left_prev_3m=ibis.coalesce(t.members_left_prev_3m, t.rep_left_prev_3m),
+        members_returned=ibis.coalesce(t.members_returned, t.rep_returned),
+        members_returned_3m=ibis.coalesce(t.members_returned_3m, t.rep_returned_3m),
+        members_returned_prev_3m=ibis.coalesce(t.members_returned_prev_3m, t.rep_returned_prev_3m),
+        members_vnet=ibis.coalesce(t.members_vnet, t.rep_vnet),
+    )
     zero = {
         c: t[c].fill_null(0)
         for c in (
@@ -291,8 +359,11 @@ def build(src: Sources, month: dt.date) -> ir.Table:
     }
     t = t.mutate(**zero)
 
-    def z(value: ir.NumericValue, mean: ir.NumericValue, std: ir.NumericValue) -> ir.NumericValue:
-        return ibis.cases((std > 0, ((value - mean) / std).abs()), else_=0.0).round(4)
+    def z(value: ir.NumericValue, mean: ir.NumericValue, scale: ir.NumericValue, n: ir.IntegerValue) -> ir.NumericValue:
+        """How far this month is from the customer's own history, in units of its usual spread;
+        the spread has a floor (``scale``), so that a move after a flat history is the strongest
+        signal rather than a division by zero. Needs MIN_HISTORY months of history."""
+        return ibis.cases((n >= MIN_HISTORY, ((value - mean) / scale).abs()), else_=0.0).round(4)
 
     features = t.select(
         "customer_code",
@@ -311,7 +382,12 @@ def build(src: Sources, month: dt.date) -> ir.Table:
         revenue_mom=_ratio(t.revenue - t.revenue_prev, t.revenue_prev),
         revenue_yoy=_ratio(t.revenue - t.revenue_ly, t.revenue_ly),
         decline_streak=t.decline_streak,
-        revenue_anomaly_z=z(t.revenue / 100, t.prior_mean, t.prior_std.fill_null(0)),
+        revenue_anomaly_z=z(
+            t.revenue / 100,
+            t.prior_mean,
+            ibis.greatest(t.prior_std.fill_null(0), t.prior_mean.abs() * REVENUE_SCALE_FLOOR, 1.0),
+            t.prior_n.fill_null(0),
+        ),
         revenue_info=_yuan(t.revenue_info),
         info_share=_ratio(t.revenue_info, t.revenue),
         revenue_data=_yuan(t.revenue_data),
@@ -327,7 +403,14 @@ def build(src: Sources, month: dt.date) -> ir.Table:
         revenue_line_ytd_ly=_yuan(t.revenue_line_ytd_ly),
         members_active=t.members_active,
         members_change=t.members_change,
-        member_jump_z=z(t.members_change, t.change_mean, t.change_std.fill_null(0)),
+        member_jump_z=z(
+            t.members_change,
+            t.change_mean,
+            ibis.greatest(
+                t.change_std.fill_null(0), (t.members_active - t.members_change).abs() * MEMBER_SCALE_FLOOR, 1.0
+            ),
+            t.change_n.fill_null(0),
+        ),
         members_joined=t.members_joined,
         members_left=t.members_left,
         members_returned=t.members_returned,

@@ -2,7 +2,9 @@
 
 Grain: one row per customer per month. Columns: customer_code, month_idx, revenue, revenue_info,
 revenue_data, revenue_line, arrears, complaints, cancellations, competitor_calls, surveys,
-surveys_satisfied.
+surveys_satisfied, and the member counts a province may deliver per customer instead of member by
+member (``REPORTED``: null where the file had none; the features use them only where the member
+tables have nothing for that customer-month).
 
 Complaints come from two places that may describe the same complaints: the ``complaints`` count of
 the billing/BSS month import, and the complaint records of the service desk (``dim_service_month``,
@@ -18,8 +20,22 @@ import ibis.expr.types as ir
 
 from .months import idx_expr
 
+# customer_month column → staged name: member counts reported per customer.
+REPORTED = {
+    "members_active": "reported_active",
+    "members_joined": "reported_joined",
+    "members_left": "reported_left",
+    "members_returned": "reported_returned",
+    "members_vnet": "reported_vnet",
+    "members_idle": "reported_idle",
+}
+
 
 def stage(raw: ir.Table, service: ir.Table | None = None) -> ir.Table:
+    reported = {
+        name: (raw[column].cast("int64") if column in raw.columns else ibis.null("int64"))
+        for column, name in REPORTED.items()
+    }
     billing = raw.select(
         customer_code=raw.customer_code.cast("string"),
         month_idx=idx_expr(raw.month.cast("date")),
@@ -31,6 +47,7 @@ def stage(raw: ir.Table, service: ir.Table | None = None) -> ir.Table:
         complaints=raw.complaints.cast("int64").fill_null(0),
         cancellations=raw.cancellations.cast("int64").fill_null(0),
         competitor_calls=raw.competitor_calls.cast("int64").fill_null(0),
+        **reported,
     )
     if service is None:
         return billing.mutate(surveys=ibis.literal(0, "int64"), surveys_satisfied=ibis.literal(0, "int64"))
@@ -53,4 +70,5 @@ def stage(raw: ir.Table, service: ir.Table | None = None) -> ir.Table:
         complaints=ibis.greatest(j.complaints.fill_null(0), j.recorded.fill_null(0)),
         surveys=j.answers.fill_null(0),
         surveys_satisfied=j.satisfied.fill_null(0),
+        **{name: j[name] for name in REPORTED.values()},
     )
