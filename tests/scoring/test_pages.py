@@ -110,7 +110,7 @@ def test_admin_runs_a_month_from_the_page(cast: Cast) -> None:
     assert response.status_code == 302
     assert MonthRun.objects.filter(month=OCT, status="succeeded").exists()
     page = client.get("/scoring/runs/").content.decode()
-    assert "features" in page and "2026-10" in page
+    assert "计算特征" in page and "2026-10" in page and "dim_customers" not in page  # sentences, not internals
     assert client_for(cast.planner).post("/scoring/runs/", {"month": "2026-10"}).status_code == 403
 
 

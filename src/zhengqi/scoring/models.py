@@ -3,8 +3,13 @@ rules (with version history), value-model versions, run records, snapshots, tier
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import socket
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhengqi.customers.models import Customer, money_field
@@ -100,6 +105,41 @@ class ValueModelVersion(models.Model):
         return self.version
 
 
+STEP_LABELS = {
+    "export": _("导出维度"),
+    "features": _("计算特征"),
+    "value": _("价值评分"),
+    "hits": _("规则命中"),
+    "churn": _("流失评分"),
+    "write_back": _("写回结果"),
+}
+COUNT_LABELS = {
+    "dim_customers": _("客户"),
+    "dim_hierarchy": _("上下级关系"),
+    "dim_subscriptions": _("产品订购"),
+    "dim_contracts": _("协议"),
+    "dim_service_month": _("服务记录（客户月）"),
+    "snapshots": _("客户快照"),
+    "tier_changes": _("等级变化"),
+    "hits": _("规则命中"),
+    "churn_hits": _("流失预警命中"),
+    "alerts_opened": _("新开预警"),
+    "tasks_created": _("新建任务"),
+    "rerun_later_months": _("随后重跑的月份"),
+}
+STALE_AFTER = dt.timedelta(hours=6)  # no step of a province's month run takes this long
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, another user's
+        return True
+    return True
+
+
 class MonthRun(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", _("排队中")
@@ -123,11 +163,42 @@ class MonthRun(models.Model):
     )
     started_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    worker = models.CharField(_("运行进程"), max_length=120, blank=True)  # host:pid
+    heartbeat_at = models.DateTimeField(_("最近进展"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("月度运行")
         verbose_name_plural = _("月度运行")
         ordering = ["-started_at"]
+
+    @property
+    def step_lines(self) -> list[tuple[str, float, int]]:
+        """The engine's steps as (name in the reader's language, seconds, rows)."""
+        return [(str(STEP_LABELS.get(s["name"], s["name"])), s["seconds"], s.get("rows") or 0) for s in self.steps]
+
+    @property
+    def count_lines(self) -> list[tuple[str, str]]:
+        """What the run wrote, as (label, figure): no internal table names on the page."""
+        lines = []
+        for key, value in self.counts.items():
+            label = COUNT_LABELS.get(key)
+            if label is None:
+                continue
+            shown = "、".join(value) if isinstance(value, list) else f"{value:,}"
+            lines.append((str(label), shown))
+        return lines
+
+    @property
+    def abandoned(self) -> bool:
+        """A run shown "running" whose process is gone: on this machine its process no longer
+        exists; elsewhere, no step has finished for ``STALE_AFTER``."""
+        if self.status != self.Status.RUNNING:
+            return False
+        host, _sep, pid = self.worker.rpartition(":")
+        if host == socket.gethostname() and pid.isdigit():
+            return not _alive(int(pid))
+        last = self.heartbeat_at or self.started_at
+        return last is not None and timezone.now() - last > STALE_AFTER
 
     @property
     def progress_percent(self) -> int:

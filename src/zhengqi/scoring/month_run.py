@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 import traceback
 from collections.abc import Callable
 from decimal import Decimal
@@ -54,12 +56,30 @@ def month_run_enqueue(*, month: dt.date, by: User | None, backend: Backend = "du
     _may_run(by)
     from .jobs import month_run_task
 
+    mark_abandoned_runs()
     record = MonthRun.objects.create(
         month=month.replace(day=1), backend=backend, started_by=by, status=MonthRun.Status.QUEUED
     )
     month_run_task.enqueue(record.pk)  # the record is committed already (views run in autocommit)
     record.refresh_from_db()  # an immediate backend (tests) has run it by now
     return record
+
+
+def this_worker() -> str:
+    """The process running a month run, as ``host:pid``: how a later look tells a run whose process
+    is gone (killed, the machine restarted) from one still at work."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def mark_abandoned_runs() -> int:
+    """Mark as failed every run still "running" whose process is gone (``MonthRun.abandoned``).
+    Called before each run and by ``zhengqi run-month``; the runs page shows them as stopped."""
+    stale = [run.pk for run in MonthRun.objects.filter(status=MonthRun.Status.RUNNING) if run.abandoned]
+    return MonthRun.objects.filter(pk__in=stale, status=MonthRun.Status.RUNNING).update(
+        status=MonthRun.Status.FAILED,
+        error=_("运行进程已中止（进程被终止或服务器重启），结果未写入。请重新运行该月。"),
+        finished_at=timezone.now(),
+    )
 
 
 def _may_run(by: User | None) -> None:
@@ -81,8 +101,10 @@ def month_run(
     months have already been run they are run again after this one, in order."""
     _may_run(by)
     month = month.replace(day=1)
+    mark_abandoned_runs()
     later = sorted(
         set(MonthRun.objects.filter(month__gt=month, status=MonthRun.Status.SUCCEEDED).values_list("month", flat=True))
+        | set(CustomerSnapshot.objects.filter(month__gt=month).values_list("month", flat=True).distinct())
     )
     record = _run_one(month=month, by=by, backend=backend, progress=progress, record=record)
     for next_month in later:
@@ -108,13 +130,14 @@ def _run_one(
         record = MonthRun(month=month, backend=backend, started_by=by)
     record.status, record.value_model = MonthRun.Status.RUNNING, model.version
     record.rules = {r.code: r.expression for r in rules}
+    record.worker, record.heartbeat_at = this_worker(), timezone.now()
     record.save()
     lake = Lake(settings.ZHENGQI_LAKE)
 
     def step_done(step: str) -> None:
         # The page's progress bar reads this; one small UPDATE per step.
         record.current_step = step
-        MonthRun.objects.filter(pk=record.pk).update(current_step=step)
+        MonthRun.objects.filter(pk=record.pk).update(current_step=step, heartbeat_at=timezone.now())
         if progress:
             progress(step)
 
@@ -290,15 +313,27 @@ def _churn_hits(
 def _move_alerts(
     month: dt.date, hits: list[tuple[str, str, str, str, dict[str, Any]]], ids: dict[str, int], names: dict[str, str]
 ) -> int:
-    prev = month_of(month_idx(month) - 1)
-    # Undo an earlier run of this same month, so that re-running it is idempotent. Alerts raised
-    # outside the month run (competitor events) are not the run's to open or resolve.
+    # The run's alerts as they stood after the last month run before this one: whatever later
+    # months (run earlier, out of order) or an earlier run of this month did is undone here, and
+    # those months are run again after this one (``month_run``). So any order of runs ends the same
+    # as running them in order, and a month skipped in between does not leave an alert open beside
+    # its successor. Alerts raised outside the month run (competitor events) are not the run's.
+    prev = (
+        CustomerSnapshot.objects.filter(month__lt=month).order_by("-month").values_list("month", flat=True).first()
+    ) or month_of(month_idx(month) - 1)
     ours = Alert.objects.exclude(rule_code=COMPETITOR_CODE)
-    ours.filter(first_month=month).delete()
-    ours.filter(last_month=month).update(last_month=prev)
-    ours.filter(resolved_month=month).update(status=Alert.Status.OPEN, resolved_month=None)
+    ours.filter(first_month__gte=month).delete()
+    ours.filter(last_month__gte=month).update(last_month=prev)
+    ours.filter(resolved_month__gte=month).update(status=Alert.Status.OPEN, resolved_month=None)
 
-    continuing = {(a.customer_id, a.rule_code): a for a in ours.filter(status=Alert.Status.OPEN, last_month=prev)}
+    continuing: dict[tuple[int, str], Alert] = {}
+    duplicates: list[int] = []  # two open for one rule (left by earlier versions): the older resolved
+    for a in ours.filter(status=Alert.Status.OPEN).order_by("-last_month", "-first_month"):
+        if (a.customer_id, a.rule_code) in continuing:
+            duplicates.append(a.pk)
+        else:
+            continuing[(a.customer_id, a.rule_code)] = a
+    Alert.objects.filter(pk__in=duplicates).update(status=Alert.Status.RESOLVED, resolved_month=month)
     fired: set[tuple[int, str]] = set()
     new, moved = [], []
     for code, rule_code, family, severity, evidence in hits:
