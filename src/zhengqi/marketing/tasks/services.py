@@ -21,6 +21,10 @@ from zhengqi.scoring.models import Alert
 DUE_DAYS = {"high": 3, "medium": 7, "low": 14}
 
 
+# Stored as written (it marks the tasks a later run may bring back), shown as any outcome is.
+RERUN_OUTCOME = "重跑后预警不再触发，自动取消。"
+
+
 @transaction.atomic
 def tasks_from_alerts(*, month: dt.date, today: dt.date | None = None) -> int:
     """One task per alert opened in ``month``, for the customer's account manager. Re-running the
@@ -31,6 +35,14 @@ def tasks_from_alerts(*, month: dt.date, today: dt.date | None = None) -> int:
     existing = set(
         Task.objects.filter(source=Task.Source.ALERT, alert_month=month).values_list("customer_id", "rule_code")
     )
+    # A task withdrawn by an earlier run of this month (its alert had stopped firing) comes back
+    # when the alert does: runs in any order end with the tasks of runs in order.
+    withdrawn = Task.objects.filter(
+        source=Task.Source.ALERT, alert_month=month, status=Task.Status.CANCELLED, outcome=RERUN_OUTCOME
+    )
+    Task.objects.filter(
+        pk__in=[pk for pk, c, r in withdrawn.values_list("pk", "customer_id", "rule_code") if (c, r) in keys]
+    ).update(status=Task.Status.OPEN, outcome="", closed_at=None)
     new = [
         Task(
             customer=a.customer,
@@ -54,7 +66,7 @@ def tasks_from_alerts(*, month: dt.date, today: dt.date | None = None) -> int:
         if (customer_id, rule_code) not in keys
     ]
     Task.objects.filter(pk__in=stale).update(
-        status=Task.Status.CANCELLED, outcome=_("重跑后预警不再触发，自动取消。"), closed_at=timezone.now()
+        status=Task.Status.CANCELLED, outcome=RERUN_OUTCOME, closed_at=timezone.now()
     )
     return len(new)
 
