@@ -197,14 +197,15 @@ class Attribution(models.Model):
         if self.subscription_id:
             sub = self.subscription
             assert sub is not None
-            return f"{_('订购')}#{sub.pk} {self.customer.name} · {sub.product.name}"
+            opened = _("%(date)s 开通") % {"date": f"{sub.start:%Y-%m-%d}"}
+            return f"{self.customer.name} · {sub.product.name}（{opened}）"
         if self.service_request_id:
             ticket = self.service_request
             assert ticket is not None
             return f"{_('工单')} {ticket.number} {self.customer.name} · {ticket.title}"
         opp = self.opportunity
         assert opp is not None
-        return f"{_('商机')}#{opp.pk} {self.customer.name} · {opp.name}"
+        return f"{self.customer.name} · {_('商机')}“{opp.name}”"
 
 
 class CommissionRule(models.Model):

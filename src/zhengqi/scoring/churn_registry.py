@@ -26,7 +26,32 @@ def churn_models() -> list[dict[str, Any]]:
     """Every version's card, newest first, with ``active`` set on the one in use."""
     lake = _lake()
     active = registry.active_version(lake)
-    return [{**card, "active": card["version"] == active} for card in registry.versions(lake)]
+    return [
+        {**card, "active": card["version"] == active, "created": _when(card.get("created_at"))}
+        for card in registry.versions(lake)
+    ]
+
+
+def _when(value: object) -> str:
+    """An ISO timestamp of the registry as the reader's local date and time."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    try:
+        moment = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return "—"
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, dt.UTC)
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _param_rows(params: object) -> list[tuple[str, str]]:
+    """A model's parameters as (name, value) rows for a table, not a Python dict."""
+    if not isinstance(params, dict):
+        return []
+    return [(str(k), ", ".join(map(str, v)) if isinstance(v, list | tuple) else str(v)) for k, v in params.items()]
 
 
 def churn_model_card(version: str | None = None) -> dict[str, Any] | None:
@@ -40,6 +65,10 @@ def churn_model_card(version: str | None = None) -> dict[str, Any] | None:
     except registry.UnknownVersion as err:
         raise ValidationError(str(err)) from err
     card["active"] = registry.active_version(lake) == version
+    card["created"] = _when(card.get("created_at"))
+    card["customer_param_rows"] = _param_rows(card.get("customer_params"))
+    card["member_param_rows"] = _param_rows(card.get("member_params"))
+    card["feature_labels"] = [CATALOGUE[n].label if n in CATALOGUE else n for n in card.get("features") or []]
     card["importance_rows"] = [
         {"feature": name, "label": CATALOGUE[name].label if name in CATALOGUE else name, "gain": gain}
         for name, gain in (card.get("importances") or {}).items()

@@ -18,8 +18,8 @@ from .models import CHURN_CODE, COMPETITOR_CODE, Alert, CustomerSnapshot, MonthR
 def describe(name: str, value: Any) -> str:
     """One feature value in words: “协议剩余天数 45 天”."""
     feature = CATALOGUE.get(name)
-    if feature is None:
-        return f"{name} {value}"
+    if feature is None:  # not a feature of the catalogue: its value alone, never its internal name
+        return str(value)
     if value is None:
         return f"{feature.label} 无"
     if feature.kind == "ratio":
@@ -27,9 +27,26 @@ def describe(name: str, value: Any) -> str:
     if feature.kind == "money":
         return f"{feature.label} ¥{float(value):,.2f}"
     if feature.kind == "text":
-        return f"{feature.label} {value or '—'}"
+        return f"{feature.label} {_text_value(name, value)}"
     number = f"{float(value):,.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else f"{value:,}"
     return f"{feature.label} {number}{(' ' + feature.unit) if feature.unit else ''}"
+
+
+def _text_value(name: str, value: Any) -> str:
+    """A coded value as its name: “中国电信”, not ``telecom``; “制造业”, not ``C``."""
+    if not value:
+        return "—"
+    field = {
+        "competitor_operator": "competitor_operator",
+        "customer_type": "customer_type",
+        "industry": "industry",
+        "scale": "scale",
+        "status": "status",
+    }.get(name)
+    if field is None:
+        return str(value)
+    choices = dict(getattr(Customer._meta.get_field(field), "choices", None) or [])
+    return str(choices.get(value, value))
 
 
 def _event_sentence(event: dict[str, Any]) -> str:

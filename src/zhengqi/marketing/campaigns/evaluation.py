@@ -266,6 +266,12 @@ class RuleOutcome:
     def significant(self) -> bool:
         return self.p_value is not None and self.p_value < ALPHA
 
+    @property
+    def family_label(self) -> str:
+        from zhengqi.scoring.models import Family
+
+        return str(Family(self.family).label) if self.family in Family.values else self.family
+
 
 def rule_outcomes(user: User, *, horizon: int = 3) -> list[RuleOutcome]:
     """Per rule, over the user's customers first flagged at least ``horizon`` months before the latest

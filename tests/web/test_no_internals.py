@@ -1,0 +1,112 @@
+"""What users read is sentences and names: no Python dicts or lists, no internal codes (rule codes,
+alert kinds, operator and import-kind codes, table names), no ISO timestamps — on every page that
+shows month-run results, whatever kind of alert a customer carries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+
+import pytest
+from django.test import Client
+
+from tests.conftest import Cast
+from zhengqi.customers.models import Customer
+from zhengqi.engine.rules.builtin import BUILTIN_RULES
+from zhengqi.imports.models import ImportBatch
+from zhengqi.partners.models import Statement
+from zhengqi.scoring.models import CHURN_CODE, COMPETITOR_CODE, Alert
+from zhengqi.scoring.month_run import DOWNGRADE_CODE, month_run
+
+pytestmark = pytest.mark.django_db
+OCT = dt.date(2026, 10, 1)
+
+RAW = [
+    re.compile(r"\{'|\[\{|'\w+': "),  # a Python dict or list of dicts
+    re.compile(r"\b(CHURN_RISK|TIER_DOWN|COMPETITOR)\b"),
+    re.compile(r"\b(" + "|".join(r.code for r in BUILTIN_RULES) + r")\b"),
+    re.compile(r"\b(telecom|unicom|broadnet|enterprise|government|institution)\b"),
+    re.compile(r"\b(customer_month|member_month|key_persons|dim_customers|dim_\w+)\b"),
+    re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"),
+    re.compile(r"#\d+"),  # a record's number where its name belongs
+]
+
+
+def visible_text(page: str) -> str:
+    page = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", page)
+    page = re.sub(r"(?s)<details\b[^>]*data-internal.*?</details>", " ", page)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def assert_no_internals(page: str, where: str) -> None:
+    text = visible_text(page)
+    for pattern in RAW:
+        found = pattern.search(text)
+        assert found is None, f"{where}: “{text[max(0, found.start() - 40) : found.end() + 40]}”"
+
+
+def _alerts_of_every_kind(customer: Customer) -> None:
+    kinds = [
+        (CHURN_CODE, "retain", {"churn_risk": 0.61, "churn_band": "high", "tier": "A", "reasons": ["投诉增多"]}),
+        (DOWNGRADE_CODE, "retain", {"tier_prev": "A", "tier": "B", "value_score": 61.5}),
+        (
+            COMPETITOR_CODE,
+            "prevent",
+            {
+                "events": [
+                    {"event": 3, "date": "2026-10-20", "operator": "中国电信", "kind": "上门拜访", "summary": "报价"}
+                ]
+            },
+        ),
+        ("D03", "develop", {"competitor_operator": "telecom", "status": "prospect", "customer_type": "enterprise"}),
+    ]
+    for code, family, evidence in kinds:
+        Alert.objects.update_or_create(
+            customer=customer,
+            rule_code=code,
+            first_month=OCT,
+            defaults={
+                "rule_name": code,
+                "family": family,
+                "severity": "high",
+                "last_month": OCT,
+                "evidence": evidence,
+            },
+        )
+
+
+def test_pages_show_no_internals(cast: Cast) -> None:
+    month_run(month=dt.date(2026, 9, 1))
+    month_run(month=OCT)
+    customer = Customer.objects.filter(account_manager=cast.am, status="active").order_by("pk").first()
+    assert customer is not None
+    _alerts_of_every_kind(customer)
+    Alert.objects.filter(rule_code__in=[CHURN_CODE, DOWNGRADE_CODE, COMPETITOR_CODE, "D03"]).update(
+        rule_name="规则名称"
+    )
+    am, admin, manager = Client(), Client(), Client()
+    am.force_login(cast.am)
+    admin.force_login(cast.admin)
+    manager.force_login(cast.city_manager)
+    pages = {
+        "customer": (am, f"/customers/{customer.pk}/"),
+        "workbench": (am, "/workbench/"),
+        "tasks": (am, "/marketing/tasks/"),
+        "strategy": (manager, "/marketing/strategy/"),
+        "runs": (admin, "/scoring/runs/"),
+        "churn model": (admin, "/scoring/churn-model/"),
+        "imports": (admin, "/imports/"),
+        "report": (manager, "/insight/report/"),
+        "kpi": (manager, "/insight/kpi/"),
+    }
+    statement = Statement.objects.order_by("pk").first()
+    if statement is not None:
+        pages["statement"] = (admin, f"/partners/statements/{statement.pk}/")
+    batch = ImportBatch.objects.order_by("-pk").first()
+    if batch is not None:
+        pages["import batch"] = (admin, f"/imports/{batch.pk}/")
+    for where, (client, url) in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, (where, response.status_code)
+        assert_no_internals(response.content.decode(), where)
