@@ -11,6 +11,8 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import Cast
 from zhengqi.accounts.models import User
@@ -78,7 +80,9 @@ def test_kpis_agree_with_an_independent_count(cast: Cast, runs: None) -> None:
     assert (mine["target_market"], mine["retained"]) == (len(start), len(kept))
     assert mine["retention"] == pytest.approx(len(kept) / len(start))
     assert mine["retention_target"] == "0.9700"
-    assert mine["in_network"] == pytest.approx(sum(kept.values()) / sum(start.values()))
+    # each customer counts at most the members it had at the start: growth does not hide losses
+    assert mine["in_network"] == pytest.approx(sum(min(n, start[c]) for c, n in kept.items()) / sum(start.values()))
+    assert 0 <= mine["in_network"] <= 1
     tasks = Task.objects.filter(assignee=cast.am, due__year=2026, due__lte=dt.date(2026, 10, 31)).exclude(
         status="cancelled"
     )
@@ -139,3 +143,32 @@ def test_who_sees_and_sets_what(cast: Cast, runs: None) -> None:
     assert drill.status_code == 200 and 'data-testid="kpi-customers"' in drill.content.decode()
     workbench = client_for(cast.am).get("/workbench/").content.decode()
     assert 'data-testid="my-kpi"' in workbench
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    members=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=500), st.integers(min_value=0, max_value=5000)),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_in_network_rate_never_exceeds_100_percent(members: list[tuple[int, int]]) -> None:
+    """Whatever the members of a manager's customers did (grew by ten, fell to none), the rate is
+    a share of the members at the start: between 0 and 1."""
+    from zhengqi.accounts.models import User
+    from zhengqi.customers.models import Customer
+    from zhengqi.insight.kpi import kpis
+
+    admin = User.objects.get(username="admin")
+    am = User.objects.get(username="am")
+    customers = list(Customer.objects.filter(account_manager=am).order_by("pk")[: len(members)])
+    CustomerSnapshot.objects.filter(month__in=[AUG, OCT]).delete()
+    for customer, (start, now) in zip(customers, members, strict=False):
+        for month, n in ((AUG, start), (OCT, now)):
+            CustomerSnapshot.objects.create(
+                customer=customer, month=month, members_active=n, features={"status": "active"}
+            )
+    row = next(k for k in kpis(admin, OCT) if k.manager.username == "am")
+    if row.in_network is not None:
+        assert 0 <= row.in_network <= 1

@@ -7,7 +7,9 @@ whole history with it):
 - 信息化收入 (revenue_info): the customers' informatization revenue, year to date at M;
 - 目标市场保有率 (retention): of the customers in service in the first month of Y with results
   (the year's target market), the share still in service at M (seed 000's definition);
-- 成员在网率 (in_network): members in network at M over those at that first month, for the same customers;
+- 成员在网率 (in_network): of the members in network at that first month, the share still in network at M,
+  customer by customer (a customer counts at most the members it had then: one that grew does not
+  make up for one that lost members), so it is at most 100 %;
 - 任务完成率 (task_completion): of the manager's tasks due from 1 January to the end of M (not
   cancelled), the share done;
 - 满意度 (satisfaction): of the survey answers of the customers dated from 1 January to the end of M
@@ -121,11 +123,22 @@ def kpis(user: User, month: dt.date, *, region: Region | None = None) -> list[Kp
         if region is not None:
             base = base.filter(customer__region__path__startswith=region.path)
         kept = CustomerSnapshot.objects.filter(month=month, customer__in=base.values("customer")).filter(active)
-        for r in base.values("customer__account_manager").annotate(n=Count("pk"), m=Sum("members_active")).order_by():
-            market[r["customer__account_manager"]] = {"n": r["n"], "members": r["m"] or 0, "kept": 0, "members_now": 0}
-        for r in kept.values("customer__account_manager").annotate(n=Count("pk"), m=Sum("members_active")).order_by():
-            row = market.setdefault(r["customer__account_manager"], {"n": 0, "members": 0, "kept": 0, "members_now": 0})
-            row["kept"], row["members_now"] = r["n"], r["m"] or 0
+        at_start = {}
+        for customer_id, manager_id, members in base.values_list(
+            "customer_id", "customer__account_manager", "members_active"
+        ):
+            row = market.setdefault(manager_id, {"n": 0, "members": 0, "kept": 0, "members_now": 0})
+            row["n"] += 1
+            row["members"] += members or 0
+            at_start[customer_id] = members or 0
+        for customer_id, manager_id, members in kept.values_list(
+            "customer_id", "customer__account_manager", "members_active"
+        ):
+            row = market.setdefault(manager_id, {"n": 0, "members": 0, "kept": 0, "members_now": 0})
+            row["kept"] += 1
+            # Members a customer gained do not make up for members another lost: each customer
+            # counts at most the members it had at the start, so the rate is at most 100 %.
+            row["members_now"] += min(members or 0, at_start.get(customer_id, 0))
     last_day = Month.of(month).last
     tasks = (
         Task.objects.filter(assignee__in=managers, due__gte=dt.date(month.year, 1, 1), due__lte=last_day)
