@@ -171,3 +171,17 @@ def test_targets_through_the_api(october: None, cast: Cast) -> None:
     assert negative.status_code == 422
     mine = client_for(cast.district_manager).get("/api/insight/targets?year=2026").json()
     assert {t["region"] for t in mine} == {district.code}
+
+
+def test_a_year_to_date_figure_opens_the_customers_by_their_year_to_date(october: None, cast: Cast) -> None:
+    """The performance tables' figures are sums of the year to date: the list behind one shows and
+    sorts by those sums, not by the month's revenue."""
+    board = dashboards.dashboard(cast.admin, "performance", figures.make_filters(cast.admin, month="2026-10"))
+    link = board.panels[0].links[-1]  # the province's 信息化收入 row
+    assert link is not None and "measure=ytd" in link
+    page = client_for(cast.admin).get(link).content.decode()
+    assert "本年累计信息化收入" in page and "按本年累计信息化收入排序" in page
+    listed = client_for(cast.admin).get("/api/insight/customers?month=2026-10&measure=ytd").json()
+    ytd = [float(r["revenue_info_ytd"] or 0) for r in listed["items"]]
+    assert ytd == sorted(ytd, reverse=True) and ytd[0] > 0
+    assert client_for(cast.admin).get("/api/insight/customers?month=2026-10&measure=nonsense").status_code == 400

@@ -45,6 +45,7 @@ class DrillIn(FiltersIn):
     arrears: str = ""
     depth: str = ""
     tier_prev: str = ""
+    measure: str = ""  # "ytd": sorted by the year-to-date figures (the number clicked was one)
 
 
 class ChartOut(Schema):
@@ -103,6 +104,8 @@ class DrillRowOut(Schema):
     revenue: Decimal
     revenue_info: Decimal
     revenue_line: Decimal
+    revenue_info_ytd: Decimal | None
+    revenue_line_ytd: Decimal | None
     arrears: Decimal
     product_count: int
     members_active: int
@@ -181,12 +184,14 @@ def drill_customers(request: AuthedRequest, q: Query[DrillIn]) -> Any:
             "revenue": s.revenue,
             "revenue_info": s.revenue_info,
             "revenue_line": s.revenue_line,
+            "revenue_info_ytd": s.revenue_info_ytd,
+            "revenue_line_ytd": s.revenue_line_ytd,
             "arrears": s.arrears,
             "product_count": s.product_count,
             "members_active": s.members_active,
             "members_idle": s.members_idle,
         }
-        for s in qs.select_related("customer__region").order_by("-revenue", "customer__name")
+        for s in qs.select_related("customer__region").order_by(*dashboards.MEASURES_SHOWN[q.measure], "customer__name")
     ]
 
 

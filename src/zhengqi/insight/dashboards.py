@@ -50,7 +50,8 @@ def performance(user: User, f: Filters) -> list[Table]:
         _revenue_table("line", _("专线收入完成情况"), "revenue_line", children, total),
     ]
     for t in tables:
-        t.links = [_link(f, region=c.region.code) for c in children] + [_link(f)]
+        # The figure first in each row is a year-to-date sum: the customers behind it, by that sum.
+        t.links = [_link(f, region=c.region.code, measure="ytd") for c in children] + [_link(f, measure="ytd")]
     return tables
 
 
@@ -549,7 +550,21 @@ def cache_key(user: User, key: str, f: Filters) -> str:
     return "dash:" + hashlib.sha256(parts.encode()).hexdigest()
 
 
-DRILL_KEYS = ("billed", "product", "product2", "expiry", "idle", "idle_share", "arrears", "depth", "tier_prev")
+DRILL_KEYS = (
+    "billed",
+    "product",
+    "product2",
+    "expiry",
+    "idle",
+    "idle_share",
+    "arrears",
+    "depth",
+    "tier_prev",
+    "measure",
+)
+# What the list behind a number shows and sorts by: the month's revenue, or the year to date when
+# the number clicked was a year-to-date sum (the performance tables).
+MEASURES_SHOWN = {"": ("-revenue",), "ytd": ("-revenue_info_ytd", "-revenue_line_ytd")}
 
 
 def drill(user: User, f: Filters, params: dict[str, str]) -> QuerySet[CustomerSnapshot]:
@@ -577,6 +592,8 @@ def drill(user: User, f: Filters, params: dict[str, str]) -> QuerySet[CustomerSn
             qs = qs.filter(revenue__gt=0, product_count__gte=lo, product_count__lte=hi)
         if params.get("tier_prev"):
             qs = qs.exclude(tier="").filter(tier_prev="" if params["tier_prev"] == "new" else params["tier_prev"])
+        if params.get("measure", "") not in MEASURES_SHOWN:
+            raise ValueError(params["measure"])
     except (ValueError, IndexError):
         raise FilterError(_("筛选条件无效。")) from None
     return qs

@@ -93,7 +93,10 @@ def customers_page(request: AuthedRequest) -> HttpResponse:
         qs = dashboards.drill(user, f, {k: request.GET.get(k, "") for k in DRILL_KEYS})
     except FilterError as err:
         return _refused(request, user, "insight/customers.html", err)
-    qs = qs.select_related("customer__region", "customer__account_manager").order_by("-revenue", "customer__name")
+    measure = request.GET.get("measure", "")
+    qs = qs.select_related("customer__region", "customer__account_manager").order_by(
+        *dashboards.MEASURES_SHOWN[measure], "customer__name"
+    )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     keep = request.GET.copy()
     keep.pop("page", None)
@@ -104,6 +107,7 @@ def customers_page(request: AuthedRequest) -> HttpResponse:
             **_form_context(user, f),
             "page": page,
             "total": page.paginator.count,
+            "ytd": measure == "ytd",
             "query": keep.urlencode(),
             # the number's own condition stays when the filters change
             "keep": [(k, request.GET[k]) for k in DRILL_KEYS if request.GET.get(k)],
