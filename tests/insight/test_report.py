@@ -229,6 +229,12 @@ def test_pdf_has_the_chinese_headings_and_the_numbers(october: None, cast: Cast)
     city, ytd = built.table("line").rows[0][:2]
     assert city in text and f"{ytd:,.2f}" in text
     assert f"累计完成信息化收入 {round(total[1], 1):.1f} 万元" in text
+    # A table that fits a page stays on one page with its title: the region tables never break after a row.
+    pages_text = text.split("\f")
+    for key in ("info", "line"):
+        table = built.table(key)
+        first, last = str(table.rows[0][0]), str(table.rows[-1][0])
+        assert any(table.title in p and first in p and last in p for p in pages_text), table.title
     subprocess.run(
         ["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", str(pdf), str(SCREENSHOTS / "report-2026-10")],
         check=True,

@@ -205,3 +205,20 @@ def test_a_resolved_ticket_is_offered_and_claimed_on_the_claim_page(cast: Cast) 
     )
     assert claimed.status_code == 302
     assert Attribution.objects.get(partner=p).service_request == ticket
+
+
+def test_the_statement_pdf_reads_as_money(cast: Cast) -> None:
+    """Amounts with ¥ and thousands separators; no header word broken over two lines."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils is not installed")
+    statement = Statement.objects.filter(partner=demo_partner(cast), total__gt=0).order_by("-total").first()
+    assert statement is not None
+    body = client_for(cast.partner).get(f"/partners/statements/{statement.pk}/file.pdf").content
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=body, capture_output=True, check=True).stdout
+    page = text.decode()
+    assert f"¥{statement.total:,.2f}" in page
+    header = next(line for line in page.splitlines() if "计酬基数" in line)
+    assert "比例/金额" in header and "计算说明" in header  # the whole header on one line

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from zhengqi.web.documents import CJK_FONTS, html_to_pdf, inert, workbook_bytes
 
 from .figures import Filters
-from .report import Chart, Format, Report
+from .report import Chart, Format, Report, Table
 
 NUMBER_FORMATS: dict[Format, str] = {
     "text": "@",
@@ -163,23 +163,23 @@ def chart_png(chart: Chart, *, title: str = "") -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
+WHOLE_ROWS, WHOLE_ROWS_WITH_CHART = 30, 14
+
+
 def to_pdf(report: Report) -> bytes:
     from .templatetags.insight_format import cell
 
-    sections = [
-        {
-            "title": s.title,
-            "tables": [
-                {
-                    "table": t,
-                    "png": chart_png(t.chart) if t.chart and t.chart.kind in ("bar", "line") else "",
-                    "rows": [[cell(v, f) for v, f in zip(row, t.formats, strict=True)] for row in t.rows],
-                }
-                for t in s.tables
-            ],
+    def table(t: Table) -> dict[str, Any]:
+        png = chart_png(t.chart) if t.chart and t.chart.kind in ("bar", "line") else ""
+        return {
+            "table": t,
+            "png": png,
+            "rows": [[cell(v, f) for v, f in zip(row, t.formats, strict=True)] for row in t.rows],
+            # kept whole on one page with its title and chart when they fit one (A4 landscape)
+            "whole": len(t.rows) <= (WHOLE_ROWS_WITH_CHART if png else WHOLE_ROWS),
         }
-        for s in report.sections
-    ]
+
+    sections = [{"title": s.title, "tables": [table(t) for t in s.tables]} for s in report.sections]
     html = render_to_string("insight/report_pdf.html", {"report": report, "sections": sections, "font": cjk_font()})
     return html_to_pdf(html)
 
