@@ -110,3 +110,28 @@ def test_pages_show_no_internals(cast: Cast) -> None:
         response = client.get(url)
         assert response.status_code == 200, (where, response.status_code)
         assert_no_internals(response.content.decode(), where)
+
+
+EMOJI = re.compile("[\U0001f300-\U0001faff\U00002700-\U000027bf\U0001f000-\U0001f2ff]")
+
+
+def test_no_template_relies_on_an_emoji_font() -> None:
+    """Emoji render as boxes on an intranet PC without a colour-emoji font: icons come from the
+    locally served icon set."""
+    from pathlib import Path
+
+    import zhengqi
+
+    root = Path(zhengqi.__file__).parent
+    found = [
+        f"{path.relative_to(root)}: {m.group()}"
+        for path in root.rglob("*.html")
+        for m in EMOJI.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, found
+
+
+def test_the_icons_are_served_by_the_app(client: Client) -> None:
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("vendor/bootstrap-icons/cake2.svg") and finders.find("vendor/bootstrap-icons/award.svg")
