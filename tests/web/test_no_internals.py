@@ -135,3 +135,22 @@ def test_the_icons_are_served_by_the_app(client: Client) -> None:
     from django.contrib.staticfiles import finders
 
     assert finders.find("vendor/bootstrap-icons/cake2.svg") and finders.find("vendor/bootstrap-icons/award.svg")
+
+
+def test_every_rule_example_shown_to_users_is_a_valid_rule() -> None:
+    """The help texts' examples of the rule language name real features (the campaign form once
+    taught ``products_count``, which the language refuses)."""
+    from pathlib import Path
+
+    import zhengqi
+    from zhengqi.engine.rules.language import parse
+    from zhengqi.marketing.campaigns.services import SEGMENT_EXAMPLE
+
+    parse(SEGMENT_EXAMPLE)
+    root = Path(zhengqi.__file__).parent
+    sources = [p for p in root.rglob("*") if p.suffix in (".html", ".py") and "locale" not in p.parts]
+    taught = re.compile(r"例如 ((?:[a-z_]+ *(?:<|>|<=|>=|=|!=| in ) *[^，。”\"{]+?)(?: and [^，。”\"{]+?)*)[，。”\"{]")
+    examples = [m.group(1) for path in sources for m in taught.finditer(path.read_text(encoding="utf-8"))]
+    assert len(examples) >= 3  # the rule language's own messages teach by example too
+    for example in examples:
+        parse(example)

@@ -21,6 +21,7 @@ from zhengqi.marketing.campaigns.evaluation import (
     rule_outcomes,
 )
 from zhengqi.marketing.campaigns.services import (
+    SEGMENT_EXAMPLE,
     CampaignInput,
     campaign_close,
     campaign_copy,
@@ -41,7 +42,7 @@ router = Router()
 
 class CampaignIn(Schema):
     name: str = Field(max_length=100)
-    segment: str = Field(description="目标客户：规则语言表达式，例如 tier in ('A','B') and products_count < 3")
+    segment: str = Field(description=f"目标客户：规则语言表达式，例如 {SEGMENT_EXAMPLE}")
     start: dt.date
     end: dt.date
     products: list[str] = Field(description="推广产品编码")

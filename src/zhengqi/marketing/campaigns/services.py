@@ -36,6 +36,9 @@ DEFAULT_CONTROL_SHARE = Decimal("0.100")
 HIGH_TOUCH = [Campaign.Channel.ACCOUNT_MANAGER, Campaign.Channel.PARTNER]
 ALL_CHANNELS = [c.value for c in Campaign.Channel]
 
+# The example every help text gives of a segment: a test parses it against the catalogue.
+SEGMENT_EXAMPLE = "tier in ('A', 'B') and product_count < 3"
+
 
 def may_plan(user: User) -> bool:
     return matrix.role_of(user) in matrix.CONFIGURERS
@@ -181,7 +184,7 @@ def campaign_save(*, by: User, data: CampaignInput, campaign: Campaign | None = 
         errors["name"] = _("活动名称不能超过 100 个字。")
     segment = data.segment.strip()
     if not segment:
-        errors["segment"] = _("请用规则语言写出目标客户，例如 tier in ('A','B') and products_count < 3。")
+        errors["segment"] = _("请用规则语言写出目标客户，例如 %(example)s。") % {"example": SEGMENT_EXAMPLE}
     else:
         try:
             parse(segment)

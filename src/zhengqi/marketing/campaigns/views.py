@@ -27,6 +27,7 @@ from zhengqi.marketing.campaigns.evaluation import (
 )
 from zhengqi.marketing.campaigns.services import (
     ALL_CHANNELS,
+    SEGMENT_EXAMPLE,
     CampaignInput,
     StaleEdit,
     campaign_close,
@@ -112,6 +113,7 @@ def _form_context(user: User, campaign: Campaign | None, data: Any = None) -> di
         "channels": [(c, Campaign.Channel(c).label, c in channels) for c in ALL_CHANNELS],
         "proposed": [Campaign.Channel(c).label for c in proposed_channels(p for p in products if p.code in chosen)],
         "values": values,
+        "segment_example": SEGMENT_EXAMPLE,
     }
 
 
