@@ -123,13 +123,18 @@ def _rejections(batch: ImportBatch, problems: list[Problem]) -> list[ImportRejec
             ImportRejection(
                 batch=batch,
                 line=p.line,
-                column=p.column[:60],
-                value=p.value[:200],
-                reason=p.reason[:300],
-                cells=[c[:1000] for c in (p.cells or [])][:200] if first else [],
+                column=_storable(p.column)[:60],
+                value=_storable(p.value)[:200],
+                reason=_storable(p.reason)[:300],
+                cells=[_storable(c)[:1000] for c in (p.cells or [])][:200] if first else [],
             )
         )
     return made
+
+
+def _storable(text: str) -> str:
+    """NUL as the replacement mark: no database text (nor PostgreSQL's JSON) can hold it."""
+    return text.replace("\x00", "\ufffd")
 
 
 def _attach_cells(kind: Kind, path: Path, problems: list[Problem]) -> None:
@@ -171,7 +176,7 @@ def _read(
 ) -> tuple[list[ParsedRow], list[Problem], int]:
     source = open_source(path, [name for c in kind.columns for name in c.names()])
     batch.encoding = source.encoding
-    batch.header = [h[:200] for h in source.header][:200]
+    batch.header = [_storable(h)[:200] for h in source.header][:200]
     positions = map_header(kind, source.header)
     missing = [c.label for c in kind.columns if c.required and c.key not in positions]
     if missing:
