@@ -27,8 +27,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from .model import ChurnClassifier
 
-POSITIVE = {"1", "yes", "y", "true", "t", "是", "流失", "churn", "churned"}
-NEGATIVE = {"0", "no", "n", "false", "f", "否", "在网", "stay", "retained"}
+POSITIVE = {"1", "1.0", "yes", "y", "true", "t", "是", "流失", "churn", "churned"}
+NEGATIVE = {"0", "0.0", "-1", "-1.0", "no", "n", "false", "f", "否", "在网", "stay", "retained"}  # -1/1: Orange's
 
 
 class TableError(ValueError):
@@ -81,6 +81,7 @@ class Report:
     method: str
     folds: list[FoldResult] = field(default_factory=list)
     importances: pd.Series | None = None
+    notes: list[str] = field(default_factory=list)  # columns left out, and why
 
     def mean(self, metric: str) -> float:
         return float(np.mean([getattr(f, metric) for f in self.folds]))
@@ -93,6 +94,7 @@ class Report:
             f"数据 rows: {self.rows:,}，特征 features: {len(self.features)}"
             f"（类别型 categorical: {len(self.categorical)}），正例占比 positive rate: {self.positive_rate:.2%}",
             f"验证方式 validation: {self.method}",
+            *self.notes,
             "",
             f"{'fold':<14}{'rows':>7}{'churn':>7}{'ROC AUC':>9}{'PR AUC':>8}{'lift@10%':>9}{'Brier':>8}{'LR AUC':>8}",
         ]
@@ -142,20 +144,53 @@ def labels_of(column: pd.Series) -> NDArray[Any]:
     return np.asarray(y)
 
 
+# Cells an export writes for "no value": read as missing in every column, whatever its type.
+MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-", "--", "#n/a", "(null)", "空", "无"}
+
+
 def prepare(
-    frame: pd.DataFrame, label: str, id_column: str | None, time_column: str | None
+    frame: pd.DataFrame, label: str, id_column: str | None, time_column: str | None, notes: list[str] | None = None
 ) -> tuple[pd.DataFrame, NDArray[Any]]:
+    """The table's features and 0/1 labels. Missing-value spellings become missing; text that is
+    really numbers becomes numbers; columns that cannot inform a model (all blank, one value, or a
+    different value on every row, like an id) are left out, each with a note."""
     for name in (label, id_column, time_column):
         if name and name not in frame.columns:
             raise TableError(f"表中没有列“{name}”。现有列：{'、'.join(map(str, frame.columns[:30]))}")
     y = labels_of(frame[label])
     X = frame.drop(columns=[c for c in (label, id_column, time_column) if c])
-    for c in X.columns:
-        if not pd.api.types.is_numeric_dtype(X[c]) and not pd.api.types.is_bool_dtype(X[c]):
+    X.columns = [str(c) for c in X.columns]
+    if X.columns.duplicated().any():
+        raise TableError("表中有重名的列：" + "、".join(sorted(set(X.columns[X.columns.duplicated()]))) + "。")
+    notes = notes if notes is not None else []
+    for c in list(X.columns):
+        column = X[c]
+        if pd.api.types.is_bool_dtype(column):
+            X[c] = column.astype("float64")
+            continue
+        if not pd.api.types.is_numeric_dtype(column):
+            text = column.astype("string").str.strip()
+            text = text.where(~text.str.lower().isin(MISSING))
             # Text that is really numbers (e.g. a column with a few blanks) is read as numbers.
-            numbers = pd.to_numeric(X[c], errors="coerce")
-            if numbers.notna().sum() >= 0.98 * X[c].notna().sum() and X[c].notna().any():
-                X[c] = numbers
+            numbers = pd.to_numeric(text, errors="coerce")
+            if text.notna().any() and numbers.notna().sum() >= 0.98 * text.notna().sum():
+                X[c] = numbers.astype("float64")
+            else:
+                X[c] = text.astype(object).where(text.notna(), None)
+        else:
+            X[c] = pd.to_numeric(column, errors="coerce").astype("float64")
+        kept = X[c].dropna()
+        if kept.empty:
+            notes.append(f"列“{c}”全部为空，未使用。")
+        elif kept.nunique() == 1:
+            notes.append(f"列“{c}”只有一个取值，未使用。")
+        elif not pd.api.types.is_numeric_dtype(X[c]) and kept.nunique() == len(X) and len(X) >= 20:
+            notes.append(f"列“{c}”每行都不同（像编号），未使用。")
+        else:
+            continue
+        X = X.drop(columns=[c])
+    if X.shape[1] == 0:
+        raise TableError("除标签外没有可用的列（都为空、只有一个取值或像编号）。")
     return X, y
 
 
@@ -175,17 +210,19 @@ def with_ratios(X: pd.DataFrame) -> pd.DataFrame:
 
 def _baseline(X: pd.DataFrame, y: NDArray[Any], train: NDArray[Any], test: NDArray[Any]) -> NDArray[Any]:
     """Untuned logistic regression on the table's own columns (one-hot categories, scaled
-    numbers): the bar to beat."""
+    numbers): the bar to beat. A missing category is a category of its own."""
     cats = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
     nums = [c for c in X.columns if c not in cats]
     prep = ColumnTransformer(
         [
-            ("c", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")), cats),
+            ("c", OneHotEncoder(handle_unknown="ignore", min_frequency=5), cats),
             ("n", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), nums),
         ]
     )
     model = make_pipeline(prep, LogisticRegression(max_iter=2000))
-    Xs = X.astype({c: "string" for c in cats}).astype({c: object for c in cats})
+    Xs = X.copy()
+    for c in cats:  # plain Python strings, a missing one as its own word (no pd.NA for the encoders)
+        Xs[c] = np.where(X[c].isna(), "（空）", X[c].astype(str)).astype(object)
     model.fit(Xs.iloc[train], y[train])
     return np.asarray(model.predict_proba(Xs.iloc[test])[:, 1])
 
@@ -201,7 +238,8 @@ def evaluate(
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> Report:
-    plain, y = prepare(frame, label, id_column, time_column)
+    notes: list[str] = []
+    plain, y = prepare(frame, label, id_column, time_column, notes)
     X = with_ratios(plain)
     categorical = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
     if time_column:
@@ -219,7 +257,7 @@ def evaluate(
         skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
         splits = [(f"fold {i + 1}", tr, te) for i, (tr, te) in enumerate(skf.split(X, y))]
         method = f"{folds} 折分层交叉验证 {folds}-fold stratified cross-validation (seed {seed})"
-    report = Report(len(X), list(map(str, X.columns)), categorical, float(y.mean()), method)
+    report = Report(len(X), list(map(str, X.columns)), categorical, float(y.mean()), method, notes=notes)
     for name, train, test in splits:
         if progress:
             progress(name)
