@@ -68,28 +68,6 @@ ENCODING_LABELS = {
 }
 
 
-def detect_encoding(data: bytes) -> str:
-    """UTF-8 when the file is (mostly) UTF-8, else GB18030 (a superset of GBK and GB2312); the
-    file's label only: each line is decoded on its own (see ``decode_line``)."""
-    try:
-        data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    lines = data.split(b"\n")
-    sample = lines[: min(len(lines), 2000)]
-    bad = sum(1 for line in sample if not _decodes(line, "utf-8"))
-    return "utf-8" if bad * 10 < len(sample) else "gb18030"
-
-
-def _decodes(line: bytes, encoding: str) -> bool:
-    try:
-        line.decode(encoding)
-        return True
-    except UnicodeDecodeError:
-        return False
-
-
 def decode_line(raw: bytes) -> tuple[str, str | None]:
     """One line of a text file as ``(text, encoding)``: UTF-8 when it decodes as UTF-8 (GBK text
     almost never does), else GB18030, so that a file exported from two systems still reads line by

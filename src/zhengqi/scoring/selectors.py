@@ -32,20 +32,17 @@ def describe(name: str, value: Any) -> str:
     return f"{feature.label} {number}{(' ' + feature.unit) if feature.unit else ''}"
 
 
+# Text features that hold a customer field's code: shown by the field's choice label.
+CODED_FIELDS = frozenset({"competitor_operator", "customer_type", "industry", "scale", "status"})
+
+
 def _text_value(name: str, value: Any) -> str:
     """A coded value as its name: “中国电信”, not ``telecom``; “制造业”, not ``C``."""
     if not value:
         return "—"
-    field = {
-        "competitor_operator": "competitor_operator",
-        "customer_type": "customer_type",
-        "industry": "industry",
-        "scale": "scale",
-        "status": "status",
-    }.get(name)
-    if field is None:
+    if name not in CODED_FIELDS:
         return str(value)
-    choices = dict(getattr(Customer._meta.get_field(field), "choices", None) or [])
+    choices = dict(getattr(Customer._meta.get_field(name), "choices", None) or [])
     return str(choices.get(value, value))
 
 
