@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zhengqi.engine.churn.evaluate import TableError, evaluate
+from zhengqi.engine.churn.evaluate import TableError, evaluate, prepare
 
 JUNK = ["", " ", "NA", "NULL", "?", "n/a", "-", "无"]
 LABELS = [("1", "0"), ("Yes", "No"), ("是", "否"), ("True", "False"), ("1", "-1"), ("churn", "stay")]
@@ -21,7 +21,9 @@ def messy_tables(draw: st.DrawFn) -> pd.DataFrame:
     rng = np.random.default_rng(draw(st.integers(min_value=0, max_value=2**31)))
     columns: dict[str, object] = {}
     for k in range(draw(st.integers(min_value=1, max_value=6))):
-        kind = draw(st.sampled_from(["number", "text", "many_levels", "mixed", "constant", "blank", "id", "bool"]))
+        kind = draw(
+            st.sampled_from(["number", "text", "many_levels", "mixed", "constant", "blank", "id", "bool", "date"])
+        )
         if kind == "number":
             values = rng.normal(size=n).round(3).astype(object)
         elif kind == "text":
@@ -36,12 +38,16 @@ def messy_tables(draw: st.DrawFn) -> pd.DataFrame:
             values = np.array([""] * n, dtype=object)
         elif kind == "id":
             values = np.array([f"ID{v:06d}" for v in range(n)], dtype=object)
+        elif kind == "date":
+            days = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 1500, n), unit="D")
+            style = draw(st.sampled_from(["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S"]))
+            values = np.array(days.strftime(style), dtype=object)
         else:
             values = rng.random(n) < 0.3
         if kind not in ("blank", "bool") and draw(st.booleans()):
             holes = rng.random(n) < draw(st.floats(min_value=0, max_value=0.9))
             values = np.where(holes, rng.choice(JUNK, n), values.astype(str)).astype(object)
-        columns[f"c{k}_{kind}"] = values
+        columns[draw(st.sampled_from(["c", "收入[元]", "a,b", 'q"x', "{x}", "通话:次"])) + f"{k}_{kind}"] = values
     yes, no = draw(st.sampled_from(LABELS))
     share = draw(st.floats(min_value=0.02, max_value=0.5))
     churn = rng.random(n) < share
@@ -58,6 +64,8 @@ def test_a_messy_table_gives_a_report_or_a_reason(frame: pd.DataFrame) -> None:
         assert str(err) and not str(err).startswith("Traceback")
         return
     assert report.folds and 0 <= report.mean("roc_auc") <= 1
+    dates = [c for c in frame.columns if c.endswith("_date")]
+    assert not set(dates) & set(report.categorical)  # dates are ages in days, not categories
     assert 0 <= report.mean("baseline_roc_auc") <= 1
 
 
@@ -74,3 +82,13 @@ def test_blanks_in_a_text_column_and_na_in_numbers() -> None:
     assert "charges" not in report.categorical and "plan" in report.categorical
     assert report.mean("baseline_roc_auc") > 0.55  # the baseline sees the plan (blanks a category of their own)
     assert 0 <= report.mean("roc_auc") <= 1
+
+
+def test_a_date_column_becomes_days_before_the_latest() -> None:
+    frame = pd.DataFrame(
+        {"入网日期": ["2024-01-05", "2024/1/7", "2024年1月9日", "", "NULL", "2024-01"] * 10, "y": ["是", "否"] * 30}
+    )
+    notes: list[str] = []
+    X, _y = prepare(frame, "y", None, None, notes)
+    assert X["入网日期"].iloc[:6].fillna(-1).tolist() == [4.0, 2.0, 0.0, -1, -1, 8.0]
+    assert any("日期" in n for n in notes)

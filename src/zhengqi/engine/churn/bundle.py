@@ -187,7 +187,7 @@ def fit(
     rows = pd.concat([history.members(m) for m in months], ignore_index=True)
     folds = fold_of(rows["customer_code"])
     member = [
-        ChurnClassifier(params=MEMBER_PARAMS, max_rounds=400, patience=30, n_jobs=0).fit(
+        ChurnClassifier(params=MEMBER_PARAMS, ratios=False, max_rounds=400, n_jobs=0).fit(
             rows.loc[folds != k, list(MEMBER_FEATURES)], rows.loc[folds != k, "label"]
         )
         for k in range(FOLDS)
@@ -209,7 +209,7 @@ def fit(
     names = customer_feature_names(frame)
     train = frame[frame["month_idx"].isin(train_months)]
     check = frame[frame["month_idx"].isin(check_months)]
-    customer = ChurnClassifier().fit(train[names], train["label"])
+    customer = ChurnClassifier(ratios=False).fit(train[names], train["label"])
     raw = customer.predict_proba(check[names])[:, 1]
     # Platt scaling on the log-odds: monotone, so the ranking (ROC AUC, lift) is the model's own;
     # isotonic steps would tie customers on a window of a few dozen positives.

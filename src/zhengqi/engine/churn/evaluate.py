@@ -25,7 +25,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from .model import ChurnClassifier
+from .model import ChurnClassifier, setting_label
 
 POSITIVE = {"1", "1.0", "yes", "y", "true", "t", "是", "流失", "churn", "churned"}
 NEGATIVE = {"0", "0.0", "-1", "-1.0", "no", "n", "false", "f", "否", "在网", "stay", "retained"}  # -1/1: Orange's
@@ -70,6 +70,18 @@ class Metrics:
 class FoldResult(Metrics):
     name: str
     baseline_roc_auc: float
+    chosen: str = ""  # the setting the inner selection chose on this fold's training rows
+
+
+def reliability(y: NDArray[Any], p: NDArray[Any], bins: int = 10) -> list[tuple[float, float, int]]:
+    """Calibration by tenths of the predicted risk: (mean predicted, observed rate, rows) per
+    non-empty tenth — a calibrated model's two numbers agree."""
+    edges = np.clip((np.asarray(p) * bins).astype(int), 0, bins - 1)
+    return [
+        (float(np.mean(p[edges == b])), float(np.mean(y[edges == b])), int((edges == b).sum()))
+        for b in range(bins)
+        if (edges == b).any()
+    ]
 
 
 @dataclass
@@ -82,6 +94,7 @@ class Report:
     folds: list[FoldResult] = field(default_factory=list)
     importances: pd.Series | None = None
     notes: list[str] = field(default_factory=list)  # columns left out, and why
+    calibration: list[tuple[float, float, int]] = field(default_factory=list)  # over all folds' predictions
 
     def mean(self, metric: str) -> float:
         return float(np.mean([getattr(f, metric) for f in self.folds]))
@@ -112,6 +125,12 @@ class Report:
         if self.importances is not None:
             top = ", ".join(f"{k} {v:.0f}" for k, v in self.importances.head(8).items())
             lines.append(f"最重要的特征 top features (gain): {top}")
+        chosen = "；".join(f"{f.name} {f.chosen}" for f in self.folds if f.chosen)
+        if chosen:
+            lines.append(f"每折内部选择的设置 setting chosen by inner cross-validation: {chosen}")
+        if self.calibration:
+            lines += ["", "校准 calibration (all folds)    预测 predicted   实际 observed   rows"]
+            lines += [f"{'':<32}{m:>9.3f}{o:>15.3f}{n:>7}" for m, o, n in self.calibration]
         return "\n".join(lines)
 
 
@@ -148,6 +167,37 @@ def labels_of(column: pd.Series) -> NDArray[Any]:
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-", "--", "#n/a", "(null)", "空", "无"}
 
 
+DATE_LIKE = r"^\d{4}([-/.]\d{1,2}([-/.]\d{1,2})?|年\d{1,2}月(\d{1,2}日)?)([ T]\d{1,2}:\d{2}(:\d{2})?)?$"
+
+
+def _days_before_last(column: pd.Series) -> pd.Series | None:
+    """A date column (a datetime type, or text that is ≥ 98 % dates like 2024-01-05, 2024/1/5,
+    2024年1月5日, 2024-01) as the days before its latest date — an age a tree can split; None if
+    the column is not dates."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        when = pd.to_datetime(column, errors="coerce")
+    elif pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return None
+    else:
+        text = column.astype("string").str.strip()
+        text = text.where(~text.str.lower().isin(MISSING))
+        present = text.dropna()
+        if present.empty or present.str.fullmatch(DATE_LIKE).mean() < 0.98:
+            return None
+        cleaned = (
+            text.str.replace("年", "-")
+            .str.replace("月", "-")
+            .str.replace("日", "")
+            .str.replace(r"[/.]", "-", regex=True)
+        )
+        when = pd.to_datetime(cleaned, errors="coerce", format="mixed")
+        if when.notna().sum() < 0.98 * len(present):
+            return None
+    if when.dt.tz is not None:
+        when = when.dt.tz_localize(None)
+    return ((when.max() - when).dt.total_seconds() / 86400.0).astype("float64")
+
+
 def prepare(
     frame: pd.DataFrame, label: str, id_column: str | None, time_column: str | None, notes: list[str] | None = None
 ) -> tuple[pd.DataFrame, NDArray[Any]]:
@@ -168,7 +218,14 @@ def prepare(
         if pd.api.types.is_bool_dtype(column):
             X[c] = column.astype("float64")
             continue
-        if not pd.api.types.is_numeric_dtype(column):
+        days = _days_before_last(column)
+        if days is not None:
+            X[c] = days
+            if days.notna().any():
+                notes.append(
+                    f"列“{c}”是日期，按距表中最晚日期的天数使用 (date column used as days before the latest date)。"
+                )
+        elif not pd.api.types.is_numeric_dtype(column):
             text = column.astype("string").str.strip()
             text = text.where(~text.str.lower().isin(MISSING))
             # Text that is really numbers (e.g. a column with a few blanks) is read as numbers.
@@ -192,20 +249,6 @@ def prepare(
     if X.shape[1] == 0:
         raise TableError("除标签外没有可用的列（都为空、只有一个取值或像编号）。")
     return X, y
-
-
-MAX_RATIO_COLUMNS = 8
-
-
-def with_ratios(X: pd.DataFrame) -> pd.DataFrame:
-    """Add a/b for every ordered pair of continuous columns when there are few of them (a table
-    of a handful of amounts and durations: charge per month of tenure and the like — relations a
-    tree finds only with many splits). The lake's catalogue has its ratios already."""
-    continuous = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c]) and X[c].nunique() > 2]
-    if not 2 <= len(continuous) <= MAX_RATIO_COLUMNS:
-        return X
-    extra = {f"{a}/{b}": X[a] / X[b].where(X[b] != 0) for a in continuous for b in continuous if a != b}
-    return pd.concat([X, pd.DataFrame(extra, index=X.index)], axis=1)
 
 
 def _baseline(X: pd.DataFrame, y: NDArray[Any], train: NDArray[Any], test: NDArray[Any]) -> NDArray[Any]:
@@ -239,8 +282,7 @@ def evaluate(
     progress: Callable[[str], None] | None = None,
 ) -> Report:
     notes: list[str] = []
-    plain, y = prepare(frame, label, id_column, time_column, notes)
-    X = with_ratios(plain)
+    X, y = prepare(frame, label, id_column, time_column, notes)
     categorical = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
     if time_column:
         times = frame[time_column]
@@ -258,21 +300,25 @@ def evaluate(
         splits = [(f"fold {i + 1}", tr, te) for i, (tr, te) in enumerate(skf.split(X, y))]
         method = f"{folds} 折分层交叉验证 {folds}-fold stratified cross-validation (seed {seed})"
     report = Report(len(X), list(map(str, X.columns)), categorical, float(y.mean()), method, notes=notes)
+    scored: list[tuple[NDArray[Any], NDArray[Any]]] = []
     for name, train, test in splits:
         if progress:
             progress(name)
         if len(set(y[train])) < 2 or len(set(y[test])) < 2:
             continue
-        model = ChurnClassifier(random_state=seed).fit(X.iloc[train], y[train])
+        model = ChurnClassifier(random_state=seed, n_jobs=0).fit(X.iloc[train], y[train])
         p = model.predict_proba(X.iloc[test])[:, 1]
         report.folds.append(
             FoldResult(
                 **vars(Metrics.of(y[test], p)),
                 name=name,
-                baseline_roc_auc=float(roc_auc_score(y[test], _baseline(plain, y, train, test))),
+                baseline_roc_auc=float(roc_auc_score(y[test], _baseline(X, y, train, test))),
+                chosen=setting_label(model.chosen_),
             )
         )
+        scored.append((y[test], p))
         report.importances = model.feature_importances() if report.importances is None else report.importances
     if not report.folds:
         raise TableError("没有一个验证窗口同时含有正例和反例，无法评估。")
+    report.calibration = reliability(np.concatenate([t for t, _p in scored]), np.concatenate([q for _t, q in scored]))
     return report
