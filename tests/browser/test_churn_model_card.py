@@ -43,6 +43,10 @@ def test_admin_reads_the_card_and_activates_a_version(live_server: object, page:
         expect(page.get_by_test_id("customer-metrics")).to_contain_text("ROC AUC")
         expect(page.locator("#calibration-chart canvas")).to_have_count(1)
         expect(page.locator("#importance-chart canvas")).to_have_count(1)
+        selection = page.get_by_test_id("selection")  # the inner selection, in words, the chosen one marked
+        expect(selection).to_contain_text("选用")
+        expect(selection.locator("tr.table-success")).to_have_count(1)
+        expect(selection).not_to_contain_text("coarse+ratios")
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "churn-model-card.png"), full_page=True)
         page.get_by_test_id("versions").get_by_role("button", name="启用").click()

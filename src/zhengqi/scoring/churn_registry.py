@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from zhengqi.accounts.models import User
 from zhengqi.engine.catalogue import CATALOGUE
 from zhengqi.engine.churn import registry
+from zhengqi.engine.churn.model import setting_label
 from zhengqi.engine.lake import Lake
 
 log = logging.getLogger("zhengqi.churn")
@@ -68,6 +69,13 @@ def churn_model_card(version: str | None = None) -> dict[str, Any] | None:
     card["created"] = _when(card.get("created_at"))
     card["customer_param_rows"] = _param_rows(card.get("customer_params"))
     card["member_param_rows"] = _param_rows(card.get("member_params"))
+    chosen = str(card.get("customer_setting") or "")
+    card["selection_rows"] = [
+        {"setting": setting_label(str(s.get("setting", ""))), "auc": s.get("auc"), "rounds": s.get("rounds") or [],
+         "chosen": s.get("setting") == chosen}
+        for s in card.get("customer_selection") or []
+        if isinstance(s, dict)
+    ]  # fmt: skip
     card["feature_labels"] = [CATALOGUE[n].label if n in CATALOGUE else n for n in card.get("features") or []]
     card["importance_rows"] = [
         {"feature": name, "label": CATALOGUE[name].label if name in CATALOGUE else name, "gain": gain}

@@ -43,17 +43,14 @@ Progress = Callable[[str], None]
 
 @dataclass
 class ChurnModels:
-    member: list[ChurnClassifier]  # one per fold of customers (cross-fitting); scoring averages them
+    member: list[ChurnClassifier]  # one per fold of customers (cross-fitting); each scores its fold's members
     customer: ChurnClassifier
     calibration: tuple[float, float]  # Platt scaling: risk = σ(a · logit(raw) + b)
     bands: dict[str, float]  # lowest risk of "high" and of "medium"
     meta: dict[str, Any] = field(default_factory=dict)
 
     def member_risk(self, members: pd.DataFrame) -> NDArray[Any]:
-        if not len(members):
-            return np.zeros(0)
-        X = members[list(MEMBER_FEATURES)]
-        return np.asarray(np.mean([m.predict_proba(X)[:, 1] for m in self.member], axis=0))
+        return member_risk(self.member, members)
 
     def risk(self, raw: NDArray[Any]) -> NDArray[Any]:
         a, b = self.calibration
@@ -138,25 +135,30 @@ def fold_of(codes: pd.Series) -> NDArray[Any]:
     return (pd.util.hash_pandas_object(codes.astype(str), index=False).to_numpy() % FOLDS).astype(int)
 
 
-def _customer_rows(history: History, months: list[int], member: list[ChurnClassifier], *, cross: bool) -> pd.DataFrame:
-    """Customer rows with their members' roll-up. With ``cross``, each customer's members are
-    scored by the member model that did not see them (cross-fitting): a customer's own outcome
-    must not reach its features through the member model's training."""
+def member_risk(member: list[ChurnClassifier], members: pd.DataFrame) -> NDArray[Any]:
+    """Each member's 3-month risk, scored by one model: its customer's fold's. In training that is
+    the model that did not see the member (cross-fitting: a customer's own outcome must not reach
+    its features through the member model); in scoring the same assignment keeps the roll-up the
+    customer model reads as it was in training, at one model's cost (2M members a month)."""
+    values = np.zeros(len(members))
+    if not len(members):
+        return values
+    folds = fold_of(members["customer_code"]) % len(member)
+    X = members[list(MEMBER_FEATURES)]
+    for k, model in enumerate(member):
+        rows = folds == k
+        if rows.any():
+            values[rows] = model.predict_proba(X[rows])[:, 1]
+    return values
+
+
+def _customer_rows(history: History, months: list[int], member: list[ChurnClassifier]) -> pd.DataFrame:
+    """Customer rows with their members' roll-up (``member_risk``: cross-fitted)."""
     parts = []
     for m in months:
         features = history.customers(m)
         members = history.members(m)
-        X = members[list(MEMBER_FEATURES)]
-        if cross:
-            folds = fold_of(members["customer_code"])
-            values = np.zeros(len(members))
-            for k, model in enumerate(member):
-                rows = folds == k
-                if rows.any():
-                    values[rows] = model.predict_proba(X[rows])[:, 1]
-        else:
-            values = np.mean([model.predict_proba(X)[:, 1] for model in member], axis=0)
-        risk = pd.Series(values)
+        risk = pd.Series(member_risk(member, members))
         part = features.merge(roll_up(members, risk), on="customer_code", how="left")
         for name in ROLL_UP:
             part[name] = part[name].fillna(0.0)
@@ -188,7 +190,9 @@ def fit(
     folds = fold_of(rows["customer_code"])
     member = [
         ChurnClassifier(params=MEMBER_PARAMS, ratios=False, max_rounds=400, n_jobs=0).fit(
-            rows.loc[folds != k, list(MEMBER_FEATURES)], rows.loc[folds != k, "label"]
+            rows.loc[folds != k, list(MEMBER_FEATURES)],
+            rows.loc[folds != k, "label"],
+            groups=rows.loc[folds != k, "customer_code"],
         )
         for k in range(FOLDS)
     ]
@@ -205,11 +209,13 @@ def fit(
     if len(train_months) < 2 or not check_months:
         raise ValueError("数据湖的月份太少，无法训练并校准客户流失模型（至少需要 12 个月）。")
     say(f"客户模型 customer model {month_of(first):%Y-%m}…{month_of(last):%Y-%m}")
-    frame = _customer_rows(history, train_months + check_months, member, cross=True)
+    frame = _customer_rows(history, train_months + check_months, member)
     names = customer_feature_names(frame)
     train = frame[frame["month_idx"].isin(train_months)]
     check = frame[frame["month_idx"].isin(check_months)]
-    customer = ChurnClassifier(ratios=False).fit(train[names], train["label"])
+    customer = ChurnClassifier(ratios=False, refit=True).fit(
+        train[names], train["label"], groups=train["customer_code"]
+    )
     raw = customer.predict_proba(check[names])[:, 1]
     # Platt scaling on the log-odds: monotone, so the ranking (ROC AUC, lift) is the model's own;
     # isotonic steps would tie customers on a window of a few dozen positives.
@@ -282,7 +288,7 @@ def backtest(history: History, *, periods: int = 6, progress: Progress | None = 
         members = history.members(p)
         mp = models.member_risk(members)
         out.member.append((f"{month_of(p):%Y-%m}", Metrics.of(members["label"].to_numpy(), mp)))
-        frame = _customer_rows(history, [p], models.member, cross=False)
+        frame = _customer_rows(history, [p], models.member)
         risk = models.risk(models.customer.predict_proba(frame[models.meta["features"]])[:, 1])
         y = frame["label"].to_numpy()
         out.customer.append((f"{month_of(p):%Y-%m}", Metrics.of(y, risk)))
@@ -326,17 +332,20 @@ def score(
     # contributions cost several times the prediction, and a low risk needs no explanation.
     texts: list[list[str]] = [[] for _ in range(len(frame))]
     codes: list[list[str]] = [[] for _ in range(len(frame))]
-    explain = np.flatnonzero(bands != "low")
+    # Only customers in service are shown a risk (the month run keeps theirs alone).
+    in_service = frame["status"].eq("active").to_numpy() if "status" in frame.columns else np.ones(len(frame), bool)
+    explain = np.flatnonzero((bands != "low") & in_service)
     if len(explain):
         subset = X.iloc[explain]
         usable = np.array([explainable(n) for n in names])
         contrib = np.where(usable, models.customer.contributions(subset).to_numpy(), -np.inf)
         order = np.argsort(-contrib, axis=1)[:, :reasons]
+        records = subset.to_dict("records")  # a row as a dict: describe() reads the row's other values
         for k, (i, row_order) in enumerate(zip(explain, order, strict=True)):
             chosen = [j for j in row_order if contrib[k, j] > 0]
-            row = subset.iloc[k]
+            row = records[k]
             codes[i] = [names[j] for j in chosen]
-            texts[i] = [describe(names[j], row.iloc[j], row) for j in chosen]
+            texts[i] = [describe(names[j], row[names[j]], row) for j in chosen]
     return pa.table(
         {
             "customer_code": pa.array(frame["customer_code"].tolist(), pa.string()),

@@ -3,16 +3,19 @@ decides its own settings from the data.
 
 One procedure for every table — no per-table tuning:
 
-1. The training rows are split into ``inner_folds`` stratified folds. Each of a handful of fixed
-   settings (``CANDIDATES``: from fine trees at a fast learning rate, like scikit-learn's
-   HistGradientBoosting defaults, to shallow, strongly regularised trees for small noisy tables) is
-   trained on each fold's other rows, its rounds chosen by early stopping on the fold itself. The
-   setting with the best out-of-fold ROC AUC wins.
+1. The training rows are split into stratified folds (three; two from ``LARGE_ROWS`` on). Settings
+   along a fixed regularisation path (``CANDIDATES``: fine trees like scikit-learn's
+   HistGradientBoosting defaults, medium, and shallow strongly regularised trees for small noisy
+   tables) are each trained on every fold's other rows, their rounds stopped early on the fold
+   itself; the walk along the path (``_walk``) stops where the out-of-fold ROC AUC peaks.
 2. Pairwise ratios of the winner's most important amounts (charge per month of tenure and the like:
    relations a tree finds only with many splits) are tried the same way and kept only when they
    raise the out-of-fold AUC.
 3. The model is the winner's fold models, their log-odds averaged (a cross-validation bag: every
    row was used, and no refit on a guessed number of rounds).
+
+Given ``params`` there is no search: one model, its rounds stopped early on a fifth of the rows
+(the member model, trained on millions of rows and scored on millions every month).
 
 Text columns are categorical: a level seen in fewer than ``RARE_ROWS`` training rows joins one
 "rare" level (so do levels never seen in training); a text column with many levels also gets its
@@ -33,7 +36,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 # The settings tried on every table, finest first (a tie keeps the first).
@@ -108,12 +111,14 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # 
 
     ``params`` fixes the LightGBM settings (no search over ``CANDIDATES``); ``ratios`` allows the
     ratio step (its features are not catalogue features, so a model whose reasons are shown to users
-    leaves it off)."""
+    leaves it off); ``refit`` replaces the bag by one model trained on every row (half or a third of
+    the cost of scoring and explaining: the month run's customer model)."""
 
     def __init__(
         self,
         params: dict[str, Any] | None = None,
         ratios: bool = True,
+        refit: bool = False,
         inner_folds: int | None = None,
         max_rounds: int = 2000,
         random_state: int = 0,
@@ -121,6 +126,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # 
     ) -> None:
         self.params = params
         self.ratios = ratios
+        self.refit = refit
         self.inner_folds = inner_folds
         self.max_rounds = max_rounds
         self.random_state = random_state
@@ -149,6 +155,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # 
                     counts = pd.Series(self.counts_[name], dtype="float64")
                     frequency = frame[name].astype("string").map(counts).fillna(0)
                     out[name + FREQUENCY] = frequency.to_numpy(dtype="float64", na_value=0.0)
+            elif pd.api.types.is_numeric_dtype(frame[name]) or pd.api.types.is_bool_dtype(frame[name]):
+                out[name] = frame[name].to_numpy(dtype="float64", na_value=np.nan)
             else:
                 number = pd.to_numeric(frame[name], errors="coerce").astype("float64")
                 out[name] = number.to_numpy(dtype="float64", na_value=np.nan)
@@ -262,21 +270,37 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # 
         """A setting fitted on every fold's other rows: its out-of-fold AUC and its fold models.
         One thread per fold, even beyond the cores, so that no fold waits for another."""
         per_model = max(1, self._threads() // len(binned))
-        rows = len(labels) - len(binned[0][2])
+        fit_rows = len(labels) - len(binned[0][2])
 
         def one_fold(fold: tuple[lgb.Dataset, lgb.Dataset, NDArray[Any]]) -> tuple[lgb.Booster, NDArray[Any]]:
             fitting, check, check_rows = fold
-            booster = self._train(self._settings(name, rows), fitting, check, per_model, self.max_rounds)
+            booster = self._train(self._settings(name, fit_rows), fitting, check, per_model, self.max_rounds)
             return booster, np.asarray(booster.predict(data[check_rows], raw_score=True, num_threads=per_model))
 
         with ThreadPoolExecutor(max_workers=len(binned)) as pool:
             fitted = list(pool.map(one_fold, binned))
-        raw = np.zeros(len(labels))
-        for (_fitting, _check, check_rows), (_booster, scores) in zip(binned, fitted, strict=True):
-            raw[check_rows] = scores
-        return float(roc_auc_score(labels, raw)), [booster for booster, _scores in fitted]
+        rows = np.concatenate([check_rows for _fitting, _check, check_rows in binned])
+        raw = np.concatenate([scores for _booster, scores in fitted])
+        return float(roc_auc_score(labels[rows], raw)), [booster for booster, _scores in fitted]
 
-    def fit(self, X: pd.DataFrame, y: Any) -> ChurnClassifier:
+    def _inner_folds(self, labels: NDArray[Any], k: int, groups: Any) -> list[tuple[NDArray[Any], NDArray[Any]]]:
+        """``k`` stratified folds (one: a fifth held out). With ``groups`` (e.g. a customer's rows in
+        several months) a group's rows stay in one fold: a model must not be checked on rows of a
+        customer it was trained on."""
+        rows = np.arange(len(labels))
+        if groups is not None and len(set(np.asarray(groups).tolist())) >= max(k, 5):
+            splitter = StratifiedGroupKFold(
+                n_splits=max(k, 2) if k >= 2 else 5, shuffle=True, random_state=self.random_state
+            )
+            folds = list(splitter.split(rows, labels, np.asarray(groups)))
+            return folds if k >= 2 else folds[:1]
+        if k >= 2:
+            return list(StratifiedKFold(n_splits=k, shuffle=True, random_state=self.random_state).split(rows, labels))
+        fit, check = train_test_split(rows, test_size=0.2, stratify=labels, random_state=self.random_state)
+        return [(fit, check)]
+
+    def fit(self, X: pd.DataFrame, y: Any, groups: Any = None) -> ChurnClassifier:
+        """Fit on ``X`` and 0/1 labels ``y``; ``groups`` keeps a group's rows in one inner fold."""
         frame = pd.DataFrame(X)
         labels = np.asarray(y).astype(int)
         self.classes_ = np.array([0, 1])
@@ -285,16 +309,17 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # 
         data = self._matrix(frame)
         names = ["given"] if self.params is not None else list(CANDIDATES)
         smaller = int(np.bincount(labels, minlength=2).min())
-        # Three folds; two from LARGE_ROWS on, where half the rows already make a full model.
-        k = min(self.inner_folds or (2 if len(labels) >= LARGE_ROWS else 3), smaller)
+        # A search: three folds, two from LARGE_ROWS on (half the rows already make a full model).
+        # Given settings: one model, its rounds stopped early on a fifth of the rows.
+        default = 1 if self.params is not None else 2 if len(labels) >= LARGE_ROWS else 3
+        k = min(self.inner_folds or default, smaller)
         self.selection_: list[dict[str, Any]] = []
-        if k < 2:  # too few of a class to validate: the middle setting, a fixed number of rounds
+        if smaller < 2:  # too few of a class to validate: the middle setting, a fixed number of rounds
             self.chosen_ = names[len(names) // 2]
             settings = self._settings(self.chosen_, len(labels))
             self.boosters_ = [self._train(settings, self._dataset(data, labels), None, self._threads(), 100)]
             return self
-        splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=self.random_state)
-        folds = list(splitter.split(data, labels))
+        folds = self._inner_folds(labels, k, groups)
         everything = self._dataset(data, labels)
         binned = self._fold_data(everything, folds)
         tried: dict[str, tuple[float, list[lgb.Booster]]] = {}
@@ -316,6 +341,12 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # 
                     self.chosen_ += "+ratios"
                 else:
                     self.ratios_ = []
+        if self.refit and k >= 2:
+            # One model on every row, its rounds the folds' scaled by how many more rows it has.
+            rounds = round(np.mean([b.current_iteration() for b in boosters]) * k / (k - 1))
+            final = self._with_ratios(data) if self.ratios_ else data
+            settings = self._settings(self.chosen_.removesuffix("+ratios"), len(labels))
+            boosters = [self._train(settings, self._dataset(final, labels), None, self._threads(), max(1, rounds))]
         self.boosters_ = boosters
         return self
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,7 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.2f}"
 
 
-def describe(name: str, value: Any, row: pd.Series | None = None) -> str:
+def describe(name: str, value: Any, row: Mapping[str, Any] | pd.Series | None = None) -> str:
     """One feature of one customer as a user reads it."""
     feature = BY_NAME.get(name)
     if name == "contract_days_left":
@@ -53,7 +54,7 @@ def describe(name: str, value: Any, row: pd.Series | None = None) -> str:
     else:
         text = f"{feature.label} {_number(float(value))} {feature.unit}".rstrip()
     # A three-month count beside the three months before it: say how it moved.
-    if row is not None and name.endswith("_3m") and f"{name[:-3]}_prev_3m" in row.index:
+    if row is not None and name.endswith("_3m") and f"{name[:-3]}_prev_3m" in row:
         before = row[f"{name[:-3]}_prev_3m"]
         if not _missing(before) and float(before) > 0 and float(value) > float(before):
             text += f"，为前3月的 {float(value) / float(before):.1f} 倍".replace(".0 倍", " 倍")

@@ -67,6 +67,8 @@ def save(lake: Lake, models: ChurnModels, *, activate: bool = False) -> str:
         "created_at": created.isoformat(timespec="seconds"),
         "libraries": library_versions(),
         "customer_params": models.customer.state()["params"],
+        "customer_selection": models.customer.selection_,  # the inner selection: each setting tried, its AUC
+        "customer_setting": models.customer.chosen_,
         "member_params": models.member[0].state()["params"],
     }
     folder = _root(lake) / version
