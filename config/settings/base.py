@@ -139,6 +139,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 ZHENGQI_API_TOKEN_MAX_DAYS = int(os.environ.get("ZHENGQI_API_TOKEN_MAX_DAYS", "365"))
 # How many approved months a partner settlement recomputes to find corrections (adjustments).
 ZHENGQI_SETTLEMENT_LOOKBACK_MONTHS = int(os.environ.get("ZHENGQI_SETTLEMENT_LOOKBACK_MONTHS", "12"))
+# How many customers an account manager can visit in a month: the churn model's "high" band each
+# month is as many of the riskiest customers as the managers can visit (the churn-model page shows it).
+ZHENGQI_VISITS_PER_MANAGER = int(os.environ.get("ZHENGQI_VISITS_PER_MANAGER", "10"))
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -18,6 +18,7 @@ from zhengqi.engine.churn import registry
 from zhengqi.engine.churn.bundle import History, fit
 from zhengqi.engine.lake import Lake
 from zhengqi.engine.staging.months import month_idx
+from zhengqi.scoring.churn_registry import visit_capacity
 from zhengqi.scoring.models import Alert, CustomerSnapshot
 from zhengqi.scoring.month_run import CHURN_CODE, month_run
 
@@ -148,3 +149,29 @@ def test_the_api_lists_activates_and_guards(versions: list[str], cast: Cast) -> 
     assert 0 <= risk["risk"] <= 1 and risk["band"] in ("high", "medium", "low")
     other = cast.customer_of_other_am()
     assert login(cast.am).get(f"/api/customers/{other.pk}/churn").status_code == 404
+
+
+def test_the_high_band_is_what_account_managers_can_visit(versions: list[str], cast: Cast, settings: object) -> None:
+    settings.ZHENGQI_VISITS_PER_MANAGER = 3  # type: ignore[attr-defined]  # pytest-django's settings fixture
+    month_run(month=OCT)
+    managers, capacity = visit_capacity()
+    assert managers >= 2 and capacity == 3 * managers
+    snapshots = CustomerSnapshot.objects.filter(month=OCT, customer__status="active")
+    high = snapshots.filter(churn_band="high")
+    assert 0 < high.count() <= capacity
+    lowest_high = min(high.values_list("churn_risk", flat=True))
+    assert not snapshots.exclude(churn_band="high").filter(churn_risk__gt=lowest_high).exists()
+    # The page and the API say it, in the reader's scope: a planner sees the province, the figures add up.
+    page = login(cast.planner).get("/scoring/churn-model/").content.decode()
+    assert 'data-testid="capacity"' in page and "每月可走访 3 个客户" in page
+    answer = login(cast.planner).get("/api/churn/capacity")
+    assert answer.status_code == 200, answer.content.decode()
+    view = answer.json()
+    assert view["capacity"] == capacity and view["high"] == high.count() and view["month"] == "2026-10"
+    assert 0 < view["reached"] <= view["expected"] and view["curve"][-1]["expected"] == pytest.approx(view["expected"])
+    district = login(cast.district_manager).get("/api/churn/capacity").json()
+    assert (
+        district["customers"]
+        == snapshots.filter(customer__region__path__startswith=cast.district_manager.region.path).count()
+    )
+    assert district["customers"] < view["customers"]

@@ -183,6 +183,7 @@ API: dict[str, Entry] = {
     "POST /api/runs": Entry(ADMIN, "POST", reason=gettext_lazy("只有省公司管理员可以启动月度运行。")),
     "GET /api/churn/models": Entry(CONFIG_READERS),
     "GET /api/churn/models/{version}": Entry(CONFIG_READERS),
+    "GET /api/churn/capacity": Entry(CONFIG_READERS),
     "POST /api/churn/models/{version}/activate": Entry(
         ADMIN, "POST", reason=gettext_lazy("只有省公司管理员可以启用流失模型版本。")
     ),

@@ -83,6 +83,7 @@ def run_month(
     rules: Sequence[RuleSpec],
     backend: Backend = "duckdb",
     churn: ChurnModels | None = None,
+    churn_capacity: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> MonthResult:
     """Compute and publish the month's features, scores, tiers and rule hits, and with a churn
@@ -120,7 +121,9 @@ def run_month(
         if churn is not None:
             # Scoring reads the materialised features; member features come from the same engine.
             features_table = result.features
-            result.churn = step("churn", lambda: churn_score(churn, con, month, features_table))
+            result.churn = step(
+                "churn", lambda: churn_score(churn, con, month, features_table, capacity=churn_capacity)
+            )
             result.churn_model = str(churn.meta.get("version", ""))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

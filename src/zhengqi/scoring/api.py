@@ -17,7 +17,7 @@ from zhengqi.customers.selectors import customer_get
 from zhengqi.engine.lake import Lake
 from zhengqi.engine.months import Month, MonthError
 
-from .churn_registry import churn_model_activate, churn_model_card, churn_models
+from .churn_registry import capacity_view, churn_model_activate, churn_model_card, churn_models
 from .configuration import CONFIGURERS, rule_preview, rule_save
 from .month_run import month_run_enqueue
 from .selectors import alerts_of, churn_view, latest_churn_snapshot, month_runs, rule_by_code, rules_all, snapshots_of
@@ -243,6 +243,17 @@ def churn_model_get(request: AuthedRequest, version: str) -> Any:
         return churn_model_card(version)
     except ValidationError as err:
         raise HttpError(404, _message(err)) from err
+
+
+@router.get(
+    "/churn/capacity",
+    response=dict[str, Any],
+    summary="流失预警阈值：客户经理走访能力、高风险阈值、覆盖的预计流失客户（按行级权限；还没有评分的月度运行时 month 为空）",
+)
+def churn_capacity(request: AuthedRequest) -> Any:
+    _reader(request)
+    view = capacity_view(request.user)
+    return {**view, "month": view["month"].strftime("%Y-%m") if view["month"] else None}
 
 
 @router.post("/churn/models/{version}/activate", response=ChurnModelOut, summary="启用流失模型版本（省公司管理员）")

@@ -3,18 +3,24 @@ Pages and API call these; the registry itself lives in the lake (``zhengqi.engin
 
 from __future__ import annotations
 
+import itertools
 import logging
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
+from zhengqi.customers.models import Customer
 from zhengqi.engine.catalogue import CATALOGUE
 from zhengqi.engine.churn import registry
 from zhengqi.engine.churn.model import setting_label
 from zhengqi.engine.lake import Lake
+
+from .models import CustomerSnapshot
 
 log = logging.getLogger("zhengqi.churn")
 
@@ -97,3 +103,62 @@ def churn_model_activate(*, by: User, version: str) -> None:
     except registry.UnknownVersion as err:
         raise ValidationError(str(err)) from err
     log.info("churn model %s activated by %s", version, by.username)
+
+
+def visit_capacity(scope: Q | None = None) -> tuple[int, int]:
+    """(account managers, customers they can visit this month) for the customers in ``scope``
+    (all by default): the active account managers who look after a customer in service there,
+    times ``ZHENGQI_VISITS_PER_MANAGER``."""
+    customers = Customer.objects.filter(status=Customer.Status.ACTIVE)
+    if scope is not None:
+        customers = customers.filter(scope)
+    managers = (
+        User.objects.filter(is_active=True, role=User.Role.ACCOUNT_MANAGER, pk__in=customers.values("account_manager"))
+        .distinct()
+        .count()
+    )
+    return managers, managers * int(settings.ZHENGQI_VISITS_PER_MANAGER)
+
+
+def capacity_view(user: User) -> dict[str, Any]:
+    """The latest month run's high band beside the visits the user's account managers can make:
+    the risk threshold it implies, the customers in it, how many of the expected churners they are
+    (calibrated risks summed) — and the curve of expected churners reached by visits, for a chart.
+    Only the user's own customers (row-level access); before a scored month run, month is None
+    and there are no customers to count."""
+    scope = customer_scope(user, prefix="customer__")
+    latest = (
+        CustomerSnapshot.objects.filter(churn_risk__isnull=False)
+        .order_by("-month")
+        .values_list("month", flat=True)
+        .first()
+    )
+    rows = (
+        list(
+            CustomerSnapshot.objects.filter(scope, month=latest, churn_risk__isnull=False)
+            .order_by("-churn_risk", "customer_id")
+            .values_list("churn_risk", "churn_band")
+        )
+        if latest is not None
+        else []
+    )
+    managers, capacity = visit_capacity(customer_scope(user))
+    risks = [float(r or 0.0) for r, _band in rows]
+    expected = sum(risks)
+    high = [float(r or 0.0) for r, band in rows if band == "high"]
+    reached = sum(risks[:capacity])
+    steps = sorted({round(len(risks) * k / 20) for k in range(21)} | ({capacity} if capacity <= len(risks) else set()))
+    cumulative = list(itertools.accumulate(risks))
+    return {
+        "month": latest,
+        "customers": len(rows),
+        "managers": managers,
+        "visits_per_manager": int(settings.ZHENGQI_VISITS_PER_MANAGER),
+        "capacity": capacity,
+        "high": len(high),
+        "threshold": min(high) if high else None,
+        "expected": expected,
+        "reached": reached,
+        "reached_share": reached / expected if expected else None,
+        "curve": [{"visits": n, "expected": cumulative[n - 1] if n else 0.0} for n in steps],
+    }

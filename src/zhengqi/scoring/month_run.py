@@ -30,6 +30,7 @@ from zhengqi.engine.rules.language import parse
 from zhengqi.engine.staging.months import month_idx, month_of
 from zhengqi.engine.value.tiers import VIP_TIERS
 
+from .churn_registry import visit_capacity
 from .configuration import active_value_model, enabled_rules, ensure_default_value_model
 from .export import export_dimensions
 from .models import (
@@ -145,7 +146,12 @@ def _run_one(
         dims = export_dimensions(lake)
         step_done("export")
         churn = churn_registry.active(lake)
-        result = run_month(lake, month, model=model, rules=rules, backend=backend, churn=churn, progress=step_done)
+        _managers, capacity = visit_capacity()
+        result = run_month(
+            lake, month, model=model, rules=rules, backend=backend, churn=churn,
+            churn_capacity=capacity or None,  # no account manager yet: the model's own bands
+            progress=step_done,
+        )  # fmt: skip
         counts = write_back(result, rules=rules)
         counts.update(announce_alerts(month))  # tasks for the new alerts (connected by the portal)
         step_done("write_back")

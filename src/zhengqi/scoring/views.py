@@ -15,7 +15,7 @@ from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.engine.catalogue import RULE_CATALOGUE
 from zhengqi.engine.lake import Lake
 
-from .churn_registry import churn_model_activate, churn_model_card, churn_models, may_activate
+from .churn_registry import capacity_view, churn_model_activate, churn_model_card, churn_models, may_activate
 from .configuration import (
     CONFIGURERS,
     active_value_model,
@@ -186,9 +186,11 @@ def churn_model_page(request: AuthedRequest) -> HttpResponse:
         raise Http404("；".join(err.messages)) from err
     backtest = (card or {}).get("backtest") or {}
     curve = backtest.get("calibration_curve") or []
+    capacity = capacity_view(user)
     context = {
         "card": card,
         "backtest": backtest,
+        "capacity": capacity,
         "versions": churn_models(),
         "may_activate": may_activate(user),
         "chart": {
@@ -196,6 +198,8 @@ def churn_model_page(request: AuthedRequest) -> HttpResponse:
             "observed": [round(p["observed"], 4) for p in curve],
             "importance_labels": [r["label"] for r in (card or {}).get("importance_rows", [])][::-1],
             "importance_gains": [r["gain"] for r in (card or {}).get("importance_rows", [])][::-1],
+            "capacity_curve": [[p["visits"], round(p["expected"], 2)] for p in capacity["curve"]],
+            "capacity": capacity["capacity"],
         },
     }
     return render(request, "scoring/churn_model.html", context)

@@ -301,6 +301,19 @@ def backtest(history: History, *, periods: int = 6, progress: Progress | None = 
     return out
 
 
+def capacity_bands(models: ChurnModels, risk: NDArray[Any], in_service: NDArray[Any], capacity: int) -> NDArray[Any]:
+    """Bands by what account managers can do: "high" for the ``capacity`` customers in service with
+    the highest calibrated risk (none below the model's medium threshold: a visit is for a real
+    risk), "medium" for the rest above that threshold, "low" below it. Ties at the cut stay
+    together only as far as the capacity allows (the earlier row first)."""
+    medium = models.bands["medium"]
+    bands = np.where(risk >= medium, "medium", "low").astype(object)
+    candidates = np.flatnonzero(in_service & (risk >= medium))
+    top = candidates[np.argsort(-risk[candidates], kind="stable")][: max(0, capacity)]
+    bands[top] = "high"
+    return bands
+
+
 def score(
     models: ChurnModels,
     con: ibis.BaseBackend,
@@ -308,10 +321,13 @@ def score(
     features: pa.Table,
     *,
     reasons: int = 3,
+    capacity: int | None = None,
 ) -> pa.Table:
     """The month's churn risk of every customer in ``features``: calibrated risk, band, the
     roll-up of its members' risks and, for the medium and high bands, the ``reasons`` features
-    that raised its risk most."""
+    that raised its risk most. With ``capacity`` (the visits account managers can make this month)
+    the high band is the customers they can visit: the ``capacity`` riskiest in service whose
+    risk reaches the model's medium band (``capacity_bands``)."""
     m = month_idx(month)
     members = to_frame(member_features(con, m).to_pyarrow())
     member_risk = pd.Series(models.member_risk(members))
@@ -327,13 +343,13 @@ def score(
     X = frame[names]
     raw = models.customer.predict_proba(X)[:, 1] if len(frame) else np.zeros(0)
     risk = models.risk(raw)
-    bands = models.band(risk)
+    # Only customers in service are shown a risk (the month run keeps theirs alone).
+    in_service = frame["status"].eq("active").to_numpy() if "status" in frame.columns else np.ones(len(frame), bool)
+    bands = models.band(risk) if capacity is None else capacity_bands(models, risk, in_service, capacity)
     # Reasons for the customers someone will act on (medium and high bands): LightGBM's
     # contributions cost several times the prediction, and a low risk needs no explanation.
     texts: list[list[str]] = [[] for _ in range(len(frame))]
     codes: list[list[str]] = [[] for _ in range(len(frame))]
-    # Only customers in service are shown a risk (the month run keeps theirs alone).
-    in_service = frame["status"].eq("active").to_numpy() if "status" in frame.columns else np.ones(len(frame), bool)
     explain = np.flatnonzero((bands != "low") & in_service)
     if len(explain):
         subset = X.iloc[explain]
