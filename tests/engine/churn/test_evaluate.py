@@ -34,6 +34,9 @@ def test_real_data_beats_the_logistic_regression_bar() -> None:
     assert report.mean("roc_auc") > report.mean("baseline_roc_auc")
     assert report.mean("lift") > 2.5
     assert "TotalCharges" not in report.categorical  # text with blanks, read as numbers
+    # Calibration per fold and over all folds: a bagged, early-stopped model is close to calibrated.
+    assert all(0 <= f.calibration_error < 0.06 for f in report.folds) and len(report.calibration) >= 5
+    assert "ECE" in report.as_text() and "校准" in report.as_text() and all(f.chosen for f in report.folds)
 
 
 def crafted(n: int = 4000, seed: int = 1) -> pd.DataFrame:

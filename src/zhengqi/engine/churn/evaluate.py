@@ -71,6 +71,13 @@ class FoldResult(Metrics):
     name: str
     baseline_roc_auc: float
     chosen: str = ""  # the setting the inner selection chose on this fold's training rows
+    calibration_error: float = math.nan  # rows-weighted |predicted − observed| over the fold's tenths of risk
+
+
+def calibration_error(curve: list[tuple[float, float, int]]) -> float:
+    """How far a reliability curve is from the diagonal: rows-weighted mean |predicted − observed|."""
+    rows = sum(n for _m, _o, n in curve)
+    return sum(abs(m - o) * n for m, o, n in curve) / rows if rows else math.nan
 
 
 def reliability(y: NDArray[Any], p: NDArray[Any], bins: int = 10) -> list[tuple[float, float, int]]:
@@ -109,16 +116,18 @@ class Report:
             f"验证方式 validation: {self.method}",
             *self.notes,
             "",
-            f"{'fold':<14}{'rows':>7}{'churn':>7}{'ROC AUC':>9}{'PR AUC':>8}{'lift@10%':>9}{'Brier':>8}{'LR AUC':>8}",
+            f"{'fold':<14}{'rows':>7}{'churn':>7}{'ROC AUC':>9}{'PR AUC':>8}{'lift@10%':>9}{'Brier':>8}{'ECE':>7}"
+            f"{'LR AUC':>8}",
         ]
         for f in self.folds:
             lines.append(
                 f"{f.name:<14}{f.rows:>7}{f.positives:>7}{f.roc_auc:>9.4f}{f.pr_auc:>8.4f}{f.lift:>9.2f}"
-                f"{f.brier:>8.4f}{f.baseline_roc_auc:>8.4f}"
+                f"{f.brier:>8.4f}{f.calibration_error:>7.3f}{f.baseline_roc_auc:>8.4f}"
             )
         lines.append(
             f"{'mean ± std':<14}{'':>14}{self.mean('roc_auc'):>9.4f}{self.mean('pr_auc'):>8.4f}"
-            f"{self.mean('lift'):>9.2f}{self.mean('brier'):>8.4f}{self.mean('baseline_roc_auc'):>8.4f}"
+            f"{self.mean('lift'):>9.2f}{self.mean('brier'):>8.4f}{self.mean('calibration_error'):>7.3f}"
+            f"{self.mean('baseline_roc_auc'):>8.4f}"
         )
         lines.append(f"ROC AUC = {self.mean('roc_auc'):.4f} ± {self.std('roc_auc'):.4f}"
                      f"（逻辑回归基线 logistic-regression baseline {self.mean('baseline_roc_auc'):.4f}）")  # fmt: skip
@@ -129,8 +138,12 @@ class Report:
         if chosen:
             lines.append(f"每折内部选择的设置 setting chosen by inner cross-validation: {chosen}")
         if self.calibration:
-            lines += ["", "校准 calibration (all folds)    预测 predicted   实际 observed   rows"]
-            lines += [f"{'':<32}{m:>9.3f}{o:>15.3f}{n:>7}" for m, o, n in self.calibration]
+            lines += [
+                "",
+                "校准 calibration (all folds; ECE = 各折预测与实际之差的加权平均 per fold above)",
+                f"{'':<14}预测 predicted   实际 observed   rows",
+            ]
+            lines += [f"{'':<14}{m:>14.3f}{o:>15.3f}{n:>7}" for m, o, n in self.calibration]
         return "\n".join(lines)
 
 
@@ -314,6 +327,7 @@ def evaluate(
                 name=name,
                 baseline_roc_auc=float(roc_auc_score(y[test], _baseline(X, y, train, test))),
                 chosen=setting_label(model.chosen_),
+                calibration_error=calibration_error(reliability(y[test], p)),
             )
         )
         scored.append((y[test], p))
