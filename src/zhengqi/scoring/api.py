@@ -248,7 +248,7 @@ def churn_model_get(request: AuthedRequest, version: str) -> Any:
 @router.get(
     "/churn/capacity",
     response=dict[str, Any],
-    summary="流失预警阈值：客户经理走访能力、高风险阈值、覆盖的预计流失客户（按行级权限；还没有评分的月度运行时 month 为空）",
+    summary="流失预警阈值：走访能力、高风险阈值、覆盖的预计流失客户（按行级权限；未评分时 month 为空）",
 )
 def churn_capacity(request: AuthedRequest) -> Any:
     _reader(request)
