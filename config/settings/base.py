@@ -142,6 +142,11 @@ ZHENGQI_SETTLEMENT_LOOKBACK_MONTHS = int(os.environ.get("ZHENGQI_SETTLEMENT_LOOK
 # How many customers an account manager can visit in a month: the churn model's "high" band each
 # month is as many of the riskiest customers as the managers can visit (the churn-model page shows it).
 ZHENGQI_VISITS_PER_MANAGER = int(os.environ.get("ZHENGQI_VISITS_PER_MANAGER", "10"))
+# Documents people upload (signed agreements): stored under ZHENGQI_VAR/documents, never served as
+# static files — only through a page that checks who may see the customer. ZHENGQI_UPLOAD_MAX_MB
+# bounds one file.
+MEDIA_ROOT = VAR_DIR / "documents"
+ZHENGQI_UPLOAD_MAX_MB = float(os.environ.get("ZHENGQI_UPLOAD_MAX_MB", "10"))
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -7,6 +7,7 @@ from .base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ZHENGQI_LAKE = Path(tempfile.mkdtemp(prefix="zhengqi-lake-"))
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="zhengqi-documents-"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -23,7 +24,7 @@ from zhengqi.accounts.models import ApiToken, User
 from zhengqi.accounts.tokens import token_create
 from zhengqi.api import api
 from zhengqi.competition.models import CompetitorEvent, ResponsePlan
-from zhengqi.customers.models import Customer, Product, Subscription
+from zhengqi.customers.models import Contract, Customer, KeyPerson, Product, Subscription
 from zhengqi.imports.models import ImportBatch
 from zhengqi.marketing.models import Campaign, CampaignTarget, DevelopmentApplication, Opportunity, Task
 from zhengqi.partners.models import Attribution, Partner, Statement, StatementLine
@@ -231,6 +232,28 @@ def service_for(customer: Customer, user: User) -> tuple[ServiceRequest, Competi
     return found, event, plan
 
 
+def person_of(customer: Customer) -> KeyPerson:
+    person, _ = KeyPerson.objects.get_or_create(customer=customer, name="矩阵联系人", defaults={"title": "主任"})
+    return person
+
+
+def contract_of(customer: Customer) -> Contract:
+    """An agreement in force of the customer, with a signed file."""
+    found = Contract.objects.filter(customer=customer, number__startswith="MX-", status="in_force").first()
+    if found is None:
+        found = Contract(
+            customer=customer,
+            number=f"MX-{customer.pk}-{Contract.objects.count()}",
+            start=dt.date(2026, 1, 1),
+            end=dt.date(2026, 12, 31),
+            amount=1000,
+            signed_file_name="协议.pdf",
+        )
+        found.signed_file.save("signed.pdf", ContentFile(b"%PDF-1.4 matrix"), save=False)
+        found.save()
+    return found
+
+
 def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, token: ApiToken) -> str:
     partner, deal, statement = channel_for(customer, token.user)
     request, event, _plan = service_for(customer, token.user)
@@ -246,6 +269,8 @@ def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "campaign_id": campaign_with(customer).pk,
         "token_id": token.pk,
         "customer_id": customer.pk,
+        "key_person_id": person_of(customer).pk,
+        "contract_id": contract_of(customer).pk,
         "pk": customer.pk,
         "task_id": task.pk,
         "batch_id": batch.pk,
@@ -295,6 +320,13 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "customers:detail": [customer.pk],
         "customers:reassign": [customer.pk],
         "customers:reveal": [customer.pk],
+        "customers:key_person_new": [customer.pk],
+        "customers:key_person_edit": [customer.pk, person_of(customer).pk],
+        "customers:key_person_leave": [customer.pk, person_of(customer).pk],
+        "customers:contract_new": [customer.pk],
+        "customers:contract_renew": [customer.pk, contract_of(customer).pk],
+        "customers:contract_terminate": [customer.pk, contract_of(customer).pk],
+        "customers:contract_file": [customer.pk, contract_of(customer).pk],
         "scoring:rule": ["R01"],
         "marketing:task_close": [task.pk],
         "marketing:task_create": [customer.pk],
@@ -321,6 +353,22 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
         },
         "POST /api/runs": {"month": "2026-10"},
         "POST /api/customers/{customer_id}/tasks": {"title": "回访", "due": "2026-12-01"},
+        "POST /api/customers/{customer_id}/key-persons": {"name": "矩阵新人", "roles": ["decider"]},
+        "PATCH /api/customers/{customer_id}/key-persons/{key_person_id}": {"title": "副主任"},
+        "POST /api/contracts": {
+            "customer_id": customer.pk,
+            "number": f"MX-API-{customer.pk}-{Contract.objects.count()}",
+            "start": "2026-01-01",
+            "end": "2026-12-31",
+            "amount": "100",
+        },
+        "POST /api/contracts/{contract_id}/renew": {
+            "number": f"MX-R-{customer.pk}-{Contract.objects.count()}",
+            "start": "2027-01-01",
+            "end": "2027-12-31",
+            "amount": "100",
+        },
+        "POST /api/contracts/{contract_id}/terminate": {"reason": "客户撤销"},
         "POST /api/tasks/{task_id}/close": {"outcome": "已处理"},
         "POST /api/customers/{customer_id}/interactions": {"date": "2026-11-20", "summary": "拜访"},
         "POST /api/tokens": {"name": "矩阵测试", "days": 1},
@@ -422,7 +470,8 @@ LEAKS: list[str] = []
 
 
 # What a GET may write: the session, the audit trail of exports and reveals, a token's last use.
-BOOKKEEPING = ("django_session", "accounts_exportrecord", "accounts_apitoken", "axes_")
+# A GET that shows personal data unmasked or hands out a signed agreement logs that access (auditlog).
+BOOKKEEPING = ("django_session", "accounts_exportrecord", "accounts_apitoken", "axes_", "auditlog_logentry")
 WRITES: list[str] = []
 
 
@@ -455,9 +504,14 @@ def answer(client: Client, method: str, url: str, body: dict[str, Any] | None, *
     if url == "/api/imports":  # a file upload (a dry run: nothing is written)
         upload = SimpleUploadedFile("客户.csv", "客户编码,客户名称\n".encode())
         return client.post(url, {"kind": "customers", "dry_run": "true", "file": upload}).status_code
+    if api_call and method == "POST" and url.endswith("/file"):  # a signed agreement's upload
+        upload = SimpleUploadedFile("协议.pdf", b"%PDF-1.4 matrix", content_type="application/pdf")
+        return client.post(url, {"file": upload}).status_code
     if api_call:
         data = json.dumps(body or {})
-        call = {"POST": client.post, "PUT": client.put, "DELETE": client.delete}[method]
+        if method == "DELETE":
+            url += ("&" if "?" in url else "?") + "reason=" + "调离"
+        call = {"POST": client.post, "PUT": client.put, "PATCH": client.patch, "DELETE": client.delete}[method]
         return call(url, data, content_type="application/json").status_code
     return client.post(url, {}).status_code
 

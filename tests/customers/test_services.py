@@ -8,13 +8,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from tests.conftest import Cast
 from zhengqi.accounts.models import Region
+from zhengqi.customers.contracts import contract_create
+from zhengqi.customers.key_persons import key_person_create
 from zhengqi.customers.models import AccountAssignment, Contract, Customer, KeyPerson
 from zhengqi.customers.services import (
-    contract_create,
     customer_assign_manager,
     customer_create,
     customer_update,
-    key_person_create,
 )
 
 pytestmark = pytest.mark.django_db

@@ -54,6 +54,7 @@ REASSIGN = gettext_lazy("只有区域经理或省公司管理员可以调整客�
 WORKLOAD = gettext_lazy("只有区域经理和省公司管理员可以查看客户经理工作量。")
 MERGE = gettext_lazy("只有省公司管理员可以合并客户。")
 REVEAL = gettext_lazy("您的角色无权查看关键人的完整联系方式。")
+KEEP = gettext_lazy("只有该客户的客户经理、区域经理或省公司管理员可以维护客户资料。")
 IMPORT = gettext_lazy("只有省公司管理员可以导入数据。")
 PLAN = gettext_lazy("只有营销策划或省公司管理员可以制定营销活动。")
 APPLY = gettext_lazy("客户开发申请由客户经理提交。")
@@ -94,6 +95,13 @@ PAGES: dict[str, Entry] = {
     "customers:bulk_reassign": Entry(MANAGERS, "POST", reason=REASSIGN),
     "customers:portfolio": Entry(MANAGERS, reason=WORKLOAD),
     "customers:duplicates": Entry(ADMIN, reason=MERGE),
+    "customers:key_person_new": Entry(WORKERS, scoped=True, reason=KEEP),
+    "customers:key_person_edit": Entry(WORKERS, scoped=True, reason=KEEP),
+    "customers:key_person_leave": Entry(WORKERS, "POST", scoped=True, reason=KEEP),
+    "customers:contract_new": Entry(WORKERS, scoped=True, reason=KEEP),
+    "customers:contract_renew": Entry(WORKERS, scoped=True, reason=KEEP),
+    "customers:contract_terminate": Entry(WORKERS, "POST", scoped=True, reason=KEEP),
+    "customers:contract_file": Entry(STAFF, scoped=True),
     "scoring:rules": Entry(CONFIG_READERS),
     "scoring:rule_new": Entry(CONFIG_READERS),
     "scoring:rule_preview": Entry(CONFIG_READERS, "POST"),
@@ -166,6 +174,18 @@ API: dict[str, Entry] = {
     "GET /api/customers/{customer_id}": Entry(STAFF, scoped=True),
     "GET /api/customers/{customer_id}/key-persons": Entry(STAFF, scoped=True),
     "POST /api/customers/{customer_id}/key-persons/reveal": Entry(FIELD, "POST", scoped=True, reason=REVEAL),
+    "POST /api/customers/{customer_id}/key-persons": Entry(WORKERS, "POST", scoped=True, reason=KEEP),
+    "PATCH /api/customers/{customer_id}/key-persons/{key_person_id}": Entry(WORKERS, "PATCH", scoped=True, reason=KEEP),
+    "DELETE /api/customers/{customer_id}/key-persons/{key_person_id}": Entry(
+        WORKERS, "DELETE", scoped=True, reason=KEEP
+    ),
+    "GET /api/contracts": Entry(STAFF),
+    "POST /api/contracts": Entry(WORKERS, "POST", reason=KEEP),
+    "GET /api/contracts/{contract_id}": Entry(STAFF, scoped=True),
+    "POST /api/contracts/{contract_id}/renew": Entry(WORKERS, "POST", scoped=True, reason=KEEP),
+    "POST /api/contracts/{contract_id}/terminate": Entry(WORKERS, "POST", scoped=True, reason=KEEP),
+    "POST /api/contracts/{contract_id}/file": Entry(WORKERS, "POST", scoped=True, reason=KEEP),
+    "GET /api/contracts/{contract_id}/file": Entry(STAFF, scoped=True),
     "GET /api/customers/{customer_id}/history": Entry(STAFF, scoped=True),
     "GET /api/customers/{customer_id}/next-products": Entry(STAFF, scoped=True),
     "POST /api/customers/reassign": Entry(MANAGERS, "POST", reason=REASSIGN),

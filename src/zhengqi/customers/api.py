@@ -4,13 +4,20 @@ import datetime as dt
 from decimal import Decimal
 
 from django.http import Http404
-from ninja import Field, FilterSchema, Query, Router, Schema
+from ninja import Field, FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from zhengqi.accounts.privacy import mask_birthday, mask_phone
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.pagination import Pages
 
+from .key_persons import (
+    key_person_create,
+    key_person_get,
+    key_person_retire,
+    key_person_update,
+    key_persons_of,
+)
 from .models import Customer, CustomerMonth, KeyPerson
 from .selectors import (
     SORTS,
@@ -100,29 +107,138 @@ class KeyPersonOut(Schema):
     name: str
     title: str
     department: str
-    roles: list[str]
+    roles: list[str] = Field(..., description="购买角色：user / influencer / decider / approver / buyer / gatekeeper")
     phone: str = Field(..., description="默认脱敏；用 reveal 接口查看完整号码（记入访问日志）")
+    office_phone: str = Field(..., description="默认脱敏")
     birthday: str = Field(..., description="默认只显示月份")
     closeness: int
+    preferred_channel: str
+    active: bool = Field(..., description="false：已离职")
+    left_on: dt.date | None
+    left_reason: str
+    last_contact: dt.date | None = Field(..., description="最近一次接触记录的日期")
+    source: str = Field(..., description="来源：导入批次、录入人、时间")
+    version: int = Field(..., description="修改时带上，防止覆盖他人的修改")
 
 
 def _person(p: KeyPerson, *, revealed: bool) -> dict[str, object]:
+    def phone(value: str) -> str:
+        return value if revealed else mask_phone(value) if value else ""
+
     return {
         "id": p.pk,
         "name": p.name,
         "title": p.title,
         "department": p.department,
         "roles": [r.role for r in p.roles.all()],
-        "phone": p.phone if revealed else mask_phone(p.phone) if p.phone else "",
+        "phone": phone(p.phone),
+        "office_phone": phone(p.office_phone),
         "birthday": (p.birthday.isoformat() if p.birthday else "") if revealed else mask_birthday(p.birthday),
         "closeness": p.closeness,
+        "preferred_channel": p.preferred_channel,
+        "active": p.left_on is None,
+        "left_on": p.left_on,
+        "left_reason": p.left_reason,
+        "last_contact": getattr(p, "last_contact", None),
+        "source": p.source_text(),
+        "version": p.version,
     }
 
 
 @router.get("/{int:customer_id}/key-persons", response=list[KeyPersonOut], summary="关键人（个人信息脱敏）")
 def list_key_persons(request: AuthedRequest, customer_id: int) -> list[dict[str, object]]:
     customer = customer_get(user=request.user, pk=customer_id)
-    return [_person(p, revealed=False) for p in customer.key_persons.prefetch_related("roles")]
+    return [_person(p, revealed=False) for p in key_persons_of(customer)]
+
+
+class KeyPersonIn(Schema):
+    name: str = Field(..., min_length=1, max_length=50)
+    title: str = Field("", max_length=100)
+    department: str = Field("", max_length=100)
+    roles: list[str] = Field(default_factory=list, max_length=6)
+    phone: str = Field("", max_length=30)
+    office_phone: str = Field("", max_length=30)
+    birthday: dt.date | None = None
+    closeness: int = Field(3, ge=1, le=5)
+    preferred_channel: str = Field("", max_length=10, description="mobile / office / wechat / email / visit")
+    notes: str = Field("", max_length=2000)
+
+
+class KeyPersonPatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=50)
+    title: str | None = Field(None, max_length=100)
+    department: str | None = Field(None, max_length=100)
+    roles: list[str] | None = Field(None, max_length=6)
+    phone: str | None = Field(None, max_length=30)
+    office_phone: str | None = Field(None, max_length=30)
+    birthday: dt.date | None = None
+    closeness: int | None = Field(None, ge=1, le=5)
+    preferred_channel: str | None = Field(None, max_length=10)
+    notes: str | None = Field(None, max_length=2000)
+    version: int | None = Field(None, description="读取时的版本；他人已修改则返回 409")
+
+
+class RetireQuery(Schema):
+    reason: str = Field(..., min_length=1, max_length=200, description="离职说明")
+    left_on: dt.date | None = Field(None, description="离职日期，默认今天")
+
+
+def _one_person(user: object, person: KeyPerson) -> dict[str, object]:
+    fresh = key_persons_of(person.customer).get(pk=person.pk)
+    return _person(fresh, revealed=False)
+
+
+@router.post(
+    "/{int:customer_id}/key-persons",
+    response={201: KeyPersonOut},
+    summary="添加关键人",
+    description="客户的客户经理、区域经理或省公司管理员。同一手机号或无法区分的同名人员不能重复添加。",
+)
+def create_key_person(request: AuthedRequest, customer_id: int, data: KeyPersonIn) -> Status:
+    user = request.user
+    customer = customer_get(user=user, pk=customer_id)
+    fields = data.dict()
+    roles = fields.pop("roles")
+    person = key_person_create(customer=customer, by=user, roles=roles, **fields)
+    return Status(201, _one_person(user, person))
+
+
+@router.patch(
+    "/{int:customer_id}/key-persons/{int:key_person_id}",
+    response=KeyPersonOut,
+    summary="修改关键人",
+    description="只改给出的字段；带上 version 时，他人已修改则返回 409，不保存。",
+)
+def update_key_person(
+    request: AuthedRequest, customer_id: int, key_person_id: int, data: KeyPersonPatch
+) -> dict[str, object]:
+    user = request.user
+    customer = customer_get(user=user, pk=customer_id)
+    person = key_person_get(user=user, customer=customer, pk=key_person_id)
+    fields = data.dict(exclude_unset=True)
+    version = fields.pop("version", None)
+    roles = fields.pop("roles", None)
+    updated = key_person_update(person=person, by=user, roles=roles, version=version, **fields)
+    return _one_person(user, updated)
+
+
+@router.delete(
+    "/{int:customer_id}/key-persons/{int:key_person_id}",
+    response=KeyPersonOut,
+    summary="关键人离职",
+    description="不删除记录（接触记录仍引用它），只标记离职日期和说明；离职者不再覆盖购买角色。",
+)
+def retire_key_person(
+    request: AuthedRequest,
+    customer_id: int,
+    key_person_id: int,
+    leaving: Query[RetireQuery],
+) -> dict[str, object]:
+    user = request.user
+    customer = customer_get(user=user, pk=customer_id)
+    person = key_person_get(user=user, customer=customer, pk=key_person_id)
+    retired = key_person_retire(person=person, by=user, reason=leaving.reason, on=leaving.left_on)
+    return _one_person(user, retired)
 
 
 @router.post(

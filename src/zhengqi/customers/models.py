@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhengqi.accounts.models import Region
@@ -173,6 +174,46 @@ class Customer(models.Model):
             node_id = Customer.objects.filter(pk=node_id).values_list("parent_id", flat=True).first()
 
 
+class RecordSource(models.TextChoices):
+    """Where a record of the customer came from (F-15: the 360° page shows it on hover)."""
+
+    IMPORT = "import", _("BSS/计费导入")
+    USER = "user", _("用户录入")
+    OPPORTUNITY = "opportunity", _("商机赢单")
+    DEMO = "demo", _("演示数据")
+
+
+class Sourced(models.Model):
+    """A record that remembers where it came from: an import batch, a user, an opportunity; and when."""
+
+    source = models.CharField(_("来源"), max_length=20, choices=RecordSource.choices, default=RecordSource.USER)
+    source_ref = models.CharField(_("来源记录"), max_length=64, blank=True, help_text=_("导入批次号或商机编号"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("录入时间"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    def source_text(self) -> str:
+        """One line for the page: “BSS/计费导入（批次 12）· 2026-11-02 10:20” or “用户录入 · 王芳 · …”."""
+        parts = [str(self.get_source_display())]  # type: ignore[attr-defined]  # Django adds get_FOO_display
+        if self.source == RecordSource.IMPORT and self.source_ref:
+            parts[0] += str(_("（批次 %(ref)s）") % {"ref": self.source_ref})
+        elif self.source == RecordSource.OPPORTUNITY and self.source_ref:
+            parts[0] += str(_("（商机 %(ref)s）") % {"ref": self.source_ref})
+        if self.created_by_id is not None:
+            parts.append(str(self.created_by))
+        parts.append(f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M}")
+        return " · ".join(parts)
+
+
 class AccountAssignment(models.Model):
     """Who was the customer's account manager, from when to when (the current one has no end)."""
 
@@ -198,14 +239,27 @@ class AccountAssignment(models.Model):
         ordering = ["customer", "-start"]
 
 
-class KeyPerson(models.Model):
-    """A key person (关键人) at the customer, with one or more buying roles."""
+class KeyPerson(Sourced):
+    """A key person (关键人) at the customer, with one or more buying roles. One who has left the
+    customer is kept (with the day and the reason) for the contact history, but no longer covers a role."""
+
+    class Channel(models.TextChoices):
+        MOBILE = "mobile", _("手机")
+        OFFICE = "office", _("办公电话")
+        WECHAT = "wechat", _("微信")
+        EMAIL = "email", _("邮件")
+        VISIT = "visit", _("当面拜访")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="key_persons")
     name = models.CharField(_("姓名"), max_length=50)
     title = models.CharField(_("职务"), max_length=100, blank=True)
     department = models.CharField(_("部门"), max_length=100, blank=True)
-    phone = models.CharField(_("电话"), max_length=30, blank=True, validators=[validate_phone])
+    phone = models.CharField(_("手机"), max_length=30, blank=True, validators=[validate_phone])
+    office_phone = models.CharField(_("办公电话"), max_length=30, blank=True, validators=[validate_phone])
+    preferred_channel = models.CharField(_("首选联系方式"), max_length=10, choices=Channel.choices, blank=True)
+    left_on = models.DateField(_("离职日期"), null=True, blank=True)
+    left_reason = models.CharField(_("离职说明"), max_length=200, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=0)
     birthday = models.DateField(_("生日"), null=True, blank=True)
     closeness = models.PositiveSmallIntegerField(
         _("关系亲密度"),
@@ -223,11 +277,19 @@ class KeyPerson(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def active(self) -> bool:
+        return self.left_on is None
+
     def clean(self) -> None:
         if self.phone:
             self.phone = normalize_phone(self.phone)
+        if self.office_phone:
+            self.office_phone = normalize_phone(self.office_phone)
         if self.birthday and self.birthday > dt.date.today():
             raise ValidationError({"birthday": _("生日不能晚于今天。")})
+        if self.birthday and self.birthday < dt.date(1900, 1, 1):
+            raise ValidationError({"birthday": _("生日不能早于 1900 年。")})
 
 
 class BuyingRole(models.TextChoices):
@@ -272,8 +334,9 @@ class Product(models.Model):
         return self.name
 
 
-class Subscription(models.Model):
+class Subscription(Sourced):
     class Status(models.TextChoices):
+        PENDING = "pending", _("待开通（待 BSS 确认）")
         ACTIVE = "active", _("在用")
         SUSPENDED = "suspended", _("暂停")
         CANCELLED = "cancelled", _("已取消")
@@ -306,16 +369,43 @@ class Subscription(models.Model):
             )
 
 
-class Contract(models.Model):
-    """An agreement (协议) with the customer."""
+def contract_file_path(contract: Contract, filename: str) -> str:
+    """Where a signed agreement is stored: a random name (never the user's), its type kept."""
+    import uuid
+    from pathlib import Path
+
+    return f"contracts/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+
+
+class Contract(Sourced):
+    """An agreement (协议) with the customer. A renewal is a new agreement that names the one it
+    replaces; a terminated agreement keeps its dates and says when and why it ended early."""
+
+    class Status(models.TextChoices):
+        IN_FORCE = "in_force", _("有效")
+        RENEWED = "renewed", _("已续签")
+        TERMINATED = "terminated", _("已终止")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contracts")
     number = models.CharField(_("协议编号"), max_length=50, unique=True)
     start = models.DateField(_("生效日期"))
     end = models.DateField(_("到期日期"))
-    amount = money_field(_("协议金额"))
+    amount = money_field(_("协议金额"), validators=[MinValueValidator(0)])
     products = models.ManyToManyField(Product, verbose_name=_("协议产品"), blank=True, related_name="contracts")
     auto_renew = models.BooleanField(_("自动续约"), default=False)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.IN_FORCE)
+    replaces = models.OneToOneField(
+        "self",
+        verbose_name=_("续签自"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="renewal",
+    )
+    terminated_on = models.DateField(_("终止日期"), null=True, blank=True)
+    termination_reason = models.CharField(_("终止原因"), max_length=200, blank=True)
+    signed_file = models.FileField(_("签署文本"), upload_to=contract_file_path, blank=True, max_length=200)
+    signed_file_name = models.CharField(_("文件名"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("协议")
@@ -338,7 +428,12 @@ class Contract(models.Model):
             )
 
     def days_left(self, today: dt.date | None = None) -> int:
-        return (self.end - (today or dt.date.today())).days
+        return (self.effective_end - (today or dt.date.today())).days
+
+    @property
+    def effective_end(self) -> dt.date:
+        """The day it ends: its end date, or the day it was terminated."""
+        return min(self.end, self.terminated_on) if self.terminated_on else self.end
 
 
 class CustomerMonth(models.Model):

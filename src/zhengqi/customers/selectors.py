@@ -309,19 +309,21 @@ def customer_profile(*, user: User, customer: Customer, today: dt.date) -> dict[
     products to propose next and the field history."""
     from zhengqi.accounts.privacy import may_reveal_personal_data
 
+    from .key_persons import key_persons_of, may_keep_records
     from .services import may_manage_region
 
-    people = list(customer.key_persons.prefetch_related("roles"))
-    covered = {r.role for p in people for r in p.roles.all()}
+    people = list(key_persons_of(customer))
+    covered = {r.role for p in people if p.left_on is None for r in p.roles.all()}
     trend = customer_revenue_trend(customer=customer, months=24)
-    contracts = list(customer.contracts.prefetch_related("products"))
+    contracts = list(customer.contracts.prefetch_related("products").select_related("created_by", "replaces"))
     may_reassign = may_manage_region(user, customer)
     return {
         "hierarchy": customer_hierarchy(user=user, customer=customer),
         "people": people,
-        "role_coverage": [(label, value in covered) for value, label in BuyingRole.choices],
-        "subscriptions": customer.subscriptions.select_related("product").order_by("status", "-start"),
-        "contracts": [(c, (c.end - today).days) for c in contracts],
+        "role_coverage": [(value, label, value in covered) for value, label in BuyingRole.choices],
+        "may_keep": may_keep_records(user, customer),
+        "subscriptions": customer.subscriptions.select_related("product", "created_by").order_by("status", "-start"),
+        "contracts": [(c, c.days_left(today)) for c in contracts],
         "assignments": customer.assignments.select_related("manager", "assigned_by"),
         "trend": trend,
         "chart": {

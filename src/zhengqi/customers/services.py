@@ -19,14 +19,11 @@ from zhengqi.engine.value.tiers import VIP_TIERS
 
 from .models import (
     AccountAssignment,
-    Contract,
     Customer,
     CustomerMerge,
     CustomerMonth,
     KeyPerson,
-    KeyPersonRole,
     NotDuplicate,
-    Product,
 )
 
 # 任职资格制度 (seed 004): only senior grades may own the top tiers.
@@ -168,37 +165,12 @@ def key_persons_reveal(*, customer: Customer, by: User) -> list[KeyPerson]:
         raise PermissionDenied(_("您的角色无权查看关键人的完整联系方式。"))
     if not Customer.objects.filter(customer_scope(by), pk=customer.pk).exists():
         raise PermissionDenied(_("您无权查看该客户。"))
-    people = list(customer.key_persons.prefetch_related("roles"))
+    from .key_persons import key_persons_of
+
+    people = list(key_persons_of(customer))
     for person in people:
         accessed.send(sender=KeyPerson, instance=person)
     return people
-
-
-@transaction.atomic
-def key_person_create(*, customer: Customer, by: User, roles: list[str], **fields: Any) -> KeyPerson:
-    if not Customer.objects.filter(customer_scope(by), pk=customer.pk).exists():
-        raise PermissionDenied(_("您无权修改该客户。"))
-    person = KeyPerson(customer=customer, **fields)
-    person.full_clean()
-    valid = {value for value, _label in KeyPersonRole._meta.get_field("role").choices or []}
-    bad = [r for r in roles if r not in valid]
-    if bad:
-        raise ValidationError(_("未知的购买角色：%(roles)s") % {"roles": ", ".join(bad)})
-    person.save()
-    KeyPersonRole.objects.bulk_create([KeyPersonRole(key_person=person, role=r) for r in dict.fromkeys(roles)])
-    return person
-
-
-@transaction.atomic
-def contract_create(*, customer: Customer, by: User, products: list[Product] | None = None, **fields: Any) -> Contract:
-    if not Customer.objects.filter(customer_scope(by), pk=customer.pk).exists():
-        raise PermissionDenied(_("您无权修改该客户。"))
-    contract = Contract(customer=customer, **fields)
-    contract.full_clean()
-    contract.save()
-    if products:
-        contract.products.set(products)
-    return contract
 
 
 # --- de-duplication (F-20) ---------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import record_views, views
 
 app_name = "customers"
 urlpatterns = [
@@ -9,4 +9,11 @@ urlpatterns = [
     path("<int:pk>/key-persons/reveal/", views.key_persons_reveal_fragment, name="reveal"),
     path("reassign/", views.customers_bulk_reassign, name="bulk_reassign"),
     path("duplicates/", views.duplicates_page, name="duplicates"),
+    path("<int:pk>/key-persons/new/", record_views.key_person_new, name="key_person_new"),
+    path("<int:pk>/key-persons/<int:person_id>/", record_views.key_person_edit, name="key_person_edit"),
+    path("<int:pk>/key-persons/<int:person_id>/leave/", record_views.key_person_leave, name="key_person_leave"),
+    path("<int:pk>/contracts/new/", record_views.contract_new, name="contract_new"),
+    path("<int:pk>/contracts/<int:contract_id>/renew/", record_views.contract_renewal, name="contract_renew"),
+    path("<int:pk>/contracts/<int:contract_id>/terminate/", record_views.contract_end, name="contract_terminate"),
+    path("<int:pk>/contracts/<int:contract_id>/file/", record_views.contract_signed_file, name="contract_file"),
 ]

@@ -86,8 +86,11 @@ def key_persons_reveal_fragment(request: AuthedRequest, pk: int) -> HttpResponse
     customer = customer_get(user=user, pk=pk)
     if request.method != "POST":
         return redirect("customers:detail", pk=pk)
+    from .key_persons import may_keep_records
+
     people = key_persons_reveal(customer=customer, by=user)
-    return render(request, "customers/_key_persons.html", {"people": people, "revealed": True, "customer": customer})
+    context = {"people": people, "revealed": True, "customer": customer, "may_keep": may_keep_records(user, customer)}
+    return render(request, "customers/_key_persons.html", context)
 
 
 @login_required

@@ -343,6 +343,7 @@ def load_web(province: Province, progress: Callable[[str, int, int], None] | Non
                 phone=p.phone,
                 birthday=p.birthday,
                 closeness=p.closeness,
+                source="demo",
             )
             for p in province.key_persons
         ],
@@ -368,6 +369,7 @@ def load_web(province: Province, progress: Callable[[str, int, int], None] | Non
                 end=None if s["end"][k] == NEVER else month_at(months, int(s["end"][k]) + 1) - dt.timedelta(days=1),
                 monthly_fee=_money(float(s["fee"][k])),
                 status="active" if s["end"][k] == NEVER else "cancelled",
+                source="demo",
             )
             for k in range(len(s["customer"]))
         ],
@@ -383,6 +385,7 @@ def load_web(province: Province, progress: Callable[[str, int, int], None] | Non
                 end=k.end,
                 amount=_money(float(k.amount)),
                 auto_renew=k.auto_renew,
+                source="demo",
             )
             for k in province.contracts
         ],

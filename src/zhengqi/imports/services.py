@@ -87,7 +87,7 @@ def import_file(
     try:
         rows, problems, total = _read(kind, path, batch, progress)
         writer = WRITERS[kind.name]
-        counts = writer(kind, rows, problems, dry_run=dry_run, lake=lake or Lake(settings.ZHENGQI_LAKE))
+        counts = writer(kind, rows, problems, dry_run=dry_run, lake=lake or Lake(settings.ZHENGQI_LAKE), batch=batch)
     except FileRefused as err:
         batch.status, batch.message = ImportBatch.Status.FAILED, str(err)
         batch.finished_at = timezone.now()

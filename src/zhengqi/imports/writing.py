@@ -14,10 +14,16 @@ from zhengqi.imports.schemas import ParsedRow
 
 
 def upsert(
-    model: Any, key_fields: tuple[str, ...], wanted: list[tuple[tuple[Any, ...], dict[str, Any]]], *, dry_run: bool
+    model: Any,
+    key_fields: tuple[str, ...],
+    wanted: list[tuple[tuple[Any, ...], dict[str, Any]]],
+    *,
+    dry_run: bool,
+    created: dict[str, Any] | None = None,
 ) -> tuple[Counts, dict[tuple[Any, ...], Any]]:
-    """Insert or update ``model`` rows by natural key; unchanged rows are only counted. Returns the
-    counts and the saved object of every key (for related rows such as roles and products)."""
+    """Insert or update ``model`` rows by natural key; unchanged rows are only counted. ``created``
+    is set on new rows only (where they came from). Returns the counts and the saved object of every
+    key (for related rows such as roles and products)."""
     first = key_fields[0]
     existing = {
         tuple(getattr(obj, f) for f in key_fields): obj
@@ -30,7 +36,7 @@ def upsert(
     for key, values in wanted:
         obj = existing.get(key)
         if obj is None:
-            obj = model(**dict(zip(key_fields, key, strict=True)), **values)
+            obj = model(**dict(zip(key_fields, key, strict=True)), **values, **(created or {}))
             new.append(obj)
         elif any(getattr(obj, f) != v for f, v in values.items()):
             for f, v in values.items():
@@ -46,6 +52,11 @@ def upsert(
         if changed:
             model.objects.bulk_update(changed, sorted(f.removesuffix("_id") for f in fields), batch_size=2000)
     return {"inserted": len(new), "updated": len(changed), "unchanged": unchanged, "same": same}, objects
+
+
+def import_source(batch: Any) -> dict[str, Any]:
+    """What a row made by an import records of where it came from: the batch."""
+    return {"source": "import", "source_ref": str(batch.pk) if batch is not None else ""}
 
 
 def customer_ids(rows: list[ParsedRow]) -> dict[str, int]:

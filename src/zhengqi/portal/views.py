@@ -47,7 +47,8 @@ def customer_page(request: AuthedRequest, pk: int) -> HttpResponse:
         task_form=TaskForm(initial={"due": today + dt.timedelta(days=7)}),
         correction_form=CustomerCorrectionForm(initial={f: getattr(customer, f) for f in CUSTOMER_CORRECTABLE}),
         interaction_form=InteractionForm(
-            initial={"date": today, "task": request.GET.get("task")}, people=[(p.pk, p.name) for p in people]
+            initial={"date": today, "task": request.GET.get("task")},
+            people=[(p.pk, p.name) for p in people if p.left_on is None],
         ),
         from_task=request.GET.get("task"),
     )

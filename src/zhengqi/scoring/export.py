@@ -44,7 +44,12 @@ def export_dimensions(lake: Lake) -> dict[str, int]:
     ancestors, descendants = closure(parent_code)
     hierarchy = pa.table({"ancestor_code": ancestors, "customer_code": descendants})
 
-    subs = list(Subscription.objects.values_list("customer__code", "product__code", "start", "end"))
+    # A subscription still pending (from a won opportunity, before BSS confirms it) is not a fact yet.
+    subs = list(
+        Subscription.objects.exclude(status=Subscription.Status.PENDING).values_list(
+            "customer__code", "product__code", "start", "end"
+        )
+    )
     subscriptions = pa.table(
         {
             "customer_code": [s[0] for s in subs],
@@ -53,7 +58,11 @@ def export_dimensions(lake: Lake) -> dict[str, int]:
             "end": pa.array([s[3] for s in subs], type=pa.date32()),
         }
     )
-    cons = list(Contract.objects.values_list("customer__code", "start", "end"))
+    # A terminated agreement ends the day it was terminated.
+    cons = [
+        (code, start, min(end, stopped) if stopped else end)
+        for code, start, end, stopped in Contract.objects.values_list("customer__code", "start", "end", "terminated_on")
+    ]
     contracts = pa.table(
         {
             "customer_code": [c[0] for c in cons],

@@ -23,7 +23,7 @@ from zhengqi.imports.schemas import (
     money,
     product_list,
 )
-from zhengqi.imports.writing import Counts, customer_ids, upsert
+from zhengqi.imports.writing import Counts, customer_ids, import_source, upsert
 
 KIND = Kind(
     name="contracts",
@@ -43,7 +43,9 @@ KIND = Kind(
 )
 
 
-def write(kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run: bool, **_: Any) -> Counts:
+def write(
+    kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run: bool, batch: Any = None, **_: Any
+) -> Counts:
     ids = customer_ids(rows)
     products = dict(Product.objects.values_list("code", "pk"))
     wanted, lines = [], {}
@@ -63,7 +65,7 @@ def write(kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run
         wanted.append(((v["number"],), values))
         lines[v["number"]] = r
     with transaction.atomic():
-        counts, objects = upsert(Contract, ("number",), wanted, dry_run=dry_run)
+        counts, objects = upsert(Contract, ("number",), wanted, dry_run=dry_run, created=import_source(batch))
         listed = {number: r.values["products"] for number, r in lines.items() if "products" in r.values}
         if listed and not dry_run:
             through = Contract.products.through

@@ -23,7 +23,7 @@ from zhengqi.imports.schemas import (
     phone,
     text,
 )
-from zhengqi.imports.writing import Counts, customer_ids, upsert
+from zhengqi.imports.writing import Counts, customer_ids, import_source, upsert
 
 KIND = Kind(
     name="key_persons",
@@ -44,7 +44,9 @@ KIND = Kind(
 )
 
 
-def write(kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run: bool, **_: Any) -> Counts:
+def write(
+    kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run: bool, batch: Any = None, **_: Any
+) -> Counts:
     ids = customer_ids(rows)
     wanted = [
         ((ids[r.values["customer_code"]], r.values["name"]),
@@ -52,7 +54,9 @@ def write(kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run
         for r in rows
     ]  # fmt: skip
     with transaction.atomic():
-        counts, objects = upsert(KeyPerson, ("customer_id", "name"), wanted, dry_run=dry_run)
+        counts, objects = upsert(
+            KeyPerson, ("customer_id", "name"), wanted, dry_run=dry_run, created=import_source(batch)
+        )
         roles = {
             (ids[r.values["customer_code"]], r.values["name"]): r.values["roles"] for r in rows if "roles" in r.values
         }

@@ -22,7 +22,7 @@ from zhengqi.imports.schemas import (
     existing_product,
     money,
 )
-from zhengqi.imports.writing import Counts, customer_ids, upsert
+from zhengqi.imports.writing import Counts, customer_ids, import_source, upsert
 
 KIND = Kind(
     name="subscriptions",
@@ -41,7 +41,9 @@ KIND = Kind(
 )
 
 
-def write(kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run: bool, **_: Any) -> Counts:
+def write(
+    kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run: bool, batch: Any = None, **_: Any
+) -> Counts:
     ids = customer_ids(rows)
     products = dict(Product.objects.values_list("code", "pk"))
     wanted = []
@@ -53,5 +55,7 @@ def write(kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run
         values: dict[str, Any] = {k: v[k] for k in ("end", "monthly_fee", "status") if k in v}
         wanted.append(((ids[v["customer_code"]], products[v["product_code"]], v["start"]), values))
     with transaction.atomic():
-        counts, _objects = upsert(Subscription, ("customer_id", "product_id", "start"), wanted, dry_run=dry_run)
+        counts, _objects = upsert(
+            Subscription, ("customer_id", "product_id", "start"), wanted, dry_run=dry_run, created=import_source(batch)
+        )
     return counts

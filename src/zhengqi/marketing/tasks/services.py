@@ -211,3 +211,27 @@ def interaction_log(
 def tasks_for_new_alerts(*, month: dt.date, **_: object) -> dict[str, int]:
     """Receiver of the month run's ``alerts_opened``: the month's tasks, counted for the run."""
     return {"tasks_created": tasks_from_alerts(month=month)}
+
+
+def close_expiry_work(*, contract: Any, replaced: Any, by: User, **signal: object) -> dict[str, int]:
+    """Receiver of the customers app's ``contract_renewed``: the customer's open alerts on an expiring
+    agreement (rules that read ``contract_days_left``, e.g. R01 协议即将到期) are resolved this month,
+    and their open tasks done with the renewal as the outcome."""
+    from zhengqi.scoring.models import Rule
+
+    codes = list(Rule.objects.filter(expression__contains="contract_days_left").values_list("code", flat=True))
+    month = timezone.localdate().replace(day=1)
+    resolved = Alert.objects.filter(
+        customer_id=contract.customer_id, status=Alert.Status.OPEN, rule_code__in=codes
+    ).update(status=Alert.Status.RESOLVED, resolved_month=month)
+    outcome = _("已续签协议 %(number)s（%(start)s 至 %(end)s），替代 %(old)s。") % {
+        "number": contract.number,
+        "start": contract.start,
+        "end": contract.end,
+        "old": replaced.number,
+    }
+    open_tasks = Task.objects.filter(
+        customer_id=contract.customer_id, status=Task.Status.OPEN, source=Task.Source.ALERT, rule_code__in=codes
+    )
+    closed = open_tasks.update(status=Task.Status.DONE, outcome=outcome, closed_at=timezone.now())
+    return {"alerts_resolved": resolved, "tasks_closed": closed}
