@@ -70,7 +70,10 @@ class KeyPersonForm(forms.Form):
         label=_("首选联系方式"), choices=[("", _("未指定")), *KeyPerson.Channel.choices], required=False
     )
     birthday = forms.DateField(
-        label=_("生日"), required=False, widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d"]
+        label=_("生日"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
     )
     closeness = forms.TypedChoiceField(
         label=_("关系亲密度"),
@@ -102,7 +105,9 @@ class KeyPersonForm(forms.Form):
 
 class RetireForm(forms.Form):
     left_on = forms.DateField(
-        label=_("离职日期"), widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d"]
+        label=_("离职日期"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
     )
     left_reason = forms.CharField(label=_("离职说明"), max_length=200)
 
@@ -112,10 +117,14 @@ class ContractForm(forms.Form):
 
     number = forms.CharField(label=_("协议编号"), max_length=50)
     start = forms.DateField(
-        label=_("生效日期"), widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d"]
+        label=_("生效日期"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
     )
     end = forms.DateField(
-        label=_("到期日期"), widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d"]
+        label=_("到期日期"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
     )
     amount = forms.DecimalField(label=_("协议金额（元）"), max_digits=14, decimal_places=2, min_value=0)
     products = forms.ModelMultipleChoiceField(
@@ -146,6 +155,8 @@ class ContractForm(forms.Form):
 
 class TerminateForm(forms.Form):
     terminated_on = forms.DateField(
-        label=_("终止日期"), widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d"]
+        label=_("终止日期"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
     )
     termination_reason = forms.CharField(label=_("终止原因"), max_length=200)

@@ -48,12 +48,16 @@ _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 
 
 def normalize_phone(value: str) -> str:
-    """Drop spaces and a leading +86 / 0086 so that equal numbers compare equal."""
+    """Drop spaces, a leading +86 / 0086 and the dashes between a mobile number's groups, so that
+    equal numbers compare equal."""
     phone = re.sub(r"[\s()（）]", "", value)
     for prefix in ("+86", "0086"):
         if phone.startswith(prefix):
             phone = phone[len(prefix) :]
-    return phone.replace("－", "-")
+    phone = phone.replace("－", "-")
+    if re.fullmatch(r"1\d{2}-\d{4}-\d{4}", phone):  # a mobile number written in groups: 139-1000-2000
+        phone = phone.replace("-", "")
+    return phone
 
 
 def validate_phone(value: str) -> None:

@@ -6,6 +6,8 @@ hierarchy closure as Parquet, written atomically like every lake table.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pyarrow as pa
 
 from zhengqi.customers.models import Contract, Customer, Subscription
@@ -58,11 +60,7 @@ def export_dimensions(lake: Lake) -> dict[str, int]:
             "end": pa.array([s[3] for s in subs], type=pa.date32()),
         }
     )
-    # A terminated agreement ends the day it was terminated.
-    cons = [
-        (code, start, min(end, stopped) if stopped else end)
-        for code, start, end, stopped in Contract.objects.values_list("customer__code", "start", "end", "terminated_on")
-    ]
+    cons = contract_spans()
     contracts = pa.table(
         {
             "customer_code": [c[0] for c in cons],
@@ -81,3 +79,21 @@ def export_dimensions(lake: Lake) -> dict[str, int]:
     for name, table in tables.items():
         lake.write_table(name, table)
     return {name: t.num_rows for name, t in tables.items()}
+
+
+def contract_spans() -> list[tuple[str, dt.date, dt.date]]:
+    """Each agreement as the month run sees it: (customer code, start, end). A terminated agreement
+    ends the day it was terminated; a renewed one lasts as long as its last renewal, so that the
+    month after a renewal (recorded ahead of the new agreement's start) does not raise 协议即将到期
+    again. Re-running a month from before the renewal sees the renewal too."""
+    rows = list(Contract.objects.values_list("pk", "customer__code", "start", "end", "terminated_on", "replaces_id"))
+    renewal_of = {replaces: pk for pk, _c, _s, _e, _t, replaces in rows if replaces is not None}
+    own_end = {pk: (min(end, stopped) if stopped else end) for pk, _c, _s, end, stopped, _r in rows}
+    out = []
+    for pk, code, start, _end, _stopped, _replaces in rows:
+        last, seen = pk, {pk}
+        while (nxt := renewal_of.get(last)) is not None and nxt not in seen:
+            last = nxt
+            seen.add(last)
+        out.append((code, start, own_end[last]))
+    return out
