@@ -146,6 +146,13 @@ ZHENGQI_VISITS_PER_MANAGER = int(os.environ.get("ZHENGQI_VISITS_PER_MANAGER", "1
 # static files — only through a page that checks who may see the customer. ZHENGQI_UPLOAD_MAX_MB
 # bounds one file.
 MEDIA_ROOT = VAR_DIR / "documents"
+# 集团客户认定 (registering a new group customer): a registered group must have at least
+# ZHENGQI_GROUP_MIN_MEMBERS members in the network ZHENGQI_GROUP_PROOF_MONTHS months after approval,
+# with at most ZHENGQI_GROUP_MAX_IDLE_SHARE of them “三无” (no calls or messages within the group);
+# the month run raises 集团认定未落实 where it does not.
+ZHENGQI_GROUP_MIN_MEMBERS = int(os.environ.get("ZHENGQI_GROUP_MIN_MEMBERS", "5"))
+ZHENGQI_GROUP_PROOF_MONTHS = int(os.environ.get("ZHENGQI_GROUP_PROOF_MONTHS", "3"))
+ZHENGQI_GROUP_MAX_IDLE_SHARE = float(os.environ.get("ZHENGQI_GROUP_MAX_IDLE_SHARE", "0.5"))
 ZHENGQI_UPLOAD_MAX_MB = float(os.environ.get("ZHENGQI_UPLOAD_MAX_MB", "10"))
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -15,6 +15,7 @@ from zhengqi.accounts.api import router as accounts_router
 from zhengqi.accounts.api_auth import SessionAccess, TokenAccess
 from zhengqi.competition.api import router as competition_router
 from zhengqi.customers.api import router as customers_router
+from zhengqi.customers.approvals_api import changes_router, registrations_router
 from zhengqi.customers.contracts_api import router as contracts_router
 from zhengqi.imports.api import router as imports_router
 from zhengqi.insight.api import router as insight_router
@@ -47,6 +48,8 @@ api = NinjaAPI(
 )
 api.add_router("/customers", customers_router, tags=["客户 customers"])
 api.add_router("/contracts", contracts_router, tags=["客户 customers"])
+api.add_router("/change-requests", changes_router, tags=["客户 customers"])
+api.add_router("/registrations", registrations_router, tags=["客户 customers"])
 api.add_router("/", portal_router, tags=["工作台 workbench"])
 api.add_router("/", scoring_router, tags=["月度运行 month run"])
 api.add_router("/imports", imports_router, tags=["数据导入 imports"])

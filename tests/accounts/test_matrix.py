@@ -24,7 +24,15 @@ from zhengqi.accounts.models import ApiToken, User
 from zhengqi.accounts.tokens import token_create
 from zhengqi.api import api
 from zhengqi.competition.models import CompetitorEvent, ResponsePlan
-from zhengqi.customers.models import Contract, Customer, KeyPerson, Product, Subscription
+from zhengqi.customers.models import (
+    ChangeRequest,
+    Contract,
+    Customer,
+    KeyPerson,
+    Product,
+    Registration,
+    Subscription,
+)
 from zhengqi.imports.models import ImportBatch
 from zhengqi.marketing.models import Campaign, CampaignTarget, DevelopmentApplication, Opportunity, Task
 from zhengqi.partners.models import Attribution, Partner, Statement, StatementLine
@@ -254,6 +262,40 @@ def contract_of(customer: Customer) -> Contract:
     return found
 
 
+def change_of(customer: Customer) -> ChangeRequest:
+    found = ChangeRequest.objects.filter(customer=customer, reason="矩阵").first()
+    if found is None:
+        assert customer.account_manager is not None
+        found = ChangeRequest.objects.create(
+            customer=customer,
+            changes={"address": ["", "矩阵路 1 号"]},
+            reason="矩阵",
+            proposed_by=customer.account_manager,
+        )
+    return found
+
+
+def registration_of(customer: Customer) -> Registration:
+    """A pending registration in the customer's region by its account manager (whom it concerns)."""
+    found = Registration.objects.filter(region=customer.region, proposed_by=customer.account_manager).first()
+    if found is None:
+        assert customer.account_manager is not None
+        found = Registration(
+            name=f"矩阵认定单位{customer.pk}",
+            credit_code="91440300MA5FUG3Y0U",
+            customer_type="enterprise",
+            industry="I",
+            scale="small",
+            region=customer.region,
+            members_expected=20,
+            proposed_by=customer.account_manager,
+            evidence_name="执照.pdf",
+        )
+        found.evidence.save("licence.pdf", ContentFile(b"%PDF-1.4 matrix"), save=False)
+        found.save()
+    return found
+
+
 def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, token: ApiToken) -> str:
     partner, deal, statement = channel_for(customer, token.user)
     request, event, _plan = service_for(customer, token.user)
@@ -270,6 +312,8 @@ def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "token_id": token.pk,
         "customer_id": customer.pk,
         "key_person_id": person_of(customer).pk,
+        "change_id": change_of(customer).pk,
+        "registration_id": registration_of(customer).pk,
         "contract_id": contract_of(customer).pk,
         "pk": customer.pk,
         "task_id": task.pk,
@@ -321,6 +365,13 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "customers:reassign": [customer.pk],
         "customers:reveal": [customer.pk],
         "customers:key_person_new": [customer.pk],
+        "customers:change_new": [customer.pk],
+        "customers:change": [change_of(customer).pk],
+        "customers:change_decide": [change_of(customer).pk],
+        "customers:change_withdraw": [change_of(customer).pk],
+        "customers:registration": [registration_of(customer).pk],
+        "customers:registration_decide": [registration_of(customer).pk],
+        "customers:registration_evidence": [registration_of(customer).pk],
         "customers:key_person_edit": [customer.pk, person_of(customer).pk],
         "customers:key_person_leave": [customer.pk, person_of(customer).pk],
         "customers:contract_new": [customer.pk],
@@ -369,6 +420,13 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
             "amount": "100",
         },
         "POST /api/contracts/{contract_id}/terminate": {"reason": "客户撤销"},
+        "POST /api/change-requests": {
+            "customer_id": customer.pk,
+            "changes": {"address": f"矩阵路 {customer.pk} 号"},
+            "reason": "测试",
+        },
+        "POST /api/change-requests/{change_id}/decision": {"approve": False, "comment": "矩阵"},
+        "POST /api/registrations/{registration_id}/decision": {"approve": False, "comment": "矩阵"},
         "POST /api/tasks/{task_id}/close": {"outcome": "已处理"},
         "POST /api/customers/{customer_id}/interactions": {"date": "2026-11-20", "summary": "拜访"},
         "POST /api/tokens": {"name": "矩阵测试", "days": 1},

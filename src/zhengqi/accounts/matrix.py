@@ -55,6 +55,7 @@ WORKLOAD = gettext_lazy("只有区域经理和省公司管理员可以查看客�
 MERGE = gettext_lazy("只有省公司管理员可以合并客户。")
 REVEAL = gettext_lazy("您的角色无权查看关键人的完整联系方式。")
 KEEP = gettext_lazy("只有该客户的客户经理、区域经理或省公司管理员可以维护客户资料。")
+APPROVE_CHANGE = gettext_lazy("客户资料变更与集团客户认定由区域经理或省公司管理员审批。")
 IMPORT = gettext_lazy("只有省公司管理员可以导入数据。")
 PLAN = gettext_lazy("只有营销策划或省公司管理员可以制定营销活动。")
 APPLY = gettext_lazy("客户开发申请由客户经理提交。")
@@ -102,6 +103,16 @@ PAGES: dict[str, Entry] = {
     "customers:contract_renew": Entry(WORKERS, scoped=True, reason=KEEP),
     "customers:contract_terminate": Entry(WORKERS, "POST", scoped=True, reason=KEEP),
     "customers:contract_file": Entry(STAFF, scoped=True),
+    "customers:change_new": Entry(WORKERS, scoped=True, reason=KEEP),
+    "customers:changes": Entry(WORKERS),
+    "customers:change": Entry(WORKERS, scoped=True),
+    "customers:change_decide": Entry(MANAGERS, "POST", scoped=True, reason=APPROVE_CHANGE),
+    "customers:change_withdraw": Entry(WORKERS, "POST", scoped=True),
+    "customers:registrations": Entry(WORKERS),
+    "customers:registration_new": Entry(WORKERS, reason=KEEP),
+    "customers:registration": Entry(WORKERS),
+    "customers:registration_decide": Entry(MANAGERS, "POST", reason=APPROVE_CHANGE),
+    "customers:registration_evidence": Entry(WORKERS),
     "scoring:rules": Entry(CONFIG_READERS),
     "scoring:rule_new": Entry(CONFIG_READERS),
     "scoring:rule_preview": Entry(CONFIG_READERS, "POST"),
@@ -186,6 +197,15 @@ API: dict[str, Entry] = {
     "POST /api/contracts/{contract_id}/terminate": Entry(WORKERS, "POST", scoped=True, reason=KEEP),
     "POST /api/contracts/{contract_id}/file": Entry(WORKERS, "POST", scoped=True, reason=KEEP),
     "GET /api/contracts/{contract_id}/file": Entry(STAFF, scoped=True),
+    "GET /api/change-requests": Entry(WORKERS),
+    "POST /api/change-requests": Entry(WORKERS, "POST", reason=KEEP),
+    "GET /api/change-requests/{change_id}": Entry(WORKERS, scoped=True),
+    "POST /api/change-requests/{change_id}/decision": Entry(MANAGERS, "POST", scoped=True, reason=APPROVE_CHANGE),
+    "POST /api/change-requests/{change_id}/withdraw": Entry(WORKERS, "POST", scoped=True),
+    "GET /api/registrations": Entry(WORKERS),
+    "POST /api/registrations": Entry(WORKERS, "POST", reason=KEEP),
+    "GET /api/registrations/{registration_id}": Entry(WORKERS),
+    "POST /api/registrations/{registration_id}/decision": Entry(MANAGERS, "POST", reason=APPROVE_CHANGE),
     "GET /api/customers/{customer_id}/history": Entry(STAFF, scoped=True),
     "GET /api/customers/{customer_id}/next-products": Entry(STAFF, scoped=True),
     "POST /api/customers/reassign": Entry(MANAGERS, "POST", reason=REASSIGN),

@@ -32,7 +32,7 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from .models import Contract, Customer, KeyPerson
+        from .models import Contract, Customer, KeyPerson, Registration
         from .services import CUSTOMER_EDITABLE
 
         # Month runs and imports write in bulk (no signals), so only people's edits are logged here:
@@ -43,3 +43,4 @@ class CustomersConfig(AppConfig):
             KeyPerson, include_fields=KEY_PERSON_HISTORY_FIELDS, mask_fields=["phone", "office_phone", "birthday"]
         )
         auditlog.register(Contract, include_fields=CONTRACT_HISTORY_FIELDS)
+        auditlog.register(Registration, include_fields=["status", "proof"])

@@ -39,19 +39,19 @@ def upload_limit_bytes() -> int:
     return int(settings.ZHENGQI_UPLOAD_MAX_MB * 1024 * 1024)
 
 
-def signed_file_check(upload: UploadedFile) -> None:
-    """A PDF or a PNG/JPEG photo of the signed agreement, within the size limit; anything else is
-    refused in Chinese, saving nothing."""
+def signed_file_check(upload: UploadedFile, *, field: str = "signed_file") -> None:
+    """A PDF or a PNG/JPEG photo (of a signed agreement, a business licence), within the size limit;
+    anything else is refused in Chinese, saving nothing."""
     name = upload.name or ""
     suffix = Path(name).suffix.lower()
     if suffix not in SIGNED_FILE_TYPES:
         raise ValidationError(
-            {"signed_file": _("“%(name)s”不是 PDF 或图片（JPG、PNG）：请上传签署文本的 PDF 或照片。") % {"name": name}}
+            {field: _("“%(name)s”不是 PDF 或图片（JPG、PNG）：请上传 PDF 文件或照片。") % {"name": name}}
         )
     if (upload.size or 0) > upload_limit_bytes():
         raise ValidationError(
             {
-                "signed_file": _("文件太大（%(size).1f MB）：上限为 %(limit)s MB。")
+                field: _("文件太大（%(size).1f MB）：上限为 %(limit)s MB。")
                 % {"size": (upload.size or 0) / 1024 / 1024, "limit": settings.ZHENGQI_UPLOAD_MAX_MB}
             }
         )
@@ -60,7 +60,7 @@ def signed_file_check(upload: UploadedFile) -> None:
     upload.seek(0)
     if not any(head.startswith(magic) for magic in SIGNED_FILE_TYPES[suffix]):
         raise ValidationError(
-            {"signed_file": _("“%(name)s”的内容不是它的扩展名所说的格式：文件可能已损坏或被改名。") % {"name": name}}
+            {field: _("“%(name)s”的内容不是它的扩展名所说的格式：文件可能已损坏或被改名。") % {"name": name}}
         )
 
 

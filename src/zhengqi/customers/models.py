@@ -88,6 +88,8 @@ class Customer(models.Model):
         IMPORT = "import", _("BSS/计费导入")
         MANUAL = "manual", _("客户经理录入")
         COMPETITOR = "competitor", _("竞争情报")
+        REGISTRATION = "registration", _("集团客户认定")
+        OPPORTUNITY = "opportunity", _("商机赢单")
         DEMO = "demo", _("演示数据")
 
     code = models.CharField(_("客户编码"), max_length=30, unique=True)
@@ -106,6 +108,8 @@ class Customer(models.Model):
     region = models.ForeignKey(Region, verbose_name=_("所属区域"), on_delete=models.PROTECT, related_name="customers")
     address = models.CharField(_("地址"), max_length=255, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    lost_reason = models.CharField(_("离网原因"), max_length=200, blank=True)
+    lost_on = models.DateField(_("离网日期"), null=True, blank=True)
     competitor_operator = models.CharField(
         _("现服务运营商"),
         max_length=20,
@@ -154,6 +158,10 @@ class Customer(models.Model):
             self.credit_code = self.credit_code.strip().upper()
         if self.parent_id is not None:
             self._refuse_parent_cycle()
+
+    def get_additional_data(self) -> dict[str, Any] | None:
+        """What django-auditlog keeps beside a change: the change request it applies, if any."""
+        return getattr(self, "_approval", None)
 
     def _refuse_parent_cycle(self) -> None:
         if self.pk is not None and self.parent_id == self.pk:
@@ -502,3 +510,164 @@ class NotDuplicate(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["first", "second"], name="uniq_not_duplicate")]
+
+
+# Master data that BSS owns: an account manager proposes a change, the regional manager decides.
+MASTER_FIELDS = ("name", "credit_code", "customer_type", "industry", "scale", "address")
+
+
+def customer_field(name: str) -> models.Field:  # type: ignore[type-arg]  # any concrete field of Customer
+    """A concrete field of the customer record (its label and choices for the pages)."""
+    field = Customer._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field
+
+
+class ChangeRequest(models.Model):
+    """A proposed change of a customer's master data (资料变更) or of its place in the group structure
+    (上级单位). A data change is decided by a regional manager over the customer; a new parent by the
+    regional managers of both sides (one decision where one manager is over both). Approved, it
+    applies with field-level history naming the approver, and the next import does not silently undo
+    it (``settled_at`` once the operator's own system agrees)."""
+
+    class Kind(models.TextChoices):
+        MASTER = "master", _("资料变更")
+        PARENT = "parent", _("上级单位")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="change_requests"
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.MASTER)
+    changes = models.JSONField(_("修改内容"), default=dict, blank=True)  # field → [old, new]
+    new_parent = models.ForeignKey(
+        Customer, verbose_name=_("新的上级单位"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    old_parent = models.ForeignKey(
+        Customer, verbose_name=_("原上级单位"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(_("理由"))
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    child_side_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    parent_side_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上级单位一方审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    comment = models.TextField(_("审批意见"), blank=True)
+    settled_at = models.DateTimeField(_("BSS 已同步"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("变更申请")
+        verbose_name_plural = _("变更申请")
+        ordering = ["-proposed_at", "-pk"]
+        indexes = [models.Index(fields=["customer", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.get_kind_display()}"
+
+    def summary(self) -> list[tuple[str, str, str]]:
+        """(field label, old, new) for each change, in words."""
+        if self.kind == self.Kind.PARENT:
+            return [(str(_("上级单位")), str(self.old_parent or _("无")), str(self.new_parent or _("无")))]
+        out = []
+        for name, (old, new) in self.changes.items():
+            field = customer_field(name)
+            choices = dict(field.choices or [])  # type: ignore[arg-type]  # a field's choices are pairs
+            out.append((str(field.verbose_name), str(choices.get(old, old) or "—"), str(choices.get(new, new) or "—")))
+        return out
+
+
+def registration_file_path(registration: Registration, filename: str) -> str:
+    import uuid
+    from pathlib import Path
+
+    return f"registrations/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+
+
+class Registration(models.Model):
+    """A new group customer registered by an account manager (集团客户认定), approved by the regional
+    manager. Rules against fake groups: at approval, enough members expected and no customer on file
+    already; ``proof_month`` (M months later) the month run checks the members really arrived and
+    are not mostly “三无”, and raises an alert where they did not."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已认定")
+        REJECTED = "rejected", _("已驳回")
+
+    class Proof(models.TextChoices):
+        WAITING = "waiting", _("待核验")
+        PASSED = "passed", _("已落实")
+        FAILED = "failed", _("未落实")
+
+    name = models.CharField(_("单位名称"), max_length=200)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, validators=[validate_credit_code])
+    customer_type = models.CharField(_("客户类型"), max_length=20, choices=Customer.Type.choices)
+    industry = models.CharField(_("行业"), max_length=1, choices=INDUSTRIES)
+    scale = models.CharField(_("规模"), max_length=10, choices=Customer.Scale.choices)
+    region = models.ForeignKey(Region, verbose_name=_("所属区域"), on_delete=models.PROTECT, related_name="+")
+    address = models.CharField(_("地址"), max_length=255, blank=True)
+    members_expected = models.PositiveIntegerField(_("预计入网成员数"))
+    evidence = models.FileField(_("营业执照等证明"), upload_to=registration_file_path, max_length=200, blank=True)
+    evidence_name = models.CharField(_("文件名"), max_length=200, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    comment = models.TextField(_("审批意见"), blank=True)
+    customer = models.OneToOneField(
+        Customer,
+        verbose_name=_("认定的客户"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="registration",
+    )
+    proof_month = models.DateField(_("核验月份"), null=True, blank=True)
+    proof = models.CharField(_("核验结果"), max_length=10, choices=Proof.choices, default=Proof.WAITING)
+    proof_members = models.PositiveIntegerField(_("核验时在网成员"), null=True, blank=True)
+    proof_idle_share = models.FloatField(_("核验时“三无”占比"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("集团客户认定")
+        verbose_name_plural = _("集团客户认定")
+        ordering = ["-proposed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.credit_code:
+            self.credit_code = self.credit_code.strip().upper()
+        self.name = (self.name or "").strip()

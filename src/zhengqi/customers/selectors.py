@@ -219,6 +219,12 @@ def customer_history(customer: Customer, *, limit: int = 30) -> list[FieldChange
     for entry in entries:
         subject = customer.name if entry.content_type_id == types[Customer].pk else people.get(entry.object_id or 0, "")
         actor = str(entry.actor) if entry.actor else gettext("系统")
+        approval = entry.additional_data if isinstance(entry.additional_data, dict) else None
+        if approval and approval.get("change_request"):
+            actor = gettext("%(approver)s 批准（%(proposer)s 申请）") % {
+                "approver": approval.get("approved_by", actor),
+                "proposer": approval.get("proposed_by", ""),
+            }
         for field, (old, new) in entry.changes_display_dict.items():
             out.append(FieldChange(entry.timestamp, actor, subject, str(field), str(old), str(new)))
     out.sort(key=lambda c: c.at, reverse=True)
@@ -335,6 +341,9 @@ def customer_profile(*, user: User, customer: Customer, today: dt.date) -> dict[
         },
         "next_products": next_products(customer),
         "history": customer_history(customer),
+        "pending_changes": list(
+            customer.change_requests.filter(status="pending").select_related("new_parent", "old_parent")
+        ),
         "may_reveal": may_reveal_personal_data(user),
         "may_reassign": may_reassign,
         "candidates": list(reassignment_candidates(customer)) if may_reassign else [],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import record_views, views
+from . import change_views, record_views, registration_views, views
 
 app_name = "customers"
 urlpatterns = [
@@ -9,6 +9,24 @@ urlpatterns = [
     path("<int:pk>/key-persons/reveal/", views.key_persons_reveal_fragment, name="reveal"),
     path("reassign/", views.customers_bulk_reassign, name="bulk_reassign"),
     path("duplicates/", views.duplicates_page, name="duplicates"),
+    path("<int:pk>/changes/new/", change_views.change_new, name="change_new"),
+    path("changes/", change_views.change_list, name="changes"),
+    path("registrations/", registration_views.registration_list, name="registrations"),
+    path("registrations/new/", registration_views.registration_new, name="registration_new"),
+    path("registrations/<int:registration_id>/", registration_views.registration_page, name="registration"),
+    path(
+        "registrations/<int:registration_id>/decide/",
+        registration_views.registration_decision,
+        name="registration_decide",
+    ),
+    path(
+        "registrations/<int:registration_id>/evidence/",
+        registration_views.registration_evidence,
+        name="registration_evidence",
+    ),
+    path("changes/<int:change_id>/", change_views.change_page, name="change"),
+    path("changes/<int:change_id>/decide/", change_views.change_decision, name="change_decide"),
+    path("changes/<int:change_id>/withdraw/", change_views.change_withdrawal, name="change_withdraw"),
     path("<int:pk>/key-persons/new/", record_views.key_person_new, name="key_person_new"),
     path("<int:pk>/key-persons/<int:person_id>/", record_views.key_person_edit, name="key_person_edit"),
     path("<int:pk>/key-persons/<int:person_id>/leave/", record_views.key_person_leave, name="key_person_leave"),

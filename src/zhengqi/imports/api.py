@@ -43,8 +43,20 @@ class BatchOut(Schema):
     finished_at: dt.datetime | None
 
 
+class ConflictOut(Schema):
+    """A cell that would have undone an approved change request: the approved value was kept."""
+
+    line: int
+    customer_code: str
+    column: str
+    value: str
+    kept: str
+    message: str
+
+
 class BatchDetailOut(BatchOut):
     rejections: list[RejectionOut]
+    conflicts: list[ConflictOut]
 
     @staticmethod
     def resolve_rejections(obj: ImportBatch) -> list[ImportRejection]:

@@ -30,6 +30,8 @@ class ImportBatch(models.Model):
     unchanged = models.PositiveIntegerField(_("未变"), default=0)
     rejected = models.PositiveIntegerField(_("拒绝"), default=0)
     months = models.JSONField(_("涉及月份"), default=list, blank=True)
+    # Cells that would have undone an approved change request: kept as approved, listed for the admin.
+    conflicts = models.JSONField(_("与已批准变更的冲突"), default=list, blank=True)
     header = models.JSONField(_("表头"), default=list, blank=True)  # the file's, for the rejected-rows report
     started_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)

@@ -106,6 +106,7 @@ def import_file(
     batch.updated = counts.get("updated", 0)
     batch.unchanged = counts.get("unchanged", 0)
     batch.months = counts.get("months", [])
+    batch.conflicts = counts.get("conflicts", [])
     batch.status = ImportBatch.Status.SUCCEEDED
     batch.finished_at = timezone.now()
     batch.save()

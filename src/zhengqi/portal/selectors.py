@@ -39,6 +39,23 @@ def workbench(user: User, today: dt.date | None = None) -> dict[str, Any]:
         **workbench_customers(user, today),
         **own_kpi(user),
         **workbench_requests(user),
+        **workbench_approvals(user),
+    }
+
+
+def workbench_approvals(user: User) -> dict[str, Any]:
+    """For a manager: customer-data changes and group registrations waiting for their decision."""
+    from zhengqi.accounts import matrix
+    from zhengqi.customers.change_requests import change_requests_to_decide
+    from zhengqi.customers.registrations import registrations_to_decide
+
+    if matrix.role_of(user) not in matrix.MANAGERS:
+        return {"approval_changes": [], "approval_registrations": [], "approval_count": 0}
+    changes, registrations = change_requests_to_decide(user), registrations_to_decide(user)
+    return {
+        "approval_changes": changes,
+        "approval_registrations": registrations,
+        "approval_count": len(changes) + len(registrations),
     }
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
+from zhengqi.customers.registrations import GROUP_PROOF_CODE, registration_proofs
 from zhengqi.db import refresh_statistics
 from zhengqi.engine.churn import registry as churn_registry
 from zhengqi.engine.churn.bundle import ROLL_UP
@@ -269,10 +270,15 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
             hits.append((row["customer_code"], DOWNGRADE_CODE, "retain", "high", evidence))
     churn_hits = _churn_hits(churn, value_by_code)
     hits.extend(churn_hits)
+    # Registered groups due for proof whose members never arrived (集团客户认定, issue 22).
+    for proof in registration_proofs(month, features):
+        if not proof.passed:
+            hits.append((proof.customer_code, GROUP_PROOF_CODE, "prevent", "medium", proof.evidence))
     names = {
         **{r.code: r.name for r in rules},
         DOWNGRADE_CODE: _("高价值客户降级"),
         CHURN_CODE: _("流失风险（模型预测）"),
+        GROUP_PROOF_CODE: _("集团认定未落实"),
     }
     opened = _move_alerts(month, [h for h in hits if h[0] in ids], ids, names)
     refresh_statistics(CustomerSnapshot, TierChange, Alert, Customer)

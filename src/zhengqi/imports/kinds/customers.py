@@ -9,10 +9,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from zhengqi.accounts.models import User
+from zhengqi.customers.change_requests import held_values
 from zhengqi.customers.models import (
     INDUSTRIES,
     AccountAssignment,
+    ChangeRequest,
     Customer,
+    customer_field,
 )
 from zhengqi.customers.services import QUALIFIED_GRADE, QUALIFIED_TIERS
 from zhengqi.db import refresh_statistics
@@ -110,9 +113,27 @@ def write(kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run
     handovers: list[tuple[str, int]] = []  # (customer code, new account manager)
     changed: list[Customer] = []
     unchanged = 0
+    held = held_values([c.pk for c in existing.values()])
+    conflicts: list[dict[str, Any]] = []
+    agreed: dict[int, set[str]] = {}  # change request → fields the file now agrees with
+    disputed: set[int] = set()
     for row in accepted:
         v = row.values
         target: dict[str, Any] = {name: v[name] for name in plain if name in v}
+        before = existing.get(v["code"])
+        for name, (value, request) in (held.get(before.pk, {}) if before is not None else {}).items():
+            incoming = v.get("parent_code") if name == "parent" else target.get(name)
+            if (name == "parent" and "parent_code" not in v) or (name != "parent" and name not in target):
+                continue
+            if str(incoming or "") == value:
+                agreed.setdefault(request.pk, set()).add(name)
+                continue
+            disputed.add(request.pk)
+            conflicts.append(_conflict(row.line, v["code"], name, incoming, value, request))
+            if name == "parent":
+                del v["parent_code"]
+            else:
+                del target[name]
         target["region_id"] = v["region"]
         if "account_manager" in v:
             target["account_manager_id"] = v["account_manager"]
@@ -136,8 +157,35 @@ def write(kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run
             Customer.objects.bulk_update(changed, [f.removesuffix("_id") for f in update], batch_size=2000)
             _set_parents([r for r in accepted if "parent_code" in r.values])
             _record_handovers(handovers)
+            _settle(agreed, disputed)
             refresh_statistics(Customer)
-    return {"inserted": len(new), "updated": len(changed), "unchanged": unchanged}
+    return {"inserted": len(new), "updated": len(changed), "unchanged": unchanged, "conflicts": conflicts}
+
+
+def _conflict(line: int, code: str, name: str, incoming: Any, kept: str, request: ChangeRequest) -> dict[str, Any]:
+    """One cell of the file that would undo an approved change: kept as approved, and reported."""
+    label = "上级客户编码" if name == "parent" else str(customer_field(name).verbose_name)
+    return {
+        "line": line,
+        "customer_code": code,
+        "column": label,
+        "value": str(incoming or ""),
+        "kept": kept,
+        "message": f"与 {request.decided_at:%Y-%m-%d} 批准的变更申请（{request.child_side_by}）不一致，保留已批准的值。"
+        if request.decided_at
+        else "与已批准的变更申请不一致，保留已批准的值。",
+    }
+
+
+def _settle(agreed: dict[int, set[str]], disputed: set[int]) -> None:
+    """An approved change the operator's file now agrees with, cell for cell, is confirmed: later
+    imports may change those fields again."""
+    done = []
+    for request in ChangeRequest.objects.filter(pk__in=[pk for pk in agreed if pk not in disputed]):
+        fields = {"parent"} if request.kind == ChangeRequest.Kind.PARENT else set(request.changes)
+        if fields <= agreed[request.pk]:
+            done.append(request.pk)
+    ChangeRequest.objects.filter(pk__in=done).update(settled_at=timezone.now())
 
 
 def _record_handovers(handovers: list[tuple[str, int]]) -> None:
