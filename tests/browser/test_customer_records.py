@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_login_scope import log_in
 from tests.conftest import load_tiny
-from zhengqi.customers.models import Contract, Customer, KeyPerson, KeyPersonRole
+from zhengqi.customers.models import ChangeRequest, Contract, Customer, KeyPerson, KeyPersonRole, Registration
 from zhengqi.marketing.models import Task
 from zhengqi.scoring.models import Alert
 from zhengqi.scoring.month_run import month_run
@@ -120,3 +120,87 @@ def test_renewing_an_expiring_agreement_closes_its_alert_and_task(
     month_run(month=month)  # the month again, with the new agreement: nothing comes back
     assert not Alert.objects.filter(customer=customer, rule_code="R01", status="open").exists()
     assert not Task.objects.filter(customer=customer, rule_code="R01", status="open").exists()
+
+
+def test_a_change_request_approved_shows_in_the_history(live_server: object, page: Page) -> None:
+    customer = _own_customer()
+    base = live_server.url
+    log_in(page, base, "am")
+    page.goto(f"{base}/customers/{customer.pk}/")
+    page.get_by_test_id("propose-change").click()
+    form = page.get_by_test_id("change-form")
+    form.get_by_label("客户名称").fill("星城智慧港务集团有限公司")
+    form.get_by_label("统一社会信用代码").fill("91440300MA5FUG3Y0B")  # a wrong check character
+    form.get_by_label("修改理由").fill("客户已更名，见新营业执照")
+    form.get_by_role("button", name="提交审批").click()
+    expect(page.get_by_test_id("field-error")).to_contain_text("校验")
+    assert not ChangeRequest.objects.exists()
+    form = page.get_by_test_id("change-form")
+    form.get_by_label("统一社会信用代码").fill(customer.credit_code or "")
+    form.get_by_role("button", name="提交审批").click()
+    expect(page.get_by_test_id("change-status")).to_have_text("待审批")
+    page.get_by_role("button", name="退出").click()
+
+    log_in(page, base, "district_mgr")
+    page.goto(f"{base}/workbench/")
+    page.get_by_test_id("approvals").get_by_role("link", name=customer.name).click()
+    expect(page.get_by_test_id("change-summary")).to_contain_text("星城智慧港务集团有限公司")
+    page.get_by_label("审批意见").fill("已核对营业执照")
+    page.get_by_role("button", name="批准").click()
+    expect(page.get_by_test_id("change-status")).to_have_text("已批准")
+    page.goto(f"{base}/customers/{customer.pk}/")
+    expect(page.locator("h1")).to_contain_text("星城智慧港务集团有限公司")
+    history = page.get_by_test_id("history")
+    line = history.get_by_role("row").filter(has_text="星城智慧港务集团有限公司")
+    expect(line).to_contain_text("张静英 批准（蒋丽 申请）")
+    page.screenshot(path=str(SCREENSHOTS / "manager-change-approved.png"), full_page=True)
+
+
+def test_a_registered_group_is_flagged_when_its_members_never_arrive(
+    live_server: object, page: Page, tmp_path: Path
+) -> None:
+    _own_customer()
+    licence = tmp_path / "营业执照.png"
+    licence.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    base = live_server.url
+    log_in(page, base, "am")
+    page.goto(f"{base}/customers/registrations/")
+    page.get_by_test_id("register").click()
+    form = page.get_by_test_id("registration-form")
+    form.get_by_label("单位名称").fill("星城新港物流集团有限公司")
+    form.get_by_label("统一社会信用代码").fill("91440300MA5FUG3Y0U")
+    form.get_by_label("预计入网成员数").fill("3")
+    form.get_by_role("button", name="提交认定申请").click()
+    expect(page.get_by_test_id("field-error")).to_contain_text("营业执照")  # the evidence is required
+    form = page.get_by_test_id("registration-form")
+    form.get_by_label("营业执照或单位证明（PDF 或照片）").set_input_files(str(licence))
+    form.get_by_role("button", name="提交认定申请").click()
+    expect(page.get_by_test_id("registration-status")).to_have_text("待审批")
+    page.get_by_role("button", name="退出").click()
+
+    log_in(page, base, "district_mgr")
+    page.goto(f"{base}/workbench/")
+    page.get_by_test_id("approvals").get_by_role("link", name="星城新港物流集团有限公司").click()
+    page.get_by_role("button", name="批准认定").click()
+    expect(page.get_by_test_id("message")).to_contain_text("少于集团客户的最低要求")  # 3 < 5: not approved
+    registration = Registration.objects.get(name="星城新港物流集团有限公司")
+    Registration.objects.filter(pk=registration.pk).update(members_expected=40)  # the applicant corrected it
+    page.reload()
+    page.get_by_role("button", name="批准认定").click()
+    expect(page.get_by_test_id("registration-status")).to_have_text("已认定")
+    registration.refresh_from_db()
+    assert registration.customer is not None and registration.customer.account_manager is not None
+    assert registration.customer.account_manager.username == "am"
+
+    # Three months on (the registration approved in July), the month run checks the members.
+    Registration.objects.filter(pk=registration.pk).update(proof_month=dt.date(2026, 10, 1))
+    month_run(month=dt.date(2026, 10, 1))
+    page.goto(f"{base}/customers/registrations/{registration.pk}/")
+    expect(page.get_by_test_id("proof")).to_contain_text("未落实")
+    page.get_by_role("button", name="退出").click()
+    log_in(page, base, "am")
+    page.goto(f"{base}/customers/{registration.customer.pk}/")
+    expect(page.get_by_test_id("alerts")).to_contain_text("集团认定未落实")
+    expect(page.get_by_test_id("alerts")).to_contain_text("在网成员")
+    assert Task.objects.filter(customer=registration.customer, rule_code="GROUP_PROOF", status="open").exists()
+    page.screenshot(path=str(SCREENSHOTS / "am-group-not-real.png"), full_page=True)

@@ -60,7 +60,9 @@ def test_the_record_changes_only_by_approved_requests(cast: Cast, steps: list[tu
             before = _record(customer)
             try:
                 with transaction.atomic():
-                    request = change_request_propose(customer=customer, by=cast.am, changes={field: value}, reason="核实")
+                    request = change_request_propose(
+                        customer=customer, by=cast.am, changes={field: value}, reason="核实"
+                    )
             except ValidationError:
                 assert _record(customer) == before
                 continue

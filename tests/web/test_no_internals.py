@@ -24,7 +24,8 @@ OCT = dt.date(2026, 10, 1)
 
 RAW = [
     re.compile(r"\{'|\[\{|'\w+': "),  # a Python dict or list of dicts
-    re.compile(r"\b(CHURN_RISK|TIER_DOWN|COMPETITOR)\b"),
+    re.compile(r"\b(CHURN_RISK|TIER_DOWN|COMPETITOR|GROUP_PROOF)\b"),
+    re.compile(r"\b(in_force|renewed|terminated|pending|approved|rejected|withdrawn|mobile|wechat)\b"),
     re.compile(r"\b(" + "|".join(r.code for r in BUILTIN_RULES) + r")\b"),
     re.compile(r"\b(telecom|unicom|broadnet|enterprise|government|institution)\b"),
     re.compile(r"\b(customer_month|member_month|key_persons|dim_customers|dim_\w+)\b"),
@@ -106,10 +107,56 @@ def test_pages_show_no_internals(cast: Cast) -> None:
     batch = ImportBatch.objects.order_by("-pk").first()
     if batch is not None:
         pages["import batch"] = (admin, f"/imports/{batch.pk}/")
+    pages.update(_record_pages(cast, customer, am, manager))
     for where, (client, url) in pages.items():
         response = client.get(url)
         assert response.status_code == 200, (where, response.status_code)
         assert_no_internals(response.content.decode(), where)
+
+
+def _record_pages(cast: Cast, customer: Customer, am: Client, manager: Client) -> dict[str, tuple[Client, str]]:
+    """The pages where people keep the customer's records, each with a record of every kind on it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from zhengqi.customers.change_requests import change_request_propose, parent_link_propose
+    from zhengqi.customers.contracts import contract_create
+    from zhengqi.customers.key_persons import key_person_create
+    from zhengqi.customers.registrations import registration_submit
+
+    person = key_person_create(
+        customer=customer, by=cast.am, roles=["decider"], name="韩梅", phone="13800001234", preferred_channel="wechat"
+    )
+    contract = contract_create(
+        customer=customer, by=cast.am, number="NI-1", start=dt.date(2025, 1, 1), end=dt.date(2026, 12, 31), amount=1
+    )
+    change = change_request_propose(
+        customer=customer, by=cast.am, changes={"customer_type": "government", "scale": "large"}, reason="核实"
+    )
+    other = Customer.objects.exclude(pk=customer.pk).filter(account_manager=cast.am).order_by("pk").first()
+    assert other is not None
+    Customer.objects.filter(pk=other.pk).update(parent=None)
+    parent_change = parent_link_propose(customer=other, by=cast.am, parent_code=customer.code, reason="分公司")
+    registration = registration_submit(
+        by=cast.am,
+        region=cast.am.region,
+        evidence=SimpleUploadedFile("执照.pdf", b"%PDF-1.4"),
+        members_expected=12,
+        name="无内部代码测试单位",
+        credit_code="91440300MA5FUG3Y0U",
+        customer_type="enterprise",
+        industry="I",
+        scale="small",
+    )
+    return {
+        "key person": (am, f"/customers/{customer.pk}/key-persons/{person.pk}/"),
+        "contract renewal": (am, f"/customers/{customer.pk}/contracts/{contract.pk}/renew/"),
+        "change request": (manager, f"/customers/changes/{change.pk}/"),
+        "parent change": (manager, f"/customers/changes/{parent_change.pk}/"),
+        "changes": (manager, "/customers/changes/"),
+        "registration": (manager, f"/customers/registrations/{registration.pk}/"),
+        "registrations": (am, "/customers/registrations/"),
+        "manager's workbench": (manager, "/workbench/"),
+    }
 
 
 EMOJI = re.compile("[\U0001f300-\U0001faff\U00002700-\U000027bf\U0001f000-\U0001f2ff]")

@@ -18,6 +18,7 @@ from .key_persons import (
     key_person_update,
     key_persons_of,
 )
+from .lifecycle import customer_mark_lost, customer_reactivate
 from .models import Customer, CustomerMonth, KeyPerson
 from .selectors import (
     SORTS,
@@ -68,6 +69,9 @@ class MonthOut(Schema):
 class CustomerDetailOut(CustomerOut):
     address: str
     competitor_operator: str
+    lost_on: dt.date | None
+    lost_reason: str
+    source: str = Field(..., description="import / manual / competitor / registration / opportunity / demo")
     revenue_trend: list[MonthOut]
 
     @staticmethod
@@ -251,6 +255,36 @@ def reveal_key_persons(request: AuthedRequest, customer_id: int) -> list[dict[st
     user = request.user
     customer = customer_get(user=user, pk=customer_id)
     return [_person(p, revealed=True) for p in key_persons_reveal(customer=customer, by=user)]
+
+
+class LostIn(Schema):
+    reason: str = Field(..., max_length=200, description="离网原因")
+    on: dt.date | None = Field(None, description="离网日期，默认今天")
+
+
+class ReactivateIn(Schema):
+    reason: str = Field(..., max_length=200, description="重新激活的原因")
+
+
+@router.post(
+    "/{int:customer_id}/lost",
+    response=CustomerDetailOut,
+    summary="标记客户离网",
+    description="记录离网日期与原因（流失模型的标签来源）；只有在网客户可以标记。",
+)
+def mark_lost(request: AuthedRequest, customer_id: int, data: LostIn) -> Customer:
+    user = request.user
+    customer = customer_get(user=user, pk=customer_id)
+    customer_mark_lost(customer=customer, by=user, reason=data.reason, on=data.on)
+    return customer_get(user=user, pk=customer_id)
+
+
+@router.post("/{int:customer_id}/reactivate", response=CustomerDetailOut, summary="离网客户重新激活")
+def reactivate(request: AuthedRequest, customer_id: int, data: ReactivateIn) -> Customer:
+    user = request.user
+    customer = customer_get(user=user, pk=customer_id)
+    customer_reactivate(customer=customer, by=user, reason=data.reason)
+    return customer_get(user=user, pk=customer_id)
 
 
 class ChangeOut(Schema):

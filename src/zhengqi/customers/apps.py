@@ -37,7 +37,9 @@ class CustomersConfig(AppConfig):
 
         # Month runs and imports write in bulk (no signals), so only people's edits are logged here:
         # every field a person may edit, and the account manager.
-        auditlog.register(Customer, include_fields=[*sorted(CUSTOMER_EDITABLE), "account_manager"])
+        auditlog.register(
+            Customer, include_fields=[*sorted(CUSTOMER_EDITABLE), "account_manager", "lost_on", "lost_reason"]
+        )
         # Personal data is masked in the history itself: the log must not become a copy of it.
         auditlog.register(
             KeyPerson, include_fields=KEY_PERSON_HISTORY_FIELDS, mask_fields=["phone", "office_phone", "birthday"]

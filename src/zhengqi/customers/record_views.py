@@ -259,3 +259,41 @@ def contract_signed_file(request: AuthedRequest, pk: int, contract_id: int) -> F
     response = FileResponse(handle, as_attachment=True, filename=name)
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+def customer_lost(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Mark the customer as lost (POST), with the day and the reason."""
+    from .lifecycle import customer_mark_lost
+    from .models import Customer as CustomerModel
+
+    user = request.user
+    customer = customer_get(user=user, pk=pk)
+    if request.method == "POST":
+        from zhengqi.web.forms import parse_day
+
+        try:
+            on = parse_day(request.POST.get("lost_on"), "lost_on")
+            customer_mark_lost(customer=customer, by=user, reason=request.POST.get("lost_reason", ""), on=on)
+        except ValidationError as err:
+            messages.error(request, " ".join(err.messages))
+        else:
+            messages.success(request, gettext("已标记为%(status)s。") % {"status": CustomerModel.Status.CHURNED.label})
+    return _back(customer, "#status-card")
+
+
+@login_required
+def customer_back(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Reactivate a lost customer (POST), with the reason."""
+    from .lifecycle import customer_reactivate
+
+    user = request.user
+    customer = customer_get(user=user, pk=pk)
+    if request.method == "POST":
+        try:
+            customer_reactivate(customer=customer, by=user, reason=request.POST.get("reason", ""))
+        except ValidationError as err:
+            messages.error(request, " ".join(err.messages))
+        else:
+            messages.success(request, gettext("客户已重新激活为在网客户。"))
+    return _back(customer, "#status-card")

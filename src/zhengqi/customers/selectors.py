@@ -220,7 +220,9 @@ def customer_history(customer: Customer, *, limit: int = 30) -> list[FieldChange
         subject = customer.name if entry.content_type_id == types[Customer].pk else people.get(entry.object_id or 0, "")
         actor = str(entry.actor) if entry.actor else gettext("系统")
         approval = entry.additional_data if isinstance(entry.additional_data, dict) else None
-        if approval and approval.get("change_request"):
+        if approval and approval.get("note"):
+            actor = gettext("%(actor)s（说明：%(note)s）") % {"actor": actor, "note": approval["note"]}
+        elif approval and approval.get("change_request"):
             actor = gettext("%(approver)s 批准（%(proposer)s 申请）") % {
                 "approver": approval.get("approved_by", actor),
                 "proposer": approval.get("proposed_by", ""),

@@ -58,4 +58,17 @@ def write(
         counts, _objects = upsert(
             Subscription, ("customer_id", "product_id", "start"), wanted, dry_run=dry_run, created=import_source(batch)
         )
+        if not dry_run:
+            _confirm_pending({(customer, product) for (customer, product, _start), _v in wanted})
     return counts
+
+
+def _confirm_pending(pairs: set[tuple[int, int]]) -> int:
+    """A product won by an opportunity waited as a pending subscription; once BSS's file has the
+    customer's subscription to that product, the pending one has served its purpose."""
+    pending = Subscription.objects.filter(
+        status=Subscription.Status.PENDING, customer_id__in={c for c, _p in pairs}
+    ).values_list("pk", "customer_id", "product_id")
+    done = [pk for pk, customer, product in pending if (customer, product) in pairs]
+    Subscription.objects.filter(pk__in=done).delete()
+    return len(done)

@@ -140,6 +140,7 @@ def opportunity_create(*, by: User, customer: Customer, data: OpportunityInput, 
     owner = customer.account_manager if matrix.role_of(by) != "am" and customer.account_manager else by
     opportunity = Opportunity.objects.create(customer=customer, owner=owner, **fields, **links)
     opportunity.products.set(products)
+    _when_won(opportunity, by, products)
     return opportunity
 
 
@@ -160,8 +161,23 @@ def opportunity_update(*, by: User, opportunity: Opportunity, data: OpportunityI
     locked.version = seen + 1
     locked.save()
     locked.products.set(products)
+    _when_won(locked, by, products)
     opportunity.refresh_from_db()
     return opportunity
+
+
+def _when_won(opportunity: Opportunity, by: User, products: list[Product]) -> None:
+    """A won opportunity brings a prospect into service and its products in as pending subscriptions."""
+    from zhengqi.customers.lifecycle import customer_won
+
+    if opportunity.stage in WON_STAGES:
+        customer_won(
+            customer=opportunity.customer,
+            by=by,
+            owner=opportunity.owner,
+            opportunity_ref=str(opportunity.pk),
+            products=products,
+        )
 
 
 # --- forecast -------------------------------------------------------------------------------------
