@@ -95,7 +95,7 @@ class ChangeIn(Schema):
     reason: str = Field(..., min_length=1, max_length=2000)
 
 
-class DecisionIn(Schema):
+class ApprovalIn(Schema):
     approve: bool
     comment: str = Field("", max_length=2000)
 
@@ -136,7 +136,7 @@ def get_change(request: AuthedRequest, change_id: int) -> ChangeRequest:
 
 
 @changes_router.post("/{int:change_id}/decision", response=ChangeRequestOut, summary="审批变更申请")
-def decide_change(request: AuthedRequest, change_id: int, data: DecisionIn) -> ChangeRequest:
+def decide_change(request: AuthedRequest, change_id: int, data: ApprovalIn) -> ChangeRequest:
     user = request.user
     change = change_request_get(user=user, pk=change_id)
     change_request_decide(request=change, by=user, approve=data.approve, comment=data.comment)
@@ -247,7 +247,7 @@ def get_registration(request: AuthedRequest, registration_id: int) -> Registrati
 
 
 @registrations_router.post("/{int:registration_id}/decision", response=RegistrationOut, summary="审批认定申请")
-def decide_registration(request: AuthedRequest, registration_id: int, data: DecisionIn) -> Registration:
+def decide_registration(request: AuthedRequest, registration_id: int, data: ApprovalIn) -> Registration:
     user = request.user
     registration = registration_get(user=user, pk=registration_id)
     registration_decide(registration=registration, by=user, approve=data.approve, comment=data.comment)
