@@ -204,6 +204,8 @@ def test_customer_month_refusals_and_lake_partition(tmp_path: Path) -> None:
     assert "负数" in reasons[3] and "日期格式" in reasons[4] and "不存在" in reasons[5]
     row = CustomerMonth.objects.get(customer__code=code, month=dt.date(2026, 11, 1))
     assert row.revenue_total == Decimal("1200.50") and row.complaints == 1
+    assert row.source_ref == str(batch.pk) and row.loaded_at is not None  # where the facts came from
+    assert f"批次 {batch.pk}" in row.source_text()
     lake = Lake(settings.ZHENGQI_LAKE)
     nov = lake.read_month("customer_month", dt.date(2026, 11, 1)).to_pylist()
     assert [r["revenue_total"] for r in nov if r["customer_code"] == code] == [1200.5]

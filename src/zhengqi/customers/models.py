@@ -471,12 +471,26 @@ class CustomerMonth(models.Model):
     members_returned = models.PositiveIntegerField(_("回归成员"), default=0)
     members_vnet = models.PositiveIntegerField(_("V网成员数"), default=0)
     members_idle = models.PositiveIntegerField(_("“三无”成员数"), default=0)
+    # Where the month's facts came from: the import batch (or "demo"), and when they were loaded.
+    source_ref = models.CharField(_("来源批次"), max_length=64, blank=True)
+    loaded_at = models.DateTimeField(_("载入时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("客户月度事实")
         verbose_name_plural = _("客户月度事实")
         ordering = ["customer", "month"]
         constraints = [models.UniqueConstraint(fields=["customer", "month"], name="uniq_customer_month")]
+
+    def source_text(self) -> str:
+        """One line for the page: “BSS/计费导入（批次 12）· 2026-11-02 10:20”, or the demo's."""
+        if self.source_ref == "demo":
+            return str(RecordSource.DEMO.label)
+        parts = [str(RecordSource.IMPORT.label)]
+        if self.source_ref:
+            parts[0] += str(_("（批次 %(ref)s）") % {"ref": self.source_ref})
+        if self.loaded_at:
+            parts.append(f"{timezone.localtime(self.loaded_at):%Y-%m-%d %H:%M}")
+        return " · ".join(parts)
 
 
 class CustomerMerge(models.Model):

@@ -69,10 +69,12 @@ def wipe(lake: Lake) -> None:
     month-run records, and the lake's facts, results and churn models: a replaced province starts with no runs, so
     ``run-month --if-missing`` runs its months again. Rules and value-model versions are kept."""
     from zhengqi.competition import demo as competition_demo
+    from zhengqi.customers import demo as records_demo
     from zhengqi.partners import demo as channel_demo
     from zhengqi.support import demo as service_demo
 
     with transaction.atomic():
+        records_demo.wipe()
         channel_demo.wipe()
         competition_demo.wipe()
         service_demo.wipe()
@@ -131,6 +133,10 @@ def build(
     )
     write_customer_month(province, lake)
     load_web(province, progress=progress)
+    if size != "tiny":  # the test suite's province starts with no requests waiting
+        from zhengqi.customers import demo as records_demo
+
+        records_demo.load()
     return province
 
 
@@ -416,6 +422,7 @@ def load_web(province: Province, progress: Callable[[str, int, int], None] | Non
                 **{name: _money(float(f[name][i, t])) for name in MONEY_FACTS},
                 data_gb=_money(float(f["data_gb"][i, t])),
                 **{name: int(f[name][i, t]) for name in COUNT_FACTS},
+                source_ref="demo",
             )
         )
         if len(batch) == BATCH:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 from django.db import transaction
+from django.utils import timezone
 
 from zhengqi.customers.models import (
     Customer,
@@ -68,8 +69,18 @@ FACT_DEFAULTS = {
 }
 
 
-def write(kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run: bool, lake: Lake, **_: Any) -> Counts:
+def write(
+    kind: Kind,
+    rows: list[ParsedRow],
+    problems: list[Problem],
+    *,
+    dry_run: bool,
+    lake: Lake,
+    batch: Any = None,
+    **_: Any,
+) -> Counts:
     ids = dict(Customer.objects.values_list("code", "pk"))
+    loaded = {"source_ref": str(batch.pk) if batch is not None else "", "loaded_at": timezone.now()}
     months = sorted({r.values["month"] for r in rows})
     existing = {
         (m.customer_id, m.month): m
@@ -88,9 +99,9 @@ def write(kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run
         record = existing.get(key)
         target = {f: v[f] for f in web_fields if f in v}
         if record is None:
-            new.append(CustomerMonth(customer_id=key[0], month=key[1], **{**FACT_DEFAULTS, **target}))
+            new.append(CustomerMonth(customer_id=key[0], month=key[1], **{**FACT_DEFAULTS, **target}, **loaded))
         elif any(getattr(record, f) != value for f, value in target.items()):
-            for f, value in target.items():
+            for f, value in {**target, **loaded}.items():
                 setattr(record, f, value)
             changed.append(record)
         else:
@@ -98,7 +109,7 @@ def write(kind: Kind, rows: list[ParsedRow], problems: list[Problem], *, dry_run
     if not dry_run:
         with transaction.atomic():
             CustomerMonth.objects.bulk_create(new, batch_size=2000)
-            CustomerMonth.objects.bulk_update(changed, web_fields, batch_size=2000)
+            CustomerMonth.objects.bulk_update(changed, [*web_fields, *loaded], batch_size=2000)
         touched = {r.values["month"] for r in rows}
         if new or changed:
             for m in sorted(touched):
