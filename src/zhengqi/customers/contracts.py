@@ -72,6 +72,15 @@ def _attach(contract: Contract, upload: UploadedFile | None) -> None:
     contract.signed_file.save(upload.name or "signed", upload, save=False)
 
 
+def products_by_code(codes: list[str]) -> list[Product]:
+    """The catalogue's products of these codes; an unknown code is refused, naming it."""
+    found = list(Product.objects.filter(code__in=codes))
+    missing = sorted(set(codes) - {p.code for p in found})
+    if missing:
+        raise ValidationError({"products": _("未知的产品编码：%(codes)s") % {"codes": "、".join(missing)}})
+    return found
+
+
 def _products(ids_or_products: list[Any] | None) -> list[Product]:
     if not ids_or_products:
         return []

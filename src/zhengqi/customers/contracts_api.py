@@ -22,8 +22,9 @@ from .contracts import (
     contract_renew,
     contract_terminate,
     contracts_visible_to,
+    products_by_code,
 )
-from .models import Contract, Product
+from .models import Contract
 from .selectors import customer_get
 
 router = Router()
@@ -97,16 +98,6 @@ class TerminateIn(Schema):
     on: dt.date | None = Field(None, description="终止日期，默认今天")
 
 
-def _products(codes: list[str]) -> list[Product]:
-    from django.core.exceptions import ValidationError
-
-    found = list(Product.objects.filter(code__in=codes))
-    missing = sorted(set(codes) - {p.code for p in found})
-    if missing:
-        raise ValidationError({"products": f"未知的产品编码：{'、'.join(missing)}"})
-    return found
-
-
 def _terms(data: ContractTerms) -> dict[str, Any]:
     return data.dict(exclude={"product_codes", "customer_id"})
 
@@ -131,7 +122,9 @@ def list_contracts(request: AuthedRequest, filters: Query[ContractQuery]) -> Que
 def create_contract(request: AuthedRequest, data: ContractIn) -> Status:
     user = request.user
     customer = customer_get(user=user, pk=data.customer_id)
-    contract = contract_create(customer=customer, by=user, products=_products(data.product_codes), **_terms(data))
+    contract = contract_create(
+        customer=customer, by=user, products=products_by_code(data.product_codes), **_terms(data)
+    )
     return Status(201, contract_get(user=user, pk=contract.pk))
 
 
@@ -149,7 +142,7 @@ def get_contract(request: AuthedRequest, contract_id: int) -> Contract:
 def renew_contract(request: AuthedRequest, contract_id: int, data: ContractTerms) -> Status:
     user = request.user
     contract = contract_get(user=user, pk=contract_id)
-    products = _products(data.product_codes) if data.product_codes else None
+    products = products_by_code(data.product_codes) if data.product_codes else None
     renewal = contract_renew(contract=contract, by=user, products=products, **_terms(data))
     return Status(201, contract_get(user=user, pk=renewal.pk))
 
