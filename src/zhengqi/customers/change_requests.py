@@ -114,7 +114,11 @@ def may_decide(request: ChangeRequest, user: User) -> bool:
 def change_request_decide(*, request: ChangeRequest, by: User, approve: bool, comment: str = "") -> ChangeRequest:
     """Approve or reject (a rejection needs a comment). An approved data change applies at once; a
     new parent applies once both sides have approved. The one who proposed may not decide."""
-    locked = ChangeRequest.objects.select_for_update().select_related("customer", "new_parent").get(pk=request.pk)
+    locked = (
+        ChangeRequest.objects.select_for_update(of=("self",))
+        .select_related("customer", "new_parent")
+        .get(pk=request.pk)
+    )
     if locked.status != ChangeRequest.Status.PENDING:
         raise ValidationError(_("该申请%(status)s，不能再审批。") % {"status": locked.get_status_display()})
     child, parent = _sides(locked, by)
