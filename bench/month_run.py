@@ -131,8 +131,35 @@ def child(kind: str, month: dt.date) -> dict[str, Any]:
             "steps": marks,
             "peak_mib": peak_mib(),
             "counts": record.counts,
+            "tasks": tasks_per_person(month),
         }
     raise SystemExit(f"unknown measurement {kind}")
+
+
+def tasks_per_person(month: dt.date) -> dict[str, Any]:
+    """What the month run gave people to do: tasks issued per account manager (and per regional
+    manager, for customers nobody looks after) against the configured capacity."""
+    from django.conf import settings
+    from django.db.models import Count
+
+    from zhengqi.accounts.models import User
+    from zhengqi.marketing.models import Task
+
+    issued = Task.objects.filter(source=Task.Source.ALERT, issued_month=month, status=Task.Status.OPEN)
+    per = dict(issued.values("assignee_id").annotate(n=Count("pk")).values_list("assignee_id", "n"))
+    ams = set(User.objects.filter(role=User.Role.ACCOUNT_MANAGER, is_active=True).values_list("pk", flat=True))
+    am_counts = [per.get(pk, 0) for pk in ams]
+    others = [n for pk, n in per.items() if pk not in ams]
+    return {
+        "capacity": int(settings.ZHENGQI_TASKS_PER_MANAGER),
+        "account_managers": len(ams),
+        "am_tasks": sum(am_counts),
+        "am_max": max(am_counts, default=0),
+        "am_mean": round(sum(am_counts) / len(ams), 1) if ams else 0,
+        "regional_managers": len(others),
+        "regional_tasks": sum(others),
+        "regional_max": max(others, default=0),
+    }
 
 
 def run_child(kind: str, month: str) -> dict[str, Any]:
@@ -192,6 +219,14 @@ def main() -> None:
     for step, seconds, peak in full["steps"]:  # type: ignore[union-attr]  # the report's steps are a list (built above)
         print(f"  {step:<12}{seconds:8.2f} s   peak so far {peak:>6} MiB")
     print(f"  counts: {full['counts']}")
+    if "tasks" in full:
+        t = full["tasks"]
+        print(
+            f"  tasks per account manager: mean {t['am_mean']}, max {t['am_max']} (capacity {t['capacity']}; "
+            f"{t['am_tasks']:,} tasks for {t['account_managers']:,} account managers); regional managers' queues: "
+            f"{t['regional_tasks']:,} tasks for {t['regional_managers']}, max {t['regional_max']}"
+        )
+        print(f"  within capacity: {'yes' if max(t['am_max'], t['regional_max']) <= t['capacity'] else 'NO'}")
     ours, scan = run_child("features", args.month), run_child("scan", args.month)
     try:
         pandas: dict[str, Any] | None = run_child("pandas", args.month)

@@ -142,6 +142,10 @@ ZHENGQI_SETTLEMENT_LOOKBACK_MONTHS = int(os.environ.get("ZHENGQI_SETTLEMENT_LOOK
 # How many customers an account manager can visit in a month: the churn model's "high" band each
 # month is as many of the riskiest customers as the managers can visit (the churn-model page shows it).
 ZHENGQI_VISITS_PER_MANAGER = int(os.environ.get("ZHENGQI_VISITS_PER_MANAGER", "10"))
+# How many tasks a month run gives one person (an account manager, or a regional manager for the
+# customers nobody looks after): the riskiest, most valuable alerts first (value × risk × severity);
+# the rest wait in the backlog (待办池), where anyone may take one.
+ZHENGQI_TASKS_PER_MANAGER = int(os.environ.get("ZHENGQI_TASKS_PER_MANAGER", "20"))
 # Documents people upload (signed agreements): stored under ZHENGQI_VAR/documents, never served as
 # static files — only through a page that checks who may see the customer. ZHENGQI_UPLOAD_MAX_MB
 # bounds one file.

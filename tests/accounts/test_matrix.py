@@ -262,6 +262,23 @@ def contract_of(customer: Customer) -> Contract:
     return found
 
 
+def backlog_alert_of(customer: Customer) -> int:
+    """A fresh alert on the customer that no task has taken: in its backlog (each take empties it)."""
+    from zhengqi.scoring.models import Alert
+
+    n = Alert.objects.filter(rule_code__startswith="MX").count()
+    alert = Alert.objects.create(
+        customer=customer,
+        rule_code=f"MX{n}",
+        rule_name="矩阵预警",
+        family="retain",
+        severity="high",
+        first_month=dt.date(2026, 10, 1),
+        last_month=dt.date(2026, 10, 1),
+    )
+    return alert.pk
+
+
 def change_of(customer: Customer) -> ChangeRequest:
     found = ChangeRequest.objects.filter(customer=customer, reason="矩阵").first()
     if found is None:
@@ -313,6 +330,7 @@ def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "customer_id": customer.pk,
         "key_person_id": person_of(customer).pk,
         "change_id": change_of(customer).pk,
+        "alert_id": backlog_alert_of(customer) if "{alert_id}" in template else 0,
         "registration_id": registration_of(customer).pk,
         "contract_id": contract_of(customer).pk,
         "pk": customer.pk,
@@ -382,6 +400,7 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "customers:contract_file": [customer.pk, contract_of(customer).pk],
         "scoring:rule": ["R01"],
         "marketing:task_close": [task.pk],
+        "marketing:backlog_take": [backlog_alert_of(customer)] if name == "marketing:backlog_take" else [],
         "marketing:task_create": [customer.pk],
         "marketing:interaction_create": [customer.pk],
         "imports:batch": [batch.pk],

@@ -15,7 +15,7 @@ from tests.conftest import Cast
 from zhengqi.accounts.models import User
 from zhengqi.marketing.models import Task
 from zhengqi.marketing.tasks.services import DUE_DAYS, task_close
-from zhengqi.scoring.models import Alert
+from zhengqi.scoring.models import TASK_FAMILIES, Alert
 from zhengqi.scoring.month_run import month_run
 
 pytestmark = pytest.mark.django_db
@@ -28,18 +28,26 @@ def client_for(user: User) -> Client:
     return client
 
 
-def test_one_task_per_new_alert_for_the_customers_manager() -> None:
-    month_run(month=OCT)
-    alerts = Alert.objects.filter(first_month=OCT, customer__account_manager__isnull=False).select_related("customer")
-    tasks = {(t.customer_id, t.rule_code): t for t in Task.objects.filter(source="alert", alert_month=OCT)}
-    assert len(tasks) == alerts.count() > 0
+def test_one_task_per_alert_worth_a_task_for_the_customers_manager() -> None:
+    run = month_run(month=OCT)
+    tasks = {(t.customer_id, t.rule_code): t for t in Task.objects.filter(source="alert", issued_month=OCT)}
+    assert len(tasks) == run.counts["tasks_created"] > 0
+    alerts = {(a.customer_id, a.rule_code): a for a in Alert.objects.filter(status="open").select_related("customer")}
     today = timezone.localdate()
-    for alert in alerts:
-        task = tasks[(alert.customer_id, alert.rule_code)]
-        assert task.assignee_id == alert.customer.account_manager_id
+    for key, task in tasks.items():
+        alert = alerts[key]
+        assert alert.family in TASK_FAMILIES  # 维系/提升 hits mark the customer, they make no task
+        if alert.customer.account_manager_id is not None:
+            assert task.assignee_id == alert.customer.account_manager_id
+        else:  # nobody looks after the customer (a prospect): the regional manager's queue
+            assert task.assignee.role == "regional_manager"
+            assert alert.customer.region.path.startswith(task.assignee.region.path)
         assert task.due == today + dt.timedelta(days=DUE_DAYS[alert.severity])
+    assert (
+        run.counts["alerts_marked"] == Alert.objects.filter(first_month=OCT, family__in=["maintain", "uplift"]).count()
+    )
     month_run(month=OCT)  # a re-run creates no second task
-    assert Task.objects.filter(source="alert", alert_month=OCT).count() == len(tasks)
+    assert Task.objects.filter(source="alert", issued_month=OCT, status="open").count() == len(tasks)
 
 
 def test_closing_needs_an_outcome(cast: Cast) -> None:

@@ -79,6 +79,7 @@ INTEL = gettext_lazy("竞争动向由客户经理或区域经理登记。")
 RESPOND = gettext_lazy("应对预案由区域经理、营销策划或省公司管理员启动。")
 PLANS = gettext_lazy("应对预案由营销策划或省公司管理员制定。")
 LAUNCHERS = frozenset({"admin", "planner", "city", "district"})
+TAKE = gettext_lazy("只有客户经理或区域经理可以领取待办。")
 
 
 PAGES: dict[str, Entry] = {
@@ -124,6 +125,8 @@ PAGES: dict[str, Entry] = {
     "scoring:churn_model": Entry(CONFIG_READERS),
     "portal:workbench": Entry(STAFF),
     "marketing:tasks": Entry(STAFF),
+    "marketing:backlog": Entry(STAFF),
+    "marketing:backlog_take": Entry(FIELD, "POST", scoped=True, reason=TAKE),
     "marketing:task_close": Entry(WORKERS, "POST", scoped=True),
     "marketing:task_create": Entry(WORKERS, "POST", scoped=True),
     "marketing:interaction_create": Entry(WORKERS, "POST", scoped=True),
@@ -238,6 +241,8 @@ API: dict[str, Entry] = {
     "GET /api/imports/{batch_id}/report.xlsx": Entry(ADMIN),
     "GET /api/imports/{batch_id}/report.csv": Entry(ADMIN),
     "GET /api/tasks": Entry(STAFF),
+    "GET /api/tasks/backlog": Entry(STAFF),
+    "POST /api/tasks/backlog/{alert_id}/take": Entry(FIELD, "POST", scoped=True, reason=TAKE),
     "POST /api/customers/{customer_id}/tasks": Entry(WORKERS, "POST", scoped=True),
     "POST /api/tasks/{task_id}/close": Entry(WORKERS, "POST", scoped=True),
     "POST /api/tasks/escalate": Entry(ADMIN, "POST", reason=gettext_lazy("只有省公司管理员可以手工运行上报。")),

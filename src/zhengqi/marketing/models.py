@@ -37,6 +37,9 @@ class Task(models.Model):
     # For tasks from alerts: the alert's rule and first month identify it across re-runs of a month.
     rule_code = models.CharField(_("规则编码"), max_length=20, blank=True)
     alert_month = models.DateField(_("预警月份"), null=True, blank=True)
+    # The month run that put the task on its assignee's list (counts against that month's capacity);
+    # empty for tasks not issued by a month run (taken from the backlog, set by hand, campaigns).
+    issued_month = models.DateField(_("派发月份"), null=True, blank=True)
     priority = models.CharField(_("优先级"), max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
     due = models.DateField(_("截止日期"))
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
@@ -84,7 +87,10 @@ class Task(models.Model):
                 name="uniq_task_per_alert",
             )
         ]
-        indexes = [models.Index(fields=["assignee", "status", "due"])]
+        indexes = [
+            models.Index(fields=["assignee", "status", "due"]),
+            models.Index(fields=["issued_month", "assignee"], name="task_issued_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title

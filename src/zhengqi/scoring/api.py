@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 
 from zhengqi.accounts.models import User
@@ -19,6 +19,7 @@ from zhengqi.engine.months import Month, MonthError
 
 from .churn_registry import capacity_view, churn_model_activate, churn_model_card, churn_models
 from .configuration import CONFIGURERS, rule_preview, rule_save
+from .models import TaskPolicy
 from .month_run import month_run_enqueue
 from .selectors import alerts_of, churn_view, latest_churn_snapshot, month_runs, rule_by_code, rules_all, snapshots_of
 
@@ -46,6 +47,7 @@ class RuleOut(Schema):
     name: str
     family: str
     severity: str
+    task_policy: str = Field(..., description="命中后：family 按因子族 / task 生成任务 / mark 只标记客户")
     expression: str
     description: str
     enabled: bool
@@ -57,6 +59,7 @@ class RuleIn(Schema):
     name: str
     family: str
     severity: str
+    task_policy: TaskPolicy = TaskPolicy.FAMILY
     expression: str
     description: str = ""
     enabled: bool = True

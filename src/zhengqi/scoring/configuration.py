@@ -23,7 +23,7 @@ from zhengqi.engine.rules.language import RuleError, parse
 from zhengqi.engine.value.model import DEFAULT_MODEL, ValueModel, score
 from zhengqi.engine.value.tiers import TIERS
 
-from .models import MonthRun, Rule, RuleVersion, ValueModelVersion
+from .models import MonthRun, Rule, RuleVersion, TaskPolicy, ValueModelVersion
 
 CONFIGURERS = (User.Role.PROVINCIAL_ADMIN, User.Role.MARKETING_PLANNER)
 
@@ -68,6 +68,7 @@ def rule_save(
     description: str = "",
     enabled: bool = True,
     note: str = "",
+    task_policy: str = TaskPolicy.FAMILY,
 ) -> Rule:
     """Create a rule or save a new version of it. An invalid expression saves nothing."""
     if not _may_configure(by):
@@ -83,6 +84,7 @@ def rule_save(
         rule.version += 1
     rule.name, rule.family, rule.severity = name, family, severity
     rule.expression, rule.description, rule.enabled = parsed.text, description, enabled
+    rule.task_policy = task_policy
     rule.full_clean()
     rule.save()
     RuleVersion.objects.create(

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhengqi.engine.months import Month, MonthError
 
-from .models import Family, Severity
+from .models import Family, Severity, TaskPolicy
 
 
 class RuleForm(forms.Form):
@@ -22,10 +22,20 @@ class RuleForm(forms.Form):
     name = forms.CharField(label=_("规则名称"), max_length=100)
     family = forms.ChoiceField(label=_("因子族"), choices=Family.choices)
     severity = forms.ChoiceField(label=_("严重程度"), choices=Severity.choices)
+    task_policy = forms.ChoiceField(
+        label=_("命中后"),
+        choices=TaskPolicy.choices,
+        initial=TaskPolicy.FAMILY,
+        required=False,  # a form without it (an older client) keeps the family's default
+        help_text=_("挽留、防范、发展类命中默认生成任务；维系、提升类默认只标记客户（用于细分与名单）。"),
+    )
     expression = forms.CharField(label=_("规则表达式"), widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}))
     description = forms.CharField(label=_("说明"), max_length=300, required=False)
     enabled = forms.BooleanField(label=_("启用"), required=False, initial=True)
     note = forms.CharField(label=_("修改说明"), max_length=200, required=False)
+
+    def clean_task_policy(self) -> str:
+        return self.cleaned_data.get("task_policy") or TaskPolicy.FAMILY
 
 
 class MonthForm(forms.Form):

@@ -35,6 +35,27 @@ class Severity(models.TextChoices):
     LOW = "low", _("低")
 
 
+class TaskPolicy(models.TextChoices):
+    """What a rule's hit becomes: a task for someone to do, or only a mark on the customer (a segment)."""
+
+    FAMILY = "family", _("按因子族（挽留、防范、发展生成任务；维系、提升只标记）")
+    TASK = "task", _("生成任务")
+    MARK = "mark", _("只标记客户，不生成任务")
+
+
+# Families whose hits are work to do (seed 002 §6.4): 挽留, 防范 and 发展; 维系 and 提升 mark segments.
+TASK_FAMILIES = frozenset({"retain", "prevent", "develop"})
+
+
+def makes_task(family: str, policy: str = TaskPolicy.FAMILY) -> bool:
+    """Whether a hit of a rule with this family and task policy becomes a task."""
+    if policy == TaskPolicy.TASK:
+        return True
+    if policy == TaskPolicy.MARK:
+        return False
+    return family in TASK_FAMILIES
+
+
 class Rule(models.Model):
     """A segmentation / alert rule of the rule language (F-04). Every save adds a RuleVersion."""
 
@@ -53,6 +74,7 @@ class Rule(models.Model):
         related_name="+",
     )
     enabled = models.BooleanField(_("启用"), default=True)
+    task_policy = models.CharField(_("命中后"), max_length=10, choices=TaskPolicy.choices, default=TaskPolicy.FAMILY)
     builtin = models.BooleanField(_("内置规则"), default=False)
     version = models.PositiveIntegerField(_("版本"), default=1)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -64,6 +86,10 @@ class Rule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def makes_task(self) -> bool:
+        return makes_task(self.family, self.task_policy)
 
 
 class RuleVersion(models.Model):
@@ -125,6 +151,9 @@ COUNT_LABELS = {
     "churn_hits": _("流失预警命中"),
     "alerts_opened": _("新开预警"),
     "tasks_created": _("新建任务"),
+    "tasks_backlog": _("超出容量、进入待办池的预警"),
+    "tasks_to_regional": _("无客户经理、派给区域经理的任务"),
+    "alerts_marked": _("只标记客户（不生成任务）的预警"),
     "rerun_later_months": _("随后重跑的月份"),
 }
 STALE_AFTER = dt.timedelta(hours=6)  # no step of a province's month run takes this long

@@ -6,13 +6,76 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Max, Q, QuerySet, Value, When
+from django.db.models import Case, F, FilteredRelation, FloatField, Max, Q, QuerySet, Value, When
+from django.db.models.functions import Cast, Coalesce, Greatest
 
+from zhengqi.accounts.access import customer_scope
+from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
 from zhengqi.engine.catalogue import CATALOGUE
 from zhengqi.engine.value.model import ValueModel
 
-from .models import CHURN_CODE, COMPETITOR_CODE, Alert, CustomerSnapshot, MonthRun, Rule, TierChange, ValueModelVersion
+from .models import (
+    CHURN_CODE,
+    COMPETITOR_CODE,
+    Alert,
+    CustomerSnapshot,
+    MonthRun,
+    Rule,
+    TaskPolicy,
+    TierChange,
+    ValueModelVersion,
+    makes_task,
+)
+
+# An alert's priority for the work queue: value × risk × severity. Value is the customer's value
+# score in the alert's latest month (a prospect's potential score where that is higher, 0–100, plus
+# one so that a customer without a score still ranks by risk and severity); risk is the churn
+# model's probability (customers it does not score, e.g. prospects, take NEUTRAL_RISK); severity
+# weighs high 3, medium 2, low 1.
+SEVERITY_WEIGHT = {"high": 3.0, "medium": 2.0, "low": 1.0}
+NEUTRAL_RISK = 0.1
+
+
+def priority_score(value: float | None, potential: float | None, risk: float | None, severity: str) -> float:
+    """The priority of one alert, as ``with_priority`` computes it in the database."""
+    worth = max(float(value or 0), float(potential or 0)) + 1
+    return worth * (NEUTRAL_RISK if risk is None else float(risk)) * SEVERITY_WEIGHT.get(severity, 1.0)
+
+
+def with_priority(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
+    """The alerts annotated with ``priority`` (see ``priority_score``), from the customer's snapshot
+    of the alert's latest month (one join, no query per alert)."""
+    snap = "snap"
+    weight = Case(
+        *(When(severity=k, then=Value(v)) for k, v in SEVERITY_WEIGHT.items()),
+        default=Value(1.0),
+        output_field=FloatField(),
+    )
+    worth = Greatest(
+        Cast(Coalesce(F(f"{snap}__value_score"), Value(0)), FloatField()),
+        Cast(Coalesce(F(f"{snap}__potential_score"), Value(0)), FloatField()),
+    ) + Value(1.0)
+    risk = Coalesce(F(f"{snap}__churn_risk"), Value(NEUTRAL_RISK), output_field=FloatField())
+    return alerts.annotate(
+        **{snap: FilteredRelation("customer__snapshots", condition=Q(customer__snapshots__month=F("last_month")))}
+    ).annotate(priority=worth * risk * weight)
+
+
+def task_rule_codes(codes: set[str] | None = None) -> dict[str, bool]:
+    """Whether each rule's hits become tasks (its task policy, or its family's default); codes
+    without a rule (the churn model's, downgrades, registration proofs) follow their family."""
+    return {
+        code: makes_task(family, policy)
+        for code, family, policy in Rule.objects.values_list("code", "family", "task_policy")
+        if codes is None or code in codes
+    }
+
+
+def alert_makes_task(alert_family: str, rule_code: str, policies: dict[str, bool]) -> bool:
+    if rule_code == COMPETITOR_CODE:  # its task is made when the event is recorded (zhengqi.competition)
+        return False
+    return policies.get(rule_code, makes_task(alert_family, TaskPolicy.FAMILY))
 
 
 def describe(name: str, value: Any) -> str:
@@ -200,6 +263,11 @@ def rules_all() -> QuerySet[Rule]:
 
 def rule_by_code(code: str | None) -> Rule | None:
     return Rule.objects.filter(code=code).first() if code else None
+
+
+def alerts_visible_to(user: User) -> QuerySet[Alert]:
+    """Alerts on the customers the user may see (row-level access through the customer)."""
+    return Alert.objects.filter(customer_scope(user, prefix="customer__"))
 
 
 def alerts_of(customer: Customer, *, status: str = "open") -> QuerySet[Alert]:

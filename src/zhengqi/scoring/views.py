@@ -73,7 +73,7 @@ def rule_edit_page(request: AuthedRequest, code: str | None = None) -> HttpRespo
         if rule is not None:
             initial = {
                 f: getattr(rule, f)
-                for f in ("code", "name", "family", "severity", "expression", "description", "enabled")
+                for f in ("code", "name", "family", "severity", "task_policy", "expression", "description", "enabled")
             }
         form = RuleForm(initial=initial)
     return render(

@@ -15,8 +15,15 @@ from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
 from zhengqi.customers.services import CUSTOMER_CORRECTABLE
 from zhengqi.marketing.models import Interaction, Task
-from zhengqi.marketing.tasks.selectors import interactions_of, open_tasks
-from zhengqi.marketing.tasks.services import interaction_log, task_close, task_create, tasks_escalate, tasks_visible_to
+from zhengqi.marketing.tasks.selectors import interactions_of, open_tasks, task_backlog
+from zhengqi.marketing.tasks.services import (
+    interaction_log,
+    task_close,
+    task_create,
+    task_take,
+    tasks_escalate,
+    tasks_visible_to,
+)
 from zhengqi.scoring.models import Severity
 from zhengqi.web.pagination import Pages
 
@@ -44,6 +51,20 @@ class TaskIn(Schema):
     due: dt.date
     priority: Severity = Severity.MEDIUM
     assignee_id: int | None = Field(None, description="区域经理可指定客户经理；客户经理只能给自己建任务")
+
+
+class BacklogOut(Schema):
+    alert_id: int = Field(..., alias="pk")
+    customer_id: int
+    customer_name: str = Field(..., alias="customer.name")
+    account_manager_id: int | None = Field(None, alias="customer.account_manager_id")
+    rule_code: str
+    rule_name: str
+    family: str
+    severity: str
+    priority: float = Field(..., description="优先级 = 价值 × 风险 × 严重程度（越大越先处理）")
+    first_month: dt.date
+    last_month: dt.date
 
 
 class CloseIn(Schema):
@@ -84,6 +105,20 @@ class InteractionIn(Schema):
 @paginate(Pages, page_size=50)
 def list_tasks(request: AuthedRequest, status: str = "open", overdue: bool = False) -> Any:
     return open_tasks(request.user, when="overdue" if overdue else "all", status=status)
+
+
+@router.get("/tasks/backlog", response=list[BacklogOut], summary="待办池：超出容量、尚无任务的预警（按优先级）")
+@paginate(Pages, page_size=50)
+def list_backlog(request: AuthedRequest) -> Any:
+    return task_backlog(request.user)
+
+
+@router.post("/tasks/backlog/{alert_id}/take", response={201: TaskOut}, summary="从待办池领取预警为自己的任务")
+def take_from_backlog(request: AuthedRequest, alert_id: int) -> Status[Task]:
+    alert = task_backlog(request.user).filter(pk=alert_id).first()
+    if alert is None:
+        raise Http404("该预警已有任务或已消除，不在待办池中。")
+    return Status(201, task_take(alert=alert, by=request.user))
 
 
 @router.post("/customers/{customer_id}/tasks", response={201: TaskOut}, summary="手工创建任务")

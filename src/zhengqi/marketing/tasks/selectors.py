@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from zhengqi.accounts.access import customer_scope
@@ -18,6 +18,8 @@ from zhengqi.customers.models import Customer, CustomerMonth
 from zhengqi.customers.selectors import account_managers_visible_to
 from zhengqi.engine.value.tiers import TIERS
 from zhengqi.marketing.models import CampaignTarget, DevelopmentApplication, Interaction, Opportunity, Task
+from zhengqi.scoring.models import COMPETITOR_CODE, TASK_FAMILIES, Alert
+from zhengqi.scoring.selectors import task_rule_codes, with_priority
 
 # The workbench shows the first few of each list; the task list page shows them all.
 SHOWN = 10
@@ -27,6 +29,10 @@ WHEN: dict[str, Callable[[dt.date], Q]] = {
     "week": lambda today: Q(due__gt=today, due__lte=today + dt.timedelta(days=7)),
     "all": lambda today: Q(),
 }
+
+
+# Stored as written (it marks the tasks a later run may bring back), shown as any outcome is.
+RERUN_OUTCOME = "重跑后预警不再触发，自动取消。"
 
 
 def tasks_visible_to(user: User) -> QuerySet[Task]:
@@ -44,6 +50,32 @@ def open_tasks(
     ones unless another status is asked for (the API's history)."""
     today = today or timezone.localdate()
     return tasks_visible_to(user).filter(WHEN.get(when, WHEN["all"])(today), status=status).order_by("due", "pk")
+
+
+def task_backlog(user: User) -> QuerySet[Alert]:
+    """The backlog (待办池): open alerts on the user's customers whose rule makes tasks but which have
+    none — what did not fit in a month run's capacity, or found nobody to go to — highest priority
+    first, annotated with ``priority``."""
+    policies = task_rule_codes()
+    makes = [code for code, yes in policies.items() if yes]
+    marks = [code for code, yes in policies.items() if not yes]
+    worthy = Q(rule_code__in=makes) | (Q(family__in=TASK_FAMILIES) & ~Q(rule_code__in=marks))
+    live = (
+        Task.objects.filter(
+            source=Task.Source.ALERT,
+            customer=OuterRef("customer"),
+            rule_code=OuterRef("rule_code"),
+            alert_month=OuterRef("first_month"),
+        )
+        .exclude(status=Task.Status.CANCELLED, outcome=RERUN_OUTCOME)
+        .order_by()
+    )
+    alerts = (
+        Alert.objects.filter(customer_scope(user, prefix="customer__"), worthy, status=Alert.Status.OPEN)
+        .exclude(rule_code=COMPETITOR_CODE)
+        .filter(~Exists(live))
+    )
+    return with_priority(alerts).select_related("customer", "customer__account_manager").order_by("-priority", "pk")
 
 
 def workbench_tasks(user: User, today: dt.date) -> dict[str, Any]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,61 +17,164 @@ from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
 from zhengqi.customers.services import customer_correct
 from zhengqi.marketing.models import Interaction, Task
-from zhengqi.marketing.tasks.selectors import tasks_visible_to
-from zhengqi.scoring.models import Alert
+from zhengqi.marketing.tasks.selectors import RERUN_OUTCOME, task_backlog, tasks_visible_to
+from zhengqi.scoring.models import COMPETITOR_CODE, Alert
+from zhengqi.scoring.selectors import alert_makes_task, task_rule_codes, with_priority
 
 # Days an account manager has to act on an alert, by its severity.
 DUE_DAYS = {"high": 3, "medium": 7, "low": 14}
 
 
-# Stored as written (it marks the tasks a later run may bring back), shown as any outcome is.
-RERUN_OUTCOME = "重跑后预警不再触发，自动取消。"
+@transaction.atomic
+def tasks_from_alerts(*, month: dt.date, today: dt.date | None = None, capacity: int | None = None) -> dict[str, int]:
+    """Turn the month's alerts into work people can do (seed 002 §6.4, issue 23).
+
+    Only alerts whose rule makes tasks do (挽留/防范/发展 by default, or as the rule says); the others
+    only mark the customer. Each person gets at most ``capacity`` tasks from one month's run
+    (``ZHENGQI_TASKS_PER_MANAGER``), the highest priority first (value × risk × severity,
+    ``scoring.selectors.with_priority``); the rest wait in the backlog — open alerts without a task —
+    and compete again next month, or are taken by hand. A customer without an account manager sends
+    its tasks to the nearest regional manager above it.
+
+    Re-running a month (or an earlier one) first withdraws the open tasks that month's runs issued,
+    then issues again: any order of runs ends with the tasks of runs in order, and a task that comes
+    back keeps its due date. Tasks people closed still count against the month's capacity."""
+    today = today or timezone.localdate()
+    capacity = int(settings.ZHENGQI_TASKS_PER_MANAGER) if capacity is None else capacity
+    alert_tasks = Task.objects.filter(source=Task.Source.ALERT)
+    now = timezone.now()
+    alert_tasks.filter(status=Task.Status.OPEN, issued_month__gte=month).update(
+        status=Task.Status.CANCELLED, outcome=RERUN_OUTCOME, closed_at=now
+    )
+    withdrawn = alert_tasks.filter(status=Task.Status.CANCELLED, outcome=RERUN_OUTCOME)
+    used = Counter(
+        dict(
+            alert_tasks.filter(issued_month=month)
+            .exclude(status=Task.Status.CANCELLED, outcome=RERUN_OUTCOME)
+            .values("assignee_id")
+            .annotate(n=Count("pk"))
+            .values_list("assignee_id", "n")
+        )
+    )
+    firing = Alert.objects.filter(status=Alert.Status.OPEN, last_month=month)
+    policies = task_rule_codes()
+    prioritised: Any = with_priority(firing)  # "priority" is an annotation the type checker cannot see
+    rows = list(
+        prioritised.values(
+            "pk",
+            "customer_id",
+            "rule_code",
+            "rule_name",
+            "family",
+            "severity",
+            "first_month",
+            "priority",
+            "customer__account_manager_id",
+            "customer__account_manager__is_active",
+            "customer__region__path",
+        ).order_by("-priority", "customer_id", "rule_code")
+    )
+    candidates = [row for row in rows if alert_makes_task(row["family"], row["rule_code"], policies)]
+    marked = sum(
+        1
+        for row in rows
+        if row["first_month"] == month
+        and row["rule_code"] != COMPETITOR_CODE
+        and not alert_makes_task(row["family"], row["rule_code"], policies)
+    )
+    since = min((row["first_month"] for row in candidates), default=month)
+    live = set(
+        alert_tasks.filter(alert_month__gte=since)
+        .exclude(status=Task.Status.CANCELLED, outcome=RERUN_OUTCOME)
+        .values_list("customer_id", "rule_code", "alert_month")
+    )
+    back = {
+        (c, r, m): pk
+        for pk, c, r, m in withdrawn.filter(alert_month__gte=since).values_list(
+            "pk", "customer_id", "rule_code", "alert_month"
+        )
+    }
+    managers = regional_managers()
+    new: list[Task] = []
+    reopened: dict[int, tuple[int, str]] = {}
+    backlog = to_regional = 0
+    for row in candidates:
+        key = (row["customer_id"], row["rule_code"], row["first_month"])
+        if key in live:
+            continue  # one task per alert: already on someone's list, or done
+        assignee_id = row["customer__account_manager_id"] if row["customer__account_manager__is_active"] else None
+        if assignee_id is None:
+            assignee_id = nearest_manager(row["customer__region__path"], managers)
+            if assignee_id is None:
+                backlog += 1  # nobody above the customer either: it waits until someone takes it
+                continue
+            to_regional += 1
+        if used[assignee_id] >= capacity:
+            backlog += 1
+            continue
+        used[assignee_id] += 1
+        if key in back:
+            reopened[back[key]] = (assignee_id, row["severity"])
+            continue
+        new.append(
+            Task(
+                customer_id=row["customer_id"],
+                assignee_id=assignee_id,
+                source=Task.Source.ALERT,
+                rule_code=row["rule_code"],
+                alert_month=row["first_month"],
+                issued_month=month,
+                priority=row["severity"],
+                title=(_("处理预警：%(rule)s") % {"rule": row["rule_name"]})[:200],
+                due=today + dt.timedelta(days=DUE_DAYS.get(row["severity"], 7)),
+            )
+        )
+    Task.objects.bulk_create(new, batch_size=2000)
+    again = list(Task.objects.filter(pk__in=list(reopened)))
+    for task in again:
+        task.assignee_id, task.priority = reopened[task.pk]
+        task.status, task.outcome, task.closed_at, task.issued_month = Task.Status.OPEN, "", None, month
+    Task.objects.bulk_update(again, ["assignee_id", "priority", "status", "outcome", "closed_at", "issued_month"], 2000)
+    return {
+        "tasks_created": len(new) + len(again),
+        "tasks_backlog": backlog,
+        "tasks_to_regional": to_regional,
+        "alerts_marked": marked,
+    }
 
 
 @transaction.atomic
-def tasks_from_alerts(*, month: dt.date, today: dt.date | None = None) -> int:
-    """One task per alert opened in ``month``, for the customer's account manager. Re-running the
-    month creates no second task; a task whose alert no longer exists is cancelled if still open."""
-    today = today or timezone.localdate()
-    alerts = list(Alert.objects.filter(first_month=month).select_related("customer"))
-    keys = {(a.customer_id, a.rule_code) for a in alerts}
-    existing = set(
-        Task.objects.filter(source=Task.Source.ALERT, alert_month=month).values_list("customer_id", "rule_code")
+def task_take(*, alert: Alert, by: User) -> Task:
+    """Take an alert from the backlog: a task for the user (an account manager, or a regional
+    manager for a customer nobody looks after), due as its severity says. It is not one of a month
+    run's tasks, so it does not count against the capacity and a re-run leaves it alone."""
+    if not task_backlog(by).filter(pk=alert.pk).exists():
+        raise ValidationError(_("该预警已有任务或已消除，不在待办池中。"))
+    if by.role not in (User.Role.ACCOUNT_MANAGER, User.Role.REGIONAL_MANAGER):
+        raise PermissionDenied(_("只有客户经理或区域经理可以领取待办。"))
+    key = {"customer_id": alert.customer_id, "rule_code": alert.rule_code, "alert_month": alert.first_month}
+    due = timezone.localdate() + dt.timedelta(days=DUE_DAYS.get(alert.severity, 7))
+    task = Task.objects.filter(source=Task.Source.ALERT, **key).first()  # withdrawn by a re-run
+    if task is None:
+        task = Task(source=Task.Source.ALERT, **key)
+    task.assignee, task.priority, task.due, task.created_by = by, alert.severity, due, by
+    task.title = (_("处理预警：%(rule)s") % {"rule": alert.rule_name})[:200]
+    task.status, task.outcome, task.closed_at, task.issued_month = Task.Status.OPEN, "", None, None
+    task.save()
+    return task
+
+
+def regional_managers() -> list[tuple[str, int]]:
+    """(region path, user id) of the active regional managers, deepest region first."""
+    rows = User.objects.filter(role=User.Role.REGIONAL_MANAGER, is_active=True, region__isnull=False).values_list(
+        "region__path", "pk"
     )
-    # A task withdrawn by an earlier run of this month (its alert had stopped firing) comes back
-    # when the alert does: runs in any order end with the tasks of runs in order.
-    withdrawn = Task.objects.filter(
-        source=Task.Source.ALERT, alert_month=month, status=Task.Status.CANCELLED, outcome=RERUN_OUTCOME
-    )
-    Task.objects.filter(
-        pk__in=[pk for pk, c, r in withdrawn.values_list("pk", "customer_id", "rule_code") if (c, r) in keys]
-    ).update(status=Task.Status.OPEN, outcome="", closed_at=None)
-    new = [
-        Task(
-            customer=a.customer,
-            assignee_id=a.customer.account_manager_id,
-            source=Task.Source.ALERT,
-            rule_code=a.rule_code,
-            alert_month=month,
-            priority=a.severity,
-            title=_("处理预警：%(rule)s") % {"rule": a.rule_name},
-            due=today + dt.timedelta(days=DUE_DAYS.get(a.severity, 7)),
-        )
-        for a in alerts
-        if (a.customer_id, a.rule_code) not in existing and a.customer.account_manager_id is not None
-    ]
-    Task.objects.bulk_create(new, batch_size=2000)
-    stale = [
-        pk
-        for pk, customer_id, rule_code in Task.objects.filter(
-            source=Task.Source.ALERT, alert_month=month, status=Task.Status.OPEN
-        ).values_list("pk", "customer_id", "rule_code")
-        if (customer_id, rule_code) not in keys
-    ]
-    Task.objects.filter(pk__in=stale).update(
-        status=Task.Status.CANCELLED, outcome=RERUN_OUTCOME, closed_at=timezone.now()
-    )
-    return len(new)
+    return sorted(rows, key=lambda row: (-len(row[0]), row[1]))
+
+
+def nearest_manager(path: str, managers: list[tuple[str, int]]) -> int | None:
+    """The regional manager of the deepest region above (or at) ``path``: district before city."""
+    return next((pk for region, pk in managers if path.startswith(region)), None)
 
 
 @transaction.atomic
@@ -115,24 +221,18 @@ def tasks_escalate(*, today: dt.date | None = None) -> int:
     """The daily job: each open task past its due date goes, once, to the nearest regional manager
     above its customer's region (district before city). Re-running the same day changes nothing."""
     today = today or timezone.localdate()
-    managers = sorted(
-        User.objects.filter(role=User.Role.REGIONAL_MANAGER, is_active=True, region__isnull=False).select_related(
-            "region"
-        ),
-        key=lambda u: -len(u.region.path),  # type: ignore[union-attr]  # managers are filtered to those with a region above
-    )
+    managers = regional_managers()
     late = Task.objects.filter(status=Task.Status.OPEN, due__lt=today, escalated_at__isnull=True).select_related(
         "customer__region"
     )
     now = timezone.now()
     escalated: list[Task] = []
     for task in late.iterator(chunk_size=2000):
-        path = task.customer.region.path
-        manager = next((m for m in managers if path.startswith(m.region.path)), None)  # type: ignore[union-attr]  # managers are filtered to those with a region above
-        if manager is not None:
-            task.escalated_to, task.escalated_at = manager, now
+        manager = nearest_manager(task.customer.region.path, managers)
+        if manager is not None and manager != task.assignee_id:
+            task.escalated_to_id, task.escalated_at = manager, now
             escalated.append(task)
-    Task.objects.bulk_update(escalated, ["escalated_to", "escalated_at"], batch_size=2000)
+    Task.objects.bulk_update(escalated, ["escalated_to_id", "escalated_at"], batch_size=2000)
     return len(escalated)
 
 
@@ -210,7 +310,7 @@ def interaction_log(
 
 def tasks_for_new_alerts(*, month: dt.date, **_: object) -> dict[str, int]:
     """Receiver of the month run's ``alerts_opened``: the month's tasks, counted for the run."""
-    return {"tasks_created": tasks_from_alerts(month=month)}
+    return tasks_from_alerts(month=month)
 
 
 def close_expiry_work(*, contract: Any, replaced: Any, by: User, **signal: object) -> dict[str, int]:

@@ -15,8 +15,9 @@ from django.utils.translation import gettext
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import account_manager_get, customer_get
 from zhengqi.marketing.tasks.forms import CustomerCorrectionForm, InteractionForm, TaskForm
-from zhengqi.marketing.tasks.selectors import WHEN, open_tasks, tasks_visible_to
-from zhengqi.marketing.tasks.services import interaction_log, task_close, task_create
+from zhengqi.marketing.tasks.selectors import WHEN, open_tasks, task_backlog, tasks_visible_to
+from zhengqi.marketing.tasks.services import interaction_log, task_close, task_create, task_take
+from zhengqi.scoring.selectors import alerts_visible_to
 from zhengqi.web.forms import form_message
 
 
@@ -28,6 +29,39 @@ def task_list_page(request: AuthedRequest) -> HttpResponse:
         when = "all"
     page = Paginator(open_tasks(request.user, when=when), 25).get_page(request.GET.get("page"))
     return render(request, "marketing/tasks.html", {"page": page, "when": when, "today": timezone.localdate()})
+
+
+@login_required
+def task_backlog_page(request: AuthedRequest) -> HttpResponse:
+    """The backlog (待办池): alerts worth a task that did not fit in a month run's capacity, highest
+    priority first; an account manager or a regional manager takes one as a task."""
+    page = Paginator(task_backlog(request.user), 25).get_page(request.GET.get("page"))
+    may_take = request.user.role in ("account_manager", "regional_manager")
+    return render(request, "marketing/backlog.html", {"page": page, "may_take": may_take})
+
+
+@login_required
+def task_take_view(request: AuthedRequest, alert_id: int) -> HttpResponse:
+    user = request.user
+    if request.method != "POST":
+        return redirect("marketing:backlog")
+    alert = task_backlog(user).filter(pk=alert_id).first()
+    if alert is None:
+        if not alerts_visible_to(user).filter(pk=alert_id).exists():
+            raise Http404("预警不存在或无权查看。")
+        messages.error(request, gettext("该预警已有任务或已消除，不在待办池中。"))
+        return redirect("marketing:backlog")
+    try:
+        task = task_take(alert=alert, by=user)
+    except ValidationError as err:
+        messages.error(request, " ".join(err.messages))
+    else:
+        messages.success(
+            request,
+            gettext("已领取：%(customer)s · %(title)s，截止 %(due)s。")
+            % {"customer": alert.customer.name, "title": task.title, "due": task.due},
+        )
+    return redirect("marketing:backlog")
 
 
 @login_required
