@@ -451,6 +451,11 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
         "POST /api/customers/{customer_id}/reactivate": {"reason": "回归"},
         "POST /api/registrations/{registration_id}/decision": {"approve": False, "comment": "矩阵"},
         "POST /api/tasks/{task_id}/close": {"outcome": "已处理"},
+        "POST /api/tasks/bulk": {
+            "task_ids": list(Task.objects.filter(customer=customer, title="核实需求").values_list("pk", flat=True)[:1]),
+            "action": "close",
+            "reason": "已处理",
+        },
         "POST /api/customers/{customer_id}/interactions": {"date": "2026-11-20", "summary": "拜访"},
         "POST /api/tokens": {"name": "矩阵测试", "days": 1},
         "POST /api/partners": PARTNER_BODY,

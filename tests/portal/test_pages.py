@@ -53,6 +53,7 @@ def test_the_workbench_and_its_api_twin_agree(cast: Cast, who: str) -> None:
     assert answer["new_alerts"]["total"] == context["new_alerts"][1]
     assert answer["expiring"]["total"] == context["expiring"][1]
     assert answer["tiers"] == context["tiers"]
+    assert answer["approvals"] == context["approval_count"]
     assert answer["churn_risks"] == [c.name for c, _view in context["churn_risks"]]
     # Content, not only status: nothing of another account manager's customers.
     if who == "am":

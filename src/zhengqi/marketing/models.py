@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -94,6 +95,11 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_additional_data(self) -> dict[str, Any] | None:
+        """What django-auditlog keeps beside a change: the reason a manager gave (bulk work)."""
+        note = getattr(self, "_note", "")
+        return {"note": note} if note else None
 
 
 class Interaction(models.Model):

@@ -9,6 +9,7 @@ app_name = "marketing"
 urlpatterns = [
     path("tasks/", views.task_list_page, name="tasks"),
     path("tasks/<int:pk>/close/", views.task_close_fragment, name="task_close"),
+    path("tasks/bulk/", views.tasks_bulk_view, name="tasks_bulk"),
     path("tasks/backlog/", views.task_backlog_page, name="backlog"),
     path("tasks/backlog/<int:alert_id>/take/", views.task_take_view, name="backlog_take"),
     path("customers/<int:customer_id>/tasks/", views.task_create_view, name="task_create"),

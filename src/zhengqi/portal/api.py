@@ -48,6 +48,7 @@ class WorkbenchOut(Schema):
     churn_risks: list[str] = Field(description="流失风险最高的客户")
     requests_overdue: int
     requests_waiting: int
+    approvals: int = Field(description="待我审批：资料变更、集团认定、开发申请、归属争议、酬金结算单")
 
 
 def _count(panel: tuple[list[object], int]) -> dict[str, object]:
@@ -70,4 +71,5 @@ def workbench_summary(request: AuthedRequest) -> dict[str, object]:
         "churn_risks": [c.name for c, _view in w["churn_risks"]],
         "requests_overdue": w["requests_overdue"][1],
         "requests_waiting": w["requests_waiting"][1],
+        "approvals": w["approval_count"],
     }

@@ -44,18 +44,39 @@ def workbench(user: User, today: dt.date | None = None) -> dict[str, Any]:
 
 
 def workbench_approvals(user: User) -> dict[str, Any]:
-    """For a manager: customer-data changes and group registrations waiting for their decision."""
+    """For a manager, everything waiting for their decision in one card: customer-data changes,
+    group registrations, development applications, disputed partner claims and commission
+    statements to approve (each list its first few, with the count of all)."""
     from zhengqi.accounts import matrix
     from zhengqi.customers.change_requests import change_requests_to_decide
     from zhengqi.customers.registrations import registrations_to_decide
+    from zhengqi.marketing.development.services import applications_visible_to
+    from zhengqi.marketing.models import DevelopmentApplication
+    from zhengqi.partners.models import Statement
+    from zhengqi.partners.partners import conflicts_visible_to
+    from zhengqi.partners.settlement import statements_visible_to
 
     if matrix.role_of(user) not in matrix.MANAGERS:
         return {"approval_changes": [], "approval_registrations": [], "approval_count": 0}
     changes, registrations = change_requests_to_decide(user), registrations_to_decide(user)
+    applications = first_rows(
+        applications_visible_to(user)
+        .filter(status=DevelopmentApplication.Status.SUBMITTED)
+        .exclude(applicant=user)
+        .order_by("created_at", "pk"),
+        5,
+    )
+    conflicts = conflicts_visible_to(user).values("pk").count()
+    statements = first_rows(
+        statements_visible_to(user).filter(status=Statement.Status.DRAFT).order_by("month", "pk"), 5
+    )
     return {
         "approval_changes": changes,
         "approval_registrations": registrations,
-        "approval_count": len(changes) + len(registrations),
+        "approval_applications": applications,
+        "approval_conflicts": conflicts,
+        "approval_statements": statements,
+        "approval_count": len(changes) + len(registrations) + applications[1] + conflicts + statements[1],
     }
 
 

@@ -21,6 +21,7 @@ from zhengqi.marketing.tasks.services import (
     task_close,
     task_create,
     task_take,
+    tasks_bulk,
     tasks_escalate,
     tasks_visible_to,
 )
@@ -65,6 +66,14 @@ class BacklogOut(Schema):
     priority: float = Field(..., description="优先级 = 价值 × 风险 × 严重程度（越大越先处理）")
     first_month: dt.date
     last_month: dt.date
+
+
+class TasksBulkIn(Schema):
+    task_ids: list[int]
+    action: str = Field(..., description="reassign 转派 / reschedule 改期 / cancel 取消（区域经理） / close 完成")
+    reason: str = Field(..., description="原因；完成时为处理结果（必填）")
+    assignee_id: int | None = Field(None, description="转派时：接手的客户经理")
+    due: dt.date | None = Field(None, description="改期时：新的截止日期")
 
 
 class CloseIn(Schema):
@@ -119,6 +128,19 @@ def take_from_backlog(request: AuthedRequest, alert_id: int) -> Status[Task]:
     if alert is None:
         raise Http404("该预警已有任务或已消除，不在待办池中。")
     return Status(201, task_take(alert=alert, by=request.user))
+
+
+@router.post("/tasks/bulk", summary="批量转派、改期、取消或完成任务（全部成功才生效）")
+def bulk_tasks(request: AuthedRequest, data: TasksBulkIn) -> dict[str, int]:
+    to = None
+    if data.assignee_id is not None:
+        to = user_get(data.assignee_id)
+        if to is None:
+            raise Http404("接手人不存在。")
+    changed = tasks_bulk(
+        by=request.user, task_ids=data.task_ids, action=data.action, reason=data.reason, to=to, due=data.due
+    )
+    return {"changed": changed}
 
 
 @router.post("/customers/{customer_id}/tasks", response={201: TaskOut}, summary="手工创建任务")

@@ -236,6 +236,76 @@ def tasks_escalate(*, today: dt.date | None = None) -> int:
     return len(escalated)
 
 
+class BulkAction:
+    REASSIGN = "reassign"
+    RESCHEDULE = "reschedule"
+    CANCEL = "cancel"
+    CLOSE = "close"
+    MANAGED = (REASSIGN, RESCHEDULE, CANCEL)  # a manager's, with a reason
+    ALL = (REASSIGN, RESCHEDULE, CANCEL, CLOSE)
+
+
+@transaction.atomic
+def tasks_bulk(
+    *,
+    by: User,
+    task_ids: list[int],
+    action: str,
+    reason: str = "",
+    to: User | None = None,
+    due: dt.date | None = None,
+) -> int:
+    """Work several open tasks at once — all of them, or (any refused) none, every refusal named.
+
+    A regional manager or the provincial admin reassigns them to an account manager of their region
+    (or to themself), moves their due date, or cancels them, with a reason kept in each task's
+    history; anyone closes the tasks they may close with one outcome (``reason``)."""
+    from auditlog.context import set_actor
+
+    from zhengqi.customers.selectors import account_managers_visible_to
+
+    if action not in BulkAction.ALL:
+        raise ValidationError(_("请选择要执行的操作。"))
+    ids = set(task_ids)
+    if not ids:
+        raise ValidationError(_("请先勾选任务。"))
+    manager = by.is_superuser or by.role in (User.Role.REGIONAL_MANAGER, User.Role.PROVINCIAL_ADMIN)
+    if action in BulkAction.MANAGED and not manager:
+        raise PermissionDenied(_("只有区域经理或省公司管理员可以批量转派、改期或取消任务。"))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": _("关闭任务需要填写处理结果。") if action == BulkAction.CLOSE else _("请填写原因。")}
+        )
+    tasks = list(tasks_visible_to(by).filter(pk__in=ids, status=Task.Status.OPEN).order_by("pk"))
+    if len(tasks) != len(ids):
+        raise ValidationError(_("所选任务中有的不存在、已关闭或无权处理，未做任何调整。"))
+    if action == BulkAction.REASSIGN:
+        if to is None:
+            raise ValidationError({"to": _("请选择接手的客户经理。")})
+        if to.pk != by.pk and not account_managers_visible_to(by).filter(pk=to.pk).exists():
+            raise ValidationError({"to": _("只能转给本区域在职的客户经理（或您自己）。")})
+    if action == BulkAction.RESCHEDULE and (due is None or due < timezone.localdate()):
+        raise ValidationError({"due": _("新的截止日期不能为空，也不能早于今天。")})
+    with set_actor(by):
+        for task in tasks:
+            task._note = reason  # type: ignore[attr-defined]  # read by Task.get_additional_data
+            if action == BulkAction.CLOSE:
+                task_close(task=task, by=by, outcome=reason)
+                continue
+            if action == BulkAction.REASSIGN:
+                assert to is not None
+                task.assignee = to
+            elif action == BulkAction.RESCHEDULE:
+                assert due is not None
+                task.due = due
+            else:
+                task.status, task.closed_at = Task.Status.CANCELLED, timezone.now()
+                task.outcome = _("已取消：%(reason)s") % {"reason": reason}
+            task.save(update_fields=["assignee", "due", "status", "outcome", "closed_at"])
+    return len(tasks)
+
+
 @transaction.atomic
 def task_close(*, task: Task, by: User, outcome: str) -> Task:
     if task.assignee_id != by.pk and not tasks_visible_to(by).filter(pk=task.pk).exists():

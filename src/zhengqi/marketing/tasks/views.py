@@ -3,6 +3,8 @@ a task, logging a contact (with corrections to the customer record), setting a t
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -12,11 +14,19 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
-from zhengqi.customers.selectors import account_manager_get, customer_get
+from zhengqi.customers.selectors import account_manager_get, account_managers_visible_to, customer_get
 from zhengqi.marketing.tasks.forms import CustomerCorrectionForm, InteractionForm, TaskForm
 from zhengqi.marketing.tasks.selectors import WHEN, open_tasks, task_backlog, tasks_visible_to
-from zhengqi.marketing.tasks.services import interaction_log, task_close, task_create, task_take
+from zhengqi.marketing.tasks.services import (
+    BulkAction,
+    interaction_log,
+    task_close,
+    task_create,
+    task_take,
+    tasks_bulk,
+)
 from zhengqi.scoring.selectors import alerts_visible_to
 from zhengqi.web.forms import form_message
 
@@ -27,8 +37,58 @@ def task_list_page(request: AuthedRequest) -> HttpResponse:
     when = request.GET.get("when", "all")
     if when not in WHEN:
         when = "all"
-    page = Paginator(open_tasks(request.user, when=when), 25).get_page(request.GET.get("page"))
-    return render(request, "marketing/tasks.html", {"page": page, "when": when, "today": timezone.localdate()})
+    user = request.user
+    page = Paginator(open_tasks(user, when=when), 25).get_page(request.GET.get("page"))
+    manager = user.is_superuser or user.role in (User.Role.REGIONAL_MANAGER, User.Role.PROVINCIAL_ADMIN)
+    context = {
+        "page": page,
+        "when": when,
+        "today": timezone.localdate(),
+        "bulk": True,
+        "manager": manager,
+        "managers": account_managers_visible_to(user) if manager else [],
+    }
+    return render(request, "marketing/tasks.html", context)
+
+
+@login_required
+def tasks_bulk_view(request: AuthedRequest) -> HttpResponse:
+    """From the task list: reassign, reschedule or cancel the ticked tasks (managers, with a reason),
+    or close them with one outcome — all or none."""
+    user = request.user
+    back = request.POST.get("next") or "/marketing/tasks/"
+    if not back.startswith("/") or back.startswith("//"):
+        back = "/marketing/tasks/"
+    if request.method != "POST":
+        return redirect(back)
+    action = request.POST.get("action", "")
+    to = account_manager_get(request.POST.get("to")) if action == BulkAction.REASSIGN else None
+    if action == BulkAction.REASSIGN and to is None and request.POST.get("to") == str(user.pk):
+        to = user  # a manager takes the tasks themself
+    try:
+        due = dt.date.fromisoformat(request.POST["due"]) if request.POST.get("due") else None
+    except ValueError:
+        due = None
+    try:
+        n = tasks_bulk(
+            by=user,
+            task_ids=[int(i) for i in request.POST.getlist("task") if i.isdigit()],
+            action=action,
+            reason=request.POST.get("reason", "")[:500],
+            to=to,
+            due=due,
+        )
+    except ValidationError as err:
+        messages.error(request, gettext("未做任何调整：") + "；".join(err.messages))
+    else:
+        done = {
+            BulkAction.REASSIGN: gettext("已将 %(n)d 项任务转给 %(name)s。"),
+            BulkAction.RESCHEDULE: gettext("已将 %(n)d 项任务改期至 %(due)s。"),
+            BulkAction.CANCEL: gettext("已取消 %(n)d 项任务。"),
+            BulkAction.CLOSE: gettext("已完成 %(n)d 项任务。"),
+        }[action]
+        messages.success(request, done % {"n": n, "name": to, "due": due})
+    return redirect(back)
 
 
 @login_required
