@@ -5,11 +5,9 @@ from decimal import Decimal
 
 from django.http import Http404
 from ninja import Field, FilterSchema, Query, Router, Schema, Status
-from ninja.pagination import paginate
 
 from zhengqi.accounts.privacy import mask_birthday, mask_phone
 from zhengqi.accounts.requests import AuthedRequest
-from zhengqi.web.pagination import Pages
 
 from .key_persons import (
     key_person_create,
@@ -22,12 +20,10 @@ from .lifecycle import customer_mark_lost, customer_reactivate
 from .models import Customer, CustomerMonth, KeyPerson
 from .selectors import (
     SORTS,
-    CustomerFilter,
     FieldChange,
     account_manager_get,
     customer_get,
     customer_history,
-    customer_list,
     customer_revenue_trend,
     duplicate_candidates,
     next_products,
@@ -88,12 +84,6 @@ class CustomerQuery(FilterSchema):
     status: str = Field("", description="prospect / active / churned")
     account_manager: int | None = Field(None, description="客户经理 id")
     sort: str = Field("code", description="排序：" + ", ".join(SORTS))
-
-
-@router.get("", response=list[CustomerOut], summary="客户列表")
-@paginate(Pages, page_size=50)
-def list_customers(request: AuthedRequest, filters: Query[CustomerQuery]) -> object:
-    return customer_list(user=request.user, filters=CustomerFilter(**filters.dict()))
 
 
 @router.get(

@@ -5,22 +5,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
-from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.forms import parse_int
 
-from .forms import CustomerFilterForm
 from .selectors import (
-    CustomerFilter,
     account_manager_get,
-    account_managers_visible_to,
     customer_get,
-    customer_list,
     duplicate_candidates,
     duplicate_counts,
 )
@@ -31,29 +25,6 @@ from .services import (
     duplicates_dismiss,
     key_persons_reveal,
 )
-
-PAGE_SIZE = 25
-
-
-@login_required
-def customer_list_page(request: AuthedRequest) -> HttpResponse:
-    user = request.user
-    form = CustomerFilterForm(request.GET or None, user=user)
-    filters = form.to_filter() if form.is_bound and form.is_valid() else CustomerFilter()
-    page = Paginator(customer_list(user=user, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    may_bulk = user.is_superuser or user.role in (User.Role.REGIONAL_MANAGER, User.Role.PROVINCIAL_ADMIN)
-    context = {
-        "form": form,
-        "page": page,
-        "query": query.urlencode(),
-        "sort": filters.sort,
-        "may_bulk": may_bulk,
-        "managers": account_managers_visible_to(user) if may_bulk else [],
-    }
-    template = "customers/_table.html" if request.headers.get("HX-Request") else "customers/list.html"
-    return render(request, template, context)
 
 
 @login_required

@@ -1,15 +1,19 @@
 """The portal's API twins: the same selectors as its pages (the workbench, the workload page)."""
 
-from __future__ import annotations
-
 import datetime as dt
+from dataclasses import fields
 from decimal import Decimal
 
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
 
 from zhengqi.accounts.requests import AuthedRequest
+from zhengqi.customers.api import CustomerOut, CustomerQuery
+from zhengqi.customers.selectors import CustomerFilter
 from zhengqi.marketing.tasks.selectors import manager_workload
+from zhengqi.web.pagination import Pages
 
+from .customer_list import SignalFilter, customers_by_signal
 from .selectors import workbench
 
 router = Router()
@@ -24,6 +28,26 @@ class WorkloadOut(Schema):
     revenue: Decimal
     open_tasks: int
     overdue_tasks: int
+
+
+class CustomerSignalQuery(CustomerQuery):
+    rule: str = Field("", description="规则编码：命中该规则（任一版本）的客户")
+    family: str = Field("", description="因子族：develop / maintain / retain / uplift / prevent")
+    alert_status: str = Field("", description="预警状态：空（默认，未处理）/ resolved / any")
+    churn_band: str = Field("", description="最近一次评分的流失风险：high / medium / low")
+    tier_from: str = Field("", description="最近一次月度运行的等级变动：原等级")
+    tier_to: str = Field("", description="最近一次月度运行的等级变动：新等级")
+    open_task: str = Field("", description="yes 有未完成任务 / no 没有")
+    no_manager: bool = Field(False, description="只看没有客户经理的客户")
+    campaign: int | None = Field(None, description="营销活动 id：该活动的目标客户（含对照组）")
+
+
+@router.get("/customers", response=list[CustomerOut], summary="客户列表（可按信号筛选）")
+@paginate(Pages, page_size=50)
+def list_customers(request: AuthedRequest, filters: Query[CustomerSignalQuery]) -> object:
+    data = filters.dict()
+    signals = SignalFilter(**{f.name: data.pop(f.name) for f in fields(SignalFilter)})
+    return customers_by_signal(user=request.user, filters=CustomerFilter(**data), signals=signals)
 
 
 @router.get("/customers/managers/workload", response=list[WorkloadOut], summary="客户经理工作量（区域经理、省公司）")

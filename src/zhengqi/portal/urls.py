@@ -11,6 +11,7 @@ from . import views
 app_name = "portal"
 
 customer_pages = [
+    path("", views.customer_list_page, name="list"),
     *customer_urls.urlpatterns,
     path("<int:pk>/", views.customer_page, name="detail"),
     path("portfolio/", views.portfolio_page, name="portfolio"),

@@ -6,17 +6,20 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
-from zhengqi.customers.selectors import customer_get
+from zhengqi.customers.forms import CustomerFilterForm
+from zhengqi.customers.selectors import CustomerFilter, account_managers_visible_to, customer_get
 from zhengqi.customers.services import CUSTOMER_CORRECTABLE
 from zhengqi.engine.value.tiers import TIERS
 from zhengqi.marketing.tasks.forms import CustomerCorrectionForm, InteractionForm, TaskForm
 from zhengqi.marketing.tasks.selectors import manager_workload
 
+from .customer_list import SignalFilter, SignalFilterForm, customers_by_signal, family_tabs
 from .selectors import customer_overview, workbench
 
 
@@ -35,6 +38,40 @@ def home(request: AuthedRequest) -> HttpResponse:
 @login_required
 def workbench_page(request: AuthedRequest) -> HttpResponse:
     return render(request, "portal/workbench.html", workbench(request.user))
+
+
+@login_required
+def customer_list_page(request: AuthedRequest) -> HttpResponse:
+    """The customer list: search and filter by the record (customers app) and by signal — alerts,
+    churn band, tier moves, tasks, campaigns — with the customers per family as tabs."""
+    user = request.user
+    form = CustomerFilterForm(request.GET or None, user=user)
+    filters = form.to_filter() if form.is_bound and form.is_valid() else CustomerFilter()
+    signal_form = SignalFilterForm(request.GET or None, user=user)
+    signals = signal_form.to_signals() if signal_form.is_bound and signal_form.is_valid() else SignalFilter()
+    page = Paginator(customers_by_signal(user=user, filters=filters, signals=signals), 25).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    without_family = query.copy()
+    without_family.pop("family", None)
+    may_bulk = user.is_superuser or user.role in (User.Role.REGIONAL_MANAGER, User.Role.PROVINCIAL_ADMIN)
+    context = {
+        "form": form,
+        "signal_form": signal_form,
+        "signals_on": signals.active,
+        "family": signals.family,
+        "tabs": family_tabs(user=user, filters=filters, signals=signals),
+        "without_family": without_family.urlencode(),
+        "page": page,
+        "query": query.urlencode(),
+        "sort": filters.sort,
+        "may_bulk": may_bulk,
+        "managers": account_managers_visible_to(user) if may_bulk else [],
+    }
+    template = "customers/_table.html" if request.headers.get("HX-Request") else "customers/list.html"
+    return render(request, template, context)
 
 
 @login_required

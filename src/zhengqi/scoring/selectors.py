@@ -6,8 +6,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, F, FilteredRelation, FloatField, Max, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, FilteredRelation, FloatField, Max, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Coalesce, Greatest
+from django.utils.translation import gettext_lazy
 
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
@@ -292,3 +293,72 @@ def month_runs(limit: int = 100) -> QuerySet[MonthRun]:
 
 def value_model_versions(limit: int = 20) -> QuerySet[ValueModelVersion]:
     return ValueModelVersion.objects.select_related("created_by")[:limit]
+
+
+# Customers by signal (the customer list's filters, issue 23): each returns a subquery of customer
+# ids that the list intersects with the user's own scope.
+
+
+# Alerts raised without a rule of the rule language, by code (the customer list's rule picker).
+ALERTS_WITHOUT_RULE = {
+    CHURN_CODE: gettext_lazy("流失风险（模型预测）"),
+    "TIER_DOWN": gettext_lazy("高价值客户降级"),
+    "GROUP_PROOF": gettext_lazy("集团认定未落实"),
+    COMPETITOR_CODE: gettext_lazy("竞争对手动向"),
+}
+
+
+def latest_run_month() -> Any:
+    """The month of the latest successful month run (None before any)."""
+    return (
+        MonthRun.objects.filter(status=MonthRun.Status.SUCCEEDED).order_by("-month").values_list("month", flat=True)
+    ).first()
+
+
+def customers_alerted(*, rule: str = "", family: str = "", status: str = "open") -> QuerySet[Any, Any]:
+    """Customers with an alert of the rule (whatever its version) or the family, in that status
+    ("open", "resolved", or "" for either)."""
+    alerts = Alert.objects.all()
+    if rule:
+        alerts = alerts.filter(rule_code=rule)
+    if family:
+        alerts = alerts.filter(family=family)
+    if status:
+        alerts = alerts.filter(status=status)
+    return alerts.values("customer_id")
+
+
+def customers_in_churn_band(band: str) -> QuerySet[Any, Any]:
+    """Customers in the churn risk band in the latest month scored."""
+    month = (
+        CustomerSnapshot.objects.filter(churn_risk__isnull=False)
+        .order_by("-month")
+        .values_list("month", flat=True)
+        .first()
+    )
+    if month is None:
+        return CustomerSnapshot.objects.none().values("customer_id")
+    return CustomerSnapshot.objects.filter(month=month, churn_band=band).values("customer_id")
+
+
+def customers_tier_moved(*, from_tier: str = "", to_tier: str = "", month: Any = None) -> QuerySet[Any, Any]:
+    """Customers whose tier moved in the month (the latest month run's by default): from one tier,
+    to one, or both (e.g. A → B)."""
+    changes = TierChange.objects.filter(month=month or latest_run_month())
+    if from_tier:
+        changes = changes.filter(from_tier=from_tier)
+    if to_tier:
+        changes = changes.filter(to_tier=to_tier)
+    return changes.values("customer_id")
+
+
+def family_counts(customer_ids: Any, *, rule: str = "", status: str = "open") -> dict[str, int]:
+    """Customers among ``customer_ids`` (a subquery) with an alert in that status ("" for any), of
+    the rule if one is given, per family: the list's tabs."""
+    alerts = Alert.objects.filter(customer_id__in=customer_ids)
+    if status:
+        alerts = alerts.filter(status=status)
+    if rule:
+        alerts = alerts.filter(rule_code=rule)
+    rows = alerts.values("family").annotate(n=Count("customer_id", distinct=True)).values_list("family", "n")
+    return dict(rows)

@@ -52,6 +52,16 @@ def open_tasks(
     return tasks_visible_to(user).filter(WHEN.get(when, WHEN["all"])(today), status=status).order_by("due", "pk")
 
 
+def customers_with_open_tasks() -> QuerySet[Any, Any]:
+    """Customers with at least one open task (a subquery for the customer list)."""
+    return Task.objects.filter(status=Task.Status.OPEN).values("customer_id")
+
+
+def customers_in_campaign(campaign_id: int) -> QuerySet[Any, Any]:
+    """Customers a campaign targets (target and control groups)."""
+    return CampaignTarget.objects.filter(campaign_id=campaign_id).values("customer_id")
+
+
 def task_backlog(user: User) -> QuerySet[Alert]:
     """The backlog (待办池): open alerts on the user's customers whose rule makes tasks but which have
     none — what did not fit in a month run's capacity, or found nobody to go to — highest priority

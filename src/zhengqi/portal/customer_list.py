@@ -1,0 +1,118 @@
+"""The customer list by signal (issue 23): the customers app's filters (search, region, tier, …)
+plus the signals other domains hold — alerts by rule or family, the churn band, tier moves, open
+tasks, campaigns — so that a group of customers can be worked as a list, not one at a time. It lives
+in the portal because it asks several domains; each domain gives a subquery of customer ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from zhengqi.accounts.models import User
+from zhengqi.customers.models import Customer
+from zhengqi.customers.selectors import CustomerFilter, customer_list
+from zhengqi.marketing.campaigns.services import campaigns_visible_to
+from zhengqi.marketing.tasks.selectors import customers_in_campaign, customers_with_open_tasks
+from zhengqi.scoring.models import Family
+from zhengqi.scoring.selectors import (
+    ALERTS_WITHOUT_RULE,
+    customers_alerted,
+    customers_in_churn_band,
+    customers_tier_moved,
+    family_counts,
+    rules_all,
+)
+
+BANDS = [("high", _("高")), ("medium", _("中")), ("low", _("低"))]
+TIER_CHOICES: list[tuple[str, Any]] = [("A+", "A+"), ("A", "A"), ("B", "B"), ("C", "C")]
+ANY: list[tuple[str, Any]] = [("", _("全部"))]
+
+
+@dataclass(frozen=True)
+class SignalFilter:
+    """What the month run, the account managers and the planners know about a customer."""
+
+    rule: str = ""  # a rule's code: customers it fired on (any version of the rule)
+    family: str = ""  # 发展/维系/挽留/提升/防范
+    alert_status: str = ""  # "open" (default when a rule or family is chosen), "resolved", "any"
+    churn_band: str = ""
+    tier_from: str = ""  # a tier move in the latest month run, e.g. A → B
+    tier_to: str = ""
+    open_task: str = ""  # "yes" / "no"
+    no_manager: bool = False
+    campaign: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+
+def customers_by_signal(*, user: User, filters: CustomerFilter, signals: SignalFilter) -> QuerySet[Customer]:
+    """The customer list (row-level access as ever) narrowed by the signals."""
+    qs = customer_list(user=user, filters=filters)
+    return _narrow(qs, signals)
+
+
+def _narrow(qs: QuerySet[Customer], s: SignalFilter) -> QuerySet[Customer]:
+    status = {"": "open", "any": ""}.get(s.alert_status, s.alert_status)
+    if s.rule or s.family or s.alert_status:
+        qs = qs.filter(pk__in=customers_alerted(rule=s.rule, family=s.family, status=status))
+    if s.churn_band:
+        qs = qs.filter(pk__in=customers_in_churn_band(s.churn_band))
+    if s.tier_from or s.tier_to:
+        qs = qs.filter(pk__in=customers_tier_moved(from_tier=s.tier_from, to_tier=s.tier_to))
+    if s.open_task == "yes":
+        qs = qs.filter(pk__in=customers_with_open_tasks())
+    elif s.open_task == "no":
+        qs = qs.exclude(pk__in=customers_with_open_tasks())
+    if s.no_manager:
+        qs = qs.filter(account_manager__isnull=True)
+    if s.campaign:
+        qs = qs.filter(pk__in=customers_in_campaign(s.campaign))
+    return qs
+
+
+def family_tabs(*, user: User, filters: CustomerFilter, signals: SignalFilter) -> list[tuple[str, str, int]]:
+    """(family, its name, customers the list shows when the tab is chosen) under every other filter:
+    the tabs. One grouped query over the alerts of the customers the other filters leave."""
+    others = SignalFilter(**{**signals.__dict__, "family": "", "rule": "", "alert_status": ""})
+    ids = _narrow(customer_list(user=user, filters=filters), others).order_by().values("pk")
+    status = {"": "open", "any": ""}.get(signals.alert_status, signals.alert_status)
+    counts = family_counts(ids, rule=signals.rule, status=status)
+    return [(code, str(label), counts.get(code, 0)) for code, label in Family.choices]
+
+
+class SignalFilterForm(forms.Form):
+    # Any rule code (a rule since deleted still names its alerts); the picker offers the rules and
+    # the alerts the month run raises without a rule.
+    rule = forms.CharField(label=_("规则"), required=False, max_length=20, widget=forms.Select)
+    family = forms.ChoiceField(label=_("因子族"), required=False, choices=ANY + list(Family.choices))
+    alert_status = forms.ChoiceField(
+        label=_("预警状态"),
+        required=False,
+        choices=[("", _("未处理")), ("resolved", _("已消除")), ("any", _("全部"))],
+    )
+    churn_band = forms.ChoiceField(label=_("流失风险"), required=False, choices=ANY + BANDS)
+    tier_from = forms.ChoiceField(label=_("本月等级变动：原等级"), required=False, choices=ANY + TIER_CHOICES)
+    tier_to = forms.ChoiceField(label=_("新等级"), required=False, choices=ANY + TIER_CHOICES)
+    open_task = forms.ChoiceField(
+        label=_("未完成任务"), required=False, choices=[*ANY, ("yes", _("有")), ("no", _("没有"))]
+    )
+    no_manager = forms.BooleanField(label=_("无客户经理"), required=False)
+    # Any campaign id (the API takes one too); the picker offers the campaigns the user sees.
+    campaign = forms.IntegerField(label=_("营销活动"), required=False, min_value=1, widget=forms.Select)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        rules = [(r.code, f"{r.code} {r.name}") for r in rules_all()]
+        self.fields["rule"].widget.choices = ANY + rules + [(c, str(n)) for c, n in ALERTS_WITHOUT_RULE.items()]  # type: ignore[attr-defined]  # a Select widget's choices
+        campaigns = campaigns_visible_to(user).order_by("-start", "-pk").values_list("pk", "name")[:200]
+        self.fields["campaign"].widget.choices = ANY + list(campaigns)  # type: ignore[attr-defined]  # a Select widget's choices
+
+    def to_signals(self) -> SignalFilter:
+        data = {k: v for k, v in self.cleaned_data.items() if v not in (None, "", False)}
+        return SignalFilter(**data)
