@@ -146,6 +146,8 @@ ZHENGQI_VISITS_PER_MANAGER = int(os.environ.get("ZHENGQI_VISITS_PER_MANAGER", "1
 # customers nobody looks after): the riskiest, most valuable alerts first (value × risk × severity);
 # the rest wait in the backlog (待办池), where anyone may take one.
 ZHENGQI_TASKS_PER_MANAGER = int(os.environ.get("ZHENGQI_TASKS_PER_MANAGER", "20"))
+# The most rows one list export (Excel or CSV) may hold; past it the user is asked to narrow the list.
+ZHENGQI_EXPORT_MAX_ROWS = int(os.environ.get("ZHENGQI_EXPORT_MAX_ROWS", "100000"))
 # Documents people upload (signed agreements): stored under ZHENGQI_VAR/documents, never served as
 # static files — only through a page that checks who may see the customer. ZHENGQI_UPLOAD_MAX_MB
 # bounds one file.

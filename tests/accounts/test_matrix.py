@@ -405,6 +405,7 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "marketing:interaction_create": [customer.pk],
         "imports:batch": [batch.pk],
         "imports:report": [batch.pk, "csv"],
+        "customers:export": ["csv"],
         "insight:dashboard": ["performance"],
     }.get(name, [])
     return reverse(name, args=args)

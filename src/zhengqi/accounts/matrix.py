@@ -91,6 +91,7 @@ PAGES: dict[str, Entry] = {
     "tokens": Entry(ALL),
     "token_revoke": Entry(ALL, "POST", scoped=True),  # one's own token; the admin's, anyone's
     "customers:list": Entry(STAFF),
+    "customers:export": Entry(STAFF),
     "customers:detail": Entry(STAFF, scoped=True),
     "customers:reassign": Entry(MANAGERS, "POST", scoped=True, reason=REASSIGN),
     "customers:reveal": Entry(FIELD, "POST", scoped=True, reason=REVEAL),
@@ -243,6 +244,7 @@ API: dict[str, Entry] = {
     "GET /api/imports/{batch_id}/report.csv": Entry(ADMIN),
     "GET /api/tasks": Entry(STAFF),
     "GET /api/tasks/backlog": Entry(STAFF),
+    "GET /api/exports/customers": Entry(STAFF),
     "POST /api/tasks/bulk": Entry(WORKERS, "POST"),
     "POST /api/tasks/backlog/{alert_id}/take": Entry(FIELD, "POST", scoped=True, reason=TAKE),
     "POST /api/customers/{customer_id}/tasks": Entry(WORKERS, "POST", scoped=True),

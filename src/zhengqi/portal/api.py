@@ -3,6 +3,7 @@
 import datetime as dt
 from dataclasses import fields
 from decimal import Decimal
+from typing import Any
 
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
@@ -13,7 +14,7 @@ from zhengqi.customers.selectors import CustomerFilter
 from zhengqi.marketing.tasks.selectors import manager_workload
 from zhengqi.web.pagination import Pages
 
-from .customer_list import SignalFilter, customers_by_signal
+from .customer_list import SignalFilter, customer_list_file, customers_by_signal
 from .selectors import workbench
 
 router = Router()
@@ -48,6 +49,16 @@ def list_customers(request: AuthedRequest, filters: Query[CustomerSignalQuery]) 
     data = filters.dict()
     signals = SignalFilter(**{f.name: data.pop(f.name) for f in fields(SignalFilter)})
     return customers_by_signal(user=request.user, filters=CustomerFilter(**data), signals=signals)
+
+
+@router.get(
+    "/exports/customers",
+    summary="导出客户列表（Excel / CSV，筛选条件同客户列表，写入审计日志）",
+    description="fmt=xlsx 或 csv；超过 ZHENGQI_EXPORT_MAX_ROWS 行时返回 422 并说明原因。",
+)
+def export_customers(request: AuthedRequest, filters: Query[CustomerSignalQuery], fmt: str = "xlsx") -> Any:
+    # The query string is read by the page's own filter forms (one code path, the filters in words).
+    return customer_list_file(request=request, fmt=fmt)
 
 
 @router.get("/customers/managers/workload", response=list[WorkloadOut], summary="客户经理工作量（区域经理、省公司）")

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
@@ -19,7 +23,13 @@ from zhengqi.engine.value.tiers import TIERS
 from zhengqi.marketing.tasks.forms import CustomerCorrectionForm, InteractionForm, TaskForm
 from zhengqi.marketing.tasks.selectors import manager_workload
 
-from .customer_list import SignalFilter, SignalFilterForm, customers_by_signal, family_tabs
+from .customer_list import (
+    SignalFilter,
+    SignalFilterForm,
+    customer_list_file,
+    customers_by_signal,
+    family_tabs,
+)
 from .selectors import customer_overview, workbench
 
 
@@ -72,6 +82,17 @@ def customer_list_page(request: AuthedRequest) -> HttpResponse:
     }
     template = "customers/_table.html" if request.headers.get("HX-Request") else "customers/list.html"
     return render(request, template, context)
+
+
+@login_required
+def customer_list_export(request: AuthedRequest, fmt: str) -> HttpResponseBase:
+    """The customer list as it is filtered, as an Excel or CSV file (the filters at its top); each
+    export is in the audit log. Over the row cap, back to the list with the reason."""
+    try:
+        return customer_list_file(request=request, fmt=fmt)
+    except ValidationError as err:
+        messages.error(request, " ".join(err.messages))
+        return redirect(reverse("customers:list") + ("?" + request.GET.urlencode() if request.GET else ""))
 
 
 @login_required
