@@ -14,6 +14,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,13 +42,14 @@ def main() -> None:
         ("customers in service, xlsx", "/customers/export.xlsx", {"status": "active"}),
     ]:
         started = time.perf_counter()
-        response = client.get(url, params)
-        size = sum(len(chunk) for chunk in response.streaming_content) if response.streaming else len(response.content)
+        response: Any = client.get(url, params)
+        size = sum(len(c) for c in response.streaming_content) if response.streaming else len(response.content)
         seconds = time.perf_counter() - started
         assert response.status_code == 200, response.status_code
         from zhengqi.accounts.models import ExportRecord
 
-        rows = ExportRecord.objects.order_by("-pk").first().rows
+        record = ExportRecord.objects.order_by("-pk").first()
+        rows = record.rows if record else 0
         print(f"{label:<28}{rows:>8,}{size:>12,}{seconds:>9.2f}")
     print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB; target: 40k rows within 10 s")
 

@@ -27,6 +27,7 @@ from zhengqi.marketing.tasks.api import router as marketing_router
 from zhengqi.partners.api import router as partners_router
 from zhengqi.portal.api import router as portal_router
 from zhengqi.scoring.api import router as scoring_router
+from zhengqi.scoring.segments_api import router as segments_router
 from zhengqi.support.api import router as support_router
 from zhengqi.web.api_errors import (
     NulCharacter,
@@ -52,6 +53,7 @@ api.add_router("/change-requests", changes_router, tags=["客户 customers"])
 api.add_router("/registrations", registrations_router, tags=["客户 customers"])
 api.add_router("/", portal_router, tags=["工作台 workbench"])
 api.add_router("/", scoring_router, tags=["月度运行 month run"])
+api.add_router("/", segments_router, tags=["客户细分与导出 segments and exports"])
 api.add_router("/imports", imports_router, tags=["数据导入 imports"])
 api.add_router("/", marketing_router, tags=["客户经理工作 account manager's day"])
 api.add_router("/campaigns", campaigns_router, tags=["营销活动与效果评估 campaigns and evaluation"])

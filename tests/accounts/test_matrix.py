@@ -262,6 +262,16 @@ def contract_of(customer: Customer) -> Contract:
     return found
 
 
+def segment_of(user: User) -> int:
+    """The user's own saved segment (made when first asked for: a DELETE removes it)."""
+    from zhengqi.scoring.models import Segment
+
+    found = Segment.objects.filter(owner=user, name="矩阵细分").first()
+    if found is None:
+        found = Segment.objects.create(owner=user, name="矩阵细分", expression="status = 'active'")
+    return found.pk
+
+
 def backlog_alert_of(customer: Customer) -> int:
     """A fresh alert on the customer that no task has taken: in its backlog (each take empties it)."""
     from zhengqi.scoring.models import Alert
@@ -331,6 +341,7 @@ def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "key_person_id": person_of(customer).pk,
         "change_id": change_of(customer).pk,
         "alert_id": backlog_alert_of(customer) if "{alert_id}" in template else 0,
+        "segment_id": segment_of(token.user) if "{segment_id}" in template else 0,
         "registration_id": registration_of(customer).pk,
         "contract_id": contract_of(customer).pk,
         "pk": customer.pk,
@@ -406,6 +417,9 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "imports:batch": [batch.pk],
         "imports:report": [batch.pk, "csv"],
         "customers:export": ["csv"],
+        "scoring:segment": [segment_of(token.user)] if name == "scoring:segment" else [],
+        "scoring:segment_edit": [segment_of(token.user)] if name == "scoring:segment_edit" else [],
+        "scoring:segment_export": [segment_of(token.user), "csv"] if name == "scoring:segment_export" else [],
         "insight:dashboard": ["performance"],
     }.get(name, [])
     return reverse(name, args=args)
@@ -418,6 +432,9 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
         "POST /api/customers/reassign": {"customer_ids": [customer.pk], "to_manager_id": am.pk if am else 0},
         "POST /api/customers/merge": {"survivor_id": customer.pk, "duplicate_id": customer.pk},
         "POST /api/rules/preview": {"expression": "revenue > 1000"},
+        "POST /api/segments/preview": {"expression": "revenue > 1000"},
+        "POST /api/segments": {"name": "矩阵细分", "expression": "status = 'active'"},
+        "PUT /api/segments/{segment_id}": {"name": "矩阵细分", "expression": "revenue > 0"},
         "PUT /api/rules/{code}": {
             "name": "测试",
             "family": "retain",

@@ -73,3 +73,7 @@ def active_users_named(usernames: list[str]) -> list[User]:
 
 def user_get(pk: int) -> User | None:
     return User.objects.filter(pk=pk).first()
+
+
+def region_get(pk: int) -> Region | None:
+    return Region.objects.filter(pk=pk).first()

@@ -5,7 +5,6 @@ in the portal because it asks several domains; each domain gives a subquery of c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -20,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from zhengqi.accounts.audit import log_export
 from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
+from zhengqi.customers.exports import CUSTOMER_COLUMNS, customer_rows
 from zhengqi.customers.forms import CustomerFilterForm
 from zhengqi.customers.models import Customer
 from zhengqi.customers.selectors import CustomerFilter, customer_list
@@ -125,58 +125,6 @@ class SignalFilterForm(forms.Form):
     def to_signals(self) -> SignalFilter:
         data = {k: v for k, v in self.cleaned_data.items() if v not in (None, "", False)}
         return SignalFilter(**data)
-
-
-CUSTOMER_COLUMNS = [
-    _("客户编码"),
-    _("客户名称"),
-    _("统一社会信用代码"),
-    _("客户类型"),
-    _("行业"),
-    _("规模"),
-    _("区域"),
-    _("价值等级"),
-    _("价值得分"),
-    _("状态"),
-    _("客户经理"),
-]
-
-
-def customer_rows(qs: QuerySet[Customer]) -> Iterator[list[Any]]:
-    """The list's customers as export rows (codes shown by their names), read in chunks."""
-    names = {
-        "customer_type": dict(Customer.Type.choices),
-        "industry": dict(Customer._meta.get_field("industry").choices or []),
-        "scale": dict(Customer._meta.get_field("scale").choices or []),
-        "status": dict(Customer.Status.choices),
-    }
-    rows = qs.values_list(
-        "code",
-        "name",
-        "credit_code",
-        "customer_type",
-        "industry",
-        "scale",
-        "region__name",
-        "tier",
-        "value_score",
-        "status",
-        "account_manager__display_name",
-    )
-    for code, name, credit, kind, industry, scale, region, tier, score, status, manager in rows.iterator(2000):
-        yield [
-            code,
-            name,
-            credit or "",
-            str(names["customer_type"].get(kind, kind)),
-            str(names["industry"].get(industry, industry)),
-            str(names["scale"].get(scale, scale)),
-            region,
-            tier,
-            float(score) if score is not None else None,
-            str(names["status"].get(status, status)),
-            manager or "",
-        ]
 
 
 def customer_list_file(*, request: AuthedRequest, fmt: str) -> HttpResponseBase:

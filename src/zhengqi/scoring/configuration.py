@@ -154,15 +154,23 @@ def _hits(rule: Any) -> tuple[dt.date | None, set[str], dict[str, float]]:
     lake = Lake(settings.ZHENGQI_LAKE)
     if run is None or read_result(lake, run.month, "features") is None:
         return None, set(), {}
-    features = read_result(lake, run.month, "features")
     value = read_result(lake, run.month, "value")
-    assert features is not None and value is not None
+    assert value is not None
+    scores = dict(zip(value["customer_code"].to_pylist(), value["value_score"].to_pylist(), strict=True))
+    return run.month, month_hits(rule, run.month, lake), scores
+
+
+def month_hits(rule: Any, month: dt.date, lake: Lake) -> set[str]:
+    """The codes of the customers a parsed rule-language condition selects in a month run's results
+    (its features beside its value scores and tiers); none when the month has no results."""
+    features = read_result(lake, month, "features")
+    value = read_result(lake, month, "value")
+    if features is None or value is None:
+        return set()
     table = ibis.memtable(features)
     scored = ibis.memtable(value.select(["customer_code", "value_score", "tier", "tier_prev", "potential_score"]))
     wide = table.left_join(scored, "customer_code").drop("customer_code_right")
-    scores = dict(zip(value["customer_code"].to_pylist(), value["value_score"].to_pylist(), strict=True))
-    hit_codes = set(wide.filter(rule.compile(wide)).select("customer_code").to_pyarrow()["customer_code"].to_pylist())
-    return run.month, hit_codes, scores
+    return set(wide.filter(rule.compile(wide)).select("customer_code").to_pyarrow()["customer_code"].to_pylist())
 
 
 def segment_hits(expression: str) -> tuple[dt.date | None, set[str]]:

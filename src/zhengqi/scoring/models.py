@@ -154,6 +154,7 @@ COUNT_LABELS = {
     "tasks_backlog": _("超出容量、进入待办池的预警"),
     "tasks_to_regional": _("无客户经理、派给区域经理的任务"),
     "alerts_marked": _("只标记客户（不生成任务）的预警"),
+    "segments": _("更新成员的客户细分"),
     "rerun_later_months": _("随后重跑的月份"),
 }
 STALE_AFTER = dt.timedelta(hours=6)  # no step of a province's month run takes this long
@@ -349,3 +350,48 @@ class Alert(models.Model):
             models.UniqueConstraint(fields=["customer", "rule_code", "first_month"], name="uniq_alert_episode")
         ]
         indexes = [models.Index(fields=["customer", "status"], name="insight_ale_custome_9a41d2_idx")]
+
+
+class Segment(models.Model):
+    """A saved segment (细分): a named condition in the rule language, owned by a user and shared with
+    a role, a region or both; its members are the customers the condition selects in a month run's
+    results (each user sees those in their own scope), counted each month for a trend (issue 23)."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    expression = models.TextField(_("条件（规则语言）"))
+    description = models.CharField(_("说明"), max_length=300, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), on_delete=models.CASCADE, related_name="+"
+    )
+    shared = models.BooleanField(_("共享"), default=False)
+    shared_role = models.CharField(_("共享给角色"), max_length=30, blank=True)  # blank: every role
+    shared_region = models.ForeignKey(
+        "accounts.Region",
+        verbose_name=_("共享给区域"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )  # empty: the whole province
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("客户细分")
+        verbose_name_plural = _("客户细分")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SegmentMember(models.Model):
+    """A customer the segment selected in one month run: the members list, the export and the
+    monthly trend (counted within each user's own scope) all read these rows."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="members")
+    month = models.DateField(_("月份"))
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["segment", "month", "customer"], name="uniq_segment_member")]

@@ -44,6 +44,7 @@ from .models import (
     MonthRun,
     TierChange,
 )
+from .segments import segments_refresh
 from .signals import announce_alerts
 
 DOWNGRADE_CODE = "TIER_DOWN"
@@ -155,6 +156,7 @@ def _run_one(
         )  # fmt: skip
         counts = write_back(result, rules=rules)
         counts.update(announce_alerts(month))  # tasks for the new alerts (connected by the portal)
+        counts["segments"] = segments_refresh(month)  # saved segments' members of this month
         step_done("write_back")
     except BaseException:  # Ctrl-C included: the record must not stay "running"
         record.status = MonthRun.Status.FAILED

@@ -43,7 +43,9 @@ from zhengqi.marketing.campaigns.services import (
     targets_visible_to,
 )
 from zhengqi.marketing.models import Campaign, CampaignTarget
-from zhengqi.web.forms import form_errors
+from zhengqi.scoring.models import Segment
+from zhengqi.scoring.segments import segment_get
+from zhengqi.web.forms import form_errors, parse_int
 
 
 def may_evaluate(user: User) -> bool:
@@ -77,7 +79,9 @@ def campaigns_page(request: AuthedRequest) -> HttpResponse:
     )
 
 
-def _form_context(user: User, campaign: Campaign | None, data: Any = None) -> dict[str, Any]:
+def _form_context(
+    user: User, campaign: Campaign | None, data: Any = None, segment: Segment | None = None
+) -> dict[str, Any]:
     products = list(products_catalogue())
     if data is not None:
         chosen = set(data.getlist("products"))
@@ -106,6 +110,8 @@ def _form_context(user: User, campaign: Campaign | None, data: Any = None) -> di
     else:
         chosen, channels = set(), set()
         values = {"grace_days": 30, "control_share": "10", "segment": "status = 'active'"}
+        if segment is not None:  # "以此细分发起营销活动": the saved segment's condition, named after it
+            values.update(segment=segment.expression, name=segment.name)
     return {
         "campaign": campaign,
         "products": products,
@@ -137,7 +143,10 @@ def campaign_form_page(request: AuthedRequest, pk: int | None = None) -> HttpRes
             return render(request, "marketing/campaign_form.html", context, status=400)
         messages.success(request, _("活动“%(name)s”已保存。") % {"name": saved.name})
         return redirect("marketing:campaign", pk=saved.pk)
-    return render(request, "marketing/campaign_form.html", _form_context(user, campaign))
+    segment = None
+    if campaign is None and (segment_id := parse_int(request.GET.get("segment_id"))):
+        segment = segment_get(user=user, pk=segment_id)
+    return render(request, "marketing/campaign_form.html", _form_context(user, campaign, segment=segment))
 
 
 @login_required
