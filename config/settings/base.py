@@ -146,6 +146,9 @@ ZHENGQI_VISITS_PER_MANAGER = int(os.environ.get("ZHENGQI_VISITS_PER_MANAGER", "1
 # customers nobody looks after): the riskiest, most valuable alerts first (value × risk × severity);
 # the rest wait in the backlog (待办池), where anyone may take one.
 ZHENGQI_TASKS_PER_MANAGER = int(os.environ.get("ZHENGQI_TASKS_PER_MANAGER", "20"))
+# The default limit on campaign contacts: at most this many campaigns launched in one month may target
+# one customer (the provincial admin changes it on the campaigns page).
+ZHENGQI_CONTACTS_PER_MONTH = int(os.environ.get("ZHENGQI_CONTACTS_PER_MONTH", "2"))
 # The most rows one list export (Excel or CSV) may hold; past it the user is asked to narrow the list.
 ZHENGQI_EXPORT_MAX_ROWS = int(os.environ.get("ZHENGQI_EXPORT_MAX_ROWS", "100000"))
 # Documents people upload (signed agreements): stored under ZHENGQI_VAR/documents, never served as

@@ -382,6 +382,7 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "marketing:campaign": [campaign_with(customer).pk],
         "marketing:campaign_edit": [campaign_with(customer).pk],
         "marketing:campaign_action": [campaign_with(customer).pk, "close"],
+        "marketing:campaign_launch": [campaign_with(customer).pk],
         "marketing:target_outcome": [campaign_with(customer).pk, customer.pk],
         "marketing:application_new": [customer.pk],
         "marketing:opportunity_new": [customer.pk],
@@ -433,6 +434,7 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
         "POST /api/customers/merge": {"survivor_id": customer.pk, "duplicate_id": customer.pk},
         "POST /api/rules/preview": {"expression": "revenue > 1000"},
         "POST /api/segments/preview": {"expression": "revenue > 1000"},
+        "PUT /api/campaigns/contact-policy": {"max_per_month": 2},
         "POST /api/segments": {"name": "矩阵细分", "expression": "status = 'active'"},
         "PUT /api/segments/{segment_id}": {"name": "矩阵细分", "expression": "revenue > 0"},
         "PUT /api/rules/{code}": {

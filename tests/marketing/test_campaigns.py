@@ -233,7 +233,12 @@ def test_the_pages_plan_launch_record_and_evaluate(cast: Cast, product: Product)
     assert conflict.status_code == 409 and "已被他人修改" in conflict.content.decode()
     assert Campaign.objects.get(pk=campaign.pk).name == "专线提速"
 
-    launched = planner.post(f"/marketing/campaigns/{campaign.pk}/launch/", follow=True).content.decode()
+    asked = planner.post(f"/marketing/campaigns/{campaign.pk}/launch/", follow=True).content.decode()
+    assert "确认启动" in asked and "对照组" in asked  # first the counts, then the confirmation
+    assert Campaign.objects.get(pk=campaign.pk).status == "draft"
+    launched = planner.post(
+        f"/marketing/campaigns/{campaign.pk}/launch/", {"confirm": "1"}, follow=True
+    ).content.decode()
     assert "活动已启动" in launched and "对照组" in launched
     mine = CampaignTarget.objects.filter(campaign=campaign, account_manager=cast.am, group="target").first()
     assert mine is not None

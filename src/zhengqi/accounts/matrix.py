@@ -79,6 +79,7 @@ INTEL = gettext_lazy("竞争动向由客户经理或区域经理登记。")
 RESPOND = gettext_lazy("应对预案由区域经理、营销策划或省公司管理员启动。")
 PLANS = gettext_lazy("应对预案由营销策划或省公司管理员制定。")
 LAUNCHERS = frozenset({"admin", "planner", "city", "district"})
+CONTACTS = gettext_lazy("只有省公司管理员可以设置营销接触上限。")
 TAKE = gettext_lazy("只有客户经理或区域经理可以领取待办。")
 
 
@@ -145,6 +146,8 @@ PAGES: dict[str, Entry] = {
     "marketing:campaign": Entry(STAFF),
     "marketing:campaign_edit": Entry(CONFIGURERS, reason=PLAN),
     "marketing:campaign_action": Entry(CONFIGURERS, "POST", reason=PLAN),
+    "marketing:campaign_launch": Entry(CONFIGURERS, reason=PLAN),
+    "marketing:contact_policy": Entry(ADMIN, "POST", reason=CONTACTS),
     "marketing:target_outcome": Entry(WORKERS, "POST", scoped=True),
     "marketing:strategy": Entry(CONFIG_READERS),
     "marketing:opportunities": Entry(STAFF),
@@ -284,6 +287,9 @@ API: dict[str, Entry] = {
     "GET /api/campaigns/{campaign_id}": Entry(STAFF),
     "PUT /api/campaigns/{campaign_id}": Entry(CONFIGURERS, "PUT", reason=PLAN),
     "POST /api/campaigns/{campaign_id}/launch": Entry(CONFIGURERS, "POST", reason=PLAN),
+    "GET /api/campaigns/{campaign_id}/launch-preview": Entry(CONFIGURERS, reason=PLAN),
+    "GET /api/campaigns/contact-policy": Entry(STAFF),
+    "PUT /api/campaigns/contact-policy": Entry(ADMIN, "PUT", reason=CONTACTS),
     "POST /api/campaigns/{campaign_id}/copy": Entry(CONFIGURERS, "POST", reason=PLAN),
     "POST /api/campaigns/{campaign_id}/close": Entry(CONFIGURERS, "POST", reason=PLAN),
     "GET /api/campaigns/{campaign_id}/targets": Entry(STAFF),

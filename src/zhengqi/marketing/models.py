@@ -389,3 +389,25 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity} · {self.get_phase_display()}"
+
+
+class ContactPolicy(models.Model):
+    """The provincial admin's limit on how often one customer is approached by campaigns (seed 003's
+    四多四少: many campaigns, little coordination): at most ``max_per_month`` campaigns launched in a
+    calendar month may target one customer. One row, saved when the admin first sets it; until then
+    ``current()`` gives the default (``ZHENGQI_CONTACTS_PER_MONTH``) without writing."""
+
+    max_per_month = models.PositiveSmallIntegerField(_("每个客户每月最多接触次数"), default=2)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("营销接触上限")
+        verbose_name_plural = _("营销接触上限")
+
+    @classmethod
+    def current(cls) -> ContactPolicy:
+        found = cls.objects.order_by("pk").first()
+        return found if found is not None else cls(max_per_month=settings.ZHENGQI_CONTACTS_PER_MONTH)

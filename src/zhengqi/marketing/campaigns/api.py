@@ -28,8 +28,11 @@ from zhengqi.marketing.campaigns.services import (
     campaign_get,
     campaign_group_counts,
     campaign_launch,
+    campaign_launch_preview,
     campaign_save,
     campaigns_visible_to,
+    contact_policy,
+    contact_policy_set,
     target_outcome,
     targets_visible_to,
 )
@@ -137,6 +140,20 @@ def campaign_new(request: AuthedRequest, body: CampaignIn) -> Any:
     return Status(201, campaign_out(campaign_save(by=request.user, data=_input(body))))
 
 
+class ContactPolicyIO(Schema):
+    max_per_month: int = Field(..., description="每个客户每月最多被几个活动接触（按活动启动月份计）")
+
+
+@router.get("/contact-policy", response=ContactPolicyIO, summary="营销接触上限")
+def get_contact_policy(request: AuthedRequest) -> Any:
+    return contact_policy()
+
+
+@router.put("/contact-policy", response={200: ContactPolicyIO, 422: Detail}, summary="设置营销接触上限（省公司管理员）")
+def put_contact_policy(request: AuthedRequest, data: ContactPolicyIO) -> Any:
+    return contact_policy_set(by=request.user, max_per_month=data.max_per_month)
+
+
 @router.get("/{campaign_id}", response={200: CampaignOut, 404: Detail}, summary="一个营销活动")
 def campaign(request: AuthedRequest, campaign_id: int) -> Any:
     return campaign_out(campaign_get(user=request.user, pk=campaign_id))
@@ -156,6 +173,36 @@ class LaunchOut(Schema):
     targets: int = Field(description="目标组客户数（每人一个任务）")
     control: int = Field(description="对照组客户数（不下任务）")
     tasks: int
+    excluded: int = Field(0, description="本月接触次数已达上限而未纳入的客户数")
+
+
+class OverlapOut(Schema):
+    campaign_id: int
+    campaign_name: str
+    customers: int
+
+
+class LaunchPreviewOut(Schema):
+    month: dt.date | None
+    targets: int
+    control: int
+    prospects: int = Field(description="其中潜在客户数")
+    unowned: int = Field(description="没有客户经理的客户数（任务派给区域经理）")
+    excluded: int = Field(description="本月接触次数已达上限、启动时排除的客户数")
+    limit: int
+    overlaps: list[OverlapOut] = Field(description="与执行中活动重叠的客户数")
+
+
+@router.get(
+    "/{campaign_id}/launch-preview",
+    response={200: LaunchPreviewOut, 404: Detail, 422: Detail},
+    summary="启动前预览：目标组、对照组、潜在客户、重叠与接触上限",
+)
+def launch_preview(request: AuthedRequest, campaign_id: int) -> Any:
+    user = request.user
+    p = campaign_launch_preview(by=user, campaign=campaign_get(user=user, pk=campaign_id))
+    overlaps = [{"campaign_id": c.pk, "campaign_name": c.name, "customers": n} for c, n in p.overlaps]
+    return {**p.__dict__, "overlaps": overlaps}
 
 
 @router.post(

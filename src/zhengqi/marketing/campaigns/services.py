@@ -28,7 +28,7 @@ from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, Product
 from zhengqi.engine.rules.language import RuleError, parse
-from zhengqi.marketing.models import Campaign, CampaignTarget, Task
+from zhengqi.marketing.models import Campaign, CampaignTarget, ContactPolicy, Task
 from zhengqi.scoring.configuration import segment_hits
 from zhengqi.web.forms import StaleEdit
 
@@ -289,27 +289,98 @@ class Launched:
     targets: int
     control: int
     tasks: int
+    excluded: int = 0  # over the contact limit: left out of the campaign
+
+
+@dataclass(frozen=True)
+class LaunchPreview:
+    """What a launch would do, shown before the planner confirms it."""
+
+    month: dt.date | None
+    targets: int
+    control: int
+    prospects: int  # of the selected, not yet customers in service (a 发展 campaign's)
+    unowned: int  # without an account manager: their tasks go to the regional manager above
+    excluded: int  # over the contact limit: left out
+    limit: int
+    overlaps: list[tuple[Campaign, int]]  # running campaigns already targeting some of them
+
+
+def _selection(by: User, campaign: Campaign) -> tuple[dt.date, list[Customer], list[Customer]]:
+    """(month, customers to target, customers left out over the contact limit): the segment's
+    customers in the launcher's scope, in service or prospects, by code."""
+    try:
+        month, codes = segment_hits(campaign.segment)
+    except RuleError as err:
+        raise ValidationError({"segment": str(err)}) from err
+    if month is None:
+        raise ValidationError(_("还没有月度运行结果，无法按规则选出目标客户：请先运行月度计算。"))
+    customers = _reachable(by, codes)
+    if not customers:
+        raise ValidationError(_("规则在您的范围内没有选中任何在网或潜在客户，活动没有启动。"))
+    over = contacts_this_month({c.pk for c in customers}, exclude=campaign)
+    limit = ContactPolicy.current().max_per_month
+    kept = [c for c in customers if over.get(c.pk, 0) < limit]
+    return month, kept, [c for c in customers if over.get(c.pk, 0) >= limit]
+
+
+def contacts_this_month(customer_ids: set[int], *, exclude: Campaign | None = None) -> dict[int, int]:
+    """How many campaigns launched this calendar month target each customer (target group only)."""
+    start = timezone.localdate().replace(day=1)
+    rows = CampaignTarget.objects.filter(
+        group=CampaignTarget.Group.TARGET,
+        campaign__launched_at__date__gte=start,
+        customer_id__in=customer_ids,
+    )
+    if exclude is not None:
+        rows = rows.exclude(campaign=exclude)
+    return dict(rows.values("customer_id").annotate(n=Count("pk")).values_list("customer_id", "n"))
+
+
+def campaign_launch_preview(*, by: User, campaign: Campaign) -> LaunchPreview:
+    if not may_plan(by):
+        raise PermissionDenied(_("只有营销策划或省公司管理员可以启动营销活动。"))
+    month, kept, excluded = _selection(by, campaign)
+    control = sum(in_control(campaign.seed, c.code, campaign.control_share) for c in kept)
+    ids = [c.pk for c in kept]
+    today = timezone.localdate()
+    running = Campaign.objects.filter(status=Campaign.Status.LAUNCHED, end__gte=today).exclude(pk=campaign.pk)
+    overlaps: list[tuple[Campaign, int]] = []
+    counts = (
+        CampaignTarget.objects.filter(campaign__in=running, customer_id__in=ids, group=CampaignTarget.Group.TARGET)
+        .values("campaign_id")
+        .annotate(n=Count("pk"))
+    )
+    by_id = {c.pk: c for c in running.filter(pk__in=[row["campaign_id"] for row in counts])}
+    overlaps = sorted(((by_id[row["campaign_id"]], row["n"]) for row in counts), key=lambda x: -x[1])
+    return LaunchPreview(
+        month=month,
+        targets=len(kept) - control,
+        control=control,
+        prospects=sum(c.status == Customer.Status.PROSPECT for c in kept),
+        unowned=sum(c.account_manager_id is None for c in kept),
+        excluded=len(excluded),
+        limit=ContactPolicy.current().max_per_month,
+        overlaps=overlaps,
+    )
 
 
 @transaction.atomic
 def campaign_launch(*, by: User, campaign: Campaign) -> Launched:
-    """Select the segment among the launcher's active customers that have an account manager, draw
-    the control group, and give each target's account manager a task. Launching twice changes
-    nothing (the second launch is refused)."""
+    """Select the segment among the launcher's customers in service and prospects, leave out those
+    over the contact limit, draw the control group, and give each target's account manager a task
+    (a customer nobody looks after: the regional manager above it). Launching twice changes nothing
+    (the second launch is refused). The page asks for confirmation after ``campaign_launch_preview``."""
+    from zhengqi.marketing.tasks.services import nearest_manager, regional_managers
+
     if not may_plan(by):
         raise PermissionDenied(_("只有营销策划或省公司管理员可以启动营销活动。"))
     locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if locked.status != Campaign.Status.DRAFT:
         raise ValidationError(_("活动已启动，不能重复启动。"))
-    try:
-        month, codes = segment_hits(locked.segment)
-    except RuleError as err:
-        raise ValidationError({"segment": str(err)}) from err
-    if month is None:
-        raise ValidationError(_("还没有月度运行结果，无法按规则选出目标客户：请先运行月度计算。"))
-    customers = _active_managed(by, codes)
+    month, customers, excluded = _selection(by, locked)
     if not customers:
-        raise ValidationError(_("规则在您的范围内没有选中任何在网客户，活动没有启动。"))
+        raise ValidationError(_("选中的客户本月接触次数都已达上限，活动没有启动。"))
     rows = [
         CampaignTarget(
             campaign=locked,
@@ -325,42 +396,66 @@ def campaign_launch(*, by: User, campaign: Campaign) -> Launched:
     ]
     CampaignTarget.objects.bulk_create(rows, batch_size=2000)
     title = _("营销活动：%(name)s") % {"name": locked.name}
-    tasks = [
-        Task(
-            customer_id=r.customer_id,
-            assignee_id=r.account_manager_id,  # type: ignore[misc]  # not None: filtered below
-            title=title[:200],
-            source=Task.Source.CAMPAIGN,
-            campaign=locked,
-            priority=Task.Priority.MEDIUM,
-            due=locked.end,
-            created_by=by,
+    managers = regional_managers()
+    paths = {c.pk: c.region.path for c in customers}
+    tasks = []
+    for r in rows:
+        if r.group != CampaignTarget.Group.TARGET:
+            continue
+        assignee = r.account_manager_id or nearest_manager(paths[r.customer_id], managers)
+        if assignee is None:
+            continue
+        tasks.append(
+            Task(
+                customer_id=r.customer_id,
+                assignee_id=assignee,
+                title=title[:200],
+                source=Task.Source.CAMPAIGN,
+                campaign=locked,
+                priority=Task.Priority.MEDIUM,
+                due=locked.end,
+                created_by=by,
+            )
         )
-        for r in rows
-        if r.group == CampaignTarget.Group.TARGET and r.account_manager_id is not None
-    ]
     Task.objects.bulk_create(tasks, batch_size=2000)
     locked.status, locked.launched_at, locked.segment_month = Campaign.Status.LAUNCHED, timezone.now(), month
     locked.version += 1
     locked.save(update_fields=["status", "launched_at", "segment_month", "version"])
     campaign.refresh_from_db()
     control = sum(r.group == CampaignTarget.Group.CONTROL for r in rows)
-    return Launched(targets=len(rows) - control, control=control, tasks=len(tasks))
+    return Launched(targets=len(rows) - control, control=control, tasks=len(tasks), excluded=len(excluded))
 
 
-def _active_managed(by: User, codes: set[str]) -> list[Customer]:
-    """Those of ``codes`` in the user's scope, in service and with an account manager, by code; asked
-    for in chunks (a segment can be larger than a database takes as query parameters)."""
+def _reachable(by: User, codes: set[str]) -> list[Customer]:
+    """Those of ``codes`` in the user's scope, in service or prospects, by code; asked for in chunks
+    (a segment can be larger than a database takes as query parameters)."""
     ordered = sorted(codes)
     found: list[Customer] = []
     base = (
         Customer.objects.filter(customer_scope(by))
-        .filter(status=Customer.Status.ACTIVE, account_manager__isnull=False)
-        .only("pk", "code", "account_manager_id")
+        .filter(status__in=[Customer.Status.ACTIVE, Customer.Status.PROSPECT])
+        .select_related("region")
+        .only("pk", "code", "status", "account_manager_id", "region__path")
     )
     for i in range(0, len(ordered), 10000):
         found += list(base.filter(code__in=ordered[i : i + 10000]))
     return sorted(found, key=lambda c: c.code)
+
+
+def contact_policy() -> ContactPolicy:
+    return ContactPolicy.current()
+
+
+def contact_policy_set(*, by: User, max_per_month: int) -> ContactPolicy:
+    """The provincial admin sets how many campaigns may approach one customer in a month."""
+    if not (by.is_superuser or by.role == User.Role.PROVINCIAL_ADMIN):
+        raise PermissionDenied(_("只有省公司管理员可以设置营销接触上限。"))
+    if not 1 <= max_per_month <= 31:
+        raise ValidationError({"max_per_month": _("每月接触上限应在 1 到 31 次之间。")})
+    policy = ContactPolicy.current()
+    policy.max_per_month, policy.updated_by = max_per_month, by
+    policy.save()
+    return policy
 
 
 def campaign_close(*, by: User, campaign: Campaign) -> Campaign:

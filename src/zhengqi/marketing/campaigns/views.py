@@ -34,8 +34,11 @@ from zhengqi.marketing.campaigns.services import (
     campaign_copy,
     campaign_get,
     campaign_launch,
+    campaign_launch_preview,
     campaign_save,
     campaigns_visible_to,
+    contact_policy,
+    contact_policy_set,
     execution_counts,
     may_plan,
     proposed_channels,
@@ -75,7 +78,15 @@ def campaigns_page(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "marketing/campaigns.html",
-        {"page": page, "rows": rows, "may_plan": may_plan(user), "status": status, "statuses": Campaign.Status.choices},
+        {
+            "page": page,
+            "rows": rows,
+            "may_plan": may_plan(user),
+            "status": status,
+            "statuses": Campaign.Status.choices,
+            "policy": contact_policy(),
+            "may_set_policy": user.is_superuser or user.role == User.Role.PROVINCIAL_ADMIN,
+        },
     )
 
 
@@ -182,12 +193,17 @@ def campaign_action(request: AuthedRequest, pk: int, action: str) -> HttpRespons
     campaign = campaign_get(user=user, pk=pk)
     try:
         if action == "launch":
+            if request.POST.get("confirm") != "1":  # first the counts, overlaps and the contact limit
+                return redirect("marketing:campaign_launch", pk=campaign.pk)
             done = campaign_launch(by=user, campaign=campaign)
-            messages.success(
-                request,
-                _("活动已启动：目标组 %(t)d 个客户（已派 %(k)d 个任务），对照组 %(c)d 个客户。")
-                % {"t": done.targets, "k": done.tasks, "c": done.control},
-            )
+            message = _("活动已启动：目标组 %(t)d 个客户（已派 %(k)d 个任务），对照组 %(c)d 个客户。") % {
+                "t": done.targets,
+                "k": done.tasks,
+                "c": done.control,
+            }
+            if done.excluded:
+                message += _("另有 %(n)d 个客户本月接触次数已达上限，未纳入活动。") % {"n": done.excluded}
+            messages.success(request, message)
         elif action == "copy":
             copy = campaign_copy(by=user, campaign=campaign)
             messages.success(request, _("已复制为新的草稿活动（随机种子相同）。"))
@@ -200,6 +216,34 @@ def campaign_action(request: AuthedRequest, pk: int, action: str) -> HttpRespons
     except ValidationError as err:
         messages.error(request, " ".join(err.messages))
     return redirect("marketing:campaign", pk=campaign.pk)
+
+
+@login_required
+def campaign_launch_page(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Before a launch: the targets and the control group, the prospects among them, customers
+    already in running campaigns and those over the contact limit — and the button that confirms."""
+    user = request.user
+    campaign = campaign_get(user=user, pk=pk)
+    if campaign.status != Campaign.Status.DRAFT:
+        return redirect("marketing:campaign", pk=pk)
+    try:
+        preview = campaign_launch_preview(by=user, campaign=campaign)
+    except ValidationError as err:
+        messages.error(request, " ".join(err.messages))
+        return redirect("marketing:campaign", pk=pk)
+    return render(request, "marketing/campaign_launch.html", {"campaign": campaign, "preview": preview})
+
+
+@login_required
+@require_POST
+def contact_policy_page(request: AuthedRequest) -> HttpResponse:
+    try:
+        policy = contact_policy_set(by=request.user, max_per_month=parse_int(request.POST.get("max_per_month")) or 0)
+    except ValidationError as err:
+        messages.error(request, " ".join(err.messages))
+    else:
+        messages.success(request, _("营销接触上限已设为每个客户每月 %(n)d 次。") % {"n": policy.max_per_month})
+    return redirect("marketing:campaigns")
 
 
 @login_required
