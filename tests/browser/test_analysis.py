@@ -35,7 +35,9 @@ def test_city_manager_drills_down_and_downloads_the_report(live_server: object, 
     first = page.get_by_test_id("table-arrears").locator("tbody tr").first
     count = int(first.locator("td").nth(1).inner_text().replace(",", ""))
     first.locator("td").nth(1).get_by_role("link").click()
-    expect(page.get_by_test_id("drill-total")).to_contain_text(f"共 {count} 户客户")
+    # it lands on the customer list, the dashboard's conditions shown in words above it
+    expect(page.get_by_test_id("drill")).to_contain_text("看板月份")
+    expect(page.get_by_test_id("result-count")).to_contain_text(f"共 {count} 个客户")
 
     page.get_by_role("link", name="经营分析报告").click()
     expect(page.get_by_test_id("commentary")).to_contain_text("时间进度")

@@ -70,9 +70,14 @@ def test_each_count_links_to_exactly_its_customers(october: None, cast: Cast) ->
             f = figures.make_filters(user, month="2026-10")
             panel = next(t for t in dashboards.dashboard(user, key, f).panels if t.key == table)
             assert panel.rows and len(panel.links) == len(panel.rows)
-            for row, link in zip(panel.rows, panel.links, strict=True):
+            client = client_for(user)
+            for i, (row, link) in enumerate(zip(panel.rows, panel.links, strict=True)):
                 assert link is not None
                 assert behind(user, link) == row[column], (user.username, table, row)
+                if i < 3:  # the drill-down lands on the customer list, which lists exactly those (issue 23)
+                    page = client.get(link)
+                    assert link.startswith("/customers/?") and 'data-testid="drill"' in page.content.decode()
+                    assert page.context["page"].paginator.count == row[column], (user.username, table, row)
 
 
 def test_arrears_ageing_adds_up_to_the_customers_in_arrears(october: None, cast: Cast) -> None:

@@ -40,7 +40,9 @@ class Dashboard:
 
 
 def _link(f: Filters, **extra: str) -> str:
-    return reverse("insight:customers") + "?" + urllib.parse.urlencode({**f.query(), **extra})
+    """A number's drill-down: the customer list (issue 23), with the dashboard's filters and the
+    number's own condition in its query (``drill`` reads them there)."""
+    return reverse("customers:list") + "?" + urllib.parse.urlencode({**f.query(), **extra})
 
 
 def performance(user: User, f: Filters) -> list[Table]:
@@ -597,3 +599,36 @@ def drill(user: User, f: Filters, params: dict[str, str]) -> QuerySet[CustomerSn
     except (ValueError, IndexError):
         raise FilterError(_("筛选条件无效。")) from None
     return qs
+
+
+def drill_description(f: Filters, params: dict[str, str]) -> list[str]:
+    """The dashboard's conditions of a drill-down in words, for the list it lands on."""
+    from zhengqi.customers.models import Product
+
+    out = [_("看板月份 %(m)s") % {"m": f"{f.month:%Y-%m}"}]
+    try:
+        if params.get("billed"):
+            out.append(_("当月有收入"))
+        for name in ("product", "product2"):
+            if params.get(name):
+                product = Product.objects.filter(code=params[name]).first()
+                out.append(_("在用产品：%(p)s") % {"p": product.name if product else params[name]})
+        if params.get("expiry"):
+            after, until = _expiry_window(f, int(params["expiry"]))
+            out.append(_("协议在 %(a)s 之后、%(u)s 之前到期") % {"a": after, "u": until})
+        if params.get("idle"):
+            out.append(_("有“三无”成员"))
+        if params.get("idle_share"):
+            out.append(_("“三无”成员占比 %(b)s") % {"b": IDLE_BUCKETS[int(params["idle_share"])][2]})
+        if params.get("arrears"):
+            out.append(_("连续欠费 %(b)s") % {"b": ARREARS_BUCKETS[int(params["arrears"])][2]})
+        if params.get("depth"):
+            out.append(_("在用产品数 %(b)s") % {"b": DEPTHS[int(params["depth"])][2]})
+        if params.get("tier_prev"):
+            prev = params["tier_prev"]
+            out.append(_("本月新进入等级") if prev == "new" else _("上月等级 %(t)s") % {"t": prev})
+        if params.get("measure") == "ytd":
+            out.append(_("按本年累计收入"))
+    except (ValueError, IndexError):
+        raise FilterError(_("筛选条件无效。")) from None
+    return out

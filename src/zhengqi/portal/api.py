@@ -5,16 +5,18 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.api import CustomerOut, CustomerQuery
 from zhengqi.customers.selectors import CustomerFilter
+from zhengqi.insight.figures import FilterError
 from zhengqi.marketing.tasks.selectors import manager_workload
 from zhengqi.web.pagination import Pages
 
-from .customer_list import SignalFilter, customer_list_file, customers_by_signal
+from .customer_list import DRILL_PARAMS, SignalFilter, customer_list_file, customers_by_signal, drill_from
 from .selectors import workbench
 
 router = Router()
@@ -41,6 +43,17 @@ class CustomerSignalQuery(CustomerQuery):
     open_task: str = Field("", description="yes 有未完成任务 / no 没有")
     no_manager: bool = Field(False, description="只看没有客户经理的客户")
     campaign: int | None = Field(None, description="营销活动 id：该活动的目标客户（含对照组）")
+    month: str = Field("", description="看板下钻：月份 YYYY-MM（与下列看板条件一起，同 /api/insight/customers）")
+    billed: str = ""
+    product: str = ""
+    product2: str = ""
+    expiry: str = ""
+    idle: str = ""
+    idle_share: str = ""
+    arrears: str = ""
+    depth: str = ""
+    tier_prev: str = ""
+    measure: str = ""
 
 
 @router.get("/customers", response=list[CustomerOut], summary="客户列表（可按信号筛选）")
@@ -48,7 +61,13 @@ class CustomerSignalQuery(CustomerQuery):
 def list_customers(request: AuthedRequest, filters: Query[CustomerSignalQuery]) -> object:
     data = filters.dict()
     signals = SignalFilter(**{f.name: data.pop(f.name) for f in fields(SignalFilter)})
-    return customers_by_signal(user=request.user, filters=CustomerFilter(**data), signals=signals)
+    for key in DRILL_PARAMS:
+        data.pop(key)
+    try:
+        drill = drill_from(request.user, request.GET)
+    except FilterError as err:
+        raise ValidationError(str(err)) from err
+    return customers_by_signal(user=request.user, filters=CustomerFilter(**data), signals=signals, drill=drill)
 
 
 @router.get(

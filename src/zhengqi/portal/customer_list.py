@@ -5,12 +5,12 @@ in the portal because it asks several domains; each domain gives a subquery of c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -23,9 +23,12 @@ from zhengqi.customers.exports import CUSTOMER_COLUMNS, customer_rows
 from zhengqi.customers.forms import CustomerFilterForm
 from zhengqi.customers.models import Customer
 from zhengqi.customers.selectors import CustomerFilter, customer_list
+from zhengqi.insight import dashboards, figures
+from zhengqi.insight.dashboards import DRILL_KEYS
+from zhengqi.insight.figures import FilterError, Filters
 from zhengqi.marketing.campaigns.services import campaigns_visible_to
 from zhengqi.marketing.tasks.selectors import customers_in_campaign, customers_with_open_tasks
-from zhengqi.scoring.models import Family
+from zhengqi.scoring.models import CustomerSnapshot, Family
 from zhengqi.scoring.selectors import (
     ALERTS_WITHOUT_RULE,
     customers_alerted,
@@ -60,10 +63,59 @@ class SignalFilter:
         return any(getattr(self, f.name) for f in fields(self))
 
 
-def customers_by_signal(*, user: User, filters: CustomerFilter, signals: SignalFilter) -> QuerySet[Customer]:
-    """The customer list (row-level access as ever) narrowed by the signals."""
-    qs = customer_list(user=user, filters=filters)
-    return _narrow(qs, signals)
+@dataclass(frozen=True)
+class Drill:
+    """A dashboard's drill-down (insight): its month and filters, the number's own condition, and
+    all of it in words for the list it lands on."""
+
+    filters: Filters
+    params: dict[str, str]
+    words: list[str]
+
+
+DRILL_PARAMS = ("month", *DRILL_KEYS)
+
+
+def drill_from(user: User, query: Any) -> Drill | None:
+    """The drill-down a query string carries (None when it carries none). FilterError, in the user's
+    language, for a month or condition that does not exist."""
+    if not any(query.get(k) for k in DRILL_PARAMS):
+        return None
+    f = figures.make_filters(  # FilterError for a bad month or a region outside the user's scope
+        user,
+        month=query.get("month") or None,
+        region=query.get("region", ""),
+        tier=query.get("tier", ""),
+        industry=query.get("industry", ""),
+        customer_type=query.get("customer_type", ""),
+    )
+    params = {k: query.get(k, "") for k in DRILL_KEYS}
+    return Drill(f, params, dashboards.drill_description(f, params))
+
+
+def customers_by_signal(
+    *, user: User, filters: CustomerFilter, signals: SignalFilter, drill: Drill | None = None
+) -> QuerySet[Customer]:
+    """The customer list (row-level access as ever) narrowed by the signals and, when it came from a
+    dashboard, by the number's condition in that month (whose region, tier, industry and type are
+    the month's, as the dashboard counted them)."""
+    if drill is not None:
+        filters = replace(filters, region="", tier="", industry="", customer_type="")
+    qs = _narrow(customer_list(user=user, filters=filters), signals)
+    if drill is not None:
+        qs = qs.filter(pk__in=dashboards.drill(user, drill.filters, drill.params).order_by().values("customer_id"))
+        # The month's figures beside each customer, sorted as the dashboard counted them (the month's
+        # revenue, or the year to date for a year-to-date sum) unless the user sorts otherwise.
+        snap = CustomerSnapshot.objects.filter(customer=OuterRef("pk"), month=drill.filters.month).order_by()
+        qs = qs.annotate(
+            month_revenue=Subquery(snap.values("revenue")[:1]),
+            info_ytd=Subquery(snap.values("revenue_info_ytd")[:1]),
+            line_ytd=Subquery(snap.values("revenue_line_ytd")[:1]),
+        )
+        if filters.sort == "code":
+            ytd = drill.params.get("measure") == "ytd"
+            qs = qs.order_by(*(("-info_ytd", "-line_ytd") if ytd else ("-month_revenue",)), "name", "pk")
+    return qs
 
 
 def _narrow(qs: QuerySet[Customer], s: SignalFilter) -> QuerySet[Customer]:
@@ -138,10 +190,14 @@ def customer_list_file(*, request: AuthedRequest, fmt: str) -> HttpResponseBase:
     filters = form.to_filter() if form.is_bound and form.is_valid() else CustomerFilter()
     signal_form = SignalFilterForm(request.GET or None, user=user)
     signals = signal_form.to_signals() if signal_form.is_bound and signal_form.is_valid() else SignalFilter()
-    qs = customers_by_signal(user=user, filters=filters, signals=signals)
+    try:
+        drill = drill_from(user, request.GET)
+    except FilterError as err:
+        raise ValidationError(str(err)) from err
+    qs = customers_by_signal(user=user, filters=filters, signals=signals, drill=drill)
     rows = qs.count()
     check_size(rows)
-    lines = filter_lines(form, signal_form)
+    lines = [*(drill.words if drill else []), *filter_lines(form, signal_form)]
     what = gettext("客户列表") + (f"（{'；'.join(lines)}）" if lines else "")
     log_export(by=user, what=what, fmt=fmt, rows=rows, request=request)
     table = TableExport(gettext("集团客户列表"), [str(c) for c in CUSTOMER_COLUMNS], customer_rows(qs), lines)

@@ -20,14 +20,17 @@ from zhengqi.customers.forms import CustomerFilterForm
 from zhengqi.customers.selectors import CustomerFilter, account_managers_visible_to, customer_get
 from zhengqi.customers.services import CUSTOMER_CORRECTABLE
 from zhengqi.engine.value.tiers import TIERS
+from zhengqi.insight.figures import FilterError
 from zhengqi.marketing.tasks.forms import CustomerCorrectionForm, InteractionForm, TaskForm
 from zhengqi.marketing.tasks.selectors import manager_workload
 
 from .customer_list import (
+    DRILL_PARAMS,
     SignalFilter,
     SignalFilterForm,
     customer_list_file,
     customers_by_signal,
+    drill_from,
     family_tabs,
 )
 from .selectors import customer_overview, workbench
@@ -59,9 +62,18 @@ def customer_list_page(request: AuthedRequest) -> HttpResponse:
     filters = form.to_filter() if form.is_bound and form.is_valid() else CustomerFilter()
     signal_form = SignalFilterForm(request.GET or None, user=user)
     signals = signal_form.to_signals() if signal_form.is_bound and signal_form.is_valid() else SignalFilter()
-    page = Paginator(customers_by_signal(user=user, filters=filters, signals=signals), 25).get_page(
-        request.GET.get("page")
-    )
+    try:
+        drill = drill_from(user, request.GET)
+    except FilterError as err:
+        drill, drill_error = None, str(err)
+    else:
+        drill_error = ""
+    qs = customers_by_signal(user=user, filters=filters, signals=signals, drill=drill)
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    without_drill = request.GET.copy()
+    for key in DRILL_PARAMS:
+        without_drill.pop(key, None)
+    without_drill.pop("page", None)
     query = request.GET.copy()
     query.pop("page", None)
     without_family = query.copy()
@@ -73,6 +85,10 @@ def customer_list_page(request: AuthedRequest) -> HttpResponse:
         "signals_on": signals.active,
         "family": signals.family,
         "tabs": family_tabs(user=user, filters=filters, signals=signals),
+        "drill": drill,
+        "drill_error": drill_error,
+        "drill_hidden": [(k, request.GET[k]) for k in DRILL_PARAMS if request.GET.get(k)] if drill else [],
+        "without_drill": without_drill.urlencode(),
         "without_family": without_family.urlencode(),
         "page": page,
         "query": query.urlencode(),
