@@ -383,6 +383,7 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "marketing:campaign_edit": [campaign_with(customer).pk],
         "marketing:campaign_action": [campaign_with(customer).pk, "close"],
         "marketing:campaign_launch": [campaign_with(customer).pk],
+        "marketing:campaign_export": [campaign_with(customer).pk, "csv"],
         "marketing:target_outcome": [campaign_with(customer).pk, customer.pk],
         "marketing:application_new": [customer.pk],
         "marketing:opportunity_new": [customer.pk],

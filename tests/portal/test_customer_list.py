@@ -121,3 +121,51 @@ def test_a_bad_signal_is_named_and_ignored(scored: Cast) -> None:
     client.force_login(scored.am)
     page = client.get("/customers/", {"churn_band": "extreme"}).content.decode()
     assert "筛选条件有误" in page
+
+
+list_params = st.fixed_dictionaries(
+    {},
+    optional={
+        "status": st.sampled_from(["active", "prospect"]),
+        "tier": st.sampled_from(["A+", "A", "B", "C"]),
+        "industry": st.sampled_from(["C", "I", "J", "P", "S"]),
+        "customer_type": st.sampled_from(["government", "institution", "enterprise"]),
+        "region": st.integers(min_value=0, max_value=20),
+        "tier_from": st.sampled_from(["A", "B", "C"]),
+        "tier_to": st.sampled_from(["A", "B", "C"]),
+    },
+)
+
+
+@hypothesis_settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=list_params)
+def test_save_as_segment_selects_the_same_customers_as_the_list(scored: Cast, params: dict) -> None:
+    from urllib.parse import parse_qs, urlparse
+
+    from django.conf import settings
+
+    from zhengqi.accounts.models import Region
+    from zhengqi.engine.lake import Lake
+    from zhengqi.engine.rules.language import parse
+    from zhengqi.scoring.configuration import month_hits
+
+    if "region" in params:
+        regions = list(Region.objects.order_by("path").values_list("code", flat=True))
+        params = {**params, "region": regions[params["region"] % len(regions)]}
+    client = Client()
+    client.force_login(scored.admin)
+    answer = client.get("/customers/to-segment/", params)
+    assert answer.status_code == 302
+    expression = parse_qs(urlparse(answer["Location"]).query).get("expression", [""])[0]
+    listed = {row["code"] for row in client.get("/api/customers", {**params, "page_size": 1000}).json()["items"]}
+    if not expression:
+        assert not params
+        return
+    assert month_hits(parse(expression), OCT, Lake(settings.ZHENGQI_LAKE)) == listed, (expression, params)
+
+
+def test_what_the_rule_language_cannot_say_is_named(scored: Cast) -> None:
+    client = Client()
+    client.force_login(scored.admin)
+    form = client.get("/customers/to-segment/", {"tier": "B", "open_task": "yes"}, follow=True).content.decode()
+    assert "tier = &#x27;B&#x27;" in form and "已略去：未完成任务" in form

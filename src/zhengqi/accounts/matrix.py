@@ -93,6 +93,7 @@ PAGES: dict[str, Entry] = {
     "token_revoke": Entry(ALL, "POST", scoped=True),  # one's own token; the admin's, anyone's
     "customers:list": Entry(STAFF),
     "customers:export": Entry(STAFF),
+    "customers:to_segment": Entry(STAFF),
     "customers:detail": Entry(STAFF, scoped=True),
     "customers:reassign": Entry(MANAGERS, "POST", scoped=True, reason=REASSIGN),
     "customers:reveal": Entry(FIELD, "POST", scoped=True, reason=REVEAL),
@@ -147,6 +148,7 @@ PAGES: dict[str, Entry] = {
     "marketing:campaign_edit": Entry(CONFIGURERS, reason=PLAN),
     "marketing:campaign_action": Entry(CONFIGURERS, "POST", reason=PLAN),
     "marketing:campaign_launch": Entry(CONFIGURERS, reason=PLAN),
+    "marketing:campaign_export": Entry(STAFF),
     "marketing:contact_policy": Entry(ADMIN, "POST", reason=CONTACTS),
     "marketing:target_outcome": Entry(WORKERS, "POST", scoped=True),
     "marketing:strategy": Entry(CONFIG_READERS),
@@ -289,6 +291,7 @@ API: dict[str, Entry] = {
     "POST /api/campaigns/{campaign_id}/launch": Entry(CONFIGURERS, "POST", reason=PLAN),
     "GET /api/campaigns/{campaign_id}/launch-preview": Entry(CONFIGURERS, reason=PLAN),
     "GET /api/campaigns/contact-policy": Entry(STAFF),
+    "GET /api/exports/campaigns/{campaign_id}": Entry(STAFF),
     "PUT /api/campaigns/contact-policy": Entry(ADMIN, "PUT", reason=CONTACTS),
     "POST /api/campaigns/{campaign_id}/copy": Entry(CONFIGURERS, "POST", reason=PLAN),
     "POST /api/campaigns/{campaign_id}/close": Entry(CONFIGURERS, "POST", reason=PLAN),

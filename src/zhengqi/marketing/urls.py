@@ -20,6 +20,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/edit/", campaign_views.campaign_form_page, name="campaign_edit"),
     path("campaigns/policy/", campaign_views.contact_policy_page, name="contact_policy"),
     path("campaigns/<int:pk>/launch/preview/", campaign_views.campaign_launch_page, name="campaign_launch"),
+    path("campaigns/<int:pk>/export.<str:fmt>", campaign_views.campaign_export, name="campaign_export"),
     path("campaigns/<int:pk>/<str:action>/", campaign_views.campaign_action, name="campaign_action"),
     path(
         "campaigns/<int:pk>/targets/<int:customer_id>/outcome/",

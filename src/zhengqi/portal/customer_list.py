@@ -202,3 +202,66 @@ def customer_list_file(*, request: AuthedRequest, fmt: str) -> HttpResponseBase:
     log_export(by=user, what=what, fmt=fmt, rows=rows, request=request)
     table = TableExport(gettext("集团客户列表"), [str(c) for c in CUSTOMER_COLUMNS], customer_rows(qs), lines)
     return export_response(table, fmt, gettext("集团客户") + timezone.localdate().strftime("%Y%m%d"))
+
+
+def segment_condition(filters: CustomerFilter, signals: SignalFilter, drill: Drill | None) -> tuple[str, list[str]]:
+    """The list's filters as a saved segment's condition in the rule language, where a feature of the
+    month run says the same ("保存为细分"), and the filters it cannot carry, in words. A segment is
+    evaluated on each month run's results, so a dashboard's month is not kept."""
+    from zhengqi.accounts.models import Region
+    from zhengqi.insight.dashboards import ARREARS_BUCKETS, DEPTHS, IDLE_BUCKETS
+
+    parts: list[str] = []
+    left: list[str] = []
+
+    def quoted(value: str) -> str:
+        return "'" + value.replace("'", "") + "'"
+
+    for name in ("status", "tier", "industry", "customer_type"):
+        value = getattr(filters, name) or (drill and name != "status" and getattr(drill.filters, name, "")) or ""
+        if value:
+            parts.append(f"{name} = {quoted(str(value))}")
+    region = filters.region or (drill.filters.region.code if drill and drill.filters.region else "")
+    if region:
+        found = Region.objects.filter(code=region).first()
+        if found is not None:
+            codes = Region.objects.filter(path__startswith=found.path).values_list("code", flat=True)
+            parts.append("region_code in (" + ", ".join(quoted(c) for c in codes) + ")")
+    if signals.tier_from or signals.tier_to:  # a tier move: both tiers known and different
+        parts.append("tier_prev != '' and tier != '' and tier != tier_prev")
+    if signals.tier_from:
+        parts.append(f"tier_prev = {quoted(signals.tier_from)}")
+    if signals.tier_to:
+        parts.append(f"tier = {quoted(signals.tier_to)}")
+    for label, on in (
+        (_("搜索"), filters.q),
+        (_("客户经理"), filters.account_manager),
+        (_("规则与预警"), signals.rule or signals.family or signals.alert_status),
+        (_("流失风险"), signals.churn_band),
+        (_("未完成任务"), signals.open_task),
+        (_("无客户经理"), signals.no_manager),
+        (_("营销活动"), signals.campaign),
+    ):
+        if on:
+            left.append(str(label))
+    if drill is not None:
+        p = drill.params
+        if p.get("billed"):
+            parts.append("revenue > 0")
+        if p.get("idle"):
+            parts.append("members_idle > 0")
+        if p.get("idle_share"):
+            lo, hi, _label = IDLE_BUCKETS[int(p["idle_share"])]
+            parts.append(f"members_active > 0 and idle_share >= {lo} and idle_share < {hi}")
+        if p.get("arrears"):
+            lo, hi, _label = ARREARS_BUCKETS[int(p["arrears"])]
+            parts.append(f"arrears > 0 and arrears_streak between {lo} and {hi}")
+        if p.get("depth"):
+            lo, hi, _label = DEPTHS[int(p["depth"])]
+            parts.append(f"revenue > 0 and product_count between {lo} and {hi}")
+        if p.get("tier_prev"):
+            parts.append("tier != ''" if p["tier_prev"] == "new" else f"tier_prev = {quoted(p['tier_prev'])}")
+        for key, label in (("product", _("在用产品")), ("product2", _("在用产品")), ("expiry", _("协议到期窗口"))):
+            if p.get(key):
+                left.append(str(label))
+    return " and ".join(parts), sorted(set(left))

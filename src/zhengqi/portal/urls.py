@@ -13,6 +13,7 @@ app_name = "portal"
 customer_pages = [
     path("", views.customer_list_page, name="list"),
     path("export.<str:fmt>", views.customer_list_export, name="export"),
+    path("to-segment/", views.customer_list_to_segment, name="to_segment"),
     *customer_urls.urlpatterns,
     path("<int:pk>/", views.customer_page, name="detail"),
     path("portfolio/", views.portfolio_page, name="portfolio"),

@@ -4,6 +4,7 @@ and the account managers' workload."""
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,6 +14,7 @@ from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
@@ -32,6 +34,7 @@ from .customer_list import (
     customers_by_signal,
     drill_from,
     family_tabs,
+    segment_condition,
 )
 from .selectors import customer_overview, workbench
 
@@ -98,6 +101,25 @@ def customer_list_page(request: AuthedRequest) -> HttpResponse:
     }
     template = "customers/_table.html" if request.headers.get("HX-Request") else "customers/list.html"
     return render(request, template, context)
+
+
+@login_required
+def customer_list_to_segment(request: AuthedRequest) -> HttpResponse:
+    """ "保存为细分": the list's filters as a segment's condition in the editor, and a note of those
+    that the rule language cannot say (they are left out)."""
+    user = request.user
+    form = CustomerFilterForm(request.GET or None, user=user)
+    filters = form.to_filter() if form.is_bound and form.is_valid() else CustomerFilter()
+    signal_form = SignalFilterForm(request.GET or None, user=user)
+    signals = signal_form.to_signals() if signal_form.is_bound and signal_form.is_valid() else SignalFilter()
+    try:
+        drill = drill_from(user, request.GET)
+    except FilterError:
+        drill = None
+    expression, left = segment_condition(filters, signals, drill)
+    if left:
+        messages.info(request, gettext("以下筛选无法写成细分条件，已略去：%(names)s。") % {"names": "、".join(left)})
+    return redirect(reverse("scoring:segment_new") + "?" + urlencode({"expression": expression}))
 
 
 @login_required

@@ -20,6 +20,7 @@ from zhengqi.marketing.campaigns.evaluation import (
     campaign_ranking,
     rule_outcomes,
 )
+from zhengqi.marketing.campaigns.exports import campaign_targets_file
 from zhengqi.marketing.campaigns.services import (
     SEGMENT_EXAMPLE,
     CampaignInput,
@@ -41,6 +42,7 @@ from zhengqi.web.api_errors import Detail
 from zhengqi.web.pagination import Converted, Pages
 
 router = Router()
+exports_router = Router()  # mounted at the API root: /api/exports/…
 
 
 class CampaignIn(Schema):
@@ -407,3 +409,10 @@ def strategy(request: AuthedRequest) -> Any:
             for a in alerts
         ],
     }
+
+
+@exports_router.get(
+    "/exports/campaigns/{campaign_id}", summary="导出活动目标客户与执行结果（Excel / CSV，写入审计日志）"
+)
+def export_campaign(request: AuthedRequest, campaign_id: int, fmt: str = "xlsx") -> Any:
+    return campaign_targets_file(request=request, campaign=campaign_get(user=request.user, pk=campaign_id), fmt=fmt)

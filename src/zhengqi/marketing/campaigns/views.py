@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -25,6 +26,7 @@ from zhengqi.marketing.campaigns.evaluation import (
     campaign_ranking,
     rule_outcomes,
 )
+from zhengqi.marketing.campaigns.exports import campaign_targets_file
 from zhengqi.marketing.campaigns.services import (
     ALL_CHANNELS,
     SEGMENT_EXAMPLE,
@@ -216,6 +218,17 @@ def campaign_action(request: AuthedRequest, pk: int, action: str) -> HttpRespons
     except ValidationError as err:
         messages.error(request, " ".join(err.messages))
     return redirect("marketing:campaign", pk=campaign.pk)
+
+
+@login_required
+def campaign_export(request: AuthedRequest, pk: int, fmt: str) -> HttpResponseBase:
+    """The campaign's targets the user may see and their outcomes, as Excel or CSV."""
+    campaign = campaign_get(user=request.user, pk=pk)
+    try:
+        return campaign_targets_file(request=request, campaign=campaign, fmt=fmt)
+    except ValidationError as err:
+        messages.error(request, " ".join(err.messages))
+        return redirect("marketing:campaign", pk=pk)
 
 
 @login_required
