@@ -419,6 +419,8 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "imports:batch": [batch.pk],
         "imports:report": [batch.pk, "csv"],
         "customers:export": ["csv"],
+        "marketing:tasks_export": ["csv"],
+        "marketing:backlog_export": ["csv"],
         "scoring:segment": [segment_of(token.user)] if name == "scoring:segment" else [],
         "scoring:segment_edit": [segment_of(token.user)] if name == "scoring:segment_edit" else [],
         "scoring:segment_export": [segment_of(token.user), "csv"] if name == "scoring:segment_export" else [],

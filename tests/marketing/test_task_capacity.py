@@ -13,10 +13,11 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from tests.conftest import Cast
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
 from zhengqi.marketing.models import Task
-from zhengqi.marketing.tasks.selectors import task_backlog
+from zhengqi.marketing.tasks.selectors import open_tasks, task_backlog
 from zhengqi.marketing.tasks.services import nearest_manager, regional_managers, tasks_from_alerts
 from zhengqi.scoring.models import TASK_FAMILIES, Alert, CustomerSnapshot, Rule, TaskPolicy, makes_task
 from zhengqi.scoring.selectors import priority_score
@@ -168,3 +169,28 @@ def test_a_backlog_alert_is_issued_next_month_when_it_still_fires() -> None:
     issued = Task.objects.filter(issued_month=nxt)
     assert issued.count() == second["tasks_created"]
     assert set(issued.values_list("alert_month", flat=True)) == {MONTH}  # the alert's episode, not a new one
+
+
+def test_the_task_list_and_the_backlog_export_what_they_show(cast: Cast) -> None:
+    import csv
+    import io
+
+    from django.test import Client
+
+    specs = [
+        {"customer": i, "rule": "CHURN_RISK", "severity": "high", "value": Decimal(i), "risk": 0.5, "unowned": False}
+        for i in range(12)
+    ]
+    _setup(specs, {})
+    tasks_from_alerts(month=MONTH, capacity=1)
+    client = Client()
+    client.force_login(cast.district_manager)
+    for url, expected in (
+        ("/marketing/tasks/export.csv", {t.customer.code for t in open_tasks(cast.district_manager)}),
+        ("/marketing/tasks/backlog/export.csv", {a.customer.code for a in task_backlog(cast.district_manager)}),
+    ):
+        response = client.get(url)
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(text)))
+        header = next(i for i, r in enumerate(rows) if r and r[0] == "客户编码")
+        assert {r[0] for r in rows[header + 1 :]} == expected, url

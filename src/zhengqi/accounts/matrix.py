@@ -135,6 +135,8 @@ PAGES: dict[str, Entry] = {
     "marketing:tasks": Entry(STAFF),
     "marketing:backlog": Entry(STAFF),
     "marketing:tasks_bulk": Entry(WORKERS, "POST"),
+    "marketing:tasks_export": Entry(STAFF),
+    "marketing:backlog_export": Entry(STAFF),
     "marketing:backlog_take": Entry(FIELD, "POST", scoped=True, reason=TAKE),
     "marketing:task_close": Entry(WORKERS, "POST", scoped=True),
     "marketing:task_create": Entry(WORKERS, "POST", scoped=True),

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
@@ -188,3 +189,63 @@ def manager_workload(user: User) -> list[Workload]:
         )
         for m in managers
     ]
+
+
+TASK_COLUMNS = [
+    gettext_lazy("客户编码"),
+    gettext_lazy("客户名称"),
+    gettext_lazy("任务"),
+    gettext_lazy("来源"),
+    gettext_lazy("优先级"),
+    gettext_lazy("负责人"),
+    gettext_lazy("截止日期"),
+    gettext_lazy("状态"),
+    gettext_lazy("已上报给"),
+]
+BACKLOG_COLUMNS = [
+    gettext_lazy("客户编码"),
+    gettext_lazy("客户名称"),
+    gettext_lazy("预警"),
+    gettext_lazy("因子族"),
+    gettext_lazy("严重程度"),
+    gettext_lazy("优先级"),
+    gettext_lazy("客户经理"),
+    gettext_lazy("首次触发"),
+    gettext_lazy("最近触发"),
+]
+
+
+def task_rows(tasks: QuerySet[Task]) -> Any:
+    """Tasks as export rows (codes shown by their names), read in chunks."""
+    sources, priorities, statuses = dict(Task.Source.choices), dict(Task.Priority.choices), dict(Task.Status.choices)
+    for t in tasks.iterator(chunk_size=2000):
+        yield [
+            t.customer.code,
+            t.customer.name,
+            t.title,
+            str(sources.get(t.source, t.source)),
+            str(priorities.get(t.priority, t.priority)),
+            str(t.assignee),
+            t.due,
+            str(statuses.get(t.status, t.status)),
+            str(t.escalated_to or ""),
+        ]
+
+
+def backlog_rows(alerts: QuerySet[Alert]) -> Any:
+    """The backlog as export rows, highest priority first."""
+    from zhengqi.scoring.models import Family, Severity
+
+    families, severities = dict(Family.choices), dict(Severity.choices)
+    for a in alerts.iterator(chunk_size=2000):
+        yield [
+            a.customer.code,
+            a.customer.name,
+            a.rule_name,
+            str(families.get(a.family, a.family)),
+            str(severities.get(a.severity, a.severity)),
+            round(float(a.priority), 2),  # type: ignore[attr-defined]  # annotated by with_priority
+            str(a.customer.account_manager or ""),
+            a.first_month,
+            a.last_month,
+        ]

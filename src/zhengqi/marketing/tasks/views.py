@@ -4,21 +4,33 @@ a task, logging a contact (with corrections to the customer record), setting a t
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from zhengqi.accounts.audit import log_export
 from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import account_manager_get, account_managers_visible_to, customer_get
 from zhengqi.marketing.tasks.forms import CustomerCorrectionForm, InteractionForm, TaskForm
-from zhengqi.marketing.tasks.selectors import WHEN, open_tasks, task_backlog, tasks_visible_to
+from zhengqi.marketing.tasks.selectors import (
+    BACKLOG_COLUMNS,
+    TASK_COLUMNS,
+    WHEN,
+    backlog_rows,
+    open_tasks,
+    task_backlog,
+    task_rows,
+    tasks_visible_to,
+)
 from zhengqi.marketing.tasks.services import (
     BulkAction,
     interaction_log,
@@ -28,6 +40,7 @@ from zhengqi.marketing.tasks.services import (
     tasks_bulk,
 )
 from zhengqi.scoring.selectors import alerts_visible_to
+from zhengqi.web.exports import FORMATS, TableExport, check_size, export_response
 from zhengqi.web.forms import form_message
 
 
@@ -199,3 +212,41 @@ def task_create_view(request: AuthedRequest, customer_id: int) -> HttpResponse:
             gettext("已创建任务，负责人 %(name)s，截止 %(due)s。") % {"name": task.assignee, "due": task.due},
         )
     return redirect("customers:detail", pk=customer_id)
+
+
+@login_required
+def task_list_export(request: AuthedRequest, fmt: str) -> HttpResponseBase:
+    """The open tasks of one list (overdue, today, next 7 days, all) as Excel or CSV."""
+    when = request.GET.get("when", "all")
+    tasks = open_tasks(request.user, when=when if when in WHEN else "all")
+    labels = {
+        "overdue": gettext("逾期"),
+        "today": gettext("今日"),
+        "week": gettext("未来 7 天"),
+        "all": gettext("全部"),
+    }
+    filters = [gettext("待办任务：%(w)s") % {"w": labels.get(when, gettext("全部"))}]
+    return _export(request, fmt, gettext("待办任务"), TASK_COLUMNS, tasks, task_rows, filters)
+
+
+@login_required
+def backlog_export(request: AuthedRequest, fmt: str) -> HttpResponseBase:
+    """The backlog (alerts worth a task that have none) as Excel or CSV, highest priority first."""
+    return _export(request, fmt, gettext("待办池"), BACKLOG_COLUMNS, task_backlog(request.user), backlog_rows, [])
+
+
+def _export(
+    request: AuthedRequest, fmt: str, title: str, columns: list[Any], qs: Any, rows: Any, filters: list[str]
+) -> HttpResponseBase:
+    back = request.META.get("HTTP_REFERER") or "/marketing/tasks/"
+    try:
+        if fmt not in FORMATS:
+            raise ValidationError(gettext("导出格式应为 xlsx 或 csv。"))
+        n = qs.count()
+        check_size(n)
+    except ValidationError as err:
+        messages.error(request, " ".join(err.messages))
+        return redirect(back if back.startswith("/") else "/marketing/tasks/")
+    log_export(by=request.user, what=title, fmt=fmt, rows=n, request=request)
+    table = TableExport(title, [str(c) for c in columns], rows(qs), filters)
+    return export_response(table, fmt, title + timezone.localdate().strftime("%Y%m%d"))
