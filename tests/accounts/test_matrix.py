@@ -419,6 +419,7 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "imports:batch": [batch.pk],
         "imports:report": [batch.pk, "csv"],
         "customers:export": ["csv"],
+        "insight:kpi_export": ["csv"],
         "marketing:tasks_export": ["csv"],
         "marketing:backlog_export": ["csv"],
         "scoring:segment": [segment_of(token.user)] if name == "scoring:segment" else [],

@@ -172,3 +172,17 @@ def test_in_network_rate_never_exceeds_100_percent(members: list[tuple[int, int]
     row = next(k for k in kpis(admin, OCT) if k.manager.username == "am")
     if row.in_network is not None:
         assert 0 <= row.in_network <= 1
+
+
+def test_the_kpi_table_exports_as_shown(october: None, cast: Cast) -> None:
+    import csv
+    import io
+
+    district = Client()
+    district.force_login(cast.district_manager)
+    page = district.get("/insight/kpi/?month=2026-10")
+    shown = [r.manager.display_name or r.manager.username for r in page.context["rows"]]
+    response = district.get("/insight/kpi/export.csv?month=2026-10")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    header = next(i for i, r in enumerate(rows) if r and r[0] == "客户经理")
+    assert [r[0] for r in rows[header + 1 :]] == shown and "月份 2026-10" in rows[2][0]

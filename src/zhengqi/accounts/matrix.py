@@ -168,6 +168,7 @@ PAGES: dict[str, Entry] = {
     "insight:report": Entry(STAFF),
     "insight:dashboard": Entry(STAFF),
     "insight:kpi": Entry(STAFF),
+    "insight:kpi_export": Entry(STAFF),
     "insight:kpi_manager": Entry(STAFF),
     "partners:partners": Entry(STAFF),
     "partners:partner": Entry(STAFF),

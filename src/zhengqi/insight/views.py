@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
@@ -18,6 +21,7 @@ from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.models import INDUSTRIES, Customer
 from zhengqi.engine.value.tiers import TIERS
+from zhengqi.web.exports import FORMATS, TableExport, export_response
 
 from . import dashboards, exports, figures, kpi, report
 from .access import require_reader
@@ -190,3 +194,39 @@ def kpi_manager_page(request: AuthedRequest, manager_id: int) -> HttpResponse:
         "insight/kpi_manager.html",
         {**_form_context(user, f), "key": "kpi", "row": row, "page": page, "progress": figures.time_progress(f.month)},
     )
+
+
+@login_required
+def kpi_export(request: AuthedRequest, fmt: str) -> HttpResponseBase:
+    """The KPI table as it is filtered, as Excel or CSV (in the audit log)."""
+    user = require_reader(request.user)
+    try:
+        f = _filters(request, user)
+        if fmt not in FORMATS:
+            raise ValidationError(_("导出格式应为 xlsx 或 csv。"))
+    except (FilterError, ValidationError) as err:
+        messages.error(request, str(err) if isinstance(err, FilterError) else " ".join(err.messages))
+        return redirect("insight:kpi")
+    rows = kpi.kpis(user, f.month, region=f.region)
+    log_export(by=user, what=_("绩效考核 %(m)s") % {"m": f"{f.month:%Y-%m}"}, fmt=fmt, rows=len(rows), request=request)
+    columns = [
+        _("客户经理"), _("客户数"), _("信息化收入（累计）"), _("年度目标"), _("完成率"),
+        _("目标市场保有率"), _("成员在网率"), _("任务完成率"), _("满意度"),
+    ]  # fmt: skip
+    lines = [_("月份 %(m)s") % {"m": f"{f.month:%Y-%m}"}] + ([str(f.region)] if f.region else [])
+    data = [
+        [
+            r.manager.display_name or r.manager.username,
+            r.customers,
+            float(r.revenue_info_ytd),
+            float(r.revenue_target) if r.revenue_target is not None else None,
+            r.revenue_completion,
+            r.retention,
+            r.in_network,
+            r.task_completion,
+            r.satisfaction,
+        ]
+        for r in rows
+    ]
+    table = TableExport(_("客户经理绩效考核"), [str(c) for c in columns], data, lines)
+    return export_response(table, fmt, _("绩效考核") + f"{f.month:%Y%m}")
