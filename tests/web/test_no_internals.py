@@ -108,6 +108,7 @@ def test_pages_show_no_internals(cast: Cast) -> None:
     if batch is not None:
         pages["import batch"] = (admin, f"/imports/{batch.pk}/")
     pages.update(_record_pages(cast, customer, am, manager))
+    pages.update(_list_pages(cast, am, manager, admin))
     for where, (client, url) in pages.items():
         response = client.get(url)
         assert response.status_code == 200, (where, response.status_code)
@@ -156,6 +157,27 @@ def _record_pages(cast: Cast, customer: Customer, am: Client, manager: Client) -
         "registration": (manager, f"/customers/registrations/{registration.pk}/"),
         "registrations": (am, "/customers/registrations/"),
         "manager's workbench": (manager, "/workbench/"),
+    }
+
+
+def _list_pages(cast: Cast, am: Client, manager: Client, admin: Client) -> dict[str, tuple[Client, str]]:
+    """The lists people work (issue 23): by signal, a drill-down, a segment, the backlog, a launch."""
+    from zhengqi.marketing.models import Campaign
+    from zhengqi.scoring.segments import segment_save
+
+    segment = segment_save(by=cast.city_manager, name="无内部代码细分", expression="tier in ('A+', 'A', 'B')")
+    today = dt.date.today()
+    campaign = Campaign.objects.create(
+        name="无内部代码活动", segment="status = 'prospect' or tier = 'B'", start=today, end=today, seed=1,
+        created_by=cast.admin,
+    )  # fmt: skip
+    return {
+        "list by signal": (manager, "/customers/?family=retain&churn_band=high&open_task=yes"),
+        "drill-down": (manager, "/customers/?month=2026-10&arrears=1&measure=ytd"),
+        "segments": (manager, "/scoring/segments/"),
+        "segment": (manager, f"/scoring/segments/{segment.pk}/"),
+        "backlog": (am, "/marketing/tasks/backlog/"),
+        "launch preview": (admin, f"/marketing/campaigns/{campaign.pk}/launch/preview/"),
     }
 
 

@@ -169,7 +169,7 @@ class SignalFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        rules = [(r.code, f"{r.code} {r.name}") for r in rules_all()]
+        rules = [(r.code, r.name) for r in rules_all()]
         self.fields["rule"].widget.choices = ANY + rules + [(c, str(n)) for c, n in ALERTS_WITHOUT_RULE.items()]  # type: ignore[attr-defined]  # a Select widget's choices
         campaigns = campaigns_visible_to(user).order_by("-start", "-pk").values_list("pk", "name")[:200]
         self.fields["campaign"].widget.choices = ANY + list(campaigns)  # type: ignore[attr-defined]  # a Select widget's choices
