@@ -39,6 +39,7 @@ def test_city_manager_drills_down_and_downloads_the_report(live_server: object, 
     expect(page.get_by_test_id("drill")).to_contain_text("看板月份")
     expect(page.get_by_test_id("result-count")).to_contain_text(f"共 {count} 个客户")
 
+    page.get_by_role("link", name="客户洞察").click()
     page.get_by_role("link", name="经营分析报告").click()
     expect(page.get_by_test_id("commentary")).to_contain_text("时间进度")
     page.screenshot(path=str(SCREENSHOTS / "report-page.png"))

@@ -179,6 +179,38 @@ class SignalFilterForm(forms.Form):
         return SignalFilter(**data)
 
 
+@dataclass
+class ListQuery:
+    """The customer list's query string read once: the record's filters, the signals, a dashboard's
+    drill-down (None, with ``drill_error`` saying why, where its conditions are invalid), and the
+    two forms that show them. Invalid filters are ignored (the forms name them)."""
+
+    form: CustomerFilterForm
+    signal_form: SignalFilterForm
+    filters: CustomerFilter
+    signals: SignalFilter
+    drill: Drill | None
+    drill_error: str = ""
+
+    def customers(self, user: User) -> QuerySet[Customer]:
+        return customers_by_signal(user=user, filters=self.filters, signals=self.signals, drill=self.drill)
+
+    def words(self) -> list[str]:
+        """Every filter in words (the top of an export, the audit record)."""
+        return [*(self.drill.words if self.drill else []), *filter_lines(self.form, self.signal_form)]
+
+
+def list_query(user: User, query: Any) -> ListQuery:
+    form = CustomerFilterForm(query or None, user=user)
+    filters = form.to_filter() if form.is_bound and form.is_valid() else CustomerFilter()
+    signal_form = SignalFilterForm(query or None, user=user)
+    signals = signal_form.to_signals() if signal_form.is_bound and signal_form.is_valid() else SignalFilter()
+    try:
+        return ListQuery(form, signal_form, filters, signals, drill_from(user, query))
+    except FilterError as err:
+        return ListQuery(form, signal_form, filters, signals, None, str(err))
+
+
 def customer_list_file(*, request: AuthedRequest, fmt: str) -> HttpResponseBase:
     """The customer list filtered as the query string says (the page's filters), as a file with the
     filters in words at its top; the export is written to the audit log. ValidationError (in the
@@ -186,18 +218,13 @@ def customer_list_file(*, request: AuthedRequest, fmt: str) -> HttpResponseBase:
     user = request.user
     if fmt not in FORMATS:
         raise ValidationError(gettext("导出格式应为 xlsx 或 csv。"))
-    form = CustomerFilterForm(request.GET or None, user=user)
-    filters = form.to_filter() if form.is_bound and form.is_valid() else CustomerFilter()
-    signal_form = SignalFilterForm(request.GET or None, user=user)
-    signals = signal_form.to_signals() if signal_form.is_bound and signal_form.is_valid() else SignalFilter()
-    try:
-        drill = drill_from(user, request.GET)
-    except FilterError as err:
-        raise ValidationError(str(err)) from err
-    qs = customers_by_signal(user=user, filters=filters, signals=signals, drill=drill)
+    query = list_query(user, request.GET)
+    if query.drill_error:
+        raise ValidationError(query.drill_error)
+    qs = query.customers(user)
     rows = qs.count()
     check_size(rows)
-    lines = [*(drill.words if drill else []), *filter_lines(form, signal_form)]
+    lines = query.words()
     what = gettext("客户列表") + (f"（{'；'.join(lines)}）" if lines else "")
     log_export(by=user, what=what, fmt=fmt, rows=rows, request=request)
     table = TableExport(gettext("集团客户列表"), [str(c) for c in CUSTOMER_COLUMNS], customer_rows(qs), lines)

@@ -18,22 +18,17 @@ from django.utils.translation import gettext
 
 from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
-from zhengqi.customers.forms import CustomerFilterForm
-from zhengqi.customers.selectors import CustomerFilter, account_managers_visible_to, customer_get
+from zhengqi.customers.selectors import account_managers_visible_to, customer_get
 from zhengqi.customers.services import CUSTOMER_CORRECTABLE
 from zhengqi.engine.value.tiers import TIERS
-from zhengqi.insight.figures import FilterError
 from zhengqi.marketing.tasks.forms import CustomerCorrectionForm, InteractionForm, TaskForm
 from zhengqi.marketing.tasks.selectors import manager_workload
 
 from .customer_list import (
     DRILL_PARAMS,
-    SignalFilter,
-    SignalFilterForm,
     customer_list_file,
-    customers_by_signal,
-    drill_from,
     family_tabs,
+    list_query,
     segment_condition,
 )
 from .selectors import customer_overview, workbench
@@ -61,18 +56,8 @@ def customer_list_page(request: AuthedRequest) -> HttpResponse:
     """The customer list: search and filter by the record (customers app) and by signal — alerts,
     churn band, tier moves, tasks, campaigns — with the customers per family as tabs."""
     user = request.user
-    form = CustomerFilterForm(request.GET or None, user=user)
-    filters = form.to_filter() if form.is_bound and form.is_valid() else CustomerFilter()
-    signal_form = SignalFilterForm(request.GET or None, user=user)
-    signals = signal_form.to_signals() if signal_form.is_bound and signal_form.is_valid() else SignalFilter()
-    try:
-        drill = drill_from(user, request.GET)
-    except FilterError as err:
-        drill, drill_error = None, str(err)
-    else:
-        drill_error = ""
-    qs = customers_by_signal(user=user, filters=filters, signals=signals, drill=drill)
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    q = list_query(user, request.GET)
+    page = Paginator(q.customers(user), 25).get_page(request.GET.get("page"))
     without_drill = request.GET.copy()
     for key in DRILL_PARAMS:
         without_drill.pop(key, None)
@@ -83,19 +68,19 @@ def customer_list_page(request: AuthedRequest) -> HttpResponse:
     without_family.pop("family", None)
     may_bulk = user.is_superuser or user.role in (User.Role.REGIONAL_MANAGER, User.Role.PROVINCIAL_ADMIN)
     context = {
-        "form": form,
-        "signal_form": signal_form,
-        "signals_on": signals.active,
-        "family": signals.family,
-        "tabs": family_tabs(user=user, filters=filters, signals=signals),
-        "drill": drill,
-        "drill_error": drill_error,
-        "drill_hidden": [(k, request.GET[k]) for k in DRILL_PARAMS if request.GET.get(k)] if drill else [],
+        "form": q.form,
+        "signal_form": q.signal_form,
+        "signals_on": q.signals.active,
+        "family": q.signals.family,
+        "tabs": family_tabs(user=user, filters=q.filters, signals=q.signals),
+        "drill": q.drill,
+        "drill_error": q.drill_error,
+        "drill_hidden": [(k, request.GET[k]) for k in DRILL_PARAMS if request.GET.get(k)] if q.drill else [],
         "without_drill": without_drill.urlencode(),
         "without_family": without_family.urlencode(),
         "page": page,
         "query": query.urlencode(),
-        "sort": filters.sort,
+        "sort": q.filters.sort,
         "may_bulk": may_bulk,
         "managers": account_managers_visible_to(user) if may_bulk else [],
     }
@@ -108,15 +93,8 @@ def customer_list_to_segment(request: AuthedRequest) -> HttpResponse:
     """ "保存为细分": the list's filters as a segment's condition in the editor, and a note of those
     that the rule language cannot say (they are left out)."""
     user = request.user
-    form = CustomerFilterForm(request.GET or None, user=user)
-    filters = form.to_filter() if form.is_bound and form.is_valid() else CustomerFilter()
-    signal_form = SignalFilterForm(request.GET or None, user=user)
-    signals = signal_form.to_signals() if signal_form.is_bound and signal_form.is_valid() else SignalFilter()
-    try:
-        drill = drill_from(user, request.GET)
-    except FilterError:
-        drill = None
-    expression, left = segment_condition(filters, signals, drill)
+    q = list_query(user, request.GET)
+    expression, left = segment_condition(q.filters, q.signals, q.drill)
     if left:
         messages.info(request, gettext("以下筛选无法写成细分条件，已略去：%(names)s。") % {"names": "、".join(left)})
     return redirect(reverse("scoring:segment_new") + "?" + urlencode({"expression": expression}))

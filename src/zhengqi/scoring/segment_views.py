@@ -11,20 +11,18 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from zhengqi.accounts.audit import log_export
-from zhengqi.accounts.models import Region, User
+from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
-from zhengqi.customers.exports import CUSTOMER_COLUMNS, customer_rows
-from zhengqi.web.exports import FORMATS, TableExport, check_size, export_response
 
 from .segments import (
     may_edit,
+    regions_of_province,
     segment_counts,
     segment_delete,
+    segment_file,
     segment_get,
     segment_members,
     segment_save,
@@ -44,7 +42,7 @@ class SegmentForm(forms.Form):
         label=_("共享给角色"), required=False, choices=[("", _("所有角色")), *User.Role.choices]
     )
     shared_region = forms.ModelChoiceField(
-        label=_("共享给区域"), required=False, queryset=Region.objects.order_by("path"), empty_label=_("全省")
+        label=_("共享给区域"), required=False, queryset=regions_of_province(), empty_label=_("全省")
     )
 
 
@@ -113,24 +111,3 @@ def segment_export(request: AuthedRequest, pk: int, fmt: str) -> HttpResponseBas
     except ValidationError as err:
         messages.error(request, " ".join(err.messages))
         return redirect("scoring:segment", pk=pk)
-
-
-def segment_file(*, request: AuthedRequest, segment: object, fmt: str) -> HttpResponseBase:
-    from .models import Segment
-
-    assert isinstance(segment, Segment)
-    if fmt not in FORMATS:
-        raise ValidationError(gettext("导出格式应为 xlsx 或 csv。"))
-    members = segment_members(user=request.user, segment=segment)
-    rows = members.count()
-    check_size(rows)
-    log_export(
-        by=request.user,
-        what=gettext("客户细分：%(name)s") % {"name": segment.name},
-        fmt=fmt,
-        rows=rows,
-        request=request,
-    )
-    lines = [gettext("客户细分：%(name)s") % {"name": segment.name}, gettext("条件：%(e)s") % {"e": segment.expression}]
-    table = TableExport(gettext("客户细分成员"), [str(c) for c in CUSTOMER_COLUMNS], customer_rows(members), lines)
-    return export_response(table, fmt, segment.name + timezone.localdate().strftime("%Y%m%d"))

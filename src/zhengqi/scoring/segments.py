@@ -14,14 +14,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.http.response import HttpResponseBase
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts.access import customer_scope
+from zhengqi.accounts.audit import log_export
 from zhengqi.accounts.models import Region, User
+from zhengqi.accounts.requests import AuthedRequest
+from zhengqi.customers.exports import CUSTOMER_COLUMNS, customer_rows
 from zhengqi.customers.models import Customer
 from zhengqi.customers.selectors import customers_visible_to
 from zhengqi.engine.lake import Lake
 from zhengqi.engine.rules.language import RuleError, parse
+from zhengqi.web.exports import FORMATS, TableExport, check_size, export_response
 
 from .models import MonthRun, Segment, SegmentMember
 
@@ -180,3 +187,28 @@ def segment_counts(*, user: User, segments: list[Segment]) -> dict[int, int]:
         .annotate(n=Count("pk"))
     )
     return {r["segment_id"]: r["n"] for r in rows}
+
+
+def regions_of_province() -> QuerySet[Region]:
+    """Every region, by path: what a segment may be shared with."""
+    return Region.objects.order_by("path")
+
+
+def segment_file(*, request: AuthedRequest, segment: Segment, fmt: str) -> HttpResponseBase:
+    """The segment's members the user may see, as Excel or CSV with its name and condition on top (in
+    the audit log). ValidationError for a format other than xlsx/csv or a list over the row cap."""
+    if fmt not in FORMATS:
+        raise ValidationError(gettext("导出格式应为 xlsx 或 csv。"))
+    members = segment_members(user=request.user, segment=segment)
+    rows = members.count()
+    check_size(rows)
+    log_export(
+        by=request.user,
+        what=gettext("客户细分：%(name)s") % {"name": segment.name},
+        fmt=fmt,
+        rows=rows,
+        request=request,
+    )
+    lines = [gettext("客户细分：%(name)s") % {"name": segment.name}, gettext("条件：%(e)s") % {"e": segment.expression}]
+    table = TableExport(gettext("客户细分成员"), [str(c) for c in CUSTOMER_COLUMNS], customer_rows(members), lines)
+    return export_response(table, fmt, segment.name + timezone.localdate().strftime("%Y%m%d"))

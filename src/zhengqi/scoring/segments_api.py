@@ -15,10 +15,10 @@ from zhengqi.web.pagination import Pages
 
 from .configuration import rule_preview
 from .models import Segment
-from .segment_views import segment_file
 from .segments import (
     segment_counts,
     segment_delete,
+    segment_file,
     segment_get,
     segment_members,
     segment_save,
