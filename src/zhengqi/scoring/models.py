@@ -373,6 +373,8 @@ class Segment(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )  # empty: the whole province
+    # The months its members were counted for ("YYYY-MM"), so that a month with none still shows as 0.
+    counted = models.JSONField(_("已计算的月份"), default=list, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

@@ -120,7 +120,11 @@ def segment_refresh(segment: Segment, month: dt.date) -> int:
     SegmentMember.objects.bulk_create(
         [SegmentMember(segment=segment, month=month, customer_id=ids[c]) for c in codes if c in ids], batch_size=5000
     )
-    SegmentMember.objects.filter(segment=segment, month__lt=_months_back(month, KEEP_MONTHS)).delete()
+    oldest = _months_back(month, KEEP_MONTHS)
+    SegmentMember.objects.filter(segment=segment, month__lt=oldest).delete()
+    months = {m for m in segment.counted if m >= f"{oldest:%Y-%m}"} | {f"{month:%Y-%m}"}
+    segment.counted = sorted(months)
+    Segment.objects.filter(pk=segment.pk).update(counted=segment.counted)
     return len(codes)
 
 
@@ -159,14 +163,16 @@ class TrendPoint:
 
 
 def segment_trend(*, user: User, segment: Segment) -> list[TrendPoint]:
-    """Members per month within the user's scope, oldest first (the small chart)."""
+    """Members per month within the user's scope, oldest first (the small chart); a month counted
+    with none of them is a 0."""
     rows = (
         SegmentMember.objects.filter(customer_scope(user, prefix="customer__"), segment=segment)
         .values("month")
         .annotate(n=Count("pk"))
-        .order_by("month")
     )
-    return [TrendPoint(r["month"], r["n"]) for r in rows]
+    counts = {r["month"]: r["n"] for r in rows}
+    months = {dt.date(int(m[:4]), int(m[5:7]), 1) for m in segment.counted} | set(counts)
+    return [TrendPoint(m, counts.get(m, 0)) for m in sorted(months)]
 
 
 def segment_counts(*, user: User, segments: list[Segment]) -> dict[int, int]:
