@@ -29,6 +29,7 @@ urlpatterns = [
     path("partners/", include("zhengqi.partners.urls")),
     path("support/", include("zhengqi.support.urls")),
     path("competition/", include("zhengqi.competition.urls")),
+    path("", include("zhengqi.notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

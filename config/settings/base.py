@@ -6,6 +6,7 @@ Set ``DATABASE_URL`` (e.g. ``postgres://user@127.0.0.1:5432/zhengqi``) for Postg
 """
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "zhengqi.accounts",
+    "zhengqi.notifications",
     "zhengqi.customers",
     "zhengqi.demo",
     "zhengqi.scoring",
@@ -89,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "zhengqi.notifications.context.bell",
             ],
         },
     },
@@ -149,6 +152,21 @@ ZHENGQI_TASKS_PER_MANAGER = int(os.environ.get("ZHENGQI_TASKS_PER_MANAGER", "20"
 # The default limit on campaign contacts: at most this many campaigns launched in one month may target
 # one customer (the provincial admin changes it on the campaigns page).
 ZHENGQI_CONTACTS_PER_MONTH = int(os.environ.get("ZHENGQI_CONTACTS_PER_MONTH", "2"))
+# Notifications by e-mail (Django's e-mail framework over SMTP): the server, its account and TLS; the
+# address the messages come from; the address of Zhengqi as users reach it (for the links in e-mails).
+EMAIL_HOST = os.environ.get("ZHENGQI_SMTP_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("ZHENGQI_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("ZHENGQI_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("ZHENGQI_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("ZHENGQI_SMTP_TLS", "") == "starttls"
+EMAIL_USE_SSL = os.environ.get("ZHENGQI_SMTP_TLS", "") == "ssl"
+EMAIL_TIMEOUT = int(os.environ.get("ZHENGQI_SMTP_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("ZHENGQI_MAIL_FROM", "政企 Zhengqi <zhengqi@localhost>")
+ZHENGQI_SITE_URL = os.environ.get("ZHENGQI_SITE_URL", "http://127.0.0.1:8000")
+# 企业微信 group robots, one per region that has one: a JSON object of region code → webhook URL, e.g.
+# {"GZ": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"}. Briefs of a region's managers go
+# to its robot; a region without one gets none.
+ZHENGQI_WECOM_WEBHOOKS: dict[str, str] = json.loads(os.environ.get("ZHENGQI_WECOM_WEBHOOKS", "{}") or "{}")
 # The most rows one list export (Excel or CSV) may hold; past it the user is asked to narrow the list.
 ZHENGQI_EXPORT_MAX_ROWS = int(os.environ.get("ZHENGQI_EXPORT_MAX_ROWS", "100000"))
 # Documents people upload (signed agreements): stored under ZHENGQI_VAR/documents, never served as

@@ -25,6 +25,7 @@ from zhengqi.marketing.campaigns.api import strategy_router
 from zhengqi.marketing.development.api import router as development_router
 from zhengqi.marketing.pipeline.api import router as pipeline_router
 from zhengqi.marketing.tasks.api import router as marketing_router
+from zhengqi.notifications.api import router as notifications_router
 from zhengqi.partners.api import router as partners_router
 from zhengqi.portal.api import router as portal_router
 from zhengqi.scoring.api import router as scoring_router
@@ -55,6 +56,7 @@ api.add_router("/registrations", registrations_router, tags=["客户 customers"]
 api.add_router("/", portal_router, tags=["工作台 workbench"])
 api.add_router("/", scoring_router, tags=["月度运行 month run"])
 api.add_router("/", segments_router, tags=["客户细分与导出 segments and exports"])
+api.add_router("/", notifications_router, tags=["通知与定时任务 notifications and schedules"])
 api.add_router("/imports", imports_router, tags=["数据导入 imports"])
 api.add_router("/", marketing_router, tags=["客户经理工作 account manager's day"])
 api.add_router("/campaigns", campaigns_router, tags=["营销活动与效果评估 campaigns and evaluation"])

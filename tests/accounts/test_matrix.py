@@ -35,6 +35,7 @@ from zhengqi.customers.models import (
 )
 from zhengqi.imports.models import ImportBatch
 from zhengqi.marketing.models import Campaign, CampaignTarget, DevelopmentApplication, Opportunity, Task
+from zhengqi.notifications.models import Notification
 from zhengqi.partners.models import Attribution, Partner, Statement, StatementLine
 from zhengqi.partners.partners import partner_of
 from zhengqi.scoring.configuration import ensure_builtin_rules
@@ -323,6 +324,14 @@ def registration_of(customer: Customer) -> Registration:
     return found
 
 
+def notification_of(user: User) -> int:
+    from zhengqi.notifications.models import Kind
+    from zhengqi.notifications.services import notify
+
+    notify([user], Kind.TASK_ASSIGNED, "矩阵通知", key="matrix")
+    return Notification.objects.get(user=user, key="matrix").pk
+
+
 def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, token: ApiToken) -> str:
     partner, deal, statement = channel_for(customer, token.user)
     request, event, _plan = service_for(customer, token.user)
@@ -337,6 +346,9 @@ def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "application_id": application_for(customer).pk,
         "campaign_id": campaign_with(customer).pk,
         "token_id": token.pk,
+        "notification_id": notification_of(token.user) if "{notification_id}" in template else 0,
+        "job": "deliver",
+        "period": "daily",
         "customer_id": customer.pk,
         "key_person_id": person_of(customer).pk,
         "change_id": change_of(customer).pk,
@@ -426,6 +438,9 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "scoring:segment_edit": [segment_of(token.user)] if name == "scoring:segment_edit" else [],
         "scoring:segment_export": [segment_of(token.user), "csv"] if name == "scoring:segment_export" else [],
         "insight:dashboard": ["performance"],
+        "notifications:open": [notification_of(token.user)] if name == "notifications:open" else [],
+        "notifications:schedule_edit": ["deliver"],
+        "notifications:schedule_run": ["deliver"],
     }.get(name, [])
     return reverse(name, args=args)
 

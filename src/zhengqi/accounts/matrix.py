@@ -80,6 +80,8 @@ RESPOND = gettext_lazy("应对预案由区域经理、营销策划或省公司�
 PLANS = gettext_lazy("应对预案由营销策划或省公司管理员制定。")
 LAUNCHERS = frozenset({"admin", "planner", "city", "district"})
 CONTACTS = gettext_lazy("只有省公司管理员可以设置营销接触上限。")
+BRIEF = gettext_lazy("重要客户信息日报/周报由区域经理和省公司管理员阅读。")
+SCHEDULES = gettext_lazy("只有省公司管理员可以查看和调整定时任务。")
 TAKE = gettext_lazy("只有客户经理或区域经理可以领取待办。")
 
 
@@ -168,6 +170,15 @@ PAGES: dict[str, Entry] = {
     "insight:report": Entry(STAFF),
     "insight:dashboard": Entry(STAFF),
     "insight:kpi": Entry(STAFF),
+    "insight:brief": Entry(MANAGERS, reason=BRIEF),
+    "insight:brief_pdf": Entry(MANAGERS, reason=BRIEF),
+    "notifications:list": Entry(ALL),
+    "notifications:open": Entry(ALL, "POST"),  # one's own; another's is 404 (tests/notifications)
+    "notifications:read_all": Entry(ALL, "POST"),
+    "notifications:settings": Entry(ALL),
+    "notifications:schedules": Entry(ADMIN, reason=SCHEDULES),
+    "notifications:schedule_edit": Entry(ADMIN, "POST", reason=SCHEDULES),
+    "notifications:schedule_run": Entry(ADMIN, "POST", reason=SCHEDULES),
     "insight:kpi_export": Entry(STAFF),
     "insight:kpi_manager": Entry(STAFF),
     "partners:partners": Entry(STAFF),
@@ -355,6 +366,17 @@ API: dict[str, Entry] = {
     "GET /api/competition/activity": Entry(STAFF),
     "GET /api/response-plans": Entry(STAFF),
     "POST /api/response-plans": Entry(CONFIGURERS, "POST", reason=PLANS),
+    "GET /api/notifications": Entry(ALL),
+    "GET /api/notifications/unread-count": Entry(ALL),
+    "POST /api/notifications/{notification_id}/read": Entry(ALL, "POST"),
+    "POST /api/notifications/read-all": Entry(ALL, "POST"),
+    "GET /api/notifications/preferences": Entry(ALL),
+    "PUT /api/notifications/preferences": Entry(ALL, "PUT"),
+    "GET /api/schedules": Entry(ADMIN, reason=SCHEDULES),
+    "PATCH /api/schedules/{job}": Entry(ADMIN, "PATCH", reason=SCHEDULES),
+    "POST /api/schedules/{job}/run": Entry(ADMIN, "POST", reason=SCHEDULES),
+    "GET /api/schedule-runs": Entry(ADMIN, reason=SCHEDULES),
+    "GET /api/insight/briefs/{period}": Entry(MANAGERS, reason=BRIEF),
     "GET /api/tokens": Entry(ALL),
     "POST /api/tokens": Entry(ALL, "POST"),
     "DELETE /api/tokens/{token_id}": Entry(ALL, "DELETE", scoped=True),

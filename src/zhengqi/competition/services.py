@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +32,8 @@ from zhengqi.accounts.models import Region, User
 from zhengqi.customers.models import Customer, Product
 from zhengqi.marketing.campaigns.services import ALL_CHANNELS, new_seed, proposed_channels
 from zhengqi.marketing.models import Campaign, CampaignTarget, Task
+from zhengqi.notifications.models import Kind
+from zhengqi.notifications.services import notify
 from zhengqi.scoring.models import COMPETITOR_CODE, Alert, Family, Severity
 
 from .models import CompetitorEvent, ResponsePlan
@@ -168,6 +171,17 @@ def event_save(*, by: User, data: EventInput) -> tuple[CompetitorEvent, int]:
         )
         event.customers.set(customers)
         opened = sum(_alert(event, c, today) for c in sorted(customers, key=lambda c: c.code))
+        for manager in {c.account_manager_id for c in customers} - {by.pk, None}:
+            names = "、".join(c.name for c in customers if c.account_manager_id == manager)
+            notify(
+                [manager],
+                Kind.COMPETITOR,
+                _("竞争动向：%(operator)s 在 %(names)s %(kind)s")
+                % {"operator": event.get_operator_display(), "names": names[:80], "kind": event.get_kind_display()},
+                body=summary,
+                link=reverse("competition:event", args=[event.pk]),
+                key=f"competitor:{event.pk}",
+            )
     return event, opened
 
 

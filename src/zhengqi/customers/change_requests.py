@@ -11,11 +11,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
+from zhengqi.notifications.models import Kind
+from zhengqi.notifications.services import deciders_over, notify
 
 from .key_persons import _require_keeper
 from .models import MASTER_FIELDS, ChangeRequest, Customer, customer_field
@@ -63,6 +66,7 @@ def change_request_propose(*, customer: Customer, by: User, changes: dict[str, A
     )
     request.full_clean()
     request.save()
+    _waiting(request)
     return request
 
 
@@ -84,13 +88,42 @@ def parent_link_propose(*, customer: Customer, by: User, parent_code: str, reaso
     trial.clean()
     if ChangeRequest.objects.filter(customer=customer, kind=ChangeRequest.Kind.PARENT, status="pending").exists():
         raise ValidationError(_("本客户已有待审批的上级单位申请。请等待审批或撤回原申请。"))
-    return ChangeRequest.objects.create(
+    request = ChangeRequest.objects.create(
         customer=customer,
         kind=ChangeRequest.Kind.PARENT,
         new_parent=parent,
         old_parent=customer.parent,
         reason=reason.strip(),
         proposed_by=by,
+    )
+    _waiting(request)
+    return request
+
+
+def _waiting(request: ChangeRequest) -> None:
+    """Tell those who may decide (the proposer excepted) that a change waits for them."""
+    deciders = set(deciders_over(request.customer.region))
+    if request.new_parent is not None:
+        deciders |= set(deciders_over(request.new_parent.region))
+    notify(
+        deciders - {request.proposed_by_id},
+        Kind.APPROVAL_WAITING,
+        _("待审批：%(customer)s 的资料变更申请") % {"customer": request.customer.name},
+        body=_("%(who)s 提交，理由：%(reason)s") % {"who": request.proposed_by, "reason": request.reason},
+        link=reverse("customers:change", args=[request.pk]),
+        key=f"change-waiting:{request.pk}",
+    )
+
+
+def _decided(request: ChangeRequest) -> None:
+    notify(
+        [request.proposed_by_id],
+        Kind.APPROVAL_DECIDED,
+        _("您的资料变更申请（%(customer)s）%(status)s")
+        % {"customer": request.customer.name, "status": request.get_status_display()},
+        body=request.comment,
+        link=reverse("customers:change", args=[request.pk]),
+        key=f"change-decided:{request.pk}",
     )
 
 
@@ -132,6 +165,7 @@ def change_request_decide(*, request: ChangeRequest, by: User, approve: bool, co
         locked.status, locked.comment, locked.decided_at = ChangeRequest.Status.REJECTED, comment, now
         locked.child_side_by = locked.child_side_by or by
         locked.save()
+        _decided(locked)
         return locked
     if child and locked.child_side_by_id is None:
         locked.child_side_by = by
@@ -142,6 +176,8 @@ def change_request_decide(*, request: ChangeRequest, by: User, approve: bool, co
         _apply(locked, by)
         locked.status, locked.decided_at = ChangeRequest.Status.APPROVED, now
     locked.save()
+    if locked.status == ChangeRequest.Status.APPROVED:
+        _decided(locked)
     return locked
 
 

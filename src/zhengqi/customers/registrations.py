@@ -18,12 +18,15 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts import matrix
 from zhengqi.accounts.access import regions_visible_to
 from zhengqi.accounts.models import Region, User
+from zhengqi.notifications.models import Kind
+from zhengqi.notifications.services import deciders_over, notify
 
 from .contracts import signed_file_check
 from .models import Customer, Registration
@@ -88,6 +91,14 @@ def registration_submit(
     registration.evidence_name = (evidence.name or "")[:200]
     registration.evidence.save(evidence.name or "evidence", evidence, save=False)
     registration.save()
+    notify(
+        set(deciders_over(region)) - {by.pk},
+        Kind.APPROVAL_WAITING,
+        _("待审批：%(name)s 的集团客户认定申请") % {"name": registration.name},
+        body=_("%(who)s 提交，预计入网成员 %(n)s 人") % {"who": by, "n": registration.members_expected},
+        link=reverse("customers:registration", args=[registration.pk]),
+        key=f"registration-waiting:{registration.pk}",
+    )
     return registration
 
 
@@ -133,6 +144,14 @@ def registration_decide(*, registration: Registration, by: User, approve: bool, 
         locked.proof_month = _months_after(timezone.localdate(), settings.ZHENGQI_GROUP_PROOF_MONTHS)
     locked.decided_by, locked.decided_at, locked.comment = by, timezone.now(), comment
     locked.save()
+    notify(
+        [locked.proposed_by_id],
+        Kind.APPROVAL_DECIDED,
+        _("您的集团客户认定申请（%(name)s）%(status)s") % {"name": locked.name, "status": locked.get_status_display()},
+        body=comment,
+        link=reverse("customers:registration", args=[locked.pk]),
+        key=f"registration-decided:{locked.pk}",
+    )
     return locked
 
 

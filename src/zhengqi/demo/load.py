@@ -278,6 +278,7 @@ def load_web(province: Province, progress: Callable[[str, int, int], None] | Non
         User(
             username=s.username,
             display_name=s.name,
+            email=f"{s.username}@zhengqi.example",  # a reserved domain: the demo's mail goes nowhere real
             role=s.role,
             region=by_code[s.region],
             grade=s.grade,

@@ -18,7 +18,7 @@ from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.pagination import Pages
 
-from . import dashboards, exports, figures, kpi, report
+from . import brief, dashboards, exports, figures, kpi, report
 from .access import require_reader
 from .exports import CONTENT_TYPES, report_label
 from .figures import FilterError, Filters
@@ -355,3 +355,57 @@ def kpi_target(request: AuthedRequest, body: ManagerTargetIn) -> Any:
         raise HttpError(404, f"客户经理“{body.manager}”不存在。")
     t = kpi.target_save(by=user, manager=manager, year=body.year, metric=body.metric, value=body.value)
     return {"manager": manager.username, "year": t.year, "metric": t.metric, "value": t.value}
+
+
+class BriefItem(Schema):
+    customer_id: int | None
+    customer: str
+    text: str
+
+
+class BriefOut(Schema):
+    period: Literal["daily", "weekly"]
+    title: str
+    start: dt.date
+    end: dt.date
+    month: dt.date | None = Field(description="最新评分的月份")
+    at_risk: list[BriefItem] = Field(description="A+/A 客户高流失风险")
+    downgraded: list[BriefItem] = Field(description="A+/A 客户降级")
+    revenue_moves: list[BriefItem] = Field(description="A+/A 客户收入大幅变动")
+    competitor_events: list[BriefItem]
+    escalations: list[BriefItem] = Field(description="逾期升级的任务和服务请求")
+    won: list[BriefItem]
+    lost: list[BriefItem]
+    summary: list[str] = Field(description="摘要句子（邮件与企业微信所用）")
+
+
+def _item(customer: Any, text: str) -> dict[str, Any]:
+    return {
+        "customer_id": customer.pk if customer else None,
+        "customer": customer.name if customer else "",
+        "text": text,
+    }
+
+
+@router.get("/briefs/{period}", response=BriefOut, summary="重要客户信息日报/周报（区域经理、省公司管理员）")
+def brief_get(request: AuthedRequest, period: Literal["daily", "weekly"]) -> Any:
+    b = brief.brief(request.user, period)
+    return {
+        "period": b.period,
+        "title": b.title,
+        "start": b.start,
+        "end": b.end,
+        "month": b.month,
+        "at_risk": [_item(s.customer, f"{s.tier} · {(s.churn_risk or 0) * 100:.0f}%") for s in b.at_risk],
+        "downgraded": [_item(c.customer, f"{c.from_tier} → {c.to_tier or '-'}") for c in b.downgraded],
+        "revenue_moves": [_item(m["customer"], f"{m['before']:.0f} → {m['now']:.0f}") for m in b.revenue_moves],
+        "competitor_events": [
+            _item(None, f"{e.date:%Y-%m-%d} {e.get_operator_display()} {e.get_kind_display()}：{e.summary}")
+            for e in b.competitor_events
+        ],
+        "escalations": [_item(t.customer, t.title) for t in b.escalated_tasks]
+        + [_item(r.customer, r.get_request_type_display()) for r in b.escalated_requests],
+        "won": [_item(o.customer, o.name) for o in b.won],
+        "lost": [_item(o.customer, o.name) for o in b.lost],
+        "summary": b.lines(),
+    }

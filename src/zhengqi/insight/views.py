@@ -23,7 +23,7 @@ from zhengqi.customers.models import INDUSTRIES, Customer
 from zhengqi.engine.value.tiers import TIERS
 from zhengqi.web.exports import FORMATS, TableExport, export_response
 
-from . import dashboards, exports, figures, kpi, report
+from . import brief, dashboards, exports, figures, kpi, report
 from .access import require_reader
 from .dashboards import DASHBOARDS, DRILL_KEYS
 from .exports import CONTENT_TYPES, report_label
@@ -230,3 +230,19 @@ def kpi_export(request: AuthedRequest, fmt: str) -> HttpResponseBase:
     ]
     table = TableExport(_("客户经理绩效考核"), [str(c) for c in columns], data, lines)
     return export_response(table, fmt, _("绩效考核") + f"{f.month:%Y%m}")
+
+
+def brief_page(request: AuthedRequest) -> HttpResponse:
+    """The leadership brief (重要客户信息日报/周报) of the reader's own scope."""
+    b = brief.brief(request.user, request.GET.get("period", "daily"))
+    body = brief.brief_html(b, request.user)
+    return render(request, "insight/brief.html", {"b": b, "body": body})
+
+
+def brief_pdf(request: AuthedRequest) -> HttpResponse:
+    b = brief.brief(request.user, request.GET.get("period", "daily"))
+    pdf = brief.brief_pdf(b, request.user)
+    log_export(by=request.user, what=b.title, fmt="pdf", rows=0, request=request)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="zhengqi-brief-{b.period}-{b.end:%Y%m%d}.pdf"'
+    return response

@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +31,8 @@ from zhengqi.accounts.models import User
 from zhengqi.customers.models import Product
 from zhengqi.engine.months import add_months, month_start
 from zhengqi.marketing.models import WON_STAGES
+from zhengqi.notifications.models import Kind
+from zhengqi.notifications.services import notify
 
 from . import commission as engine
 from .models import Attribution, CommissionRule, Partner, Role, Statement, StatementLine
@@ -503,6 +506,14 @@ def approve(*, by: User, pk: int, expected_total: Decimal | str | None = None) -
             statement.status = Statement.Status.APPROVED
             statement.approved_by, statement.approved_at = by, timezone.now()
             statement.save(update_fields=["status", "approved_by", "approved_at"])
+            notify(
+                statement.partner.accounts.values_list("user_id", flat=True),
+                Kind.STATEMENT,
+                _("%(month)s 结算单已审批：应付 %(total)s 元")
+                % {"month": f"{statement.month:%Y-%m}", "total": f"{statement.total:,.2f}"},
+                link=reverse("partners:statement", args=[statement.pk]),
+                key=f"statement-approved:{statement.pk}",
+            )
     if changed is not None:
         raise StatementChanged(
             _("结算单已按最新的规则和数据重新计算，合计由 %(a)s 变为 %(b)s，请核对后再审批。")

@@ -16,5 +16,8 @@ class PortalConfig(AppConfig):
         # The month run's new alerts become the account managers' tasks. Scoring sits below
         # marketing and cannot call it; it announces, and this is where the two are joined.
         alerts_opened.connect(tasks_for_new_alerts, dispatch_uid="portal.tasks_for_new_alerts")
+        from .jobs import register_jobs
+
+        register_jobs()  # what the built-in scheduler runs
         # A renewed agreement closes the alert on its expiry and the task it made.
         contract_renewed.connect(close_expiry_work, dispatch_uid="portal.close_expiry_work")

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +31,8 @@ from zhengqi.engine.rules.builtin import RuleSpec
 from zhengqi.engine.rules.language import parse
 from zhengqi.engine.staging.months import month_idx, month_of
 from zhengqi.engine.value.tiers import VIP_TIERS
+from zhengqi.notifications.models import Kind
+from zhengqi.notifications.services import Note, notify_each
 
 from .churn_registry import visit_capacity
 from .configuration import active_value_model, enabled_rules, ensure_default_value_model
@@ -157,6 +160,7 @@ def _run_one(
         counts = write_back(result, rules=rules)
         counts.update(announce_alerts(month))  # tasks for the new alerts (connected by the portal)
         counts["segments"] = segments_refresh(month)  # saved segments' members of this month
+        counts["important_notified"] = notify_important(month)
         step_done("write_back")
     except BaseException:  # Ctrl-C included: the record must not stay "running"
         record.status = MonthRun.Status.FAILED
@@ -375,3 +379,51 @@ def _move_alerts(
     stopped = [a.pk for key, a in continuing.items() if key not in fired]
     Alert.objects.filter(pk__in=stopped).update(status=Alert.Status.RESOLVED, resolved_month=month)
     return len(new)
+
+
+IMPORTANT_TIERS = ("A+", "A")
+_RANK = {"A+": 0, "A": 1, "B": 2, "C": 3}
+
+
+def notify_important(month: dt.date) -> int:
+    """Tell each account manager of their A+/A customers that became high churn risk this month, or
+    were downgraded from A+/A (once a customer and month: a re-run tells no one again)."""
+    month = month.replace(day=1)
+    previous = (month - dt.timedelta(days=1)).replace(day=1)
+    was_high = set(
+        CustomerSnapshot.objects.filter(month=previous, churn_band="high").values_list("customer_id", flat=True)
+    )
+    notes: list[Note] = []
+    risky = CustomerSnapshot.objects.filter(
+        month=month, tier__in=IMPORTANT_TIERS, churn_band="high", customer__account_manager__isnull=False
+    ).values_list("customer_id", "customer__name", "customer__account_manager_id", "tier", "churn_risk")
+    for customer_id, name, manager, tier, risk in risky.iterator(chunk_size=2000):
+        if customer_id in was_high:
+            continue
+        notes.append(
+            Note(
+                manager,
+                _("%(tier)s 客户 %(name)s 流失风险升高（%(risk).0f%%）")
+                % {"tier": tier, "name": name, "risk": (risk or 0) * 100},
+                _("%(month)s 月度评分进入高风险，请尽快拜访。") % {"month": f"{month:%Y-%m}"},
+                reverse("customers:detail", args=[customer_id]),
+                f"risk:{month:%Y-%m}:{customer_id}",
+            )
+        )
+    down = TierChange.objects.filter(
+        month=month, from_tier__in=IMPORTANT_TIERS, customer__account_manager__isnull=False
+    ).values_list("customer_id", "customer__name", "customer__account_manager_id", "from_tier", "to_tier")
+    for customer_id, name, manager, before, after in down.iterator(chunk_size=2000):
+        if _RANK.get(after or "", 9) <= _RANK[before]:
+            continue
+        notes.append(
+            Note(
+                manager,
+                _("客户 %(name)s 由 %(before)s 降为 %(after)s")
+                % {"name": name, "before": before, "after": after or "-"},
+                _("%(month)s 月度评分降级，请查看原因并安排维系。") % {"month": f"{month:%Y-%m}"},
+                reverse("customers:detail", args=[customer_id]),
+                f"downgrade:{month:%Y-%m}:{customer_id}",
+            )
+        )
+    return notify_each(Kind.CUSTOMER_RISK, notes)

@@ -30,6 +30,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,6 +38,8 @@ from zhengqi.accounts import matrix
 from zhengqi.accounts.access import customer_scope, sees_whole_province
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, KeyPerson
+from zhengqi.notifications.models import Kind
+from zhengqi.notifications.services import notify
 
 from .models import Department, RequestEvent, RequestType, RoutingRule, ServiceLevel, ServiceRequest, Survey
 
@@ -212,6 +215,15 @@ def request_create(*, by: User, data: RequestInput, now: dt.datetime | None = No
                 RequestEvent(request=request, kind=RequestEvent.Kind.ROUTED, at=now, by=by, note=department.name),
             ]
         )
+        notify(
+            [*department.members.all(), department.head_id],
+            Kind.REQUEST_ASSIGNED,
+            _("新服务请求 %(number)s：%(customer)s · %(title)s")
+            % {"number": request.number, "customer": customer.name, "title": title},
+            body=_("处理时限：%(due)s") % {"due": timezone.localtime(request.due_at).strftime("%Y-%m-%d %H:%M")},
+            link=reverse("support:request", args=[request.pk]),
+            key=f"request:{request.pk}",
+        )
     return request
 
 
@@ -306,10 +318,10 @@ def supervise(now: dt.datetime | None = None) -> int:
     overdue = list(
         ServiceRequest.objects.filter(
             status=ServiceRequest.Status.OPEN, escalated_at__isnull=True, due_at__lt=now
-        ).values_list("pk", "department__head_id", "department__name")
+        ).values_list("pk", "department__head_id", "department__name", "customer__name", "title")
     )
     escalated = 0
-    for pk, head_id, department in overdue:
+    for pk, head_id, department, customer, title in overdue:
         with transaction.atomic():
             won = ServiceRequest.objects.filter(pk=pk, escalated_at__isnull=True).update(
                 escalated_at=now, escalated_to_id=head_id
@@ -322,6 +334,14 @@ def supervise(now: dt.datetime | None = None) -> int:
                     else _("超过处理时限；%(department)s未设负责人，请管理员指定。") % {"department": department}
                 )
                 RequestEvent.objects.create(request_id=pk, kind=RequestEvent.Kind.ESCALATED, at=now, note=note)
+                notify(
+                    [head_id],
+                    Kind.ESCALATION,
+                    _("服务请求超时升级：%(customer)s · %(title)s") % {"customer": customer, "title": title},
+                    body=note,
+                    link=reverse("support:request", args=[pk]),
+                    key=f"request-escalated:{pk}",
+                )
     return escalated
 
 

@@ -34,7 +34,6 @@ from .requests import (
     request_reopen,
     request_resolve,
     requests_visible_to,
-    supervise,
 )
 from .surveys import SurveyInput, survey_record
 
@@ -58,7 +57,6 @@ def _filtered(request: AuthedRequest, qs: QuerySet[ServiceRequest]) -> QuerySet[
 def request_list(request: AuthedRequest) -> HttpResponse:
     """The queue of a department user; the requests of the customers a staff member may see."""
     user = request.user
-    supervise()  # escalations are due the moment a deadline passes, cron or not (idempotent)
     visible = requests_visible_to(user)
     qs = _filtered(request, visible).order_by("status", "due_at")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))

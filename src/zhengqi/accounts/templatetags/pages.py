@@ -16,3 +16,12 @@ def page_query(context: Any, number: int) -> str:
     query = context["request"].GET.copy()
     query["page"] = str(number)
     return str(query.urlencode())
+
+
+@register.simple_tag(takes_context=True)
+def main_menu(context: Any) -> list[Any]:
+    """The main menu's groups for the user of the page (see zhengqi.accounts.menu)."""
+    from zhengqi.accounts.menu import menu_for
+
+    user = context["request"].user
+    return menu_for(user) if user.is_authenticated else []

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,8 @@ from zhengqi.customers.models import Customer
 from zhengqi.customers.services import customer_correct
 from zhengqi.marketing.models import Interaction, Task
 from zhengqi.marketing.tasks.selectors import RERUN_OUTCOME, task_backlog, tasks_visible_to
+from zhengqi.notifications.models import Kind
+from zhengqi.notifications.services import notify
 from zhengqi.scoring.models import COMPETITOR_CODE, Alert
 from zhengqi.scoring.selectors import alert_makes_task, task_rule_codes, with_priority
 
@@ -135,6 +138,16 @@ def tasks_from_alerts(*, month: dt.date, today: dt.date | None = None, capacity:
         task.assignee_id, task.priority = reopened[task.pk]
         task.status, task.outcome, task.closed_at, task.issued_month = Task.Status.OPEN, "", None, month
     Task.objects.bulk_update(again, ["assignee_id", "priority", "status", "outcome", "closed_at", "issued_month"], 2000)
+    per_person = Counter(t.assignee_id for t in [*new, *again])
+    for person, n in per_person.items():
+        notify(
+            [person],
+            Kind.TASK_ASSIGNED,
+            _("%(month)s 新派给您的任务 %(n)d 项") % {"month": f"{month:%Y-%m}", "n": n},
+            body=_("来自月度运行的预警，按风险和价值排在前面的先办。"),
+            link=reverse("marketing:tasks"),
+            key=f"tasks-issued:{month:%Y-%m}",
+        )
     return {
         "tasks_created": len(new) + len(again),
         "tasks_backlog": backlog,
@@ -233,6 +246,14 @@ def tasks_escalate(*, today: dt.date | None = None) -> int:
             task.escalated_to_id, task.escalated_at = manager, now
             escalated.append(task)
     Task.objects.bulk_update(escalated, ["escalated_to_id", "escalated_at"], batch_size=2000)
+    for manager, n in Counter(t.escalated_to_id for t in escalated).items():
+        notify(
+            [manager],
+            Kind.ESCALATION,
+            _("有 %(n)d 项逾期任务上报给您") % {"n": n},
+            body=_("客户经理未按期办结，请督促或转派。"),
+            link=reverse("portal:workbench") + "#escalated",
+        )
     return len(escalated)
 
 
@@ -303,6 +324,14 @@ def tasks_bulk(
                 task.status, task.closed_at = Task.Status.CANCELLED, timezone.now()
                 task.outcome = _("已取消：%(reason)s") % {"reason": reason}
             task.save(update_fields=["assignee", "due", "status", "outcome", "closed_at"])
+    if action == BulkAction.REASSIGN and to is not None and to.pk != by.pk:
+        notify(
+            [to],
+            Kind.TASK_ASSIGNED,
+            _("%(who)s 转给您 %(n)d 项任务") % {"who": by.display_name or by.username, "n": len(tasks)},
+            body=_("原因：%(reason)s") % {"reason": reason},
+            link=reverse("marketing:tasks"),
+        )
     return len(tasks)
 
 
