@@ -45,3 +45,10 @@ def page(browser: object) -> Iterator[object]:
     page = context.new_page()
     yield page
     context.close()
+
+
+def go_to(page: object, group: str, item: str) -> None:
+    """Open a page from the main menu: its group (工作台, 客户, 营销, 洞察, 渠道, 服务, 管理), then the item."""
+    menu = page.get_by_test_id("menu")  # type: ignore[attr-defined]
+    menu.get_by_role("button", name=group, exact=True).click()
+    menu.get_by_role("link", name=item, exact=True).click()

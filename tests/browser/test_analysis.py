@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, go_to
 from tests.browser.test_login_scope import log_in
 from tests.conftest import load_tiny
 from zhengqi.customers.models import Customer
@@ -24,7 +24,7 @@ def test_city_manager_drills_down_and_downloads_the_report(live_server: object, 
     month_run(month=dt.date(2026, 10, 1))
     base = live_server.url
     log_in(page, base, "city_mgr")
-    page.get_by_role("link", name="客户洞察").click()
+    go_to(page, "洞察", "客户洞察")
     expect(page.get_by_test_id("panel-info")).to_contain_text("完成率")
     expect(page.locator("[data-chart] canvas")).to_have_count(2)
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -39,8 +39,7 @@ def test_city_manager_drills_down_and_downloads_the_report(live_server: object, 
     expect(page.get_by_test_id("drill")).to_contain_text("看板月份")
     expect(page.get_by_test_id("result-count")).to_contain_text(f"共 {count} 个客户")
 
-    page.get_by_role("link", name="客户洞察").click()
-    page.get_by_role("link", name="经营分析报告").click()
+    go_to(page, "洞察", "经营分析报告")
     expect(page.get_by_test_id("commentary")).to_contain_text("时间进度")
     page.screenshot(path=str(SCREENSHOTS / "report-page.png"))
     with page.expect_download() as pdf:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, go_to
 from tests.browser.test_login_scope import log_in
 from tests.conftest import load_tiny
 from zhengqi.accounts.models import User
@@ -32,7 +32,7 @@ def test_a_competitor_move_is_recorded_and_answered(live_server: object, page: P
     assert len(three) == 3 and plan is not None
     base = live_server.url
     log_in(page, base, "district_mgr")
-    page.get_by_role("link", name="竞争动向").click()
+    go_to(page, "服务", "竞争动向")
     page.get_by_role("link", name="登记竞争动向").click()
     form = page.get_by_test_id("event-form")
     form.get_by_label("竞争对手").select_option("unicom")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import go_to
 from tests.browser.test_login_scope import log_in
 from tests.conftest import load_tiny
 from zhengqi.accounts.models import User
@@ -26,7 +27,7 @@ def test_reject_reapply_approve(live_server: object, page: Page) -> None:
     Customer.objects.filter(pk=prospect.pk).update(status=Customer.Status.PROSPECT, competitor_operator="telecom")
 
     log_in(page, base, "am")
-    page.get_by_role("navigation").get_by_role("link", name="商机", exact=True).click()
+    go_to(page, "营销", "商机")
     row = page.get_by_test_id("candidates").get_by_role("row").filter(has_text=prospect.name)
     row.get_by_role("link", name="申请开发").click()
     page.get_by_label("客户需求与开发理由").fill("新建园区需要互联网专线")
@@ -40,7 +41,7 @@ def test_reject_reapply_approve(live_server: object, page: Page) -> None:
     page.get_by_role("button", name="退出").click()
 
     log_in(page, base, "district_mgr")
-    page.get_by_role("navigation").get_by_role("link", name="商机", exact=True).click()
+    go_to(page, "营销", "商机")
     page.get_by_test_id("pending").get_by_role("link", name="审批").click()
     page.get_by_role("button", name="驳回").click()
     expect(page.get_by_test_id("message")).to_contain_text("驳回时请写明原因")
@@ -50,7 +51,7 @@ def test_reject_reapply_approve(live_server: object, page: Page) -> None:
     page.get_by_role("button", name="退出").click()
 
     log_in(page, base, "am")
-    page.get_by_role("navigation").get_by_role("link", name="商机", exact=True).click()
+    go_to(page, "营销", "商机")
     page.get_by_test_id("applications").get_by_role("link", name=prospect.name).click()
     page.get_by_test_id("reapply").click()
     expect(page.get_by_label("客户需求与开发理由")).to_have_value(
@@ -62,7 +63,7 @@ def test_reject_reapply_approve(live_server: object, page: Page) -> None:
     page.get_by_role("button", name="退出").click()
 
     log_in(page, base, "district_mgr")
-    page.get_by_role("navigation").get_by_role("link", name="商机", exact=True).click()
+    go_to(page, "营销", "商机")
     page.get_by_test_id("pending").get_by_role("link", name="审批").click()
     page.get_by_role("button", name="批准").click()
     expect(page.get_by_test_id("application-status")).to_have_text("已批准")

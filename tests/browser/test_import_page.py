@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, go_to
 from tests.browser.test_login_scope import log_in
 from tests.conftest import load_tiny
 from zhengqi.accounts.models import Region
@@ -33,7 +33,7 @@ def test_admin_imports_a_file_from_the_page(live_server: object, page: Page, tmp
     )
     base = live_server.url
     log_in(page, base, "admin")
-    page.get_by_role("link", name="数据导入").click()
+    go_to(page, "管理", "数据导入")
     form = page.get_by_test_id("import-form")
     form.get_by_label("导入类型").select_option("customers")
     form.get_by_label("文件（CSV、Excel、Parquet；UTF-8 或 GBK）").set_input_files(str(path))

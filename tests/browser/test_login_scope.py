@@ -33,7 +33,9 @@ def test_account_manager_sees_exactly_own_customers(live_server: object, page: P
     base = live_server.url
     log_in(page, base, "am")
     expect(page).to_have_url(f"{base}/workbench/")  # an account manager's day starts on the workbench
-    page.get_by_role("link", name="集团客户").click()
+    menu = page.get_by_test_id("menu")
+    menu.get_by_role("button", name="客户", exact=True).click()
+    menu.get_by_role("link", name="集团客户", exact=True).click()
     own = list(Customer.objects.filter(account_manager__username="am").order_by("code").values_list("name", flat=True))
     assert 0 < len(own) <= 25
     expect(page.get_by_test_id("result-count")).to_have_text(f"共 {len(own)} 个客户")

@@ -10,6 +10,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import go_to
 from tests.browser.test_login_scope import log_in
 from tests.conftest import load_tiny
 from zhengqi.accounts.models import ApiToken
@@ -57,7 +58,7 @@ def test_a_user_makes_uses_and_revokes_an_api_token(live_server: object, page: P
     base = live_server.url
     refused = watch(page)
     log_in(page, base, "am")
-    page.get_by_role("link", name="API", exact=True).click()
+    go_to(page, "管理", "API 令牌")
     page.get_by_label("用途").fill("周报脚本")
     page.get_by_label("有效天数").fill("7")
     page.get_by_role("button", name="创建令牌").click()
