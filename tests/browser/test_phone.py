@@ -40,7 +40,8 @@ def phone_log_in(page: Page, base: str, username: str) -> None:
 WIDEST = """[...document.querySelectorAll('body *')]
   .filter(e => { for (let a = e.parentElement; a; a = a.parentElement) {
       if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(a).overflowX)) return false; } return true; })
-  .map(e => [e.getBoundingClientRect().right, e.tagName + '.' + [...e.classList].join('.') + ' ' + (e.textContent || '').trim().slice(0, 30)])
+  .map(e => [e.getBoundingClientRect().right,
+             e.tagName + '.' + [...e.classList].join('.') + ' ' + (e.textContent || '').trim().slice(0, 30)])
   .filter(([right]) => right > 390.5).sort((a, b) => b[0] - a[0]).slice(0, 5)"""
 
 

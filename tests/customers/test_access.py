@@ -111,7 +111,7 @@ def test_list_page_query_count_does_not_grow_with_rows(cast: Cast) -> None:
     client = client_for(cast.admin)
     with CaptureQueriesContext(connection) as ctx:
         assert client.get("/customers/").status_code == 200
-    assert len(ctx.captured_queries) <= 10
+    assert len(ctx.captured_queries) <= 11  # with the bell's unread count on every page
 
 
 def test_detail_page_renders_every_panel(cast: Cast) -> None:
