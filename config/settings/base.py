@@ -162,6 +162,10 @@ EMAIL_USE_TLS = os.environ.get("ZHENGQI_SMTP_TLS", "") == "starttls"
 EMAIL_USE_SSL = os.environ.get("ZHENGQI_SMTP_TLS", "") == "ssl"
 EMAIL_TIMEOUT = int(os.environ.get("ZHENGQI_SMTP_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("ZHENGQI_MAIL_FROM", "政企 Zhengqi <zhengqi@localhost>")
+# A trial without a mail server (``./dev start``): messages are written as files to this folder instead.
+if os.environ.get("ZHENGQI_MAIL_DIR"):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ["ZHENGQI_MAIL_DIR"]
 ZHENGQI_SITE_URL = os.environ.get("ZHENGQI_SITE_URL", "http://127.0.0.1:8000")
 # 企业微信 group robots, one per region that has one: a JSON object of region code → webhook URL, e.g.
 # {"GZ": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"}. Briefs of a region's managers go

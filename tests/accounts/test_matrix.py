@@ -324,6 +324,24 @@ def registration_of(customer: Customer) -> Registration:
     return found
 
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def visit_of(customer: Customer) -> int:
+    """A visit of the customer with a photo, recorded by its account manager."""
+    from django.core.files.base import ContentFile
+
+    from zhengqi.marketing.models import Interaction
+
+    visit = Interaction.objects.filter(customer=customer, summary="矩阵拜访").first()
+    if visit is None:
+        by = customer.account_manager or User.objects.get(username="admin")
+        visit = Interaction(customer=customer, by=by, date=dt.date(2026, 11, 2), summary="矩阵拜访")
+        visit.photo.save("visit.png", ContentFile(PNG), save=False)
+        visit.save()
+    return visit.pk
+
+
 def notification_of(user: User) -> int:
     from zhengqi.notifications.models import Kind
     from zhengqi.notifications.services import notify
@@ -347,6 +365,7 @@ def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "campaign_id": campaign_with(customer).pk,
         "token_id": token.pk,
         "notification_id": notification_of(token.user) if "{notification_id}" in template else 0,
+        "interaction_id": visit_of(customer) if "{interaction_id}" in template else 0,
         "job": "deliver",
         "period": "daily",
         "customer_id": customer.pk,
@@ -440,6 +459,7 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "insight:dashboard": ["performance"],
         "notifications:open": [notification_of(token.user)] if name == "notifications:open" else [],
         "notifications:schedule_edit": ["deliver"],
+        "marketing:interaction_photo": [visit_of(customer)] if name == "marketing:interaction_photo" else [],
         "notifications:schedule_run": ["deliver"],
     }.get(name, [])
     return reverse(name, args=args)
@@ -629,6 +649,8 @@ def answer(client: Client, method: str, url: str, body: dict[str, Any] | None, *
     if url == "/api/imports":  # a file upload (a dry run: nothing is written)
         upload = SimpleUploadedFile("客户.csv", "客户编码,客户名称\n".encode())
         return client.post(url, {"kind": "customers", "dry_run": "true", "file": upload}).status_code
+    if api_call and method == "POST" and url.endswith("/photo"):  # a visit's photo
+        return client.post(url, {"file": SimpleUploadedFile("拜访.png", PNG, content_type="image/png")}).status_code
     if api_call and method == "POST" and url.endswith("/file"):  # a signed agreement's upload
         upload = SimpleUploadedFile("协议.pdf", b"%PDF-1.4 matrix", content_type="application/pdf")
         return client.post(url, {"file": upload}).status_code

@@ -16,14 +16,25 @@ from zhengqi.customers.models import Customer
 from zhengqi.demo.load import DEMO_PASSWORD
 from zhengqi.marketing.models import Interaction
 from zhengqi.support.models import ServiceRequest
+from zhengqi.support.requests import request_resolve
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
 @pytest.fixture
 def phone(browser: Any) -> Iterator[Page]:
     context = browser.new_context(
-        locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=3
+        locale="zh-CN",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=3,
+        permissions=["geolocation"],
+        geolocation={"latitude": 23.129110, "longitude": 113.264385},  # 广州
     )
     yield context.new_page()
     context.close()
@@ -77,17 +88,50 @@ def test_an_account_managers_day_on_a_phone(live_server: Any, phone: Page) -> No
     if request is not None:
         page.goto(f"{base}/support/requests/{request.pk}/")
         fits(page)
-    # a visit logged from the customer's page
+    # a visit logged from the customer's page: the camera's photo and where the phone is
     page.goto(f"{base}/customers/{customer.pk}/")
     before = Interaction.objects.filter(customer=customer).count()
     page.get_by_text("记录拜访 / 电话 / 会议").click()
     form = page.get_by_test_id("interaction-form")
     form.get_by_label("内容摘要").fill("在客户处演示云专线，客户有意向")
+    form.get_by_label("现场照片").set_input_files({"name": "拜访.png", "mimeType": "image/png", "buffer": PNG})
+    form.get_by_role("button", name="记录当前位置").click()
+    expect(form.get_by_text("已记录位置")).to_be_visible()
     form.get_by_role("button", name="保存接触记录").click()
     expect(page.get_by_test_id("interactions")).to_contain_text("在客户处演示云专线")
+    expect(page.get_by_test_id("visit-place").first).to_contain_text("23.12911, 113.26439")
+    visit = Interaction.objects.filter(customer=customer).order_by("-pk").first()
     assert Interaction.objects.filter(customer=customer).count() == before + 1
+    assert visit is not None and visit.photo and visit.latitude is not None
+    photo = page.request.get(f"{base}/marketing/interactions/{visit.pk}/photo/")
+    assert photo.ok and photo.body().startswith(b"\x89PNG")
     fits(page)
     page.screenshot(path=str(SCREENSHOTS / "phone-customer.png"), full_page=True)
+
+    # a task closed from the task list
+    page.goto(f"{base}/marketing/tasks/")
+    task = page.get_by_test_id("task").first
+    task.get_by_label("处理结果").fill("已电话回访，客户满意")
+    task.get_by_role("button", name="完成").click()
+    expect(page.get_by_test_id("task").first).to_contain_text("已电话回访，客户满意")
+    fits(page)
+
+    # a resolved service request closed with the customer's feedback
+    mine = ServiceRequest.objects.filter(customer__account_manager__username="am")
+    resolved = mine.filter(status="resolved").first()
+    if resolved is None:  # the department resolves one of the open ones first
+        waiting = mine.filter(status="open").select_related("department__head").first()
+        assert waiting is not None, "the tiny province has open requests of am's customers"
+        worker = waiting.department.head or waiting.department.members.first()
+        resolved = request_resolve(by=worker, request=waiting, resolution="已更换光猫，线路恢复")
+    if resolved is not None:
+        page.goto(f"{base}/support/requests/{resolved.pk}/")
+        fits(page)
+        close = page.get_by_test_id("close-form")
+        close.get_by_label("满意", exact=True).check()
+        close.get_by_role("button", name="记录反馈并关闭").click()
+        expect(page.get_by_test_id("request-status")).to_have_text("已关闭")
+        fits(page)
 
 
 @pytest.mark.parametrize("username", ["admin", "planner", "city_mgr", "district_mgr", "am", "partner", "dept"])

@@ -39,15 +39,28 @@ def upload_limit_bytes() -> int:
     return int(settings.ZHENGQI_UPLOAD_MAX_MB * 1024 * 1024)
 
 
-def signed_file_check(upload: UploadedFile, *, field: str = "signed_file") -> None:
+PHOTO_TYPES = {k: v for k, v in SIGNED_FILE_TYPES.items() if k != ".pdf"}
+
+
+def photo_check(upload: UploadedFile, *, field: str = "photo") -> None:
+    """A PNG/JPEG photo (of a visit) within the size limit; anything else is refused in Chinese."""
+    signed_file_check(upload, field=field, types=PHOTO_TYPES)
+
+
+def signed_file_check(
+    upload: UploadedFile, *, field: str = "signed_file", types: dict[str, tuple[bytes, ...]] = SIGNED_FILE_TYPES
+) -> None:
     """A PDF or a PNG/JPEG photo (of a signed agreement, a business licence), within the size limit;
     anything else is refused in Chinese, saving nothing."""
     name = upload.name or ""
     suffix = Path(name).suffix.lower()
-    if suffix not in SIGNED_FILE_TYPES:
-        raise ValidationError(
-            {field: _("“%(name)s”不是 PDF 或图片（JPG、PNG）：请上传 PDF 文件或照片。") % {"name": name}}
+    if suffix not in types:
+        wrong = (
+            _("“%(name)s”不是 PDF 或图片（JPG、PNG）：请上传 PDF 文件或照片。")
+            if ".pdf" in types
+            else _("“%(name)s”不是照片（JPG、PNG）：请拍照或选择照片。")
         )
+        raise ValidationError({field: wrong % {"name": name}})
     if (upload.size or 0) > upload_limit_bytes():
         raise ValidationError(
             {
@@ -58,7 +71,7 @@ def signed_file_check(upload: UploadedFile, *, field: str = "signed_file") -> No
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
-    if not any(head.startswith(magic) for magic in SIGNED_FILE_TYPES[suffix]):
+    if not any(head.startswith(magic) for magic in types[suffix]):
         raise ValidationError(
             {field: _("“%(name)s”的内容不是它的扩展名所说的格式：文件可能已损坏或被改名。") % {"name": name}}
         )

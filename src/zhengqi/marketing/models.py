@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhengqi.customers.models import Customer, money_field
@@ -102,6 +103,14 @@ class Task(models.Model):
         return {"note": note} if note else None
 
 
+def visit_photo_path(interaction: Interaction, filename: str) -> str:
+    """Where a visit's photo is stored: a random name (never the user's), its type kept."""
+    import uuid
+    from pathlib import Path
+
+    return f"visits/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+
+
 class Interaction(models.Model):
     """A contact with the customer (接触记录, F-15): who met whom, what came of it, what is next."""
 
@@ -124,6 +133,11 @@ class Interaction(models.Model):
     task = models.ForeignKey(
         Task, verbose_name=_("关联任务"), null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions"
     )
+    # A visit logged on the spot: a photo from the phone's camera, and where the phone was (WGS-84), both
+    # optional; the photo is served only through a page that checks who may see the customer.
+    photo = models.FileField(_("现场照片"), upload_to=visit_photo_path, blank=True, max_length=200)
+    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("tasks/backlog/<int:alert_id>/take/", views.task_take_view, name="backlog_take"),
     path("customers/<int:customer_id>/tasks/", views.task_create_view, name="task_create"),
     path("customers/<int:customer_id>/interactions/", views.interaction_create, name="interaction_create"),
+    path("interactions/<int:pk>/photo/", views.interaction_photo, name="interaction_photo"),
     path("campaigns/", campaign_views.campaigns_page, name="campaigns"),
     path("campaigns/new/", campaign_views.campaign_form_page, name="campaign_new"),
     path("campaigns/<int:pk>/", campaign_views.campaign_page, name="campaign"),

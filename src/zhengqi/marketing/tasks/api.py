@@ -2,11 +2,14 @@
 and the customer page."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja import Field, Router, Schema, Status
+from django.urls import reverse
+from ninja import Field, File, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from zhengqi.accounts.access import user_get
@@ -18,6 +21,7 @@ from zhengqi.marketing.models import Interaction, Task
 from zhengqi.marketing.tasks.selectors import interactions_of, open_tasks, task_backlog
 from zhengqi.marketing.tasks.services import (
     interaction_log,
+    interaction_photo_attach,
     task_close,
     task_create,
     task_take,
@@ -26,6 +30,7 @@ from zhengqi.marketing.tasks.services import (
     tasks_visible_to,
 )
 from zhengqi.scoring.models import Severity
+from zhengqi.web.api_errors import Detail
 from zhengqi.web.pagination import Pages
 
 router = Router()
@@ -90,10 +95,17 @@ class InteractionOut(Schema):
     outcome: str
     next_step: str
     task_id: int | None
+    latitude: Decimal | None = Field(None, description="拜访地点纬度（WGS-84）")
+    longitude: Decimal | None = Field(None, description="拜访地点经度（WGS-84）")
+    photo_url: str | None = Field(None, description="现场照片（页面地址，需登录且有权查看该客户）")
 
     @staticmethod
     def resolve_key_person_ids(obj: Interaction) -> list[int]:
         return [p.pk for p in obj.key_persons.all()]
+
+    @staticmethod
+    def resolve_photo_url(obj: Interaction) -> str | None:
+        return reverse("marketing:interaction_photo", args=[obj.pk]) if obj.photo else None
 
 
 class InteractionIn(Schema):
@@ -108,6 +120,8 @@ class InteractionIn(Schema):
     corrections: dict[str, Any] = Field(
         default_factory=dict, description="同时更正的客户资料（保留字段级历史）：" + ", ".join(CUSTOMER_CORRECTABLE)
     )
+    latitude: Decimal | None = Field(None, ge=-90, le=90, max_digits=9, decimal_places=6)
+    longitude: Decimal | None = Field(None, ge=-180, le=180, max_digits=9, decimal_places=6)
 
 
 @router.get("/tasks", response=list[TaskOut], summary="我的任务（区域经理：本区域的任务）")
@@ -208,5 +222,16 @@ def create_interaction(request: AuthedRequest, customer_id: int, data: Interacti
         next_due=data.next_due,
         task=task,
         corrections=data.corrections or None,
+        latitude=data.latitude,
+        longitude=data.longitude,
     )
     return Status(201, interaction)
+
+
+@router.post(
+    "/interactions/{interaction_id}/photo",
+    response={200: InteractionOut, 404: Detail, 422: Detail},
+    summary="为接触记录上传现场照片（JPG、PNG）",
+)
+def upload_interaction_photo(request: AuthedRequest, interaction_id: int, file: File[UploadedFile]) -> Interaction:
+    return interaction_photo_attach(by=request.user, pk=interaction_id, upload=file)

@@ -24,6 +24,13 @@ class InteractionForm(forms.Form):
         label=_("下一步日期"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
     task = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    photo = forms.FileField(
+        label=_("现场照片"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png", "capture": "environment"}),
+    )
+    latitude = forms.DecimalField(required=False, max_digits=9, decimal_places=6, widget=forms.HiddenInput)
+    longitude = forms.DecimalField(required=False, max_digits=9, decimal_places=6, widget=forms.HiddenInput)
 
     def __init__(self, *args: object, people: list[tuple[int, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # django-stubs: Form.__init__ and ChoiceField.choices are typed narrower than Django allows

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
@@ -15,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts.models import User
+from zhengqi.customers.contracts import photo_check
 from zhengqi.customers.models import Customer
 from zhengqi.customers.services import customer_correct
 from zhengqi.marketing.models import Interaction, Task
@@ -367,6 +370,9 @@ def interaction_log(
     next_due: dt.date | None = None,
     task: Task | None = None,
     corrections: dict[str, Any] | None = None,
+    photo: UploadedFile | None = None,
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
 ) -> Interaction:
     """Record a visit/call/meeting/e-mail; close the task it came from with its outcome; turn the
     next step into a new task when it has a date; apply corrections of the customer's data (kept
@@ -380,6 +386,9 @@ def interaction_log(
         raise ValidationError({"key_persons": _("所选关键人不属于该客户。")})
     if next_step.strip() and next_due is None:
         raise ValidationError({"next_due": _("下一步需要一个日期，才能生成任务。")})
+    _check_place(latitude, longitude)
+    if photo is not None:
+        photo_check(photo)
     interaction = Interaction(
         customer=customer,
         by=by,
@@ -389,10 +398,14 @@ def interaction_log(
         outcome=outcome.strip(),
         next_step=next_step.strip(),
         task=task,
+        latitude=latitude,
+        longitude=longitude,
     )
-    interaction.full_clean()
+    interaction.full_clean(exclude=["photo"])
     if corrections:
         customer_correct(customer=customer, by=by, **corrections)
+    if photo is not None:
+        interaction.photo.save(photo.name or "visit.jpg", photo, save=False)
     interaction.save()
     interaction.key_persons.set(people)
     if task is not None:
@@ -410,6 +423,51 @@ def interaction_log(
             created_by=by,
         )
     return interaction
+
+
+def _check_place(latitude: Decimal | None, longitude: Decimal | None) -> None:
+    """Where the phone was: both coordinates or neither, each on the globe."""
+    if (latitude is None) != (longitude is None):
+        raise ValidationError({"latitude": _("位置需要同时有纬度和经度；请重新获取位置或不记录位置。")})
+    if latitude is not None and longitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise ValidationError({"latitude": _("位置无效：纬度应在 -90 到 90 之间，经度应在 -180 到 180 之间。")})
+
+
+@transaction.atomic
+def interaction_photo_attach(*, by: User, pk: int, upload: UploadedFile) -> Interaction:
+    """Add (or replace) the photo of a contact its recorder, or a manager over the customer, keeps."""
+    from django.http import Http404
+
+    from zhengqi.accounts.access import customer_scope
+
+    interaction = (
+        Interaction.objects.select_for_update(of=("self",))
+        .filter(customer__in=Customer.objects.filter(customer_scope(by)), pk=pk)
+        .first()
+    )
+    if interaction is None:
+        raise Http404(_("接触记录不存在或无权查看。"))
+    if interaction.by_id != by.pk and by.role not in (User.Role.REGIONAL_MANAGER, User.Role.PROVINCIAL_ADMIN):
+        raise PermissionDenied(_("只有记录人或区域经理可以为接触记录添加照片。"))
+    photo_check(upload)
+    old = interaction.photo.name if interaction.photo else ""
+    interaction.photo.save(upload.name or "visit.jpg", upload, save=False)
+    interaction.save(update_fields=["photo"])
+    if old:
+        transaction.on_commit(lambda: interaction.photo.storage.delete(old))
+    return interaction
+
+
+def interaction_photo_open(*, by: User, pk: int) -> tuple[Any, str]:
+    """A visit's photo, for a user who may see its customer (404 otherwise, as for a missing one)."""
+    from django.http import Http404
+
+    from zhengqi.accounts.access import customer_scope
+
+    interaction = Interaction.objects.filter(customer__in=Customer.objects.filter(customer_scope(by)), pk=pk).first()
+    if interaction is None or not interaction.photo:
+        raise Http404(_("照片不存在或无权查看。"))
+    return interaction.photo.open("rb"), interaction.photo.name.rsplit("/", 1)[-1]
 
 
 def tasks_for_new_alerts(*, month: dt.date, **_: object) -> dict[str, int]:

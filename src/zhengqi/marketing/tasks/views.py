@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -34,6 +34,7 @@ from zhengqi.marketing.tasks.selectors import (
 from zhengqi.marketing.tasks.services import (
     BulkAction,
     interaction_log,
+    interaction_photo_open,
     task_close,
     task_create,
     task_take,
@@ -159,7 +160,7 @@ def interaction_create(request: AuthedRequest, customer_id: int) -> HttpResponse
     if request.method != "POST":
         return redirect("customers:detail", pk=customer_id)
     people = [(p.pk, p.name) for p in customer.key_persons.all()]
-    form = InteractionForm(request.POST, people=people)
+    form = InteractionForm(request.POST, request.FILES, people=people)
     fix = CustomerCorrectionForm(request.POST) if "fix-name" in request.POST else None
     if not form.is_valid() or (fix is not None and not fix.is_valid()):
         messages.error(request, form_message(form) + (form_message(fix) if fix is not None else ""))
@@ -179,6 +180,9 @@ def interaction_create(request: AuthedRequest, customer_id: int) -> HttpResponse
             next_due=data["next_due"],
             task=task,
             corrections=fix.cleaned_data if fix is not None else None,
+            photo=data.get("photo"),
+            latitude=data.get("latitude"),
+            longitude=data.get("longitude"),
         )
     except ValidationError as err:
         messages.error(request, " ".join(err.messages))
@@ -250,3 +254,9 @@ def _export(
     log_export(by=request.user, what=title, fmt=fmt, rows=n, request=request)
     table = TableExport(title, [str(c) for c in columns], rows(qs), filters)
     return export_response(table, fmt, title + timezone.localdate().strftime("%Y%m%d"))
+
+
+def interaction_photo(request: AuthedRequest, pk: int) -> FileResponse:
+    """A visit's photo, shown inline to whoever may see the customer."""
+    handle, name = interaction_photo_open(by=request.user, pk=pk)
+    return FileResponse(handle, filename=name, as_attachment=False)

@@ -4,7 +4,9 @@
    data-autosubmit            a select that submits its form when changed (on a form: each of its selects)
    data-check-all="NAME"      a checkbox that ticks or clears every input[name=NAME]
    data-tick-form="NAME"      a button that ticks every input[name=NAME] of its form before submitting
-   data-form-controls[="sm"]  a form whose fields get Bootstrap's form-control / form-select classes */
+   data-form-controls[="sm"]  a form whose fields get Bootstrap's form-control / form-select classes
+   data-geolocate             a box whose [data-geolocate-button] fills its latitude/longitude inputs from the
+                              phone's position (where the browser allows), saying how it went in [data-geolocate-status] */
 (function () {
   "use strict";
 
@@ -39,6 +41,21 @@
         box.checked = true;
       });
     }
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-geolocate-button]") : null;
+    if (!button) return;
+    var box = button.closest("[data-geolocate]");
+    var status = box.querySelector("[data-geolocate-status]");
+    var say = function (key) { status.textContent = status.getAttribute(key); };
+    if (!navigator.geolocation) { say("data-fail"); return; }
+    say("data-wait");
+    navigator.geolocation.getCurrentPosition(function (position) {
+      box.querySelector('input[name="latitude"]').value = position.coords.latitude.toFixed(6);
+      box.querySelector('input[name="longitude"]').value = position.coords.longitude.toFixed(6);
+      say("data-done");
+    }, function () { say("data-fail"); }, { enableHighAccuracy: true, timeout: 15000 });
   });
 
   styleControls(document);
