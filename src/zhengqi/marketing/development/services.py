@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +29,8 @@ from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, Product
 from zhengqi.marketing.models import DevelopmentApplication, Task
+from zhengqi.notifications.models import Kind
+from zhengqi.notifications.services import deciders_over, notify
 from zhengqi.scoring.models import Alert, Family
 
 STEP = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2})\s+(.+?)\s*$")
@@ -165,6 +168,14 @@ def application_submit(
         previous=previous,
     )
     application.products.set(products)
+    notify(
+        set(deciders_over(customer.region)) - {by.pk},
+        Kind.APPROVAL_WAITING,
+        _("待审批：%(customer)s 的客户开发申请") % {"customer": customer.name},
+        body=_("%(who)s 提交：%(needs)s") % {"who": by, "needs": application.needs[:100]},
+        link=reverse("marketing:application", args=[application.pk]),
+        key=f"development-waiting:{application.pk}",
+    )
     return application
 
 
@@ -197,6 +208,14 @@ def application_decide(
             )
             for day, title in plan_steps(locked.plan)
         )
+    notify(
+        [locked.applicant_id],
+        Kind.APPROVAL_DECIDED,
+        _("您的客户开发申请%(status)s") % {"status": locked.get_status_display()},
+        body=locked.comment,
+        link=reverse("marketing:application", args=[locked.pk]),
+        key=f"development-decided:{locked.pk}",
+    )
     application.refresh_from_db()
     return application
 
