@@ -18,7 +18,8 @@ zhengqi — 政企客户营销管理 (Zhengqi: group-customer marketing manageme
                                          导入客户、客户月度、成员月度数据 (import customers, facts)
   zhengqi model evaluate --table F.csv --label COLUMN [--id C] [--time C]
                                          在任意带标签的表上评估流失模型 (evaluate the churn model)
-  zhengqi escalate-tasks                 每日：逾期任务上报区域经理 (daily: escalate overdue tasks)
+  zhengqi scheduler [--once]             内置定时调度：上报、督办、邮件、摘要、简报、结算、月度运行 (the scheduler)
+  zhengqi escalate-tasks                 逾期任务上报区域经理（调度每日运行）(escalate overdue tasks)
   zhengqi settle 2026-10                 代理商月度结算 (partners' monthly statements)
   zhengqi runserver 127.0.0.1:8000       启动网页与 API (serve pages and the REST API)
   zhengqi db_worker                      后台任务进程：页面发起的月度运行 (background worker)
