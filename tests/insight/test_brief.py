@@ -18,7 +18,7 @@ from zhengqi.customers.models import Customer
 from zhengqi.insight.brief import brief, brief_pdf, briefs_send
 from zhengqi.marketing.models import Opportunity, Stage, Task
 from zhengqi.notifications.models import Delivery
-from zhengqi.scoring.models import CustomerSnapshot
+from zhengqi.scoring.models import CustomerSnapshot, TierChange
 
 pytestmark = pytest.mark.django_db
 MONTH = dt.date(2030, 1, 1)  # later than any month of the tiny province: the brief's latest scores
@@ -31,6 +31,9 @@ def important_news(cast: Cast) -> tuple[Customer, Customer]:
     assert inside is not None and outside is not None
     for c in (inside, outside):
         CustomerSnapshot.objects.create(customer=c, month=MONTH, tier="A+", churn_band="high", churn_risk=0.83)
+        TierChange.objects.create(customer=c, month=MONTH, from_tier="A", to_tier="B")
+    upgraded = Customer.objects.filter(region__path__startswith=region.path).exclude(pk=inside.pk).first()
+    TierChange.objects.create(customer=upgraded, month=MONTH, from_tier="A", to_tier="A+")  # not news
     event = CompetitorEvent.objects.create(
         operator="telecom", kind="offer", summary="专线八折送三年维护", date=timezone.localdate(), created_by=cast.am
     )
@@ -54,6 +57,7 @@ def test_the_brief_holds_the_readers_important_customers_and_no_one_elses(cast: 
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     b = brief(cast.district_manager, "daily", today=tomorrow)
     assert [s.customer for s in b.at_risk] == [inside]
+    assert [(c.customer, c.to_tier) for c in b.downgraded] == [(inside, "B")]
     assert [e.summary for e in b.competitor_events] == ["专线八折送三年维护"]
     assert [t.title for t in b.escalated_tasks] == ["走访信息中心"]
     assert [o.name for o in b.won] == ["云专线扩容"]

@@ -126,14 +126,8 @@ def brief(user: User, period: str = "daily", *, today: dt.date | None = None) ->
     if month is not None:
         latest = CustomerSnapshot.objects.filter(scope, month=month).select_related("customer")
         b.at_risk = list(latest.filter(tier__in=IMPORTANT, churn_band="high").order_by("-churn_risk")[:SHOWN])
-        b.downgraded = list(
-            TierChange.objects.filter(scope, month=month, from_tier__in=IMPORTANT)
-            .exclude(to_tier__in=["A+"])
-            .exclude(from_tier="A", to_tier="A")
-            .select_related("customer")
-            .order_by("customer__name")[:SHOWN]
-        )
-        b.downgraded = [c for c in b.downgraded if _lower(c.from_tier, c.to_tier)]
+        changes = TierChange.objects.filter(scope, month=month, from_tier__in=IMPORTANT).select_related("customer")
+        b.downgraded = [c for c in changes.order_by("customer__name") if _lower(c.from_tier, c.to_tier)][:SHOWN]
         b.revenue_moves = _revenue_moves(latest.filter(tier__in=IMPORTANT))
     b.competitor_events = list(
         CompetitorEvent.objects.filter(
