@@ -199,3 +199,25 @@ def test_a_resolved_service_ticket_pays_a_service_partner_once_by_the_piece(cast
     assert not StatementLine.objects.filter(statement__partner=p, statement__month=OCT).exists()  # paid once
     with pytest.raises(ValidationError, match="固定金额"):
         make_rule(admin, "TICKET-RATE", role="service", deal_type="ticket", value="5%")
+
+
+def test_drafts_and_disputes_tell_the_managers_who_decide_once(cast: Cast) -> None:
+    from zhengqi.notifications.models import Kind, Notification
+    from zhengqi.notifications.services import deciders_over
+
+    admin = cast.admin
+    city = cast.city_manager.region
+    p, rival = make_partner(admin, "AG01", region=city), make_partner(admin, "AG02", region=city)
+    make_rule(admin, "SALE", value="5%")
+    a, b = customers(2)
+    claim(admin, p, subscription(a, "1000.00", dt.date(2025, 9, 3)))  # p's own: a draft to approve
+    disputed = subscription(b, "800.00", dt.date(2025, 9, 4))
+    claim(admin, p, disputed)
+    claim(admin, rival, disputed)  # a dispute: the managers over the customer decide
+    disputes = Notification.objects.filter(kind=Kind.APPROVAL_WAITING, title__startswith="归属争议")
+    assert set(disputes.values_list("user_id", flat=True)) == set(deciders_over(b.region)) - {admin.pk}
+    settle(SEP, partners=[p, rival])
+    settle(SEP, partners=[p, rival])  # again: nobody is told twice
+    waiting = Notification.objects.filter(key="statements-waiting:2025-09")
+    assert waiting.filter(user=cast.city_manager).count() == 1
+    assert "1 张代理商结算单待审批" in waiting.get(user=cast.city_manager).title

@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +32,8 @@ from zhengqi.accounts.access import NOTHING, customer_scope, sees_whole_province
 from zhengqi.accounts.models import Region, User
 from zhengqi.customers.models import Customer, Product, Subscription
 from zhengqi.marketing.models import WON_STAGES, Opportunity
+from zhengqi.notifications.models import Kind
+from zhengqi.notifications.services import deciders_over, notify
 from zhengqi.support.models import ServiceRequest
 
 from .models import Attribution, Partner, PartnerAccount, Role
@@ -268,6 +271,15 @@ def attribute(
         mine.claimed_by = by if by.pk else None
         mine.decided_by, mine.decided_at, mine.decision_note = None, None, ""
         mine.save()
+        if status == Attribution.Status.DISPUTED:
+            notify(
+                set(deciders_over(customer.region)) - {by.pk},
+                Kind.APPROVAL_WAITING,
+                _("归属争议待裁决：%(customer)s 的业务有多家代理商登记") % {"customer": customer.name},
+                body=_("%(p)s 与已登记的代理商争议同一笔业务。") % {"p": partner},
+                link=reverse("partners:conflicts"),
+                key=f"conflict:{mine.pk}",
+            )
     return mine
 
 

@@ -11,6 +11,7 @@ already approved for it; the difference is an adjustment line of the month being
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -32,7 +33,7 @@ from zhengqi.customers.models import Product
 from zhengqi.engine.months import add_months, month_start
 from zhengqi.marketing.models import WON_STAGES
 from zhengqi.notifications.models import Kind
-from zhengqi.notifications.services import notify
+from zhengqi.notifications.services import Note, deciders_over, notify, notify_each
 
 from . import commission as engine
 from .models import Attribution, CommissionRule, Partner, Role, Statement, StatementLine
@@ -432,7 +433,30 @@ def settle(
                     result.total += statement.total
         if progress:
             progress(k, len(todo))
+    _drafts_waiting(month)
     return result
+
+
+def _drafts_waiting(month: dt.date) -> None:
+    """Tell the managers who approve them how many of the month's statements wait (once a month)."""
+    waiting: Counter[int] = Counter()
+    for statement in Statement.objects.filter(month=month, status=Statement.Status.DRAFT).select_related(
+        "partner__region"
+    ):
+        for manager in deciders_over(statement.partner.region):
+            waiting[manager] += 1
+    notify_each(
+        Kind.APPROVAL_WAITING,
+        [
+            Note(
+                manager,
+                _("%(month)s 有 %(n)d 张代理商结算单待审批") % {"month": f"{month:%Y-%m}", "n": n},
+                link=reverse("partners:settlement"),
+                key=f"statements-waiting:{month:%Y-%m}",
+            )
+            for manager, n in waiting.items()
+        ],
+    )
 
 
 # --- who sees and approves statements ------------------------------------------------------------------
