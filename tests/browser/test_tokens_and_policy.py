@@ -48,7 +48,7 @@ def test_no_page_needs_an_inline_script(live_server: object, page: Page) -> None
     expect(page.get_by_test_id("rule-form").locator("textarea").first).to_have_class("form-control")
 
     page.get_by_label("language").select_option("en")
-    expect(page.get_by_role("link", name="Group customers", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Workbench", exact=True)).to_be_visible()
     assert refused == [], refused
 
 

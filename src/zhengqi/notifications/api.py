@@ -159,7 +159,7 @@ def schedule_patch(request: AuthedRequest, job: str, payload: ScheduleIn) -> Any
     return schedule_out(job, s)
 
 
-class RunOut(Schema):
+class ScheduleRunOut(Schema):
     job: str
     label: str
     trigger: Literal["scheduled", "manual"]
@@ -191,7 +191,7 @@ class RunFilter(Schema):
     job: str | None = Field(None, description="只看这个任务的")
 
 
-@router.get("/schedule-runs", response=list[RunOut], summary="定时任务执行记录（最新在前）")
+@router.get("/schedule-runs", response=list[ScheduleRunOut], summary="定时任务执行记录（最新在前）")
 @paginate(Pages, page_size=50)
 def schedule_runs(request: AuthedRequest, filters: Query[RunFilter]) -> Any:
     return Converted(runs_of(filters.job), run_out)

@@ -276,7 +276,7 @@ def deliveries_send(*, now: dt.datetime | None = None, limit: int = 1000) -> Sen
                 )
     finally:
         with contextlib.suppress(Exception):  # a connection that never opened has nothing to close
-            connection.close()  # type: ignore[attr-defined]
+            connection.close()
     return result
 
 
