@@ -58,7 +58,13 @@ def cron_trigger(expression: str) -> CronTrigger:
         return CronTrigger.from_crontab(" ".join(fields), timezone=ZoneInfo(settings.TIME_ZONE))
     except ValueError as err:
         raise ValidationError(
-            {"cron": _("无法识别的 cron 表达式“%(cron)s”：%(error)s") % {"cron": expression, "error": err}}
+            {
+                "cron": _(
+                    "无法识别的 cron 表达式“%(cron)s”：请检查每一段的取值（分 0–59，时 0–23，日 1–31，月 1–12，"
+                    "周 0–6 或 mon–sun；可用 *、*/5、1-5、1,3）。"
+                )
+                % {"cron": expression}
+            }
         ) from err
 
 
