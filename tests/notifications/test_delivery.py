@@ -119,3 +119,14 @@ def test_mail_is_refused_to_a_user_without_an_address(cast: Cast) -> None:
     with pytest.raises(ValidationError, match="无法识别"):
         preferences_set(user=cast.am, choices={"nonsense": Channel.IN_APP})
     assert not cast.am.notifications.exists()
+
+
+def test_a_batch_queues_mail_only_for_what_it_made_now(cast: Cast) -> None:
+    from zhengqi.notifications.services import Note, notify_each
+
+    a, b = cast.city_manager, cast.district_manager
+    notify_each(Kind.ESCALATION, [Note(a.pk, "旧的", key="k2")])
+    Delivery.objects.all().delete()
+    made = notify_each(Kind.ESCALATION, [Note(a.pk, "新的一", key="k1"), Note(b.pk, "新的二", key="k2")])
+    assert made == 2
+    assert sorted(Delivery.objects.values_list("subject", flat=True)) == ["【政企】新的一", "【政企】新的二"]

@@ -72,31 +72,25 @@ class Note:
 
 
 def notify_each(kind: Kind, notes: list[Note]) -> int:
-    """Many notifications of one kind at once (a month run's), in a few queries; each ``key`` once a
-    user, as ``notify``. Returns how many were made now."""
-    keyed = [n for n in notes if n.key]
-    told = (
-        set(
-            Notification.objects.filter(
-                user_id__in={n.user_id for n in keyed}, key__in={n.key for n in keyed}
-            ).values_list("user_id", "key")
-        )
-        if keyed
-        else set()
-    )
-    fresh = [n for n in notes if not n.key or (n.user_id, n.key) not in told]
+    """Many notifications of one kind at once (a month run's), in a few queries; each note's ``key``
+    (required) once a user, as ``notify``. Returns how many were made now."""
+    if any(not n.key for n in notes):
+        raise ValueError("notify_each needs a key on every note")
+    users, keys = {n.user_id for n in notes}, {n.key for n in notes}
+    told = set(Notification.objects.filter(user_id__in=users, key__in=keys).values_list("user_id", "key"))
+    fresh = {(n.user_id, n.key): n for n in notes if (n.user_id, n.key) not in told}
     rows = [
         Notification(user_id=n.user_id, kind=kind, title=n.title[:200], body=n.body, link=n.link, key=n.key)
-        for n in fresh
+        for n in fresh.values()
     ]
     Notification.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
     made = (
-        list(
-            Notification.objects.filter(
-                user_id__in={n.user_id for n in fresh}, kind=kind, key__in={n.key for n in fresh}
-            )
-        )
-        if rows and all(n.key for n in fresh)
+        [
+            n  # only the pairs made now: the query's user × key cross may hold older ones
+            for n in Notification.objects.filter(user_id__in=users, key__in=keys)
+            if (n.user_id, n.key) in fresh
+        ]
+        if rows
         else []
     )
     _queue_emails(made)
