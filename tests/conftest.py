@@ -26,6 +26,15 @@ def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequ
         load_tiny()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache: a page cached by an earlier test, whose rows were rolled
+    back (and whose ids the next test may reuse), must not show."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @dataclass
 class Cast:
     """One user per role of the tiny province, and another account manager to trespass on."""

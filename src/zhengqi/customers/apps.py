@@ -32,8 +32,11 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from . import versions
         from .models import Contract, Customer, KeyPerson, Registration
         from .services import CUSTOMER_EDITABLE
+
+        versions.connect()
 
         # Month runs and imports write in bulk (no signals), so only people's edits are logged here:
         # every field a person may edit, and the account manager.

@@ -16,6 +16,7 @@ from zhengqi.accounts.models import User
 from .key_persons import _require_keeper
 from .models import Customer, Product, RecordSource, Subscription
 from .services import customer_assign_manager
+from .versions import customers_changed
 
 
 def _save_with_note(customer: Customer, by: User, note: str) -> None:
@@ -63,6 +64,7 @@ def customer_won(
         if product.pk not in held
     ]
     Subscription.objects.bulk_create(made)
+    customers_changed([customer.pk])
     customer.refresh_from_db()
     return made
 

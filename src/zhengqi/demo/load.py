@@ -24,6 +24,7 @@ from zhengqi.customers.models import (
     Product,
     Subscription,
 )
+from zhengqi.customers.versions import data_changed
 from zhengqi.db import refresh_statistics
 from zhengqi.engine.lake import Lake
 from zhengqi.engine.sources import DIMENSIONS
@@ -137,6 +138,7 @@ def build(
         from zhengqi.customers import demo as records_demo
 
         records_demo.load()
+    data_changed()  # a replaced province: nothing cached of the old one may show
     return province
 
 

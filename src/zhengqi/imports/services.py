@@ -20,6 +20,7 @@ from zhengqi.customers.models import (
     Customer,
     Product,
 )
+from zhengqi.customers.versions import data_changed
 from zhengqi.engine.lake import Lake
 
 from .kinds import KINDS, WRITERS
@@ -97,6 +98,7 @@ def import_file(
         batch.status, batch.message = ImportBatch.Status.FAILED, f"导入出错：{err}"
         batch.finished_at = timezone.now()
         batch.save()
+        data_changed()  # whatever it wrote before the error
         raise
     _attach_cells(kind, path, problems)
     ImportRejection.objects.bulk_create(_rejections(batch, problems), batch_size=2000)
@@ -110,6 +112,8 @@ def import_file(
     batch.status = ImportBatch.Status.SUCCEEDED
     batch.finished_at = timezone.now()
     batch.save()
+    if not dry_run:
+        data_changed()  # imports write in bulk, past the signals that version each customer's page
     return batch
 
 

@@ -3,7 +3,6 @@ and the account managers' workload."""
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -19,9 +18,7 @@ from django.utils.translation import gettext
 from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import account_managers_visible_to, customer_get
-from zhengqi.customers.services import CUSTOMER_CORRECTABLE
 from zhengqi.engine.value.tiers import TIERS
-from zhengqi.marketing.tasks.forms import CustomerCorrectionForm, InteractionForm, TaskForm
 from zhengqi.marketing.tasks.selectors import manager_workload
 
 from .customer_list import (
@@ -31,7 +28,8 @@ from .customer_list import (
     list_query,
     segment_condition,
 )
-from .selectors import customer_overview, workbench
+from .customer_page import customer_page_context
+from .selectors import workbench
 
 
 @login_required
@@ -114,18 +112,7 @@ def customer_list_export(request: AuthedRequest, fmt: str) -> HttpResponseBase:
 @login_required
 def customer_page(request: AuthedRequest, pk: int) -> HttpResponse:
     customer = customer_get(user=request.user, pk=pk)
-    context = customer_overview(user=request.user, customer=customer)
-    today = context["today"]
-    people = context["people"]
-    context.update(
-        task_form=TaskForm(initial={"due": today + dt.timedelta(days=7)}),
-        correction_form=CustomerCorrectionForm(initial={f: getattr(customer, f) for f in CUSTOMER_CORRECTABLE}),
-        interaction_form=InteractionForm(
-            initial={"date": today, "task": request.GET.get("task")},
-            people=[(p.pk, p.name) for p in people if p.left_on is None],
-        ),
-        from_task=request.GET.get("task"),
-    )
+    context = customer_page_context(request, customer)
     return render(request, "portal/customer.html", context)
 
 

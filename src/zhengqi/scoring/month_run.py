@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
 from zhengqi.customers.registrations import GROUP_PROOF_CODE, registration_proofs
+from zhengqi.customers.versions import data_changed
 from zhengqi.db import refresh_statistics
 from zhengqi.engine.churn import registry as churn_registry
 from zhengqi.engine.churn.bundle import ROLL_UP
@@ -167,6 +168,7 @@ def _run_one(
         record.error = traceback.format_exc(limit=5)
         record.finished_at = timezone.now()
         record.save()
+        data_changed()  # what it wrote before failing
         raise
     record.status = MonthRun.Status.SUCCEEDED
     record.run_id = result.run_id
@@ -175,6 +177,7 @@ def _run_one(
     record.counts = {**dims, **counts}
     record.finished_at = timezone.now()
     record.save()
+    data_changed()  # every page that shows scores, tiers, alerts or tasks is stale
     return record
 
 

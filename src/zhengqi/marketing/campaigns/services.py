@@ -27,6 +27,7 @@ from zhengqi.accounts import matrix
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, Product
+from zhengqi.customers.versions import customers_changed, data_changed
 from zhengqi.engine.rules.language import RuleError, parse
 from zhengqi.marketing.models import Campaign, CampaignTarget, ContactPolicy, Task
 from zhengqi.scoring.configuration import segment_hits
@@ -395,6 +396,7 @@ def campaign_launch(*, by: User, campaign: Campaign) -> Launched:
         for c in customers
     ]
     CampaignTarget.objects.bulk_create(rows, batch_size=2000)
+    customers_changed(c.pk for c in customers)  # bulk: past the signals that version their pages
     title = _("营销活动：%(name)s") % {"name": locked.name}
     managers = regional_managers()
     paths = {c.pk: c.region.path for c in customers}
@@ -465,6 +467,7 @@ def campaign_close(*, by: User, campaign: Campaign) -> Campaign:
         raise ValidationError(_("只有执行中的活动可以结束。"))
     with transaction.atomic():
         Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.CLOSED, version=campaign.version + 1)
+        data_changed()  # the targets' pages show the campaign
         Task.objects.filter(campaign=campaign, status=Task.Status.OPEN).update(
             status=Task.Status.CANCELLED, closed_at=timezone.now(), outcome=_("活动已结束")
         )

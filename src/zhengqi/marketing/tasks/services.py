@@ -20,6 +20,7 @@ from zhengqi.accounts.models import User
 from zhengqi.customers.contracts import photo_check
 from zhengqi.customers.models import Customer
 from zhengqi.customers.services import customer_correct
+from zhengqi.customers.versions import customers_changed
 from zhengqi.marketing.models import Interaction, Task
 from zhengqi.marketing.tasks.selectors import RERUN_OUTCOME, task_backlog, tasks_visible_to
 from zhengqi.notifications.models import Kind
@@ -496,4 +497,5 @@ def close_expiry_work(*, contract: Any, replaced: Any, by: User, **signal: objec
         customer_id=contract.customer_id, status=Task.Status.OPEN, source=Task.Source.ALERT, rule_code__in=codes
     )
     closed = open_tasks.update(status=Task.Status.DONE, outcome=outcome, closed_at=timezone.now())
+    customers_changed([contract.customer_id])  # its alerts, resolved in bulk
     return {"alerts_resolved": resolved, "tasks_closed": closed}

@@ -1,0 +1,77 @@
+"""The customer's 360° page, rendered once per version of the customer's data (issue 25).
+
+The page is opened far more often than what it shows changes, and nearly all of its cost is in its
+queries and its rendering. Its body is rendered once, kept in the cache under the customer's version
+(:mod:`zhengqi.customers.versions`: a month run, an import, any save of the customer's rows changes
+it) and the viewer, and reused until that changes. What depends on the request is added on every
+view: the messages, the service card (requests move by the hour) and the CSRF token, which the
+cached body holds as a placeholder.
+
+The key holds the viewer's id (what the body shows depends on the user's scope and role: the
+group's units they may see, masked personal data, the forms and links they may use), the language,
+the day (days left on agreements) and the task the page was opened from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.cache import cache
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+from zhengqi.accounts.requests import AuthedRequest
+from zhengqi.competition.selectors import customer_competition
+from zhengqi.customers.models import Customer
+from zhengqi.customers.services import CUSTOMER_CORRECTABLE
+from zhengqi.customers.versions import MAX_AGE, customer_version
+from zhengqi.marketing.tasks.forms import CustomerCorrectionForm, InteractionForm, TaskForm
+from zhengqi.support.selectors import customer_service
+
+from .selectors import customer_overview
+
+MARK = "<!--zq:service-->"  # where the live service card goes
+CSRF = "zq-csrf-token-placeholder"  # replaced by the request's own token on every view
+
+
+def body_key(request: AuthedRequest, customer: Customer, today: dt.date, from_task: str) -> str:
+    user = request.user
+    parts = (customer.pk, customer_version(customer.pk), user.pk, get_language(), f"{today:%Y%m%d}", from_task)
+    return "zq:c360:" + ":".join(str(p) for p in parts)
+
+
+def customer_page_context(request: AuthedRequest, customer: Customer) -> dict[str, Any]:
+    """The page's context: its body from the cache (rendered now if stale), the live service card."""
+    user = request.user
+    today = timezone.localdate()
+    from_task = request.GET.get("task", "")[:20]
+    key = body_key(request, customer, today, from_task)
+    body: str | None = cache.get(key)
+    if body is None:
+        context = customer_overview(user=user, customer=customer, today=today)
+        people = context["people"]
+        context.update(
+            user=user,
+            csrf_token=CSRF,
+            task_form=TaskForm(initial={"due": today + dt.timedelta(days=7)}),
+            correction_form=CustomerCorrectionForm(initial={f: getattr(customer, f) for f in CUSTOMER_CORRECTABLE}),
+            interaction_form=InteractionForm(
+                initial={"date": today, "task": from_task or None},
+                people=[(p.pk, p.name) for p in people if p.left_on is None],
+            ),
+            from_task=from_task,
+        )
+        body = render_to_string("portal/customer_body.html", context)
+        cache.set(key, body, MAX_AGE)
+    before, after = body.replace(CSRF, get_token(request)).split(MARK, 1)
+    return {
+        "customer": customer,
+        "today": today,
+        "body_before": mark_safe(before),  # noqa: S308  # nosec B308 B703  # rendered by our own template (escaped there)
+        "body_after": mark_safe(after),  # noqa: S308  # nosec B308 B703  # rendered by our own template (escaped there)
+        **customer_service(user, customer),
+        **customer_competition(user, customer),
+    }
