@@ -35,6 +35,16 @@ from .selectors import customer_overview
 
 MARK = "<!--zq:service-->"  # where the live service card goes
 CSRF = "zq-csrf-token-placeholder"  # replaced by the request's own token on every view
+# The service card's context (support and competition), rendered on every view.
+LIVE = (
+    "service_requests",
+    "surveys",
+    "satisfaction_answers",
+    "satisfaction_rate",
+    "survey_kinds",
+    "competitor_events",
+    "may_record_competition",
+)
 
 
 def body_key(request: AuthedRequest, customer: Customer, today: dt.date, from_task: str) -> str:
@@ -50,8 +60,10 @@ def customer_page_context(request: AuthedRequest, customer: Customer) -> dict[st
     from_task = request.GET.get("task", "")[:20]
     key = body_key(request, customer, today, from_task)
     body: str | None = cache.get(key)
+    live: dict[str, Any]
     if body is None:
         context = customer_overview(user=user, customer=customer, today=today)
+        live = {k: context[k] for k in LIVE}
         people = context["people"]
         context.update(
             user=user,
@@ -66,12 +78,13 @@ def customer_page_context(request: AuthedRequest, customer: Customer) -> dict[st
         )
         body = render_to_string("portal/customer_body.html", context)
         cache.set(key, body, MAX_AGE)
+    else:
+        live = {**customer_service(user, customer), **customer_competition(user, customer)}
     before, after = body.replace(CSRF, get_token(request)).split(MARK, 1)
     return {
         "customer": customer,
         "today": today,
         "body_before": mark_safe(before),  # noqa: S308  # nosec B308 B703  # rendered by our own template (escaped there)
         "body_after": mark_safe(after),  # noqa: S308  # nosec B308 B703  # rendered by our own template (escaped there)
-        **customer_service(user, customer),
-        **customer_competition(user, customer),
+        **live,
     }
