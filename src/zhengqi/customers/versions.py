@@ -1,12 +1,14 @@
 """Versions of what the pages show, for caching what is costly to compute or render (issue 25).
 
-Two tokens, both in the shared cache: the **data version**, which changes whenever much may have
+Tokens in the shared cache: the **data version**, which changes whenever much may have
 changed at once (a month run, an import, a bulk change, an edit of a customer record, which other
 customers' pages show in their group hierarchy), and one **customer version** per customer, which
 changes whenever a row that belongs to the customer is saved or deleted through the ORM (its key
 persons, agreements, subscriptions, contacts, tasks, alerts, service requests…: every model with a
-``customer`` foreign key, caught by the signal receivers below). A cache key that holds both is
-stale the moment either changes; nothing is ever deleted, old entries expire.
+``customer`` foreign key, caught by the signal receivers below), and one **scope version** per
+account manager, region and the province, which changes with the customers in it (the workbench).
+A cache key that holds the tokens is stale the moment one changes; nothing is ever deleted, old
+entries expire.
 
 A token is random, never a counter: if the cache loses it (a full cache evicts entries) the next
 reader draws a new one, so a lost token can only cost a miss, never bring back an old entry. Tokens
@@ -27,6 +29,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from zhengqi.accounts.models import User
 
 DATA_KEY = "zq:version:data"
 # What a cached entry may be at most, whatever its version: the backstop for a change that reached
@@ -62,13 +66,57 @@ def data_changed() -> None:
     transaction.on_commit(lambda: cache.set(DATA_KEY, uuid.uuid4().hex, None))
 
 
-def customers_changed(pks: Iterable[int | None]) -> None:
-    """These customers' rows changed: their pages are stale, now and again once the transaction
-    commits."""
+def scope_version(user: User) -> str:
+    """The version of what a user's own pages show of their customers (the workbench): the data
+    version and the token of the user's scope — their own customers for an account manager, the
+    region's for a regional manager or planner, the province's for the rest."""
+    from zhengqi.accounts.access import sees_whole_province
+
+    if user.role == user.Role.ACCOUNT_MANAGER and not sees_whole_province(user):
+        key = _scope_key(f"am:{user.pk}")
+    elif user.role in (user.Role.REGIONAL_MANAGER, user.Role.MARKETING_PLANNER) and user.region is not None:
+        key = _scope_key(user.region.path)
+    else:
+        key = _scope_key("/")
+    return f"{data_version()}.{_token(key)}"
+
+
+def _scope_key(scope: str) -> str:
+    return f"zq:version:scope:{scope}"
+
+
+def _scopes(pks: set[int], users: set[int]) -> set[str]:
+    """The scopes these customers are in: their account managers', their region's and every region
+    above it, the province's; and the users' own (a task assigned to someone else)."""
+    from .models import Customer
+
+    keys = {_scope_key("/")} | {_scope_key(f"am:{pk}") for pk in users}
+    ordered = sorted(pks)
+    for start in range(0, len(ordered), 5000):  # a campaign's thousands of targets, in batches
+        rows = Customer.objects.filter(pk__in=ordered[start : start + 5000]).values_list(
+            "account_manager_id", "region__path"
+        )
+        for manager, path in rows.distinct():
+            if manager is not None:
+                keys.add(_scope_key(f"am:{manager}"))
+            parts = (path or "").strip("/").split("/")
+            keys |= {_scope_key("/" + "/".join(parts[:n]) + "/") for n in range(1, len(parts) + 1) if parts[0]}
+    return keys
+
+
+def customers_changed(pks: Iterable[int | None], *, users: Iterable[int | None] = ()) -> None:
+    """These customers' rows changed: their pages, and the workbenches of those who see them (and
+    of ``users``), are stale, now and again once the transaction commits."""
     wanted = {pk for pk in pks if pk}
-    if wanted:
-        cache.set_many({_customer_key(pk): uuid.uuid4().hex for pk in wanted}, None)
-        transaction.on_commit(lambda: cache.set_many({_customer_key(pk): uuid.uuid4().hex for pk in wanted}, None))
+    if not wanted:
+        return
+    keys = {_customer_key(pk) for pk in wanted} | _scopes(wanted, {u for u in users if u})
+
+    def bump() -> None:
+        cache.set_many({key: uuid.uuid4().hex for key in keys}, None)
+
+    bump()
+    transaction.on_commit(bump)
 
 
 def customer_of(instance: Model) -> int | None:
@@ -89,7 +137,8 @@ def _saved(sender: type[Model], instance: Model, **kwargs: Any) -> None:
         return
     pk = customer_of(instance)
     if pk is not None:
-        customers_changed([pk])
+        people = [getattr(instance, "assignee_id", None), getattr(instance, "escalated_to_id", None)]
+        customers_changed([pk], users=people)
 
 
 def _m2m(sender: type[Model], instance: Model, action: str, **kwargs: Any) -> None:
@@ -97,8 +146,9 @@ def _m2m(sender: type[Model], instance: Model, action: str, **kwargs: Any) -> No
         _saved(type(instance), instance)
 
 
-# Rows without a customer that many customers' pages show: a campaign's name and dates.
-WHOLE_PAGES = {"marketing.Campaign"}
+# Rows without a customer that many customers' pages show: a campaign's name and dates, the KPI
+# targets on the workbench.
+WHOLE_PAGES = {"marketing.Campaign", "insight.Target", "insight.ManagerTarget"}
 
 
 def connect() -> None:

@@ -30,16 +30,23 @@ def workbench(user: User, today: dt.date | None = None) -> dict[str, Any]:
     """What the user has to do today (F-14): tasks, new alerts, customers by tier and at risk,
     agreements ending, birthdays and anniversaries, own KPIs, service requests to chase."""
     today = today or timezone.localdate()
+    return {"today": today, **workbench_tasks(user, today), **workbench_now(user), **workbench_side(user, today)}
+
+
+def workbench_now(user: User) -> dict[str, Any]:
+    """What moves by the hour on the workbench: service requests past their deadline, approvals."""
+    return {**workbench_requests(user), **workbench_approvals(user)}
+
+
+def workbench_side(user: User, today: dt.date) -> dict[str, Any]:
+    """The workbench's view of the user's customers, which changes only with their data (a month
+    run, an edit): new alerts, churn risks, tiers, agreements ending, care, own KPIs."""
     customers = customers_visible_to(user)
     return {
-        "today": today,
-        **workbench_tasks(user, today),
         "new_alerts": first_rows(workbench_alerts(customers)),
         "churn_risks": highest_churn_risks(customers.filter(status=Customer.Status.ACTIVE)),
         **workbench_customers(user, today),
         **own_kpi(user),
-        **workbench_requests(user),
-        **workbench_approvals(user),
     }
 
 

@@ -21,6 +21,7 @@ from zhengqi.customers.selectors import account_managers_visible_to, customer_ge
 from zhengqi.engine.value.tiers import TIERS
 from zhengqi.marketing.tasks.selectors import manager_workload
 
+from .cached_pages import customer_page_context, workbench_page_context
 from .customer_list import (
     DRILL_PARAMS,
     customer_list_file,
@@ -28,8 +29,6 @@ from .customer_list import (
     list_query,
     segment_condition,
 )
-from .customer_page import customer_page_context
-from .selectors import workbench
 
 
 @login_required
@@ -46,7 +45,7 @@ def home(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 def workbench_page(request: AuthedRequest) -> HttpResponse:
-    return render(request, "portal/workbench.html", workbench(request.user))
+    return render(request, "portal/workbench.html", workbench_page_context(request))
 
 
 @login_required

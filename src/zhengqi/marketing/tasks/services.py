@@ -20,7 +20,7 @@ from zhengqi.accounts.models import User
 from zhengqi.customers.contracts import photo_check
 from zhengqi.customers.models import Customer
 from zhengqi.customers.services import customer_correct
-from zhengqi.customers.versions import customers_changed
+from zhengqi.customers.versions import customers_changed, data_changed
 from zhengqi.marketing.models import Interaction, Task
 from zhengqi.marketing.tasks.selectors import RERUN_OUTCOME, task_backlog, tasks_visible_to
 from zhengqi.notifications.models import Kind
@@ -157,6 +157,7 @@ def tasks_from_alerts(*, month: dt.date, today: dt.date | None = None, capacity:
             if person is not None
         ],
     )
+    data_changed()  # tasks written in bulk: every workbench is stale
     return {
         "tasks_created": len(new) + len(again),
         "tasks_backlog": backlog,
@@ -263,6 +264,8 @@ def tasks_escalate(*, today: dt.date | None = None) -> int:
             body=_("客户经理未按期办结，请督促或转派。"),
             link=reverse("portal:workbench") + "#escalated",
         )
+    if escalated:
+        data_changed()  # tasks written in bulk: every workbench is stale
     return len(escalated)
 
 

@@ -1,4 +1,5 @@
-"""The customer's 360° page, rendered once per version of the customer's data (issue 25).
+"""Pages rendered once per version of the data they show (issue 25): the customer's 360° page,
+and the workbench's view of the user's customers.
 
 The page is opened far more often than what it shows changes, and nearly all of its cost is in its
 queries and its rendering. Its body is rendered once, kept in the cache under the customer's version
@@ -14,6 +15,9 @@ the day (days left on agreements) and the task the page was opened from."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
+from pathlib import Path
 from typing import Any
 
 from django.core.cache import cache
@@ -27,13 +31,15 @@ from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.competition.selectors import customer_competition
 from zhengqi.customers.models import Customer
 from zhengqi.customers.services import CUSTOMER_CORRECTABLE
-from zhengqi.customers.versions import MAX_AGE, customer_version
+from zhengqi.customers.versions import MAX_AGE, customer_version, scope_version
 from zhengqi.marketing.tasks.forms import CustomerCorrectionForm, InteractionForm, TaskForm
+from zhengqi.marketing.tasks.selectors import workbench_tasks
 from zhengqi.support.selectors import customer_service
 
-from .selectors import customer_overview
+from .selectors import customer_overview, workbench_now, workbench_side
 
 MARK = "<!--zq:service-->"  # where the live service card goes
+REQUESTS_MARK = "<!--zq:requests-->"  # where the workbench's live service requests go
 CSRF = "zq-csrf-token-placeholder"  # replaced by the request's own token on every view
 # The service card's context (support and competition), rendered on every view.
 LIVE = (
@@ -47,10 +53,23 @@ LIVE = (
 )
 
 
+@functools.cache
+def release() -> str:
+    """A digest of this installation's templates, translations and this module: what was cached by
+    another release (another layout, another wording) is never shown by this one."""
+    import zhengqi
+
+    digest = hashlib.sha256()
+    root = Path(zhengqi.__file__).parent
+    for path in sorted([*root.rglob("templates/**/*.html"), *root.rglob("*.mo"), Path(__file__)]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def body_key(request: AuthedRequest, customer: Customer, today: dt.date, from_task: str) -> str:
     user = request.user
-    parts = (customer.pk, customer_version(customer.pk), user.pk, get_language(), f"{today:%Y%m%d}", from_task)
-    return "zq:c360:" + ":".join(str(p) for p in parts)
+    parts = (release(), customer.pk, customer_version(customer.pk), user.pk, get_language(), f"{today:%Y%m%d}")
+    return "zq:c360:" + ":".join(str(p) for p in (*parts, from_task))
 
 
 def customer_page_context(request: AuthedRequest, customer: Customer) -> dict[str, Any]:
@@ -87,4 +106,31 @@ def customer_page_context(request: AuthedRequest, customer: Customer) -> dict[st
         "body_before": mark_safe(before),  # noqa: S308  # nosec B308 B703  # rendered by our own template (escaped there)
         "body_after": mark_safe(after),  # noqa: S308  # nosec B308 B703  # rendered by our own template (escaped there)
         **live,
+    }
+
+
+def workbench_page_context(request: AuthedRequest) -> dict[str, Any]:
+    """The workbench: the user's tasks and the view of their customers (alerts, risks, tiers,
+    agreements, care, KPIs) from the cache while nothing in the user's scope has changed
+    (:func:`zhengqi.customers.versions.scope_version`: a task's or a customer's save, a month run);
+    service requests, whose deadlines pass by the hour, and approvals live."""
+    user = request.user
+    today = timezone.localdate()
+    parts = (release(), user.pk, scope_version(user), get_language(), f"{today:%Y%m%d}")
+    key = "zq:workbench:" + ":".join(str(p) for p in parts)
+    panels: dict[str, str] | None = cache.get(key)
+    if panels is None:
+        context = {"today": today, **workbench_tasks(user, today), **workbench_side(user, today)}
+        panels = {
+            "tasks": render_to_string("portal/workbench_tasks.html", context, request=request),
+            "side": render_to_string("portal/workbench_side.html", context, request=request),
+        }
+        cache.set(key, panels, MAX_AGE)
+    before, after = panels["tasks"].split(REQUESTS_MARK, 1)
+    return {
+        "today": today,
+        **workbench_now(user),
+        "tasks_before": mark_safe(before),  # noqa: S308  # nosec B308 B703  # rendered by our own template (escaped there)
+        "tasks_after": mark_safe(after),  # noqa: S308  # nosec B308 B703  # rendered by our own template (escaped there)
+        "side": mark_safe(panels["side"]),  # noqa: S308  # nosec B308 B703  # rendered by our own template (escaped there)
     }
