@@ -9,10 +9,12 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
 from csp.constants import NONCE
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 # Generic admin and queryset classes (ModelAdmin[Customer]) at run time, as the type checker reads them.
@@ -257,3 +259,27 @@ LOGGING = {
 
 # django-auditlog: field-level history of customer data, log of unmasked personal-data views.
 AUDITLOG_STORE_JSON_CHANGES = True
+
+# One cache for every process (the web workers, the background worker, the scheduler: a month run
+# or an import in the worker must make the pages stale): dashboard figures, peer shares, and the pages rendered once
+# per version of their data (the customer's page, the workbench: issue 25). For a province, Redis
+# (ZHENGQI_CACHE_URL=redis://127.0.0.1:6379/1): shared by every worker and every host, a get in
+# well under a millisecond. Without it, files under VAR_DIR: shared by the workers of one host, no
+# server to run; each write lists the folder to keep it under MAX_ENTRIES, so they suit a demo or a
+# small region rather than a province's morning.
+CACHE_URL = os.environ.get("ZHENGQI_CACHE_URL", "")
+CACHES: dict[str, dict[str, Any]]
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif CACHE_URL:
+    raise ImproperlyConfigured(
+        f"ZHENGQI_CACHE_URL 只支持 redis://…（当前：{CACHE_URL}）。 ZHENGQI_CACHE_URL takes a redis:// URL."
+    )
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }

@@ -18,12 +18,3 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-
-# One cache for every gunicorn worker (dashboard figures, peer shares), in files under VAR_DIR:
-# shared by the workers of one host, no server to run.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(VAR_DIR / "cache"),  # noqa: F405
-    }
-}

@@ -16,3 +16,5 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="zhengqi-static-"))
 # Tasks run at once, in the test's own transaction.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Each test process its own cache (cleared before each test, tests/conftest.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

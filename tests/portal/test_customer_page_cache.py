@@ -48,13 +48,17 @@ def _contract(c: Customer, text: str) -> str:
 
 
 def _interaction(c: Customer, text: str) -> str:
-    Interaction.objects.create(customer=c, by=c.account_manager, date=OCT, summary=text)
+    Interaction.objects.create(customer=c, by=c.account_manager, date=dt.date.today(), summary=text)
     return text
 
 
 def _opportunity(c: Customer, text: str) -> str:
     Opportunity.objects.create(
-        customer=c, owner=c.account_manager, name=text[:100], expected_revenue=Decimal("1"), close_date=OCT
+        customer=c,
+        owner=c.account_manager,
+        name=text[:100],
+        expected_revenue=Decimal("1"),
+        close_date=OCT + dt.timedelta(days=100 + next(counter)),  # the latest: the panel shows eight
     )
     return text[:100]
 
@@ -82,7 +86,8 @@ def _group(c: Customer, text: str) -> str:
 
 def _campaign(c: Customer, text: str) -> str:
     """A bulk write (no signals), as a campaign's launch makes its targets."""
-    campaign = Campaign.objects.create(name=text[:100], start=OCT, end=OCT, segment="1 = 1", seed=1)
+    start = OCT + dt.timedelta(days=100 + next(counter))  # the latest: the panel shows the latest eight
+    campaign = Campaign.objects.create(name=text[:100], start=start, end=start, segment="1 = 1", seed=1)
     CampaignTarget.objects.bulk_create([CampaignTarget(campaign=campaign, customer=c, account_manager_id=None)])
     return text[:100]
 
@@ -91,7 +96,10 @@ def _subscription(c: Customer, text: str) -> str:
     """Subscriptions made in bulk by a won opportunity."""
     held = c.subscriptions.values("product")
     product = Product.objects.exclude(pk__in=held).order_by("code").first()
-    assert product is not None
+    if product is None:  # the customer holds them all: a new one, written past the signals
+        code = f"T{next(counter)}"
+        Product.objects.bulk_create([Product(code=code, name=f"产品{code}", category="ict", complexity="low")])
+        product = Product.objects.get(code=code)
     customer_won(customer=c, products=[product], by=c.account_manager, owner=None, opportunity_ref=text[:20])
     return product.name
 

@@ -68,9 +68,16 @@ def _escalated(cast: Cast, c: Customer, text: str) -> tuple[User, str]:
 
 
 def _agreement(cast: Cast, c: Customer, text: str) -> tuple[User, str]:
+    """An agreement ending tomorrow: the card's count of agreements ending within 90 days grows."""
     today = timezone.localdate()
-    Contract.objects.create(customer=c, number=text[:40], start=today, end=today - dt.timedelta(days=-1), amount=1)
-    return cast.am, text[:40]
+    Contract.objects.create(customer=c, number=text[:40], start=today, end=today + dt.timedelta(days=1), amount=1)
+    ending = Contract.objects.filter(
+        customer__account_manager=cast.am,
+        customer__status="active",
+        end__gte=today,
+        end__lte=today + dt.timedelta(days=90),
+    )
+    return cast.am, f"90 天内到期的协议（{ending.count()}）"
 
 
 def _birthday(cast: Cast, c: Customer, text: str) -> tuple[User, str]:

@@ -6,15 +6,40 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
 from zhengqi.accounts.access import customer_scope, regions_visible_to
 from zhengqi.accounts.models import Region, User
+from zhengqi.web.forms import FastSelect
 
 from .models import INDUSTRIES, BuyingRole, Customer, KeyPerson, Product
 from .selectors import SORTS, CustomerFilter
+from .versions import MAX_AGE, scope_version
 
 ANY = [("", _("全部"))]
+
+
+def filter_choices(user: User) -> tuple[list[tuple[str, str]], list[tuple[int, str]]]:
+    """The regions and the account managers the customer list's filters offer the user: from the
+    cache while nothing in the user's scope has changed (they are asked for on every view)."""
+    key = f"zq:list-choices:{user.pk}:{scope_version(user)}"
+    cached: tuple[list[tuple[str, str]], list[tuple[int, str]]] | None = cache.get(key)
+    if cached is not None:
+        return cached
+    regions = [
+        (r.code, ("　" * (r.path.count("/") - 2)) + r.name)
+        for r in Region.objects.filter(regions_visible_to(user)).order_by("path")
+    ]
+    managers: list[tuple[int, str]] = []
+    if user.role != User.Role.ACCOUNT_MANAGER:
+        # The managers of the customers in scope: a semi-join (IN), not a DISTINCT over a join,
+        # which PostgreSQL cannot do quickly over tens of thousands of customers.
+        owners = Customer.objects.filter(customer_scope(user), account_manager__isnull=False).values("account_manager")
+        rows = User.objects.filter(role=User.Role.ACCOUNT_MANAGER, pk__in=owners).order_by("display_name")
+        managers = [(pk, name or username) for pk, name, username in rows.values_list("pk", "display_name", "username")]
+    cache.set(key, (regions, managers), MAX_AGE)
+    return regions, managers
 
 
 class CustomerFilterForm(forms.Form):
@@ -24,30 +49,30 @@ class CustomerFilterForm(forms.Form):
         max_length=100,
         widget=forms.TextInput(attrs={"placeholder": _("客户名称 / 统一社会信用代码 / 客户编码")}),
     )
-    region = forms.ChoiceField(label=_("区域"), required=False)
-    tier = forms.ChoiceField(label=_("价值等级"), required=False, choices=ANY + list(Customer.Tier.choices))
-    industry = forms.ChoiceField(label=_("行业"), required=False, choices=ANY + INDUSTRIES)
-    customer_type = forms.ChoiceField(label=_("客户类型"), required=False, choices=ANY + list(Customer.Type.choices))
-    status = forms.ChoiceField(label=_("状态"), required=False, choices=ANY + list(Customer.Status.choices))
-    account_manager = forms.TypedChoiceField(label=_("客户经理"), required=False, coerce=int, empty_value=None)
-    sort = forms.ChoiceField(label=_("排序"), required=False, choices=[(k, k) for k in SORTS])
+    region = forms.ChoiceField(label=_("区域"), required=False, widget=FastSelect)
+    tier = forms.ChoiceField(
+        label=_("价值等级"), required=False, choices=ANY + list(Customer.Tier.choices), widget=FastSelect
+    )
+    industry = forms.ChoiceField(label=_("行业"), required=False, choices=ANY + INDUSTRIES, widget=FastSelect)
+    customer_type = forms.ChoiceField(
+        label=_("客户类型"), required=False, choices=ANY + list(Customer.Type.choices), widget=FastSelect
+    )
+    status = forms.ChoiceField(
+        label=_("状态"), required=False, choices=ANY + list(Customer.Status.choices), widget=FastSelect
+    )
+    account_manager = forms.TypedChoiceField(
+        label=_("客户经理"), required=False, coerce=int, empty_value=None, widget=FastSelect
+    )
+    sort = forms.ChoiceField(label=_("排序"), required=False, choices=[(k, k) for k in SORTS], widget=FastSelect)
 
     def __init__(self, *args: object, user: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # django-stubs: Form.__init__ and ChoiceField.choices are typed narrower than Django allows
-        regions = Region.objects.filter(regions_visible_to(user)).order_by("path")
-        self.fields["region"].choices = ANY + [  # type: ignore[attr-defined]  # django-stubs: Form.__init__ and ChoiceField.choices are typed narrower than Django allows
-            (r.code, ("　" * (r.path.count("/") - 2)) + r.name) for r in regions
-        ]
+        regions, managers = filter_choices(user)
+        self.fields["region"].choices = ANY + regions  # type: ignore[attr-defined]  # django-stubs: Form.__init__ and ChoiceField.choices are typed narrower than Django allows
         if user.role == User.Role.ACCOUNT_MANAGER:
             del self.fields["account_manager"]
             return
-        # The managers of the customers in scope: a semi-join (IN), not a DISTINCT over a join,
-        # which PostgreSQL cannot do quickly over tens of thousands of customers.
-        owners = Customer.objects.filter(customer_scope(user), account_manager__isnull=False).values("account_manager")
-        managers = User.objects.filter(role=User.Role.ACCOUNT_MANAGER, pk__in=owners).order_by("display_name")
-        self.fields["account_manager"].choices = ANY + [  # type: ignore[attr-defined]  # django-stubs: Form.__init__ and ChoiceField.choices are typed narrower than Django allows
-            (pk, name or username) for pk, name, username in managers.values_list("pk", "display_name", "username")
-        ]
+        self.fields["account_manager"].choices = ANY + managers  # type: ignore[attr-defined]  # django-stubs: Form.__init__ and ChoiceField.choices are typed narrower than Django allows
 
     def to_filter(self) -> CustomerFilter:
         data = {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts.access import customer_scope, sees_whole_province
 from zhengqi.accounts.models import Region, User
+from zhengqi.customers import versions
 from zhengqi.engine.months import Month, MonthError
 from zhengqi.engine.value.tiers import TIERS
 from zhengqi.scoring.models import COUNT_MEASURES, MONEY_MEASURES, CustomerSnapshot, MonthRun
@@ -82,10 +83,10 @@ def scope_key(user: User) -> str:
 
 
 def data_version() -> str:
-    """Changes whenever the figures may: a month run finishes or a target is set."""
-    run = MonthRun.objects.filter(status=MonthRun.Status.SUCCEEDED).aggregate(m=Max("finished_at"))["m"]
-    target = Target.objects.aggregate(m=Max("updated_at"))["m"]
-    return f"{run}|{target}"
+    """Changes whenever the figures may: a month run finishes, an import or a bulk change is
+    written, a customer record or a target is saved (:mod:`zhengqi.customers.versions`) — a token
+    from the cache, not a query."""
+    return versions.data_version()
 
 
 def scope_root(user: User) -> Region | None:

@@ -5,15 +5,20 @@ in the portal because it asks several domains; each domain gives a subquery of c
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http.response import HttpResponseBase
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhengqi.accounts.audit import log_export
@@ -22,7 +27,8 @@ from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.exports import CUSTOMER_COLUMNS, customer_rows
 from zhengqi.customers.forms import CustomerFilterForm
 from zhengqi.customers.models import Customer
-from zhengqi.customers.selectors import CustomerFilter, customer_list
+from zhengqi.customers.selectors import CustomerFilter, account_managers_visible_to, customer_list
+from zhengqi.customers.versions import MAX_AGE, scope_version
 from zhengqi.insight import dashboards, figures
 from zhengqi.insight.dashboards import DRILL_KEYS
 from zhengqi.insight.figures import FilterError, Filters
@@ -38,7 +44,9 @@ from zhengqi.scoring.selectors import (
     rules_all,
 )
 from zhengqi.web.exports import FORMATS, TableExport, check_size, export_response, filter_lines
+from zhengqi.web.forms import FastSelect
 
+T = TypeVar("T")
 BANDS = [("high", _("高")), ("medium", _("中")), ("low", _("低"))]
 TIER_CHOICES: list[tuple[str, Any]] = [("A+", "A+"), ("A", "A"), ("B", "B"), ("C", "C")]
 ANY: list[tuple[str, Any]] = [("", _("全部"))]
@@ -139,33 +147,82 @@ def _narrow(qs: QuerySet[Customer], s: SignalFilter) -> QuerySet[Customer]:
 
 def family_tabs(*, user: User, filters: CustomerFilter, signals: SignalFilter) -> list[tuple[str, str, int]]:
     """(family, its name, customers the list shows when the tab is chosen) under every other filter:
-    the tabs. One grouped query over the alerts of the customers the other filters leave."""
+    the tabs. One grouped query over the alerts of the customers the other filters leave, kept
+    while nothing in the user's scope changes."""
     others = SignalFilter(**{**signals.__dict__, "family": "", "rule": "", "alert_status": ""})
-    ids = _narrow(customer_list(user=user, filters=filters), others).order_by().values("pk")
     status = {"": "open", "any": ""}.get(signals.alert_status, signals.alert_status)
-    counts = family_counts(ids, rule=signals.rule, status=status)
+
+    def count() -> dict[str, int]:
+        ids = _narrow(customer_list(user=user, filters=filters), others).order_by().values("pk")
+        return family_counts(ids, rule=signals.rule, status=status)
+
+    counts = counted(user, ("tabs", replace(filters, sort=""), others, signals.rule, status), count)
     return [(code, str(label), counts.get(code, 0)) for code, label in Family.choices]
+
+
+def counted(user: User, question: Any, count: Callable[[], T]) -> T:
+    """A count the customer list shows (its rows, its tabs) from the cache while nothing in the
+    user's scope has changed: counting thousands of customers is most of a list's cost, and people
+    page, sort and come back to the same filters."""
+    key = "zq:list-count:" + hashlib.sha256(f"{user.pk}|{scope_version(user)}|{question!r}".encode()).hexdigest()
+    value: T | None = cache.get(key)
+    if value is None:
+        value = count()
+        cache.set(key, value, MAX_AGE)
+    return value
+
+
+def bulk_reassign_picker(user: User) -> SafeString:
+    """The bulk reassignment's picker of account managers (name, grade, region): hundreds of them
+    for a city, rendered once while nothing in the user's scope has changed."""
+    key = f"zq:list-reassign:{user.pk}:{scope_version(user)}:{get_language()}"
+    html: str | None = cache.get(key)
+    if html is None:
+        grades = dict(User.Grade.choices)
+        rows = account_managers_visible_to(user).values_list("pk", "display_name", "username", "grade", "region__name")
+        choices = [
+            (pk, f"{name or username}（{grades.get(grade or 0, gettext('未定级'))}，{region}）")
+            for pk, name, username, grade, region in rows
+        ]
+        attrs = {"class": "form-select form-select-sm w-auto", "id": "bulk-to"}
+        html = FastSelect(choices=choices).render("to_manager", None, attrs)
+        cache.set(key, html, MAX_AGE)
+    return mark_safe(html)  # noqa: S308  # nosec B308 B703  # rendered by FastSelect (escaped there)
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its count (from :func:`counted`) rather than asking the database."""
+
+    def __init__(self, object_list: Any, per_page: int, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # Paginator.count is a cached property: this is its value
 
 
 class SignalFilterForm(forms.Form):
     # Any rule code (a rule since deleted still names its alerts); the picker offers the rules and
     # the alerts the month run raises without a rule.
-    rule = forms.CharField(label=_("规则"), required=False, max_length=20, widget=forms.Select)
-    family = forms.ChoiceField(label=_("因子族"), required=False, choices=ANY + list(Family.choices))
+    rule = forms.CharField(label=_("规则"), required=False, max_length=20, widget=FastSelect)
+    family = forms.ChoiceField(label=_("因子族"), required=False, choices=ANY + list(Family.choices), widget=FastSelect)
     alert_status = forms.ChoiceField(
         label=_("预警状态"),
         required=False,
         choices=[("", _("未处理")), ("resolved", _("已消除")), ("any", _("全部"))],
+        widget=FastSelect,
     )
-    churn_band = forms.ChoiceField(label=_("流失风险"), required=False, choices=ANY + BANDS)
-    tier_from = forms.ChoiceField(label=_("本月等级变动：原等级"), required=False, choices=ANY + TIER_CHOICES)
-    tier_to = forms.ChoiceField(label=_("新等级"), required=False, choices=ANY + TIER_CHOICES)
+    churn_band = forms.ChoiceField(label=_("流失风险"), required=False, choices=ANY + BANDS, widget=FastSelect)
+    tier_from = forms.ChoiceField(
+        label=_("本月等级变动：原等级"), required=False, choices=ANY + TIER_CHOICES, widget=FastSelect
+    )
+    tier_to = forms.ChoiceField(label=_("新等级"), required=False, choices=ANY + TIER_CHOICES, widget=FastSelect)
     open_task = forms.ChoiceField(
-        label=_("未完成任务"), required=False, choices=[*ANY, ("yes", _("有")), ("no", _("没有"))]
+        label=_("未完成任务"),
+        required=False,
+        choices=[*ANY, ("yes", _("有")), ("no", _("没有"))],
+        widget=FastSelect,
     )
     no_manager = forms.BooleanField(label=_("无客户经理"), required=False)
     # Any campaign id (the API takes one too); the picker offers the campaigns the user sees.
-    campaign = forms.IntegerField(label=_("营销活动"), required=False, min_value=1, widget=forms.Select)
+    campaign = forms.IntegerField(label=_("营销活动"), required=False, min_value=1, widget=FastSelect)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -194,6 +251,12 @@ class ListQuery:
 
     def customers(self, user: User) -> QuerySet[Customer]:
         return customers_by_signal(user=user, filters=self.filters, signals=self.signals, drill=self.drill)
+
+    def page(self, user: User, number: Any, per_page: int = 25) -> Page[Customer]:
+        """One page of the list, its count from the cache while the user's scope is unchanged."""
+        qs = self.customers(user)
+        question = ("rows", replace(self.filters, sort=""), self.signals, self.drill and self.drill.words)
+        return CountedPaginator(qs, per_page, counted(user, question, qs.count)).get_page(number)
 
     def words(self) -> list[str]:
         """Every filter in words (the top of an export, the audit record)."""

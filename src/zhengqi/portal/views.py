@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -17,13 +16,14 @@ from django.utils.translation import gettext
 
 from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
-from zhengqi.customers.selectors import account_managers_visible_to, customer_get
+from zhengqi.customers.selectors import customer_get
 from zhengqi.engine.value.tiers import TIERS
 from zhengqi.marketing.tasks.selectors import manager_workload
 
 from .cached_pages import customer_page_context, workbench_page_context
 from .customer_list import (
     DRILL_PARAMS,
+    bulk_reassign_picker,
     customer_list_file,
     family_tabs,
     list_query,
@@ -54,7 +54,7 @@ def customer_list_page(request: AuthedRequest) -> HttpResponse:
     churn band, tier moves, tasks, campaigns — with the customers per family as tabs."""
     user = request.user
     q = list_query(user, request.GET)
-    page = Paginator(q.customers(user), 25).get_page(request.GET.get("page"))
+    page = q.page(user, request.GET.get("page"))
     without_drill = request.GET.copy()
     for key in DRILL_PARAMS:
         without_drill.pop(key, None)
@@ -79,7 +79,7 @@ def customer_list_page(request: AuthedRequest) -> HttpResponse:
         "query": query.urlencode(),
         "sort": q.filters.sort,
         "may_bulk": may_bulk,
-        "managers": account_managers_visible_to(user) if may_bulk else [],
+        "managers": bulk_reassign_picker(user) if may_bulk else "",
     }
     template = "customers/_table.html" if request.headers.get("HX-Request") else "customers/list.html"
     return render(request, template, context)
