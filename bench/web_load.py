@@ -118,8 +118,9 @@ def session_cookie(base: str, username: str) -> str:
     return f"sessionid={cookies['sessionid']}"
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds these processes have used so far (Linux /proc)."""
+def cpu_seconds(pids: list[int], *, reaped: bool = False) -> float:
+    """User + system CPU seconds these processes have used so far (Linux /proc); with ``reaped``,
+    also that of their children that have ended (PostgreSQL's backends of closed connections)."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0
     for pid in pids:
@@ -128,7 +129,24 @@ def cpu_seconds(pids: list[int]) -> float:
         except OSError:  # the process ended
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        if reaped:
+            total += int(fields[13]) + int(fields[14])  # cutime, cstime: children waited for
     return total / tick
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of the local PostgreSQL server so far: the live backends, and through the
+    postmaster's children's times those that have ended (a backend's CPU is not lost with it)."""
+    pids = postgres_backends()
+    postmaster = [pid for pid in pids if parent_of(pid) not in pids]
+    return cpu_seconds([p for p in pids if p not in postmaster]) + cpu_seconds(postmaster, reaped=True)
+
+
+def parent_of(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return 0
 
 
 def children_of(pid: int) -> list[int]:
@@ -149,46 +167,60 @@ def postgres_backends() -> list[int]:
 
 
 PROFILE_CHILD = """
-import cProfile, io, json, pstats, sys, django
+import cProfile, io, json, pstats, sys, time, django
 django.setup()
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from zhengqi.accounts.models import User
+from zhengqi.customers.versions import data_changed
 plan = json.loads(sys.argv[1])
 out = {}
 for name, username, paths, folder in plan:
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(User.objects.get(username=username))
-    for path in paths[:3]:  # warm: templates compiled, caches filled
+    for path in paths[:3]:  # templates compiled, per-process caches filled
         client.get(path)
-    counts = []
+    data_changed()  # every page stale: what a first view costs
+    cold, cpu = [], time.process_time()
     for path in paths[:5]:
         with CaptureQueriesContext(connection) as ctx:
-            r = client.get(path)
-        assert r.status_code == 200, (path, r.status_code)
-        counts.append(len(ctx.captured_queries))
+            assert client.get(path).status_code == 200, path
+        cold.append(len(ctx.captured_queries))
+    cold_ms = (time.process_time() - cpu) * 1000 / len(paths[:5])
+    warm = []
+    for path in paths[:5]:
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(path)
+        warm.append(len(ctx.captured_queries))
     profile = cProfile.Profile()
     profile.enable()
     for i in range(20):
-        client.get(paths[i % len(paths)])
+        client.get(paths[i % min(len(paths), 5)])
     profile.disable()
     profile.dump_stats(folder + ".prof")
     text = io.StringIO()
     pstats.Stats(profile, stream=text).sort_stats("cumulative").print_stats(60)
     with open(folder + ".txt", "w") as f:
         f.write(text.getvalue())
-    out[name] = max(counts)
+    out[name] = {"warm": max(warm), "cold": max(cold), "cold_ms": round(cold_ms, 1)}
 print(json.dumps(out))
 """
 
 
-def profile_pages(env: dict[str, str], plan: list[tuple[str, str, list[str], str]]) -> dict[str, int]:
-    """In a Django process of its own (the same settings and database): the most queries any of
-    the first paths of each page makes, and a cProfile of 20 requests saved beside its text."""
+def profile_pages(env: dict[str, str], plan: list[tuple[str, str, list[str], str]]) -> dict[str, dict[str, float]]:
+    """In a Django process of its own (the same settings and database), for each hot page: the most
+    queries any of its first paths makes seen again (``warm``) and seen first, its data just changed
+    (``cold``, with the CPU milliseconds of that first view), and a cProfile of 20 views."""
     code = run([str(VENV / "python"), "-c", PROFILE_CHILD, json.dumps(plan)], env, capture_output=True).stdout
-    counts: dict[str, int] = json.loads(code.strip().splitlines()[-1])
+    counts: dict[str, dict[str, float]] = json.loads(code.strip().splitlines()[-1])
     return counts
+
+
+def get(base: str, cookie: str, path: str) -> None:
+    request = urllib.request.Request(base + path, headers={"Cookie": cookie})
+    with urllib.request.urlopen(request, timeout=30) as response:  # our own server on loopback
+        response.read()
 
 
 def wrk(base: str, cookie: str, paths: list[str], *, connections: int, duration: int, threads: int) -> dict[str, float]:
@@ -334,16 +366,20 @@ def main() -> None:
             f"{'app CPU':>9}{'db CPU':>8}{'queries':>8}  target p95"
         )
         for name, cookie, paths, target in pages:
-            wrk(base, cookie, paths, connections=2, duration=3, threads=1)  # warm the workers
+            # Every page seen once (the steady state of a morning: what a first view costs is printed
+            # below, from the profile), then the workers warmed.
+            for path in paths:
+                get(base, cookie, path)
+            wrk(base, cookie, paths, connections=2, duration=3, threads=1)
             # One client first: the page's own latency, with the machine otherwise idle.
             alone = wrk(base, cookie, paths, connections=1, duration=max(5, args.duration // 4), threads=1)
-            app_before, db_before = cpu_seconds(workers), cpu_seconds(postgres_backends())
+            app_before, db_before = cpu_seconds(workers), postgres_cpu()
             r = wrk(base, cookie, paths, connections=args.connections, duration=args.duration, threads=2)
             served = max(r["requests"], 1)
             app_ms = (cpu_seconds(workers) - app_before) * 1000 / served
-            db_ms = (cpu_seconds(postgres_backends()) - db_before) * 1000 / served
+            db_ms = (postgres_cpu() - db_before) * 1000 / served
             verdict = "ok" if r["p95"] <= target else "MISSED"
-            n_queries = str(queries.get(name, ""))
+            n_queries = str(queries[name]["warm"]) if name in queries else ""
             for label, x, cost in (
                 (f"{name} ×1", alone, ""),
                 (f"{name} ×{args.connections}", r, f"{app_ms:>9.1f}{db_ms:>8.1f}{n_queries:>8}  ≤{target} {verdict}"),
@@ -353,7 +389,10 @@ def main() -> None:
                     f"{int(x['errors'] + x['non2xx']):>8}{cost}",
                     flush=True,
                 )
-        print("app CPU / db CPU: milliseconds of CPU per request (gunicorn workers / PostgreSQL), in the ×N run")
+        print("app CPU / db CPU: milliseconds of CPU per request (gunicorn workers / PostgreSQL), in the ×N run;")
+        print("queries: of a page seen again. A first view (its data just changed), in a process of its own:")
+        for name, q in queries.items():
+            print(f"  {name}: {q['cold']} queries, {q['cold_ms']} ms of application CPU")
     finally:
         server.terminate()
         server.wait(timeout=30)
