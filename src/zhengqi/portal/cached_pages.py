@@ -66,17 +66,24 @@ def release() -> str:
     return digest.hexdigest()[:12]
 
 
-def body_key(request: AuthedRequest, customer: Customer, today: dt.date, from_task: str) -> str:
+def viewer(request: AuthedRequest) -> str:
+    """Who sees the page, as far as what it shows goes: the user, and their role and region (a user
+    moved to another role or region does not see what was rendered for the one before)."""
     user = request.user
-    parts = (release(), customer.pk, customer_version(customer.pk), user.pk, get_language(), f"{today:%Y%m%d}")
-    return "zq:c360:" + ":".join(str(p) for p in (*parts, from_task))
+    return f"{user.pk}.{user.role}.{user.region_id or ''}.{int(user.is_superuser)}"
+
+
+def body_key(request: AuthedRequest, customer: Customer, today: dt.date, from_task: str) -> str:
+    parts = (release(), customer.pk, customer_version(customer.pk), viewer(request), get_language())
+    return "zq:c360:" + ":".join(str(p) for p in (*parts, f"{today:%Y%m%d}", from_task))
 
 
 def customer_page_context(request: AuthedRequest, customer: Customer) -> dict[str, Any]:
     """The page's context: its body from the cache (rendered now if stale), the live service card."""
     user = request.user
     today = timezone.localdate()
-    from_task = request.GET.get("task", "")[:20]
+    task = request.GET.get("task", "")
+    from_task = task if task.isdigit() and len(task) < 12 else ""  # a task's id, or nothing
     key = body_key(request, customer, today, from_task)
     body: str | None = cache.get(key)
     live: dict[str, Any]
@@ -116,7 +123,7 @@ def workbench_page_context(request: AuthedRequest) -> dict[str, Any]:
     service requests, whose deadlines pass by the hour, and approvals live."""
     user = request.user
     today = timezone.localdate()
-    parts = (release(), user.pk, scope_version(user), get_language(), f"{today:%Y%m%d}")
+    parts = (release(), viewer(request), scope_version(user), get_language(), f"{today:%Y%m%d}")
     key = "zq:workbench:" + ":".join(str(p) for p in parts)
     panels: dict[str, str] | None = cache.get(key)
     if panels is None:

@@ -46,6 +46,8 @@ from zhengqi.scoring.selectors import (
 from zhengqi.web.exports import FORMATS, TableExport, check_size, export_response, filter_lines
 from zhengqi.web.forms import FastSelect
 
+from .cached_pages import release
+
 T = TypeVar("T")
 BANDS = [("high", _("高")), ("medium", _("中")), ("low", _("低"))]
 TIER_CHOICES: list[tuple[str, Any]] = [("A+", "A+"), ("A", "A"), ("B", "B"), ("C", "C")]
@@ -175,7 +177,7 @@ def counted(user: User, question: Any, count: Callable[[], T]) -> T:
 def bulk_reassign_picker(user: User) -> SafeString:
     """The bulk reassignment's picker of account managers (name, grade, region): hundreds of them
     for a city, rendered once while nothing in the user's scope has changed."""
-    key = f"zq:list-reassign:{user.pk}:{scope_version(user)}:{get_language()}"
+    key = f"zq:list-reassign:{release()}:{user.pk}:{user.region_id}:{scope_version(user)}:{get_language()}"
     html: str | None = cache.get(key)
     if html is None:
         grades = dict(User.Grade.choices)
