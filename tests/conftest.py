@@ -4,6 +4,7 @@ generator and loader, and its users by role."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -73,3 +74,13 @@ def chinese_first() -> None:
     from django.utils import translation
 
     translation.activate(settings.LANGUAGE_CODE)
+
+
+def listed_count(page: Any) -> int:
+    """The number of customers a customer list page says it lists ("共 N 个客户"), read from the page
+    itself: a list seen before comes from the cache, with no template context to look into."""
+    import re
+
+    shown = re.search(r'data-testid="result-count">[^<\d]*(\d+)', page.content.decode())
+    assert shown is not None, page.content.decode()[:2000]
+    return int(shown.group(1))

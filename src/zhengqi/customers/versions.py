@@ -147,8 +147,8 @@ def _m2m(sender: type[Model], instance: Model, action: str, **kwargs: Any) -> No
 
 
 # Rows without a customer that many customers' pages show: a campaign's name and dates, the KPI
-# targets on the workbench.
-WHOLE_PAGES = {"marketing.Campaign", "insight.Target", "insight.ManagerTarget"}
+# targets on the workbench, a rule's name (the customer list's rule picker, alerts' names).
+WHOLE_PAGES = {"marketing.Campaign", "insight.Target", "insight.ManagerTarget", "scoring.Rule"}
 
 
 def connect() -> None:

@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http.response import HttpResponseBase
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
@@ -46,7 +48,7 @@ from zhengqi.scoring.selectors import (
 from zhengqi.web.exports import FORMATS, TableExport, check_size, export_response, filter_lines
 from zhengqi.web.forms import FastSelect
 
-from .cached_pages import release
+from .cached_pages import CSRF, release, viewer
 
 T = TypeVar("T")
 BANDS = [("high", _("高")), ("medium", _("中")), ("low", _("低"))]
@@ -274,6 +276,60 @@ def list_query(user: User, query: Any) -> ListQuery:
         return ListQuery(form, signal_form, filters, signals, drill_from(user, query))
     except FilterError as err:
         return ListQuery(form, signal_form, filters, signals, None, str(err))
+
+
+def customer_list_html(request: AuthedRequest, *, table_only: bool) -> SafeString:
+    """The list as the query string asks for it: the filters, the tabs and the table (or, for the
+    filters' live update, the table alone). Rendered once per query while nothing in the user's
+    scope has changed (``scope_version``: a month run, an import, an edit of a customer in scope);
+    the CSRF token is the request's own on every view."""
+    user = request.user
+    asked = sorted((k, v) for k, values in request.GET.lists() for v in values)
+    question = (release(), viewer(request), scope_version(user), get_language(), table_only, request.path, asked)
+    key = "zq:list-page:" + hashlib.sha256(repr(question).encode()).hexdigest()
+    html: str | None = cache.get(key)
+    if html is None:
+        context = customer_list_context(request)
+        html = render_to_string("customers/_table.html" if table_only else "customers/list_body.html", context)
+        cache.set(key, html, MAX_AGE)
+    # Rendered by our own templates (escaped there); the token is the request's.
+    return mark_safe(html.replace(CSRF, get_token(request)))  # noqa: S308  # nosec B308 B703  # see above
+
+
+def customer_list_context(request: AuthedRequest) -> dict[str, Any]:
+    user = request.user
+    q = list_query(user, request.GET)
+    page = q.page(user, request.GET.get("page"))
+    without_drill = request.GET.copy()
+    for key in DRILL_PARAMS:
+        without_drill.pop(key, None)
+    without_drill.pop("page", None)
+    query = request.GET.copy()
+    query.pop("page", None)
+    without_family = query.copy()
+    without_family.pop("family", None)
+    may_bulk = user.is_superuser or user.role in (User.Role.REGIONAL_MANAGER, User.Role.PROVINCIAL_ADMIN)
+    return {
+        "request": request,  # the pagination's links keep the query string
+        "user": user,
+        "csrf_token": CSRF,
+        "full_path": request.get_full_path(),
+        "form": q.form,
+        "signal_form": q.signal_form,
+        "signals_on": q.signals.active,
+        "family": q.signals.family,
+        "tabs": family_tabs(user=user, filters=q.filters, signals=q.signals),
+        "drill": q.drill,
+        "drill_error": q.drill_error,
+        "drill_hidden": [(k, request.GET[k]) for k in DRILL_PARAMS if request.GET.get(k)] if q.drill else [],
+        "without_drill": without_drill.urlencode(),
+        "without_family": without_family.urlencode(),
+        "page": page,
+        "query": query.urlencode(),
+        "sort": q.filters.sort,
+        "may_bulk": may_bulk,
+        "managers": bulk_reassign_picker(user) if may_bulk else "",
+    }
 
 
 def customer_list_file(*, request: AuthedRequest, fmt: str) -> HttpResponseBase:

@@ -21,14 +21,7 @@ from zhengqi.engine.value.tiers import TIERS
 from zhengqi.marketing.tasks.selectors import manager_workload
 
 from .cached_pages import customer_page_context, workbench_page_context
-from .customer_list import (
-    DRILL_PARAMS,
-    bulk_reassign_picker,
-    customer_list_file,
-    family_tabs,
-    list_query,
-    segment_condition,
-)
+from .customer_list import customer_list_file, customer_list_html, list_query, segment_condition
 
 
 @login_required
@@ -52,37 +45,9 @@ def workbench_page(request: AuthedRequest) -> HttpResponse:
 def customer_list_page(request: AuthedRequest) -> HttpResponse:
     """The customer list: search and filter by the record (customers app) and by signal — alerts,
     churn band, tier moves, tasks, campaigns — with the customers per family as tabs."""
-    user = request.user
-    q = list_query(user, request.GET)
-    page = q.page(user, request.GET.get("page"))
-    without_drill = request.GET.copy()
-    for key in DRILL_PARAMS:
-        without_drill.pop(key, None)
-    without_drill.pop("page", None)
-    query = request.GET.copy()
-    query.pop("page", None)
-    without_family = query.copy()
-    without_family.pop("family", None)
-    may_bulk = user.is_superuser or user.role in (User.Role.REGIONAL_MANAGER, User.Role.PROVINCIAL_ADMIN)
-    context = {
-        "form": q.form,
-        "signal_form": q.signal_form,
-        "signals_on": q.signals.active,
-        "family": q.signals.family,
-        "tabs": family_tabs(user=user, filters=q.filters, signals=q.signals),
-        "drill": q.drill,
-        "drill_error": q.drill_error,
-        "drill_hidden": [(k, request.GET[k]) for k in DRILL_PARAMS if request.GET.get(k)] if q.drill else [],
-        "without_drill": without_drill.urlencode(),
-        "without_family": without_family.urlencode(),
-        "page": page,
-        "query": query.urlencode(),
-        "sort": q.filters.sort,
-        "may_bulk": may_bulk,
-        "managers": bulk_reassign_picker(user) if may_bulk else "",
-    }
-    template = "customers/_table.html" if request.headers.get("HX-Request") else "customers/list.html"
-    return render(request, template, context)
+    if request.headers.get("HX-Request"):  # the filters changed: the table alone
+        return HttpResponse(customer_list_html(request, table_only=True))
+    return render(request, "customers/list.html", {"body": customer_list_html(request, table_only=False)})
 
 
 @login_required
