@@ -151,8 +151,37 @@ def _m2m(sender: type[Model], instance: Model, action: str, **kwargs: Any) -> No
 WHOLE_PAGES = {"marketing.Campaign", "insight.Target", "insight.ManagerTarget", "scoring.Rule"}
 
 
+# The tables that only the bulk writers fill and empty (the month run's results, the imported
+# months): they bump the versions themselves, once for the whole write. A delete receiver on them
+# would make Django fetch every row of a ``QuerySet.delete()`` and send a signal for each (a month
+# run's re-run deleting 40,000 snapshots took minutes instead of a second).
+BULK_WRITTEN = {
+    "scoring.CustomerSnapshot",
+    "scoring.TierChange",
+    "scoring.Alert",
+    "scoring.SegmentMember",
+    "customers.CustomerMonth",
+}
+
+
 def connect() -> None:
-    """Every save and delete of a row that belongs to a customer bumps that customer's version."""
+    """Every save and delete of a row that belongs to a customer bumps that customer's version
+    (deletes: of every table but the bulk-written ones, which keep their fast delete)."""
+    from django.apps import apps
+
     post_save.connect(_saved, dispatch_uid="zq-version-save")
-    post_delete.connect(_saved, dispatch_uid="zq-version-delete")
     m2m_changed.connect(_m2m, dispatch_uid="zq-version-m2m")
+    for model in apps.get_models():
+        label = model._meta.label
+        if label in BULK_WRITTEN or not (_belongs_to_customer(model) or label in WHOLE_PAGES):
+            continue
+        post_delete.connect(_saved, sender=model, dispatch_uid=f"zq-version-delete-{label}")
+
+
+def _belongs_to_customer(model: type[Model]) -> bool:
+    from .models import Customer, Product
+
+    if issubclass(model, Customer | Product):
+        return True
+    names = {f.name for f in model._meta.get_fields() if f.concrete}
+    return "customer" in names or "key_person" in names

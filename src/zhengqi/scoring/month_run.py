@@ -11,10 +11,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import pyarrow as pa
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db import connection, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +24,7 @@ from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
 from zhengqi.customers.registrations import GROUP_PROOF_CODE, registration_proofs
 from zhengqi.customers.versions import data_changed
-from zhengqi.db import refresh_statistics
+from zhengqi.db import insert_rows, insert_values, refresh_statistics
 from zhengqi.engine.churn import registry as churn_registry
 from zhengqi.engine.churn.bundle import ROLL_UP
 from zhengqi.engine.lake import Backend, Lake
@@ -181,17 +182,43 @@ def _run_one(
     return record
 
 
+NOT_FEATURES = ("customer_code", "month_idx")
+SNAPSHOT_COLUMNS = (
+    "customer_id",
+    "month",
+    "value_score",
+    "tier",
+    "tier_prev",
+    "tier_reason",
+    "axis_revenue",
+    "axis_new_business",
+    "potential_score",
+    "retention_flag",
+    "breakdown",
+    "features",
+    "churn_risk",
+    "churn_band",
+    "churn_reasons",
+)
+ZERO = Decimal(0)
+
+
+def _json_ready(table: pa.Table) -> pa.Table:
+    """The features with every number a JSON number: columns other than integers, floats, text and
+    booleans (decimals) as floats, so that rows go to the snapshot's JSON as they are read."""
+    plain = (pa.types.is_integer, pa.types.is_floating, pa.types.is_string, pa.types.is_boolean)
+    for i, column in enumerate(table.schema):
+        if not any(test(column.type) for test in plain):
+            table = table.set_column(i, column.name, table.column(i).cast(pa.float64()))
+    return table
+
+
 def _dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(round(float(value), 2)))
 
 
 def _jsonable(value: Any) -> Any:
     return value if value is None or isinstance(value, str | int | bool) else float(value)
-
-
-def _measures(row: dict[str, Any]) -> dict[str, Any]:
-    money = {name: _dec(row.get(name)) or Decimal(0) for name in MONEY_MEASURES}
-    return {**money, **{name: int(row.get(name) or 0) for name in COUNT_MEASURES}}
 
 
 @transaction.atomic
@@ -201,7 +228,7 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
     assert result.features is not None and result.value is not None and result.hits is not None
     month = result.month
     ids = dict(Customer.objects.values_list("code", "pk"))
-    features = {row["customer_code"]: row for row in result.features.to_pylist()}
+    features = {row["customer_code"]: row for row in _json_ready(result.features).to_pylist()}
     value_rows = result.value.to_pylist()
     churn = {row["customer_code"]: row for row in result.churn.to_pylist()} if result.churn is not None else {}
     # Churn is the risk of losing a customer in service: prospects and customers already lost get no
@@ -211,31 +238,39 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
 
     CustomerSnapshot.objects.filter(month=month).delete()
     TierChange.objects.filter(month=month).delete()
-    snapshots, changes = [], []
+    # Rows of values, not model instances: a province writes 40,000 snapshots of ~100 columns a month.
+    columns = [*SNAPSHOT_COLUMNS, *MONEY_MEASURES, *COUNT_MEASURES]
+    snapshots: list[list[Any]] = []
+    changes = []
     for row in value_rows:
         code = row["customer_code"]
         if code not in ids:
             continue
-        feats = {k: _jsonable(v) for k, v in features[code].items() if k not in ("customer_code", "month_idx")}
-        if code in churn:  # the members' roll-up is read beside the catalogue's features
-            feats.update({k: _jsonable(churn[code][k]) for k in ROLL_UP})
+        measured = features[code]
+        feats = {k: v for k, v in measured.items() if k not in NOT_FEATURES}
+        risk = churn.get(code)
+        if risk is not None:  # the members' roll-up is read beside the catalogue's features
+            feats.update({k: _jsonable(risk[k]) for k in ROLL_UP})
         snapshots.append(
-            CustomerSnapshot(
-                customer_id=ids[code],
-                month=month,
-                value_score=_dec(row["value_score"]),
-                tier=row["tier"] or "",
-                tier_prev=row["tier_prev"] or "",
-                tier_reason=row["tier_reason"] or "",
-                axis_revenue=_dec(row["axis_revenue"]),
-                axis_new_business=_dec(row["axis_new_business"]),
-                potential_score=_dec(row["potential_score"]),
-                retention_flag=bool(row["retention_flag"]),
-                breakdown={c.removeprefix("f_"): row[c] for c in factor_columns if row[c] is not None},
-                features=feats,
-                **_churn_fields(churn.get(code)),
-                **_measures(features[code]),
-            )
+            [
+                ids[code],
+                month,
+                _dec(row["value_score"]),
+                row["tier"] or "",
+                row["tier_prev"] or "",
+                row["tier_reason"] or "",
+                _dec(row["axis_revenue"]),
+                _dec(row["axis_new_business"]),
+                _dec(row["potential_score"]),
+                bool(row["retention_flag"]),
+                {c.removeprefix("f_"): row[c] for c in factor_columns if row[c] is not None},
+                feats,
+                None if risk is None else risk["churn_risk"],
+                "" if risk is None else risk["churn_band"] or "",
+                [] if risk is None else list(risk["reasons"] or []),
+                *[_dec(measured.get(name)) or ZERO for name in MONEY_MEASURES],
+                *[int(measured.get(name) or 0) for name in COUNT_MEASURES],
+            ]
         )
         if row["tier"] and row["tier_prev"] and row["tier"] != row["tier_prev"]:
             changes.append(
@@ -247,8 +282,8 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
                     value_score=_dec(row["value_score"]),
                 )
             )
-    CustomerSnapshot.objects.bulk_create(snapshots, batch_size=2000)
-    TierChange.objects.bulk_create(changes, batch_size=2000)
+    insert_values(CustomerSnapshot, columns, snapshots)
+    insert_rows(TierChange, changes)
 
     # The latest month run decides the customer's current tier and score.
     latest = CustomerSnapshot.objects.order_by("-month").values_list("month", flat=True).first()
@@ -258,11 +293,7 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
         # No ordering in the subquery (the model's default would join customers for every row), and
         # fresh statistics, so that PostgreSQL looks each customer up by (customer, month) instead of
         # scanning the month for each of them (seen: 18 s becoming 4 minutes on a province).
-        refresh_statistics(CustomerSnapshot)
-        snapshot = CustomerSnapshot.objects.filter(customer=OuterRef("pk"), month=month).order_by()
-        Customer.objects.filter(snapshots__month=month).update(
-            tier=Subquery(snapshot.values("tier")[:1]), value_score=Subquery(snapshot.values("value_score")[:1])
-        )
+        _customers_take_snapshot(month)
 
     # The values that made each rule fire: the features its expression reads.
     reads = {r.code: parse(r.expression).features for r in rules}
@@ -300,14 +331,25 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
     }
 
 
-def _churn_fields(row: dict[str, Any] | None) -> dict[str, Any]:
-    if row is None:
-        return {}
-    return {
-        "churn_risk": row["churn_risk"],
-        "churn_band": row["churn_band"] or "",
-        "churn_reasons": list(row["reasons"] or []),
-    }
+def _customers_take_snapshot(month: dt.date) -> None:
+    """Each customer's current tier and value score from its snapshot of ``month``, as one set-based
+    UPDATE … FROM (a hash join; PostgreSQL and SQLite ≥ 3.33), of the customers whose tier or score
+    moved (a row-by-row ``bulk_update`` of tens of thousands was the slowest part of a province's
+    write-back, and a correlated subquery per column the next slowest)."""
+    q = connection.ops.quote_name
+    customers, snapshots = q(Customer._meta.db_table), q(CustomerSnapshot._meta.db_table)
+
+    def moved(a: str, b: str) -> str:  # null-safe "differs", in SQL both databases speak
+        return f"({a} <> {b} OR ({a} IS NULL) <> ({b} IS NULL))"
+
+    c_tier, c_score = f"{customers}.{q('tier')}", f"{customers}.{q('value_score')}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {customers} SET {q('tier')} = s.{q('tier')}, {q('value_score')} = s.{q('value_score')} "  # noqa: S608  # nosec B608  # names quoted by Django, the month a parameter
+            f"FROM {snapshots} AS s WHERE s.{q('customer_id')} = {customers}.{q('id')} AND s.{q('month')} = %s "
+            f"AND ({moved(c_tier, 's.' + q('tier'))} OR {moved(c_score, 's.' + q('value_score'))})",
+            [month],
+        )
 
 
 def _churn_hits(
@@ -344,25 +386,43 @@ def _move_alerts(
     ) or month_of(month_idx(month) - 1)
     ours = Alert.objects.exclude(rule_code=COMPETITOR_CODE)
     ours.filter(first_month__gte=month).delete()
-    ours.filter(last_month__gte=month).update(last_month=prev)
-    ours.filter(resolved_month__gte=month).update(status=Alert.Status.OPEN, resolved_month=None)
-
-    continuing: dict[tuple[int, str], Alert] = {}
-    duplicates: list[int] = []  # two open for one rule (left by earlier versions): the older resolved
-    for a in ours.filter(status=Alert.Status.OPEN).order_by("-last_month", "-first_month"):
-        if (a.customer_id, a.rule_code) in continuing:
-            duplicates.append(a.pk)
+    # Worked out in memory and written as the difference: the alerts the run touches, each as it
+    # stood after ``prev`` (a later month's last or resolved month undone), then as it stands after
+    # this month. A re-run of a month writes next to nothing; a first run moves the continuing
+    # alerts on in a few set-based UPDATEs (undoing and redoing every alert in the database took
+    # most of a province's re-run).
+    OPEN, RESOLVED = Alert.Status.OPEN, Alert.Status.RESOLVED
+    rows = ours.filter(Q(status=OPEN) | Q(last_month__gte=month) | Q(resolved_month__gte=month)).values_list(
+        "pk", "customer_id", "rule_code", "first_month", "last_month", "status", "resolved_month"
+    )
+    now: dict[int, tuple[dt.date, str, dt.date | None]] = {}  # as stored
+    after: dict[int, tuple[dt.date, str, dt.date | None]] = {}  # as this run leaves it
+    open_before: list[tuple[dt.date, dt.date, int, tuple[int, str]]] = []
+    for pk, customer_id, rule_code, first, last, status, resolved in rows.order_by().iterator(chunk_size=5000):
+        now[pk] = (last, status, resolved)
+        undone_last = prev if last >= month else last
+        undone = (
+            (undone_last, OPEN, None) if resolved is not None and resolved >= month else (undone_last, status, resolved)
+        )
+        after[pk] = undone
+        if undone[1] == OPEN:
+            open_before.append((undone_last, first, pk, (customer_id, rule_code)))
+    continuing: dict[tuple[int, str], int] = {}
+    # The latest episode of a rule continues; two open for one rule (left by earlier versions): the
+    # older is resolved.
+    for last, _first, pk, key in sorted(open_before, key=lambda a: (a[0], a[1]), reverse=True):
+        if key in continuing:
+            after[pk] = (last, RESOLVED, month)
         else:
-            continuing[(a.customer_id, a.rule_code)] = a
-    Alert.objects.filter(pk__in=duplicates).update(status=Alert.Status.RESOLVED, resolved_month=month)
+            continuing[key] = pk
     fired: set[tuple[int, str]] = set()
-    new, moved = [], []
+    new: list[Alert] = []
     for code, rule_code, family, severity, evidence in hits:
         key = (ids[code], rule_code)
         fired.add(key)
-        alert = continuing.get(key)
-        if alert is not None:
-            moved.append(alert.pk)  # still firing: the same alert; current values are in the snapshot
+        going_on = continuing.get(key)
+        if going_on is not None:
+            after[going_on] = (month, OPEN, None)  # still firing: the same alert; current values are in the snapshot
         else:
             new.append(
                 Alert(
@@ -376,11 +436,19 @@ def _move_alerts(
                     evidence=evidence,
                 )
             )
-    for start in range(0, len(moved), 5000):
-        Alert.objects.filter(pk__in=moved[start : start + 5000]).update(last_month=month)
-    Alert.objects.bulk_create(new, batch_size=2000)
-    stopped = [a.pk for key, a in continuing.items() if key not in fired]
-    Alert.objects.filter(pk__in=stopped).update(status=Alert.Status.RESOLVED, resolved_month=month)
+    for key, pk in continuing.items():
+        if key not in fired:
+            after[pk] = (after[pk][0], RESOLVED, month)
+    changed: dict[tuple[dt.date, str, dt.date | None], list[int]] = {}
+    for pk, state in after.items():
+        if now[pk] != state:
+            changed.setdefault(state, []).append(pk)
+    for (last, status, resolved), pks in changed.items():
+        for start in range(0, len(pks), 5000):
+            Alert.objects.filter(pk__in=pks[start : start + 5000]).update(
+                last_month=last, status=status, resolved_month=resolved
+            )
+    insert_rows(Alert, new)
     return len(new)
 
 

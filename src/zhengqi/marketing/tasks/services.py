@@ -21,6 +21,7 @@ from zhengqi.customers.contracts import photo_check
 from zhengqi.customers.models import Customer
 from zhengqi.customers.services import customer_correct
 from zhengqi.customers.versions import customers_changed, data_changed
+from zhengqi.db import insert_rows
 from zhengqi.marketing.models import Interaction, Task
 from zhengqi.marketing.tasks.selectors import RERUN_OUTCOME, task_backlog, tasks_visible_to
 from zhengqi.notifications.models import Kind
@@ -136,13 +137,9 @@ def tasks_from_alerts(*, month: dt.date, today: dt.date | None = None, capacity:
                 due=today + dt.timedelta(days=DUE_DAYS.get(row["severity"], 7)),
             )
         )
-    Task.objects.bulk_create(new, batch_size=2000)
-    again = list(Task.objects.filter(pk__in=list(reopened)))
-    for task in again:
-        task.assignee_id, task.priority = reopened[task.pk]
-        task.status, task.outcome, task.closed_at, task.issued_month = Task.Status.OPEN, "", None, month
-    Task.objects.bulk_update(again, ["assignee_id", "priority", "status", "outcome", "closed_at", "issued_month"], 2000)
-    per_person = Counter(t.assignee_id for t in [*new, *again])
+    insert_rows(Task, new)
+    _reopen(reopened, month)
+    per_person = Counter([*(t.assignee_id for t in new), *(assignee for assignee, _priority in reopened.values())])
     notify_each(  # one query for all, not one a person: a province's month run tells a thousand people
         Kind.TASK_ASSIGNED,
         [
@@ -159,11 +156,32 @@ def tasks_from_alerts(*, month: dt.date, today: dt.date | None = None, capacity:
     )
     data_changed()  # tasks written in bulk: every workbench is stale
     return {
-        "tasks_created": len(new) + len(again),
+        "tasks_created": len(new) + len(reopened),
         "tasks_backlog": backlog,
         "tasks_to_regional": to_regional,
         "alerts_marked": marked,
     }
+
+
+def _reopen(reopened: dict[int, tuple[int, str]], month: dt.date) -> None:
+    """Open again the withdrawn tasks that came back (task id → its assignee and priority now), as
+    sets: one UPDATE for every few thousand of them, and one per (assignee, priority) for those whose
+    assignee or priority moved (a re-run of a month moves few). ``bulk_update``'s CASE per row took
+    most of a province's re-run."""
+    pks = sorted(reopened)
+    for start in range(0, len(pks), 5000):
+        Task.objects.filter(pk__in=pks[start : start + 5000]).update(
+            status=Task.Status.OPEN, outcome="", closed_at=None, issued_month=month
+        )
+    moved: dict[tuple[int, str], list[int]] = {}
+    for start in range(0, len(pks), 5000):
+        rows = Task.objects.filter(pk__in=pks[start : start + 5000]).values_list("pk", "assignee_id", "priority")
+        for pk, assignee, priority in rows:
+            if reopened[pk] != (assignee, priority):
+                moved.setdefault(reopened[pk], []).append(pk)
+    for (assignee, priority), ids in moved.items():
+        for start in range(0, len(ids), 5000):
+            Task.objects.filter(pk__in=ids[start : start + 5000]).update(assignee_id=assignee, priority=priority)
 
 
 @transaction.atomic
