@@ -43,6 +43,11 @@ PLAIN_TYPES = {
 }
 
 
+class JsonText(str):
+    """JSON already written (e.g. by the engine): :func:`insert_values` stores it as it is in a JSON
+    column, where any other value is encoded first."""
+
+
 def _stamped(field: models.Field[Any, Any]) -> bool:
     """A date or time the field sets itself on saving (``auto_now``, ``auto_now_add``)."""
     return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
@@ -91,7 +96,10 @@ def insert_values(
 
     def prepared(row: Sequence[Any]) -> list[Any]:
         values = [*row, *fill]
-        return [v if f is None else f.get_db_prep_save(v, db) for v, f in zip(values, prepare, strict=True)]
+        return [
+            v if f is None or isinstance(v, JsonText) else f.get_db_prep_save(v, db)
+            for v, f in zip(values, prepare, strict=True)
+        ]
 
     count = 0
     with db.cursor() as cursor:

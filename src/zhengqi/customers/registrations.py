@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,7 +206,7 @@ class Proof:
     evidence: dict[str, Any]
 
 
-def registration_proofs(month: dt.date, features: dict[str, dict[str, Any]]) -> list[Proof]:
+def registration_proofs(month: dt.date, features: Mapping[str, Mapping[str, Any]]) -> list[Proof]:
     """For each registered group due for proof by ``month``: did its members arrive (at least the
     minimum in the network, at most the “三无” share)? Records the result on the registration; the
     month run raises 集团认定未落实 for each that did not (and resolves it once they have)."""

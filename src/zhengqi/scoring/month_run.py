@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import socket
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -24,9 +25,10 @@ from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
 from zhengqi.customers.registrations import GROUP_PROOF_CODE, registration_proofs
 from zhengqi.customers.versions import data_changed
-from zhengqi.db import insert_rows, insert_values, refresh_statistics
+from zhengqi.db import JsonText, insert_rows, insert_values, refresh_statistics
 from zhengqi.engine.churn import registry as churn_registry
 from zhengqi.engine.churn.bundle import ROLL_UP
+from zhengqi.engine.json_rows import json_rows
 from zhengqi.engine.lake import Backend, Lake
 from zhengqi.engine.pipeline import MonthResult, run_month
 from zhengqi.engine.rules.builtin import RuleSpec
@@ -183,6 +185,61 @@ def _run_one(
 
 
 NOT_FEATURES = ("customer_code", "month_idx")
+
+
+class ByCustomer(Mapping[str, "Row"]):
+    """A result table's rows by customer code, read by column: ``rows[code].get(name)`` converts
+    only the columns asked for (every value of a province's features as Python objects took over a
+    second of the write-back)."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+        self.index = {str(code): i for i, code in enumerate(table.column("customer_code").to_pylist())}
+        self.columns: dict[str, list[Any] | None] = {}
+
+    def column(self, name: str) -> list[Any] | None:
+        if name not in self.columns:
+            found = name in self.table.column_names
+            self.columns[name] = self.table.column(name).to_pylist() if found else None
+        return self.columns[name]
+
+    def __getitem__(self, code: str) -> Row:
+        return Row(self, self.index[code])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
+class Row(Mapping[str, Any]):
+    """One customer's row of a :class:`ByCustomer` table."""
+
+    __slots__ = ("at", "rows")
+
+    def __init__(self, rows: ByCustomer, at: int) -> None:
+        self.rows, self.at = rows, at
+
+    def __getitem__(self, name: str) -> Any:
+        column = self.rows.column(name)
+        if column is None:
+            raise KeyError(name)
+        return column[self.at]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rows.table.column_names)
+
+    def __len__(self) -> int:
+        return self.rows.table.num_columns
+
+
+def _with(text: str, more: dict[str, Any]) -> str:
+    """A JSON object's text with more keys."""
+    extra = json.dumps(more, ensure_ascii=False)
+    return extra if text == "{}" else text[:-1] + "," + extra[1:]
+
+
 SNAPSHOT_COLUMNS = (
     "customer_id",
     "month",
@@ -228,12 +285,15 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
     assert result.features is not None and result.value is not None and result.hits is not None
     month = result.month
     ids = dict(Customer.objects.values_list("code", "pk"))
-    features = {row["customer_code"]: row for row in _json_ready(result.features).to_pylist()}
+    table = _json_ready(result.features)
+    features = ByCustomer(table)
+    texts = json_rows(table, key="customer_code", leave_out=NOT_FEATURES)  # each customer's features as JSON
     value_rows = result.value.to_pylist()
     churn = {row["customer_code"]: row for row in result.churn.to_pylist()} if result.churn is not None else {}
     # Churn is the risk of losing a customer in service: prospects and customers already lost get no
     # score (they filled the report's top-risk list and showed a banner their alert contradicted).
-    churn = {code: row for code, row in churn.items() if (features.get(code) or {}).get("status") == "active"}
+    status = features.column("status") or []
+    churn = {code: row for code, row in churn.items() if code in features and status[features.index[code]] == "active"}
     factor_columns = [c for c in result.value.column_names if c.startswith("f_")]
 
     CustomerSnapshot.objects.filter(month=month).delete()
@@ -247,10 +307,10 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
         if code not in ids:
             continue
         measured = features[code]
-        feats = {k: v for k, v in measured.items() if k not in NOT_FEATURES}
+        feats = texts[code]
         risk = churn.get(code)
         if risk is not None:  # the members' roll-up is read beside the catalogue's features
-            feats.update({k: _jsonable(risk[k]) for k in ROLL_UP})
+            feats = _with(feats, {k: _jsonable(risk[k]) for k in ROLL_UP})
         snapshots.append(
             [
                 ids[code],
@@ -264,7 +324,7 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
                 _dec(row["potential_score"]),
                 bool(row["retention_flag"]),
                 {c.removeprefix("f_"): row[c] for c in factor_columns if row[c] is not None},
-                feats,
+                JsonText(feats),
                 None if risk is None else risk["churn_risk"],
                 "" if risk is None else risk["churn_band"] or "",
                 [] if risk is None else list(risk["reasons"] or []),
@@ -288,21 +348,20 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
     # The latest month run decides the customer's current tier and score.
     latest = CustomerSnapshot.objects.order_by("-month").values_list("month", flat=True).first()
     if latest == month:
-        # One set-based UPDATE from the snapshots just written (a row-by-row bulk_update of tens of
-        # thousands of customers is the slowest part of a province's write-back).
-        # No ordering in the subquery (the model's default would join customers for every row), and
-        # fresh statistics, so that PostgreSQL looks each customer up by (customer, month) instead of
-        # scanning the month for each of them (seen: 18 s becoming 4 minutes on a province).
         _customers_take_snapshot(month)
 
     # The values that made each rule fire: the features its expression reads.
     reads = {r.code: parse(r.expression).features for r in rules}
     value_by_code = {row["customer_code"]: row for row in value_rows}
     hits = []
+    empty: dict[str, Any] = {}
     for h in result.hits.to_pylist():
         code = h["customer_code"]
-        known = {**features[code], **value_by_code.get(code, {})}
-        evidence = {name: _jsonable(known.get(name)) for name in reads.get(h["rule_code"], [])}
+        measured, scored = features[code], value_by_code.get(code, empty)  # the score's names first
+        evidence = {
+            name: _jsonable(scored[name] if name in scored else measured.get(name))
+            for name in reads.get(h["rule_code"], [])
+        }
         hits.append((code, h["rule_code"], h["family"], h["severity"], evidence))
     for row in value_rows:
         if row["downgrade"] and row["tier_prev"] in VIP_TIERS:

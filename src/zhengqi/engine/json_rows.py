@@ -1,0 +1,30 @@
+"""Rows of a result table as JSON text, written by DuckDB in C: the month run stores each customer's
+features as a JSON object (its snapshot), and building 40,000 Python dictionaries of 70 values to
+encode them took two seconds of a province's write-back, this a fifth of one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+import pyarrow as pa
+
+
+def json_rows(table: pa.Table, *, key: str, leave_out: Sequence[str] = ()) -> dict[str, str]:
+    """Each row of ``table`` as a JSON object of its columns but ``key`` and ``leave_out`` (nulls as
+    ``null``), by the row's ``key``."""
+    columns = [c for c in table.column_names if c != key and c not in leave_out]
+    if not columns:
+        return {str(k): "{}" for k in table.column(key).to_pylist()}
+    con = duckdb.connect()
+    try:
+        con.register("rows_in", table)
+
+        def quoted(name: str) -> str:
+            return '"' + name.replace('"', '""') + '"'
+
+        pack = ", ".join(f"{quoted(c)} := {quoted(c)}" for c in columns)
+        out = con.sql(f"SELECT {quoted(key)}, to_json(struct_pack({pack}))::VARCHAR FROM rows_in").fetchall()  # noqa: S608  # nosec B608  # column names quoted
+    finally:
+        con.close()
+    return {str(k): text for k, text in out}
