@@ -87,7 +87,11 @@ class Link:
 
 def menu_for(user: User) -> list[tuple[str, list[Link]]]:
     """The groups the user has something in, each with its items (a one-item group is one link)."""
-    role = matrix.role_of(user)
+    return menu_for_role(matrix.role_of(user))
+
+
+def menu_for_role(role: str) -> list[tuple[str, list[Link]]]:
+    """The menu of a role of the matrix (``matrix.role_of``)."""
     groups = []
     for title, items in MENU:
         links = [Link(reverse(i.route), i.text(role)) for i in items if matrix.may(role, matrix.PAGES[i.route])]
