@@ -24,23 +24,7 @@ PLAIN_EVERYWHERE = {
     "SmallIntegerField",
     "TextField",
 }
-PLAIN_TYPES = {
-    "AutoField",
-    "BigAutoField",
-    "BigIntegerField",
-    "BooleanField",
-    "CharField",
-    "DateField",
-    "DateTimeField",
-    "DecimalField",
-    "FloatField",
-    "ForeignKey",
-    "IntegerField",
-    "PositiveIntegerField",
-    "PositiveSmallIntegerField",
-    "SmallIntegerField",
-    "TextField",
-}
+PLAIN_TYPES = PLAIN_EVERYWHERE | {"AutoField", "BigAutoField", "DateField", "DateTimeField", "DecimalField"}
 
 
 class JsonText(str):
