@@ -137,7 +137,9 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_VERBOSE = False
 LOGIN_URL = "login"
-# A session ends after ZHENGQI_SESSION_HOURS (a working day) and when the browser closes.
+# A session ends after ZHENGQI_SESSION_HOURS (a working day) and when the browser closes. Sessions are
+# read from the shared cache and written through to the database (no query per page: issue 25).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = int(os.environ.get("ZHENGQI_SESSION_HOURS", "8")) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # API tokens (Authorization: Bearer zq_…) expire after at most this many days.

@@ -190,3 +190,22 @@ def test_the_page_is_cached_per_language(cast: Cast, language: str) -> None:
     client.cookies["django_language"] = language
     english = page(client, customer)
     assert "基本资料" not in english
+
+
+def test_the_service_card_shows_a_new_request_and_survey_on_the_next_view(cast: Cast) -> None:
+    """The service card is kept a minute at most, but any change to the customer's requests or
+    surveys shows at once (the customer's version)."""
+    from zhengqi.support.requests import RequestInput, request_create
+    from zhengqi.support.surveys import SurveyInput, survey_record
+
+    customer = Customer.objects.filter(account_manager=cast.am, status="active").order_by("code").first()
+    assert customer is not None
+    client = client_for(cast.am)
+    assert "服务卡片测试" not in page(client, customer)
+    data = RequestInput(customer_id=customer.pk, request_type="complaint", title="服务卡片测试")
+    request_create(by=cast.am, data=data)
+    assert "服务卡片测试" in page(client, customer)
+    before = page(client, customer).count('data-testid="survey-form"')
+    survey_record(by=cast.am, data=SurveyInput(customer_id=customer.pk, kind="delivery", satisfied=False, note="卡片"))
+    html = page(client, customer)
+    assert "最近的满意度调查" in html and html.count('data-testid="survey-form"') == before

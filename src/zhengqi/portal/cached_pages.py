@@ -5,8 +5,8 @@ The page is opened far more often than what it shows changes, and nearly all of 
 queries and its rendering. Its body is rendered once, kept in the cache under the customer's version
 (:mod:`zhengqi.customers.versions`: a month run, an import, any save of the customer's rows changes
 it) and the viewer, and reused until that changes. What depends on the request is added on every
-view: the messages, the service card (requests move by the hour) and the CSRF token, which the
-cached body holds as a placeholder.
+view: the messages, the service card (rendered at most once a minute: requests' deadlines pass by the
+hour) and the CSRF token, which the cached body holds as a placeholder.
 
 The key holds the viewer's id (what the body shows depends on the user's scope and role: the
 group's units they may see, masked personal data, the forms and links they may use), the language,
@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,8 @@ from .selectors import customer_overview, workbench_now, workbench_side
 MARK = "<!--zq:service-->"  # where the live service card goes
 REQUESTS_MARK = "<!--zq:requests-->"  # where the workbench's live service requests go
 CSRF = "zq-csrf-token-placeholder"  # replaced by the request's own token on every view
-# The service card's context (support and competition), rendered on every view.
+SERVICE_CARD_SECONDS = 60  # how late the service card may show a deadline passing
+# The service card's context (support and competition), rendered apart from the body (``service_card``).
 LIVE = (
     "service_requests",
     "surveys",
@@ -86,7 +88,7 @@ def customer_page_context(request: AuthedRequest, customer: Customer) -> dict[st
     from_task = task if task.isdigit() and len(task) < 12 else ""  # a task's id, or nothing
     key = body_key(request, customer, today, from_task)
     body: str | None = cache.get(key)
-    live: dict[str, Any]
+    live: dict[str, Any] | None
     if body is None:
         context = customer_overview(user=user, customer=customer, today=today)
         live = {k: context[k] for k in LIVE}
@@ -105,15 +107,33 @@ def customer_page_context(request: AuthedRequest, customer: Customer) -> dict[st
         body = render_to_string("portal/customer_body.html", context)
         cache.set(key, body, MAX_AGE)
     else:
-        live = {**customer_service(user, customer), **customer_competition(user, customer)}
-    before, after = body.replace(CSRF, get_token(request)).split(MARK, 1)
+        live = None
+    token = get_token(request)
+    before, after = body.replace(CSRF, token).split(MARK, 1)
     return {
         "customer": customer,
         "today": today,
         "body_before": mark_safe(before),  # noqa: S308  # nosec B308 B703  # rendered by our own template (escaped there)
         "body_after": mark_safe(after),  # noqa: S308  # nosec B308 B703  # rendered by our own template (escaped there)
-        **live,
+        "service_card": mark_safe(service_card(request, customer, today, live).replace(CSRF, token)),  # noqa: S308  # nosec B308 B703  # rendered by our own template (escaped there)
     }
+
+
+def service_card(request: AuthedRequest, customer: Customer, today: dt.date, live: dict[str, Any] | None) -> str:
+    """The customer page's service card (requests, surveys, competition): rendered at most once a
+    minute for a version of the customer and a viewer — a request's deadline passes by the hour, and
+    any change to a request, a survey or an event changes the customer's version at once."""
+    minute = int(time.time() // SERVICE_CARD_SECONDS)
+    parts = (release(), customer.pk, customer_version(customer.pk), viewer(request), get_language(), today, minute)
+    key = "zq:c360-service:" + ":".join(str(p) for p in parts)
+    html: str | None = cache.get(key)
+    if html is None:
+        user = request.user
+        live = live or {**customer_service(user, customer), **customer_competition(user, customer)}
+        context = {**live, "customer": customer, "today": today, "csrf_token": CSRF}
+        html = render_to_string("support/_customer.html", context)
+        cache.set(key, html, 2 * SERVICE_CARD_SECONDS)
+    return html
 
 
 def workbench_page_context(request: AuthedRequest) -> dict[str, Any]:
