@@ -169,16 +169,14 @@ def _reopen(reopened: dict[int, tuple[int, str]], month: dt.date) -> None:
     assignee or priority moved (a re-run of a month moves few). ``bulk_update``'s CASE per row took
     most of a province's re-run."""
     pks = sorted(reopened)
-    for start in range(0, len(pks), 5000):
-        Task.objects.filter(pk__in=pks[start : start + 5000]).update(
-            status=Task.Status.OPEN, outcome="", closed_at=None, issued_month=month
-        )
     moved: dict[tuple[int, str], list[int]] = {}
     for start in range(0, len(pks), 5000):
-        rows = Task.objects.filter(pk__in=pks[start : start + 5000]).values_list("pk", "assignee_id", "priority")
-        for pk, assignee, priority in rows:
+        batch = pks[start : start + 5000]
+        for pk, assignee, priority in Task.objects.filter(pk__in=batch).values_list("pk", "assignee_id", "priority"):
             if reopened[pk] != (assignee, priority):
                 moved.setdefault(reopened[pk], []).append(pk)
+        reopen = {"status": Task.Status.OPEN, "outcome": "", "closed_at": None, "issued_month": month}
+        Task.objects.filter(pk__in=batch).update(**reopen)
     for (assignee, priority), ids in moved.items():
         for start in range(0, len(ids), 5000):
             Task.objects.filter(pk__in=ids[start : start + 5000]).update(assignee_id=assignee, priority=priority)
