@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import ibis
 
 from .features.monthly import Sources
@@ -19,7 +21,7 @@ def staged_sources(con: ibis.BaseBackend) -> Sources:
     return Sources(
         customers=customers.stage(con.table("dim_customers")),
         customer_month=customer_month.stage(con.table("customer_month"), service),
-        member_month=member_month.stage(con.table("member_month")),
+        member_month=partial(member_month.stage, con.table("member_month")),
         members=members.stage(con.table("members")),
         subscriptions=subscriptions.stage(con.table("dim_subscriptions")),
         contracts=contracts.stage(con.table("dim_contracts")),

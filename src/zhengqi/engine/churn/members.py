@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
+from zhengqi.engine.staging import member_month as staged_member_month
 from zhengqi.engine.staging import members as staged_members
 from zhengqi.engine.staging.months import idx_expr
 
@@ -58,19 +59,24 @@ def member_features(con: ibis.BaseBackend, month_idx: int, *, with_label: bool =
     """One row per member active in ``month_idx``: its use this month against its own previous
     three months, tenure, V网, whether it came back once; with ``with_label`` also ``label``."""
     raw = con.table("member_month")
-    usage = raw.select(
-        msisdn=raw.msisdn.cast("int64"),
-        customer_code=raw.customer_code.cast("string"),
-        month_idx=idx_expr(raw.month.cast("date")),
-        voice_minutes=raw.voice_minutes.cast("float64").fill_null(0),
-        sms_count=raw.sms_count.cast("float64").fill_null(0),
-        data_mb=raw.data_mb.cast("float64").fill_null(0),
-        vnet_calls=raw.vnet_calls.cast("float64").fill_null(0),
-        competitor_calls=raw.competitor_calls.cast("float64").fill_null(0),
-        revenue=raw.revenue.cast("float64").fill_null(0),
-    )
-    current = usage.filter(usage.month_idx == month_idx)
-    past = usage.filter((usage.month_idx >= month_idx - HISTORY) & (usage.month_idx < month_idx))
+
+    def usage(first: int, last: int) -> ir.Table:
+        # Only these months' files are read: the filter is on the stored month (staging.member_month).
+        rows = staged_member_month.months(raw, first, last)
+        return rows.select(
+            msisdn=rows.msisdn.cast("int64"),
+            customer_code=rows.customer_code.cast("string"),
+            month_idx=idx_expr(rows.month.cast("date")),
+            voice_minutes=rows.voice_minutes.cast("float64").fill_null(0),
+            sms_count=rows.sms_count.cast("float64").fill_null(0),
+            data_mb=rows.data_mb.cast("float64").fill_null(0),
+            vnet_calls=rows.vnet_calls.cast("float64").fill_null(0),
+            competitor_calls=rows.competitor_calls.cast("float64").fill_null(0),
+            revenue=rows.revenue.cast("float64").fill_null(0),
+        )
+
+    current = usage(month_idx, month_idx)
+    past = usage(month_idx - HISTORY, month_idx - 1)
     history = past.group_by("msisdn").aggregate(
         h_voice=past.voice_minutes.mean(),
         h_sms=past.sms_count.mean(),

@@ -11,6 +11,7 @@ frames, and a missing month counts as zero instead of shifting the window.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import ibis
@@ -47,7 +48,9 @@ class Sources:
 
     customers: ir.Table
     customer_month: ir.Table
-    member_month: ir.Table
+    # The staged member months first..last (month indices). A function rather than one table: each
+    # step asks for the months it reads, so that the engine reads only those months' files.
+    member_month: Callable[[int, int], ir.Table]
     members: ir.Table
     subscriptions: ir.Table
     contracts: ir.Table
@@ -79,21 +82,22 @@ def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.NumericValue:
 REPORTED_EVENTS = ("reported_joined", "reported_left", "reported_returned", "reported_vnet")
 
 
-def _facts_history(src: Sources, m: int) -> ir.Table:
-    """Customer-month facts with member counts, for months m-HISTORY..m.
+def _facts(src: Sources, lo: int, hi: int) -> ir.Table:
+    """Customer-month facts with member counts, for months lo..hi (one row per customer and month
+    that has any).
 
     Members are counted from the member tables; a customer-month with no member rows takes the
     counts reported with its billing facts (customer_month's 在网成员数, 三无成员数 …), so that a
     province that delivers counts per customer gets the same features. Cancellations are the larger
     of billing's count and the subscriptions that ended that month (two views of the same events,
-    like complaints: never their sum)."""
-    lo = m - HISTORY - 1
-    cm = src.customer_month.filter(_between(src.customer_month.month_idx, lo, m))
-    mm = src.member_month.filter(_between(src.member_month.month_idx, lo, m))
+    like complaints: never their sum). Money in whole fen (integers), so that sums are exact and
+    equal on every engine."""
+    cm = src.customer_month.filter(_between(src.customer_month.month_idx, lo, hi))
+    mm = src.member_month(lo, hi)
     counts = mm.group_by(["customer_code", "month_idx"]).aggregate(
         members_active=mm.count(), members_idle=mm.is_idle.cast("int64").sum()
     )
-    subs = src.subscriptions.filter(_between(src.subscriptions.end_idx, lo, m))
+    subs = src.subscriptions.filter(_between(src.subscriptions.end_idx, lo, hi))
     subs = subs.select("customer_code", month_idx=subs.end_idx)
     ends = subs.group_by(["customer_code", "month_idx"]).aggregate(ended=subs.count())
     j = cm.outer_join(counts, ["customer_code", "month_idx"])
@@ -108,15 +112,22 @@ def _facts_history(src: Sources, m: int) -> ir.Table:
         **{c: j[c] for c in REPORTED_EVENTS},
     )
     j = j.view().outer_join(ends, ["customer_code", "month_idx"])
-    j = j.select(
+    return j.select(
         customer_code=ibis.coalesce(j.customer_code, j.customer_code_right),
         month_idx=ibis.coalesce(j.month_idx, j.month_idx_right),
-        **{c: j[c] for c in (*MONEY_COLUMNS, "complaints", "competitor_calls", "surveys", "surveys_satisfied")},
+        **{c: (j[c].fill_null(0) * 100).round().cast("int64") for c in MONEY_COLUMNS},
+        **{c: j[c].fill_null(0) for c in ("complaints", "competitor_calls", "surveys", "surveys_satisfied")},
         cancellations=ibis.greatest(j.cancellations.fill_null(0), j.ended.fill_null(0)),
         members_active=j.members_active,
-        members_idle=j.members_idle,
+        members_idle=j.members_idle.fill_null(0),
         **{c: j[c] for c in REPORTED_EVENTS},
     )
+
+
+def _facts_history(src: Sources, m: int) -> ir.Table:
+    """The facts of months m-HISTORY..m, with each month's change in members against the month
+    before (known only where both months counted members)."""
+    j = _facts(src, m - HISTORY - 1, m)
     w = ibis.window(group_by="customer_code", order_by="month_idx")
     previous = j.members_active.lag().over(w)
     j = j.mutate(
@@ -127,8 +138,7 @@ def _facts_history(src: Sources, m: int) -> ir.Table:
     return j.select(
         "customer_code",
         "month_idx",
-        # Money in whole fen (integers) so that sums are exact and equal on every engine.
-        **{c: (j[c].fill_null(0) * 100).round().cast("int64") for c in MONEY_COLUMNS},
+        *MONEY_COLUMNS,
         **{c: j[c].fill_null(0) for c in COUNT_COLUMNS},
         **{c: j[c] for c in REPORTED_EVENTS},
         change_known=j.change_known.fill_null(False),
@@ -221,10 +231,12 @@ def _year_to_date(cm: ir.Table, m: int) -> ir.Table:
     )
 
 
-def _idle_clean_up(member_month: ir.Table, m: int) -> ir.Table:
+def _idle_clean_up(src: Sources, m: int) -> ir.Table:
     """How many of last month's "三无" members have no line in the group this month (member rows only)."""
-    before = member_month.filter((member_month.month_idx == m - 1) & member_month.is_idle)
-    now = member_month.filter(member_month.month_idx == m).select(msisdn_now=member_month.msisdn)
+    before = src.member_month(m - 1, m - 1)
+    before = before.filter(before.is_idle)
+    now = src.member_month(m, m)
+    now = now.select(msisdn_now=now.msisdn)
     j = before.left_join(now, before.msisdn == now.msisdn_now)
     return j.group_by("customer_code").aggregate(idle_cleaned=j.msisdn_now.isnull().cast("int64").sum())
 
@@ -246,7 +258,7 @@ def _member_events(members: ir.Table, m: int) -> ir.Table:
 
 
 def _vnet(src: Sources, m: int) -> ir.Table:
-    now = src.member_month.filter(src.member_month.month_idx == m).select("msisdn", "customer_code")
+    now = src.member_month(m, m).select("msisdn", "customer_code")
     j = now.left_join(src.members.select("msisdn", "in_vnet"), "msisdn")
     return j.group_by("customer_code").aggregate(members_vnet=j.in_vnet.fill_null(False).cast("int64").sum())
 
@@ -274,10 +286,19 @@ def _contracts(contracts: ir.Table, month: dt.date) -> ir.Table:
     )
 
 
-def _group_rollup(hierarchy: ir.Table, base: ir.Table) -> ir.Table:
-    j = hierarchy.join(base.select("customer_code", "revenue", "members_active"), "customer_code")
+def _group_rollup(src: Sources, m: int) -> ir.Table:
+    """Each group's revenue and members this month, summed over the customers under it.
+
+    Read from this month's facts alone rather than from the feature table: a rollup of the feature
+    table would join it to itself, and an engine may compute it twice to do so."""
+    month = _facts(src, m, m)
+    base = src.customers.select("customer_code").left_join(month, "customer_code")
+    base = base.select(
+        "customer_code", revenue=base.revenue.fill_null(0), members_active=base.members_active.fill_null(0)
+    )
+    j = src.hierarchy.join(base, "customer_code")
     return j.group_by(customer_code=j.ancestor_code).aggregate(
-        group_revenue=(j.revenue * 100).round().cast("int64").sum() / 100, group_members=j.members_active.sum()
+        group_revenue=j.revenue.sum() / 100, group_members=j.members_active.sum()
     )
 
 
@@ -290,7 +311,7 @@ def build(src: Sources, month: dt.date) -> ir.Table:
     products = _products(src.subscriptions, m)
     contracts = _contracts(src.contracts, month)
     ytd = _year_to_date(src.customer_month, m)
-    clean_up = _idle_clean_up(src.member_month, m)
+    clean_up = _idle_clean_up(src, m)
 
     t = src.customers
     for part in (money, events, vnet, products, contracts, ytd, clean_up):
@@ -445,6 +466,6 @@ def build(src: Sources, month: dt.date) -> ir.Table:
         satisfaction_12m=_ratio(t.satisfied_12m, t.surveys_12m),
         dissatisfied_3m=t.dissatisfied_3m.fill_null(0),
     )
-    rollup = _group_rollup(src.hierarchy, features)
+    rollup = _group_rollup(src, m)
     out = features.left_join(rollup, "customer_code").drop("customer_code_right")
     return out.mutate(group_revenue=out.group_revenue.fill_null(0), group_members=out.group_members.fill_null(0))
