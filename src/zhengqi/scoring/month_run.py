@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import socket
 import traceback
@@ -13,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
@@ -234,12 +234,6 @@ class Row(Mapping[str, Any]):
         return self.rows.table.num_columns
 
 
-def _with(text: str, more: dict[str, Any]) -> str:
-    """A JSON object's text with more keys."""
-    extra = json.dumps(more, ensure_ascii=False)
-    return extra if text == "{}" else text[:-1] + "," + extra[1:]
-
-
 SNAPSHOT_COLUMNS = (
     "customer_id",
     "month",
@@ -287,61 +281,38 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
     ids = dict(Customer.objects.values_list("code", "pk"))
     table = _json_ready(result.features)
     features = ByCustomer(table)
-    texts = json_rows(table, key="customer_code", leave_out=NOT_FEATURES)  # each customer's features as JSON
     value_rows = result.value.to_pylist()
     churn = {row["customer_code"]: row for row in result.churn.to_pylist()} if result.churn is not None else {}
     # Churn is the risk of losing a customer in service: prospects and customers already lost get no
     # score (they filled the report's top-risk list and showed a banner their alert contradicted).
     status = features.column("status") or []
     churn = {code: row for code, row in churn.items() if code in features and status[features.index[code]] == "active"}
-    factor_columns = [c for c in result.value.column_names if c.startswith("f_")]
+    # Each customer's features as JSON, the members' roll-up of those with a churn score beside them.
+    codes = table.column("customer_code").to_pylist()
+    with_roll_up = table.drop_columns([name for name in ROLL_UP if name in table.column_names])
+    for name in ROLL_UP:
+        with_roll_up = with_roll_up.append_column(
+            name, pa.array([_jsonable(churn[c][name]) if c in churn else None for c in codes], pa.float64())
+        )
+    texts = json_rows(with_roll_up, key="customer_code", leave_out=NOT_FEATURES, only_if_set=ROLL_UP)
 
     CustomerSnapshot.objects.filter(month=month).delete()
     TierChange.objects.filter(month=month).delete()
-    # Rows of values, not model instances: a province writes 40,000 snapshots of ~100 columns a month.
+    # Rows of values, not model instances: a province writes 40,000 snapshots of ~100 columns a
+    # month. Built a column at a time: numbers are converted by Arrow, not value by value in Python.
     columns = [*SNAPSHOT_COLUMNS, *MONEY_MEASURES, *COUNT_MEASURES]
-    snapshots: list[list[Any]] = []
-    changes = []
-    for row in value_rows:
-        code = row["customer_code"]
-        if code not in ids:
-            continue
-        measured = features[code]
-        feats = texts[code]
-        risk = churn.get(code)
-        if risk is not None:  # the members' roll-up is read beside the catalogue's features
-            feats = _with(feats, {k: _jsonable(risk[k]) for k in ROLL_UP})
-        snapshots.append(
-            [
-                ids[code],
-                month,
-                _dec(row["value_score"]),
-                row["tier"] or "",
-                row["tier_prev"] or "",
-                row["tier_reason"] or "",
-                _dec(row["axis_revenue"]),
-                _dec(row["axis_new_business"]),
-                _dec(row["potential_score"]),
-                bool(row["retention_flag"]),
-                {c.removeprefix("f_"): row[c] for c in factor_columns if row[c] is not None},
-                JsonText(feats),
-                None if risk is None else risk["churn_risk"],
-                "" if risk is None else risk["churn_band"] or "",
-                [] if risk is None else list(risk["reasons"] or []),
-                *[_dec(measured.get(name)) or ZERO for name in MONEY_MEASURES],
-                *[int(measured.get(name) or 0) for name in COUNT_MEASURES],
-            ]
+    snapshots = _snapshot_rows(result.value, features, texts, churn, ids, month)
+    changes = [
+        TierChange(
+            customer_id=ids[row["customer_code"]],
+            month=month,
+            from_tier=row["tier_prev"],
+            to_tier=row["tier"],
+            value_score=_dec(row["value_score"]),
         )
-        if row["tier"] and row["tier_prev"] and row["tier"] != row["tier_prev"]:
-            changes.append(
-                TierChange(
-                    customer_id=ids[code],
-                    month=month,
-                    from_tier=row["tier_prev"],
-                    to_tier=row["tier"],
-                    value_score=_dec(row["value_score"]),
-                )
-            )
+        for row in value_rows
+        if row["customer_code"] in ids and row["tier"] and row["tier_prev"] and row["tier"] != row["tier_prev"]
+    ]
     insert_values(CustomerSnapshot, columns, snapshots)
     insert_rows(TierChange, changes)
 
@@ -388,6 +359,68 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
         "churn_hits": len(churn_hits),
         "alerts_opened": opened,
     }
+
+
+def _snapshot_rows(
+    value: pa.Table,
+    features: ByCustomer,
+    texts: dict[str, str],
+    churn: dict[str, dict[str, Any]],
+    ids: dict[str, int],
+    month: dt.date,
+) -> list[tuple[Any, ...]]:
+    """The month's snapshot rows, in the order of ``SNAPSHOT_COLUMNS``, ``MONEY_MEASURES`` and
+    ``COUNT_MEASURES``, of the scored customers the database knows."""
+    codes = [str(c) for c in value.column("customer_code").to_pylist()]
+    keep = pa.array([c in ids for c in codes])
+    value = value.filter(keep)
+    codes = [c for c in codes if c in ids]
+    # The features' rows in the order of the scores' rows.
+    measured = features.table.take(pa.array([features.index[c] for c in codes], pa.int64()))
+
+    def money(column: pa.ChunkedArray | None, *, zero: bool = False) -> list[Any]:
+        """Yuan as decimal text to the cent (Arrow rounds as ``round(x, 2)`` does)."""
+        if column is None:
+            return ["0" if zero else None] * len(codes)
+        if zero:
+            column = pc.fill_null(column, 0)
+        cents = pc.cast(pc.cast(column, pa.float64()), pa.decimal128(18, 2), safe=False)
+        return [None if v is None else Decimal(v) for v in pc.cast(cents, pa.string()).to_pylist()]
+
+    def count(name: str) -> list[int]:
+        if name not in measured.column_names:
+            return [0] * len(codes)
+        return pc.cast(pc.fill_null(measured.column(name), 0), pa.int64(), safe=False).to_pylist()
+
+    factors = [c for c in value.column_names if c.startswith("f_")]
+    factor_values = [value.column(c).to_pylist() for c in factors]
+    names = [c.removeprefix("f_") for c in factors]
+    breakdown = (
+        [{n: v for n, v in zip(names, row, strict=True) if v is not None} for row in zip(*factor_values, strict=True)]
+        if factors
+        else [{} for _ in codes]
+    )
+    risks = [churn.get(c) for c in codes]
+    columns: list[list[Any]] = [
+        [ids[c] for c in codes],
+        [month] * len(codes),
+        money(value.column("value_score")),
+        [t or "" for t in value.column("tier").to_pylist()],
+        [t or "" for t in value.column("tier_prev").to_pylist()],
+        [t or "" for t in value.column("tier_reason").to_pylist()],
+        money(value.column("axis_revenue")),
+        money(value.column("axis_new_business")),
+        money(value.column("potential_score")),
+        [bool(f) for f in value.column("retention_flag").to_pylist()],
+        breakdown,
+        [JsonText(texts[c]) for c in codes],
+        [None if r is None else r["churn_risk"] for r in risks],
+        ["" if r is None else r["churn_band"] or "" for r in risks],
+        [[] if r is None else list(r["reasons"] or []) for r in risks],
+        *[money(measured.column(n) if n in measured.column_names else None, zero=True) for n in MONEY_MEASURES],
+        *[count(n) for n in COUNT_MEASURES],
+    ]
+    return list(zip(*columns, strict=True))
 
 
 def _customers_take_snapshot(month: dt.date) -> None:
