@@ -49,8 +49,21 @@ def _state() -> dict[str, Any]:
         "tasks": sorted(
             Task.objects.filter(source=Task.Source.ALERT)
             .exclude(status=Task.Status.CANCELLED)
-            .values_list("customer_id", "rule_code", "alert_month")
+            .values_list(
+                "customer_id",
+                "rule_code",
+                "alert_month",
+                "assignee_id",
+                "priority",
+                "issued_month",
+                "status",
+                "outcome",
+            )
         ),
+        "withdrawn_closed": not Task.objects.filter(
+            source=Task.Source.ALERT, status=Task.Status.CANCELLED, closed_at__isnull=True
+        ).exists(),
+        "open_unclosed": not Task.objects.filter(status=Task.Status.OPEN, closed_at__isnull=False).exists(),
     }
 
 

@@ -508,7 +508,7 @@ def _move_alerts(
         else:
             continuing[key] = pk
     fired: set[tuple[int, str]] = set()
-    new: list[Alert] = []
+    new: list[tuple[Any, ...]] = []  # rows of NEW_ALERT_COLUMNS
     for code, rule_code, family, severity, evidence in hits:
         key = (ids[code], rule_code)
         fired.add(key)
@@ -516,18 +516,7 @@ def _move_alerts(
         if going_on is not None:
             after[going_on] = (month, OPEN, None)  # still firing: the same alert; current values are in the snapshot
         else:
-            new.append(
-                Alert(
-                    customer_id=key[0],
-                    rule_code=rule_code,
-                    rule_name=names.get(rule_code, rule_code),
-                    family=family,
-                    severity=severity,
-                    first_month=month,
-                    last_month=month,
-                    evidence=evidence,
-                )
-            )
+            new.append((key[0], rule_code, names.get(rule_code, rule_code), family, severity, month, month, evidence))
     for key, pk in continuing.items():
         if key not in fired:
             after[pk] = (after[pk][0], RESOLVED, month)
@@ -540,8 +529,20 @@ def _move_alerts(
             Alert.objects.filter(pk__in=pks[start : start + 5000]).update(
                 last_month=last, status=status, resolved_month=resolved
             )
-    insert_rows(Alert, new)
+    insert_values(Alert, NEW_ALERT_COLUMNS, new)
     return len(new)
+
+
+NEW_ALERT_COLUMNS = (
+    "customer_id",
+    "rule_code",
+    "rule_name",
+    "family",
+    "severity",
+    "first_month",
+    "last_month",
+    "evidence",
+)
 
 
 IMPORTANT_TIERS = ("A+", "A")

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,15 +50,16 @@ def tasks_from_alerts(*, month: dt.date, today: dt.date | None = None, capacity:
     today = today or timezone.localdate()
     capacity = int(settings.ZHENGQI_TASKS_PER_MANAGER) if capacity is None else capacity
     alert_tasks = Task.objects.filter(source=Task.Source.ALERT)
-    now = timezone.now()
-    alert_tasks.filter(status=Task.Status.OPEN, issued_month__gte=month).update(
-        status=Task.Status.CANCELLED, outcome=RERUN_OUTCOME, closed_at=now
-    )
+    # The open tasks this month's runs (or later months') issued are withdrawn, then issued again
+    # where their alert comes back. Worked out in memory: only the tasks that change are written (a
+    # re-run of a province's month issues nearly the same thirteen thousand tasks again).
+    reissuable = Q(status=Task.Status.OPEN, issued_month__gte=month)
     withdrawn = alert_tasks.filter(status=Task.Status.CANCELLED, outcome=RERUN_OUTCOME)
     used = Counter(
         dict(
             alert_tasks.filter(issued_month=month)
             .exclude(status=Task.Status.CANCELLED, outcome=RERUN_OUTCOME)
+            .exclude(reissuable)
             .values("assignee_id")
             .annotate(n=Count("pk"))
             .values_list("assignee_id", "n")
@@ -94,6 +95,7 @@ def tasks_from_alerts(*, month: dt.date, today: dt.date | None = None, capacity:
     live = set(
         alert_tasks.filter(alert_month__gte=since)
         .exclude(status=Task.Status.CANCELLED, outcome=RERUN_OUTCOME)
+        .exclude(reissuable)
         .values_list("customer_id", "rule_code", "alert_month")
     )
     back = {
@@ -102,6 +104,13 @@ def tasks_from_alerts(*, month: dt.date, today: dt.date | None = None, capacity:
             "pk", "customer_id", "rule_code", "alert_month"
         )
     }
+    # pk → (assignee, priority, issued month) of the open tasks a re-run may issue again.
+    standing: dict[int, tuple[int, str, dt.date | None]] = {}
+    for pk, c, r, m, assignee, priority, issued in alert_tasks.filter(reissuable).values_list(
+        "pk", "customer_id", "rule_code", "alert_month", "assignee_id", "priority", "issued_month"
+    ):
+        back[(c, r, m)] = pk
+        standing[pk] = (assignee, priority, issued)
     managers = regional_managers()
     new: list[Task] = []
     reopened: dict[int, tuple[int, str]] = {}
@@ -138,7 +147,9 @@ def tasks_from_alerts(*, month: dt.date, today: dt.date | None = None, capacity:
             )
         )
     insert_rows(Task, new)
-    _reopen(reopened, month)
+    _withdraw([pk for pk in standing if pk not in reopened])
+    _reopen({pk: v for pk, v in reopened.items() if pk not in standing}, month)
+    _reissue({pk: v for pk, v in reopened.items() if pk in standing}, standing, month)
     per_person = Counter([*(t.assignee_id for t in new), *(assignee for assignee, _priority in reopened.values())])
     notify_each(  # one query for all, not one a person: a province's month run tells a thousand people
         Kind.TASK_ASSIGNED,
@@ -163,6 +174,33 @@ def tasks_from_alerts(*, month: dt.date, today: dt.date | None = None, capacity:
     }
 
 
+BATCH = 5000  # ids in one UPDATE's IN list
+
+
+def _withdraw(pks: list[int]) -> None:
+    """Cancel the open tasks a re-run did not issue again (their alert is gone, or others came first)."""
+    now = timezone.now()
+    for start in range(0, len(pks), BATCH):
+        Task.objects.filter(pk__in=pks[start : start + BATCH]).update(
+            status=Task.Status.CANCELLED, outcome=RERUN_OUTCOME, closed_at=now
+        )
+
+
+def _reissue(
+    kept: dict[int, tuple[int, str]], standing: dict[int, tuple[int, str, dt.date | None]], month: dt.date
+) -> None:
+    """Open tasks issued again: only those whose assignee, priority or issuing month moved are written."""
+    moved: dict[tuple[int, str], list[int]] = {}
+    for pk, (assignee, priority) in kept.items():
+        if standing[pk] != (assignee, priority, month):
+            moved.setdefault((assignee, priority), []).append(pk)
+    for (assignee, priority), ids in moved.items():
+        for start in range(0, len(ids), BATCH):
+            Task.objects.filter(pk__in=ids[start : start + BATCH]).update(
+                assignee_id=assignee, priority=priority, issued_month=month
+            )
+
+
 def _reopen(reopened: dict[int, tuple[int, str]], month: dt.date) -> None:
     """Open again the withdrawn tasks that came back (task id → its assignee and priority now), as
     sets: one UPDATE for every few thousand of them, and one per (assignee, priority) for those whose
@@ -170,16 +208,16 @@ def _reopen(reopened: dict[int, tuple[int, str]], month: dt.date) -> None:
     most of a province's re-run."""
     pks = sorted(reopened)
     moved: dict[tuple[int, str], list[int]] = {}
-    for start in range(0, len(pks), 5000):
-        batch = pks[start : start + 5000]
+    for start in range(0, len(pks), BATCH):
+        batch = pks[start : start + BATCH]
         for pk, assignee, priority in Task.objects.filter(pk__in=batch).values_list("pk", "assignee_id", "priority"):
             if reopened[pk] != (assignee, priority):
                 moved.setdefault(reopened[pk], []).append(pk)
         reopen = {"status": Task.Status.OPEN, "outcome": "", "closed_at": None, "issued_month": month}
         Task.objects.filter(pk__in=batch).update(**reopen)
     for (assignee, priority), ids in moved.items():
-        for start in range(0, len(ids), 5000):
-            Task.objects.filter(pk__in=ids[start : start + 5000]).update(assignee_id=assignee, priority=priority)
+        for start in range(0, len(ids), BATCH):
+            Task.objects.filter(pk__in=ids[start : start + BATCH]).update(assignee_id=assignee, priority=priority)
 
 
 @transaction.atomic
