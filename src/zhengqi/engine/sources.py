@@ -22,6 +22,7 @@ def staged_sources(con: ibis.BaseBackend) -> Sources:
         customers=customers.stage(con.table("dim_customers")),
         customer_month=customer_month.stage(con.table("customer_month"), service),
         member_month=partial(member_month.stage, con.table("member_month")),
+        member_counts=partial(member_month.counts, con.table("member_month")),
         members=members.stage(con.table("members")),
         subscriptions=subscriptions.stage(con.table("dim_subscriptions")),
         contracts=contracts.stage(con.table("dim_contracts")),

@@ -51,6 +51,8 @@ class Sources:
     # The staged member months first..last (month indices). A function rather than one table: each
     # step asks for the months it reads, so that the engine reads only those months' files.
     member_month: Callable[[int, int], ir.Table]
+    # Members per customer and month (members_active, members_idle), months first..last.
+    member_counts: Callable[[int, int], ir.Table]
     members: ir.Table
     subscriptions: ir.Table
     contracts: ir.Table
@@ -93,10 +95,7 @@ def _facts(src: Sources, lo: int, hi: int) -> ir.Table:
     like complaints: never their sum). Money in whole fen (integers), so that sums are exact and
     equal on every engine."""
     cm = src.customer_month.filter(_between(src.customer_month.month_idx, lo, hi))
-    mm = src.member_month(lo, hi)
-    counts = mm.group_by(["customer_code", "month_idx"]).aggregate(
-        members_active=mm.count(), members_idle=mm.is_idle.cast("int64").sum()
-    )
+    counts = src.member_counts(lo, hi)
     subs = src.subscriptions.filter(_between(src.subscriptions.end_idx, lo, hi))
     subs = subs.select("customer_code", month_idx=subs.end_idx)
     ends = subs.group_by(["customer_code", "month_idx"]).aggregate(ended=subs.count())

@@ -37,3 +37,24 @@ def stage(raw: ir.Table, first: int | None = None, last: int | None = None) -> i
             & (raw.vnet_calls.fill_null(0) == 0)
         ),
     )
+
+
+def counts(raw: ir.Table, first: int, last: int) -> ir.Table:
+    """Members per customer and month, months ``first``..``last``: customer_code, month_idx,
+    members_active (member rows), members_idle ("三无" among them). Grouped on the stored month
+    before the month index is derived: once per customer-month instead of once per member row."""
+    rows = months(raw, first, last)
+    idle = (
+        (rows.voice_minutes.fill_null(0) == 0)
+        & (rows.sms_count.fill_null(0) == 0)
+        & (rows.vnet_calls.fill_null(0) == 0)
+    )
+    grouped = rows.group_by(customer_code=rows.customer_code.cast("string"), month=rows.month.cast("date")).aggregate(
+        members_active=rows.count(), members_idle=idle.cast("int64").sum()
+    )
+    return grouped.select(
+        "customer_code",
+        month_idx=idx_expr(grouped.month),
+        members_active=grouped.members_active,
+        members_idle=grouped.members_idle,
+    )
