@@ -127,9 +127,14 @@ class Lake:
         elif backend == "pyspark":  # pragma: no cover - exercised where pyspark is installed
             from pyspark.sql import SparkSession
 
+            builder = SparkSession.builder.appName("zhengqi")
+            # The operator's cluster (spark://host:7077, yarn, k8s://…); without it local mode, or
+            # Spark Connect where SPARK_REMOTE names a server. The rest from spark-defaults.conf.
+            master = os.environ.get("ZHENGQI_SPARK_MASTER")
+            if master:
+                builder = builder.master(master)
             session = (
-                SparkSession.builder.appName("zhengqi")
-                .config("spark.sql.session.timeZone", "UTC")
+                builder.config("spark.sql.session.timeZone", "UTC")
                 .config("spark.sql.shuffle.partitions", os.environ.get("ZHENGQI_SPARK_PARTITIONS", "8"))
                 .config("spark.ui.enabled", "false")
                 .config("spark.ui.showConsoleProgress", "false")
