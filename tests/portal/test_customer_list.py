@@ -175,3 +175,28 @@ def test_what_the_rule_language_cannot_say_is_named(scored: Cast) -> None:
     client.force_login(scored.admin)
     form = client.get("/customers/to-segment/", {"tier": "B", "open_task": "yes"}, follow=True).content.decode()
     assert "tier = &#x27;B&#x27;" in form and "已略去：未完成任务" in form
+
+
+@hypothesis_settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_wrong_filter_is_named_by_its_label_not_its_code(cast: Cast, data: st.DataObject) -> None:
+    """Any filter given a value it cannot take: the list says which filter by the label the user
+    sees (价值等级), with the reason, never the parameter's code (tier) or a Python structure."""
+    from zhengqi.customers.forms import CustomerFilterForm
+    from zhengqi.portal.customer_list import SignalFilterForm
+
+    fields = {
+        name: field
+        for form in (CustomerFilterForm, SignalFilterForm)
+        for name, field in form.base_fields.items()
+        if name not in ("q", "rule", "no_manager", "region")  # free text and a flag take any value
+    }
+    name = data.draw(st.sampled_from(sorted(fields)))
+    bad = data.draw(st.text(alphabet="xyz+<>&", min_size=1, max_size=6))  # no filter takes it
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(cast.admin)
+    page = client.get("/customers/", {name: bad}).content.decode()
+    assert 'data-testid="filter-errors"' in page
+    errors = page.split('data-testid="filter-errors"', 1)[1].split("</div>", 1)[0]
+    assert f"{fields[name].label}：" in errors
+    assert f">{name}<" not in errors and "errorlist" not in errors and "{" not in errors
