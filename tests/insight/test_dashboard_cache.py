@@ -53,3 +53,27 @@ def test_a_new_month_shows_in_the_month_picker(october: None, cast: Cast) -> Non
     month_run(month=dt.date(2026, 11, 1))
     after = view(cast.admin, "/insight/performance/")
     assert '<option value="2026-11"' in after
+
+
+def test_a_dashboard_seen_again_costs_a_few_queries_whatever_its_figures(october: None, cast: Cast) -> None:
+    """Seen again, a dashboard reads the user, the months with results and the filters' own rows —
+    the same few queries for every dashboard and scope, however many customers its figures add up."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from zhengqi.insight.dashboards import DASHBOARDS
+
+    counts = set()
+    for user in (cast.admin, cast.city_manager, cast.am):
+        c = Client()
+        c.force_login(user)
+        for key in DASHBOARDS:
+            path = f"/insight/{key}/?month=2026-10&tier=A"
+            assert c.get(path).status_code == 200
+            with CaptureQueriesContext(connection) as ctx:
+                assert c.get(path).status_code == 200
+            counts.add(len(ctx.captured_queries))
+    assert max(counts) <= MAX_QUERIES_SEEN_AGAIN, counts
+
+
+MAX_QUERIES_SEEN_AGAIN = 3  # measured: 3 for every dashboard and scope
