@@ -154,7 +154,7 @@ def planned_columns(model: type[models.Model]) -> list[str]:
         if (
             field.primary_key
             or field.is_relation
-            or field.db_index
+            or getattr(field, "db_index", False)
             or field.unique
             or field.name in indexed
             or field.choices

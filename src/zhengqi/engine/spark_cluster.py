@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
+import subprocess  # nosec B404  # the Spark processes we start, without a shell
 import sys
 import tempfile
 import time
