@@ -37,6 +37,16 @@ def run_both_months(lake: Lake, backend: str) -> list[MonthResult]:
         return [run_month(lake, m, model=DEFAULT_MODEL, rules=BUILTIN_RULES, backend=backend) for m in MONTHS]
 
 
+def assert_same_results(duck: MonthResult, spark: MonthResult) -> None:
+    """Every column of the features, scores and tiers, and hits equal, row by row."""
+    for name in ("features", "value", "hits"):
+        a, b = getattr(duck, name), getattr(spark, name)
+        assert a.schema.names == b.schema.names, name
+        differing = [c for c in a.schema.names if a[c].to_pylist() != b[c].to_pylist()]
+        assert not differing, f"{duck.month:%Y-%m} {name}: {differing}"
+    assert duck.hits.num_rows > 0 and duck.value.num_rows == duck.features.num_rows
+
+
 def test_duckdb_and_spark_agree() -> None:
     reason = spark_available()
     if reason:
@@ -48,11 +58,6 @@ def test_duckdb_and_spark_agree() -> None:
     duck = run_both_months(lake, "duckdb")
     spark = run_both_months(lake, "pyspark")
     for d, s in zip(duck, spark, strict=True):
-        for name in ("features", "value", "hits"):
-            a, b = getattr(d, name), getattr(s, name)
-            assert a.schema.names == b.schema.names, name
-            differing = [c for c in a.schema.names if a[c].to_pylist() != b[c].to_pylist()]
-            assert not differing, f"{d.month:%Y-%m} {name}: {differing}"
-        assert d.hits.num_rows > 0 and d.value.num_rows == d.features.num_rows
+        assert_same_results(d, s)
     # the second month saw the first: tiers moved and were compared on both engines alike
     assert any(r["tier_prev"] for r in duck[1].value.to_pylist())

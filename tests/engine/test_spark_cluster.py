@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 
-from tests.engine.test_parity import spark_available
+from tests.engine.test_parity import assert_same_results, spark_available
 from zhengqi.engine.lake import Lake
 from zhengqi.engine.pipeline import run_month
 from zhengqi.engine.rules.builtin import BUILTIN_RULES
@@ -63,9 +63,4 @@ def test_the_month_run_on_a_standalone_cluster_equals_duckdb(cluster: str) -> No
     assert session is not None and session.sparkContext.master == cluster
     executors = session.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1  # less the driver
     assert executors == 2
-    for name in ("features", "value", "hits"):
-        a, b = getattr(duck, name), getattr(spark, name)
-        assert a.schema.names == b.schema.names, name
-        differing = [c for c in a.schema.names if a[c].to_pylist() != b[c].to_pylist()]
-        assert not differing, f"{name}: {differing}"
-    assert duck.hits.num_rows > 0 and duck.value.num_rows == duck.features.num_rows
+    assert_same_results(duck, spark)
