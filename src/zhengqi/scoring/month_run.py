@@ -378,10 +378,10 @@ def _snapshot_rows(
     # The features' rows in the order of the scores' rows.
     measured = features.table.take(pa.array([features.index[c] for c in codes], pa.int64()))
 
-    def money(column: pa.ChunkedArray | None, *, zero: bool = False) -> list[Any]:
-        """Yuan as decimal text to the cent (Arrow rounds as ``round(x, 2)`` does)."""
+    def money(column: pa.ChunkedArray | None, *, zero: bool = False) -> list[Decimal | None]:
+        """Yuan as decimals to the cent (Arrow rounds as ``round(x, 2)`` does), 0 for none with ``zero``."""
         if column is None:
-            return ["0" if zero else None] * len(codes)
+            return [ZERO if zero else None] * len(codes)
         if zero:
             column = pc.fill_null(column, 0)
         cents = pc.cast(pc.cast(column, pa.float64()), pa.decimal128(18, 2), safe=False)
