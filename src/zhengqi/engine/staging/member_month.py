@@ -23,10 +23,9 @@ def months(raw: ir.Table, first: int, last: int) -> ir.Table:
     return raw.filter((month >= month_of(first)) & (month <= month_of(last)))
 
 
-def stage(raw: ir.Table, first: int | None = None, last: int | None = None) -> ir.Table:
-    """Every month, or only months ``first``..``last``."""
-    if first is not None and last is not None:
-        raw = months(raw, first, last)
+def stage(raw: ir.Table, first: int, last: int) -> ir.Table:
+    """The member rows of months ``first``..``last``."""
+    raw = months(raw, first, last)
     return raw.select(
         msisdn=raw.msisdn.cast("int64"),
         customer_code=raw.customer_code.cast("string"),
