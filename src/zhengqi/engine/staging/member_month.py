@@ -23,6 +23,13 @@ def months(raw: ir.Table, first: int, last: int) -> ir.Table:
     return raw.filter((month >= month_of(first)) & (month <= month_of(last)))
 
 
+def is_idle(raw: ir.Table) -> ir.BooleanValue:
+    """A "三无" member that month: no call, no SMS, no V网 call."""
+    return (
+        (raw.voice_minutes.fill_null(0) == 0) & (raw.sms_count.fill_null(0) == 0) & (raw.vnet_calls.fill_null(0) == 0)
+    )
+
+
 def stage(raw: ir.Table, first: int, last: int) -> ir.Table:
     """The member rows of months ``first``..``last``."""
     raw = months(raw, first, last)
@@ -30,11 +37,7 @@ def stage(raw: ir.Table, first: int, last: int) -> ir.Table:
         msisdn=raw.msisdn.cast("int64"),
         customer_code=raw.customer_code.cast("string"),
         month_idx=idx_expr(raw.month.cast("date")),
-        is_idle=(
-            (raw.voice_minutes.fill_null(0) == 0)
-            & (raw.sms_count.fill_null(0) == 0)
-            & (raw.vnet_calls.fill_null(0) == 0)
-        ),
+        is_idle=is_idle(raw),
     )
 
 
@@ -43,11 +46,7 @@ def counts(raw: ir.Table, first: int, last: int) -> ir.Table:
     members_active (member rows), members_idle ("三无" among them). Grouped on the stored month
     before the month index is derived: once per customer-month instead of once per member row."""
     rows = months(raw, first, last)
-    idle = (
-        (rows.voice_minutes.fill_null(0) == 0)
-        & (rows.sms_count.fill_null(0) == 0)
-        & (rows.vnet_calls.fill_null(0) == 0)
-    )
+    idle = is_idle(rows)
     grouped = rows.group_by(customer_code=rows.customer_code.cast("string"), month=rows.month.cast("date")).aggregate(
         members_active=rows.count(), members_idle=idle.cast("int64").sum()
     )
