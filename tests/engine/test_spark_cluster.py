@@ -9,6 +9,7 @@ import datetime as dt
 import os
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -50,7 +51,7 @@ def cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
             _stop_session()  # later tests get local mode again
 
 
-def test_the_month_run_on_a_standalone_cluster_equals_duckdb(cluster: str) -> None:
+def test_the_month_run_on_a_standalone_cluster_equals_duckdb(cluster: str, tmp_path: Path) -> None:
     from pyspark.sql import SparkSession
 
     lake = Lake(settings.ZHENGQI_LAKE)
@@ -64,3 +65,17 @@ def test_the_month_run_on_a_standalone_cluster_equals_duckdb(cluster: str) -> No
     executors = session.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1  # less the driver
     assert executors == 2
     assert_same_results(duck, spark)
+
+    # An import from a table of the cluster: the rows are checked on the executors (their own Python
+    # processes, which load no Django) and the lake's month written by them.
+    from zhengqi.imports.kinds.member_month import KIND as MEMBER_MONTH
+    from zhengqi.imports.services import import_file
+
+    code = lake.read_month("member_month", MONTH).column("customer_code")[0].as_py()
+    rows = [(str(13900000000 + i), "2026-11", code, "1", "1", "1.5", "0", "0", "10", "") for i in range(50)]
+    rows.append(("12345", "2026-11", code, "1", "1", "1.5", "0", "0", "10", ""))
+    session.createDataFrame(rows, [c.label for c in MEMBER_MONTH.columns]).createOrReplaceTempView("bss_members")
+    target = Lake(tmp_path / "lake")
+    batch = import_file("member_month", Path("spark:bss_members"), lake=target)
+    assert (batch.status, batch.inserted, batch.rejected) == ("succeeded", 50, 1), batch.message
+    assert target.read_month("member_month", dt.date(2026, 11, 1)).num_rows == 50

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 if TYPE_CHECKING:
     import ibis
+    import pyspark.sql
 
 PARTITIONED_TABLES = ("member_month", "customer_month")
 Backend = Literal["duckdb", "pyspark"]
@@ -47,6 +48,14 @@ class Lake:
     def write_month(self, name: str, month: dt.date, table: pa.Table) -> Path:
         """Replace one month of a partitioned table, atomically."""
         return self._write_atomic(self.partition_file(name, month), table)
+
+    def place_month(self, name: str, month: dt.date, written: Path) -> Path:
+        """Move a month's file written elsewhere on the lake's filesystem (by Spark) into place,
+        atomically, replacing the month's file."""
+        target = self.partition_file(name, month)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(written, target)
+        return target
 
     def write_table(self, name: str, table: pa.Table) -> Path:
         """Replace a whole unpartitioned table, atomically."""
@@ -125,23 +134,7 @@ class Lake:
                 temp_directory=str(spill),
             )
         elif backend == "pyspark":  # pragma: no cover - exercised where pyspark is installed
-            from pyspark.sql import SparkSession
-
-            builder = SparkSession.builder.appName("zhengqi")
-            # The operator's cluster (spark://host:7077, yarn, k8s://…); without it local mode, or
-            # Spark Connect where SPARK_REMOTE names a server. The rest from spark-defaults.conf.
-            master = os.environ.get("ZHENGQI_SPARK_MASTER")
-            if master:
-                builder = builder.master(master)
-            session = (
-                builder.config("spark.sql.session.timeZone", "UTC")
-                .config("spark.sql.shuffle.partitions", os.environ.get("ZHENGQI_SPARK_PARTITIONS", "8"))
-                .config("spark.ui.enabled", "false")
-                .config("spark.ui.showConsoleProgress", "false")
-                .getOrCreate()
-            )
-            session.sparkContext.setLogLevel("ERROR")
-            con = ibis.pyspark.connect(session)
+            con = ibis.pyspark.connect(spark_session())
         else:
             raise ValueError(f"unknown backend {backend!r}: use 'duckdb' or 'pyspark'")
         names = sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.exists() else []
@@ -156,6 +149,32 @@ class Lake:
             else:
                 con.read_parquet(str(folder / "data.parquet"), table_name=name)
         return con
+
+
+def spark_session() -> pyspark.sql.SparkSession:
+    """The Spark session the engine and the imports share: the operator's cluster named by
+    ``ZHENGQI_SPARK_MASTER`` (spark://host:7077, yarn, k8s://…); without it local mode, or Spark
+    Connect where SPARK_REMOTE names a server. The rest from spark-defaults.conf. The executors run
+    Python (the imports' row checks) with ``PYSPARK_PYTHON``, by default this interpreter: on a
+    cluster whose machines install Zhengqi elsewhere, set it to theirs."""
+    import sys
+
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName("zhengqi")
+    master = os.environ.get("ZHENGQI_SPARK_MASTER")
+    if master:
+        builder = builder.master(master)
+    session = (
+        builder.config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", os.environ.get("ZHENGQI_SPARK_PARTITIONS", "8"))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def _add_up_customer_months(table: pa.Table) -> pa.Table:

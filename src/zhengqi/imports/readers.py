@@ -176,7 +176,7 @@ def _find_header(candidates: list[list[str]], known: set[str]) -> int | None:
     return best
 
 
-def _cell(value: object) -> str:
+def cell_text(value: object) -> str:
     """An Excel cell as the text a user typed: no ``.0`` on whole numbers, dates as ISO."""
     if value is None:
         return ""
@@ -200,7 +200,7 @@ def _xlsx(path: Path, known: set[str]) -> Source:
     rows = sheet.iter_rows(values_only=True)
     head: list[list[str]] = []
     for values in rows:
-        head.append([_cell(v) for v in values])
+        head.append([cell_text(v) for v in values])
         if len(head) >= HEADER_SEARCH_ROWS:
             break
     index = _find_header(head, known)
@@ -211,7 +211,7 @@ def _xlsx(path: Path, known: set[str]) -> Source:
         for number, cells in enumerate(head[index + 1 :], start=index + 2):
             yield number, cells
         for number, values in enumerate(rows, start=len(head) + 1):
-            yield number, [_cell(v) for v in values]
+            yield number, [cell_text(v) for v in values]
         book.close()
 
     return Source([h.strip() for h in head[index]], index + 1, body(), "xlsx")
@@ -232,7 +232,7 @@ def _parquet(path: Path) -> Source:
             columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
             for values in zip(*columns, strict=True):
                 number += 1
-                yield number, [_cell(v) for v in values]
+                yield number, [cell_text(v) for v in values]
 
     return Source(header, 1, body(), "parquet")
 
@@ -252,6 +252,6 @@ def _spark(table: str) -> Source:
 
     def body() -> Iterator[tuple[int, list[str]]]:
         for number, row in enumerate(frame.toLocalIterator(), start=2):
-            yield number, [_cell(v) for v in row]
+            yield number, [cell_text(v) for v in row]
 
     return Source(list(frame.columns), 1, body(), "spark")

@@ -18,8 +18,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from zhengqi.accounts.models import User
-from zhengqi.customers.models import BuyingRole
 from zhengqi.customers.validators import normalize_phone, validate_credit_code, validate_phone
 from zhengqi.engine.months import Month, MonthError
 
@@ -244,6 +242,8 @@ def closeness(raw: str, lookups: Lookups) -> int:
 
 
 def buying_roles(raw: str, _: Lookups) -> list[str]:
+    from zhengqi.customers.models import BuyingRole  # the row checks import no models (Spark's executors)
+
     parse = choice(BuyingRole.choices)
     return [parse(part, _) for part in re.split(r"[;；,，、/\s]+", normalise(raw)) if part]
 
@@ -266,10 +266,6 @@ def boolean(raw: str, _: Lookups) -> bool:
 
 
 # --- the kinds --------------------------------------------------------------------------------
-
-# Staff may be imported in every role but the provincial admin's (made in the back office).
-STAFF_ROLES = [(v, label) for v, label in User.Role.choices if v != User.Role.PROVINCIAL_ADMIN]
-GRADES = User.Grade.choices
 
 
 @dataclass

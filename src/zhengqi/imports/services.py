@@ -23,6 +23,7 @@ from zhengqi.customers.models import (
 from zhengqi.customers.versions import data_changed
 from zhengqi.engine.lake import Lake
 
+from . import spark_lake
 from .kinds import KINDS, WRITERS
 from .models import ImportBatch, ImportRejection
 from .readers import SPARK_PREFIX, FileRefused, Source, open_source
@@ -85,10 +86,20 @@ def import_file(
             by=by,
             dry_run=dry_run,
         )
+    lake = lake or Lake(settings.ZHENGQI_LAKE)
     try:
-        rows, problems, total = _read(kind, path, batch, progress)
-        writer = WRITERS[kind.name]
-        counts = writer(kind, rows, problems, dry_run=dry_run, lake=lake or Lake(settings.ZHENGQI_LAKE), batch=batch)
+        if str(path).startswith(SPARK_PREFIX) and kind.name in spark_lake.ON_THE_CLUSTER:
+            # Checked, merged and written on the cluster: only refused rows and counts come back.
+            done = spark_lake.import_table(
+                kind, spark_lake.table_of(path), lake=lake, lookups=load_lookups(kind), dry_run=dry_run,
+                duplicate=duplicate_problem(kind), progress=progress,
+            )  # fmt: skip
+            batch.encoding, batch.header = "spark", [_storable(h)[:200] for h in done.header][:200]
+            counts, problems, total = done.counts, done.problems, done.total
+        else:
+            rows, problems, total = _read(kind, path, batch, progress)
+            writer = WRITERS[kind.name]
+            counts = writer(kind, rows, problems, dry_run=dry_run, lake=lake, batch=batch)
     except FileRefused as err:
         batch.status, batch.message = ImportBatch.Status.FAILED, str(err)
         batch.finished_at = timezone.now()
@@ -176,6 +187,16 @@ def _rows_or_refuse(source: Source) -> Iterator[tuple[int, list[str]]]:
         ) from err
 
 
+def duplicate_problem(kind: Kind) -> Callable[[int, tuple[Any, ...], int, list[str]], Problem]:
+    """How a row whose natural key an earlier row holds is refused (the first is kept)."""
+    label = "、".join(kind.column(k).label for k in kind.key)
+
+    def problem(line: int, key: tuple[Any, ...], first: int, cells: list[str]) -> Problem:
+        return Problem(line, label, " ".join(map(str, key))[:200], f"与第 {first} 行的{label}重复。", cells)
+
+    return problem
+
+
 def _read(
     kind: Kind, path: Path, batch: ImportBatch, progress: Progress | None
 ) -> tuple[list[ParsedRow], list[Problem], int]:
@@ -190,6 +211,7 @@ def _read(
     rows: list[ParsedRow] = []
     problems: list[Problem] = []
     seen: dict[tuple[Any, ...], int] = {}
+    duplicate = duplicate_problem(kind)
     total = 0
     for line, cells in _rows_or_refuse(source):
         refused = source.refused.get(line)
@@ -207,10 +229,7 @@ def _read(
             continue
         key = tuple(parsed.values[k] for k in kind.key)
         if key in seen:
-            label = "、".join(kind.column(k).label for k in kind.key)
-            problems.append(
-                Problem(line, label, " ".join(map(str, key))[:200], f"与第 {seen[key]} 行的{label}重复。", cells)
-            )
+            problems.append(duplicate(line, key, seen[key], cells))
             continue
         seen[key] = line
         rows.append(parsed)

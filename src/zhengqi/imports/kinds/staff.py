@@ -10,8 +10,6 @@ from django.db import transaction
 
 from zhengqi.accounts.models import User
 from zhengqi.imports.schemas import (
-    GRADES,
-    STAFF_ROLES,
     Column,
     Kind,
     ParsedRow,
@@ -24,6 +22,10 @@ from zhengqi.imports.schemas import (
     username,
 )
 from zhengqi.imports.writing import Counts
+
+# Staff may be imported in every role but the provincial admin's (made in the back office).
+STAFF_ROLES = [(v, label) for v, label in User.Role.choices if v != User.Role.PROVINCIAL_ADMIN]
+GRADES = User.Grade.choices
 
 KIND = Kind(
     name="staff",
