@@ -115,3 +115,60 @@ def test_snapshots_and_tasks_by_copy(
     assert task.title == title[:200] and task.status == Task.Status.OPEN
     assert task.created_at >= before - dt.timedelta(seconds=1)  # stamped as on any save
     Task.objects.filter(due=month).delete()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.none() | st.decimals(Decimal("0"), Decimal("9999.99"), places=2),
+            st.sampled_from(["", "A+", "A", "C"]),
+            text,
+            st.booleans(),
+            st.dictionaries(text, json_values, max_size=4),
+            st.none() | st.floats(0, 1),
+            st.lists(text, max_size=3),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_snapshots_from_an_arrow_table_are_snapshots_by_bulk_create(cast: Any, rows: list[tuple[Any, ...]]) -> None:
+    """``insert_table`` (COPY of Arrow's CSV on PostgreSQL): empty text stays empty, null stays
+    null, quotes, commas, new lines and Chinese in text and JSON come back as they went in."""
+    import json
+
+    import pyarrow as pa
+
+    from zhengqi.db import insert_table
+
+    customers = list(Customer.objects.order_by("pk").values_list("pk", flat=True)[: len(rows)])
+    rows = rows[: len(customers)]
+    month_copy, month_bulk = dt.date(1999, 1, 1), dt.date(1999, 2, 1)
+    CustomerSnapshot.objects.filter(month__in=[month_copy, month_bulk]).delete()
+    columns = list(zip(*rows, strict=True))
+    table = pa.table(
+        {
+            "customer_id": pa.array(customers, pa.int64()),
+            "month": pa.array([month_copy] * len(rows), pa.date32()),
+            "value_score": pa.array(columns[0], pa.decimal128(18, 2)),
+            "tier": pa.array(columns[1], pa.string()),
+            "tier_reason": pa.array([t[:30] for t in columns[2]], pa.string()),
+            "retention_flag": pa.array(columns[3], pa.bool_()),
+            "features": pa.array([json.dumps(f, ensure_ascii=False) for f in columns[4]], pa.string()),
+            "churn_risk": pa.array(columns[5], pa.float64()),
+            "churn_reasons": pa.array([json.dumps(r, ensure_ascii=False) for r in columns[6]], pa.string()),
+        }
+    )
+    assert insert_table(CustomerSnapshot, table) == len(rows)
+    CustomerSnapshot.objects.bulk_create(
+        CustomerSnapshot(
+            customer_id=pk, month=month_bulk, value_score=score, tier=tier, tier_reason=reason[:30],
+            retention_flag=flag, features=features, churn_risk=risk, churn_reasons=reasons,
+        )
+        for pk, (score, tier, reason, flag, features, risk, reasons) in zip(customers, rows, strict=True)
+    )  # fmt: skip
+    keys = [f.attname for f in CustomerSnapshot._meta.concrete_fields if f.attname not in ("id", "month")]
+    by_table = list(CustomerSnapshot.objects.filter(month=month_copy).order_by("customer_id").values_list(*keys))
+    by_bulk = list(CustomerSnapshot.objects.filter(month=month_bulk).order_by("customer_id").values_list(*keys))
+    assert by_table == by_bulk

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import socket
 import traceback
@@ -25,7 +26,7 @@ from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
 from zhengqi.customers.registrations import GROUP_PROOF_CODE, registration_proofs
 from zhengqi.customers.versions import data_changed
-from zhengqi.db import JsonText, insert_rows, insert_values, refresh_statistics
+from zhengqi.db import insert_rows, insert_table, insert_values, refresh_statistics
 from zhengqi.engine.churn import registry as churn_registry
 from zhengqi.engine.churn.bundle import ROLL_UP
 from zhengqi.engine.json_rows import json_rows
@@ -252,6 +253,7 @@ SNAPSHOT_COLUMNS = (
     "churn_reasons",
 )
 ZERO = Decimal(0)
+CENTS = pa.decimal128(18, 2)
 
 
 def _json_ready(table: pa.Table) -> pa.Table:
@@ -300,8 +302,7 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
     TierChange.objects.filter(month=month).delete()
     # Rows of values, not model instances: a province writes 40,000 snapshots of ~100 columns a
     # month. Built a column at a time: numbers are converted by Arrow, not value by value in Python.
-    columns = [*SNAPSHOT_COLUMNS, *MONEY_MEASURES, *COUNT_MEASURES]
-    snapshots = _snapshot_rows(result.value, features, texts, churn, ids, month)
+    snapshots = _snapshot_table(result.value, features, texts, churn, ids, month)
     changes = [
         TierChange(
             customer_id=ids[row["customer_code"]],
@@ -313,7 +314,7 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
         for row in value_rows
         if row["customer_code"] in ids and row["tier"] and row["tier_prev"] and row["tier"] != row["tier_prev"]
     ]
-    insert_values(CustomerSnapshot, columns, snapshots)
+    insert_table(CustomerSnapshot, snapshots)
     insert_rows(TierChange, changes)
 
     # The latest month run decides the customer's current tier and score.
@@ -353,7 +354,7 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
     opened = _move_alerts(month, [h for h in hits if h[0] in ids], ids, names)
     refresh_statistics(CustomerSnapshot, TierChange, Alert, Customer)
     return {
-        "snapshots": len(snapshots),
+        "snapshots": snapshots.num_rows,
         "tier_changes": len(changes),
         "hits": len(hits) - len(churn_hits),
         "churn_hits": len(churn_hits),
@@ -361,66 +362,79 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
     }
 
 
-def _snapshot_rows(
+def _snapshot_table(
     value: pa.Table,
     features: ByCustomer,
     texts: dict[str, str],
     churn: dict[str, dict[str, Any]],
     ids: dict[str, int],
     month: dt.date,
-) -> list[tuple[Any, ...]]:
-    """The month's snapshot rows, in the order of ``SNAPSHOT_COLUMNS``, ``MONEY_MEASURES`` and
-    ``COUNT_MEASURES``, of the scored customers the database knows."""
+) -> pa.Table:
+    """The month's snapshot rows as an Arrow table with the columns ``SNAPSHOT_COLUMNS``,
+    ``MONEY_MEASURES`` and ``COUNT_MEASURES`` (JSON as text), of the scored customers the database
+    knows: numbers stay in Arrow, not a Python object each, down to the database's COPY."""
     codes = [str(c) for c in value.column("customer_code").to_pylist()]
     keep = pa.array([c in ids for c in codes])
     value = value.filter(keep)
     codes = [c for c in codes if c in ids]
+    rows = len(codes)
     # The features' rows in the order of the scores' rows.
     measured = features.table.take(pa.array([features.index[c] for c in codes], pa.int64()))
 
-    def money(column: pa.ChunkedArray | None, *, zero: bool = False) -> list[Decimal | None]:
+    def money(column: pa.ChunkedArray | None, *, zero: bool = False) -> pa.Array | pa.ChunkedArray:
         """Yuan as decimals to the cent (Arrow rounds as ``round(x, 2)`` does), 0 for none with ``zero``."""
         if column is None:
-            return [ZERO if zero else None] * len(codes)
+            return pa.array([ZERO if zero else None] * rows, CENTS)
         if zero:
             column = pc.fill_null(column, 0)
-        cents = pc.cast(pc.cast(column, pa.float64()), pa.decimal128(18, 2), safe=False)
-        return [None if v is None else Decimal(v) for v in pc.cast(cents, pa.string()).to_pylist()]
+        return pc.cast(pc.cast(column, pa.float64()), CENTS, safe=False)
 
-    def count(name: str) -> list[int]:
+    def count(name: str) -> pa.Array | pa.ChunkedArray:
         if name not in measured.column_names:
-            return [0] * len(codes)
-        return pc.cast(pc.fill_null(measured.column(name), 0), pa.int64(), safe=False).to_pylist()
+            return pa.array([0] * rows, pa.int64())
+        return pc.cast(pc.fill_null(measured.column(name), 0), pa.int64(), safe=False)
+
+    def text(name: str) -> pa.ChunkedArray:
+        return pc.fill_null(pc.cast(value.column(name), pa.string()), "")
 
     factors = [c for c in value.column_names if c.startswith("f_")]
     factor_values = [value.column(c).to_pylist() for c in factors]
     names = [c.removeprefix("f_") for c in factors]
     breakdown = (
-        [{n: v for n, v in zip(names, row, strict=True) if v is not None} for row in zip(*factor_values, strict=True)]
+        [
+            json.dumps({n: v for n, v in zip(names, row, strict=True) if v is not None}, ensure_ascii=False)
+            for row in zip(*factor_values, strict=True)
+        ]
         if factors
-        else [{} for _ in codes]
+        else ["{}"] * rows
     )
     risks = [churn.get(c) for c in codes]
-    columns: list[list[Any]] = [
-        [ids[c] for c in codes],
-        [month] * len(codes),
-        money(value.column("value_score")),
-        [t or "" for t in value.column("tier").to_pylist()],
-        [t or "" for t in value.column("tier_prev").to_pylist()],
-        [t or "" for t in value.column("tier_reason").to_pylist()],
-        money(value.column("axis_revenue")),
-        money(value.column("axis_new_business")),
-        money(value.column("potential_score")),
-        [bool(f) for f in value.column("retention_flag").to_pylist()],
-        breakdown,
-        [JsonText(texts[c]) for c in codes],
-        [None if r is None else r["churn_risk"] for r in risks],
-        ["" if r is None else r["churn_band"] or "" for r in risks],
-        [[] if r is None else list(r["reasons"] or []) for r in risks],
-        *[money(measured.column(n) if n in measured.column_names else None, zero=True) for n in MONEY_MEASURES],
-        *[count(n) for n in COUNT_MEASURES],
-    ]
-    return list(zip(*columns, strict=True))
+    columns: dict[str, Any] = {
+        "customer_id": pa.array([ids[c] for c in codes], pa.int64()),
+        "month": pa.array([month] * rows, pa.date32()),
+        "value_score": money(value.column("value_score")),
+        "tier": text("tier"),
+        "tier_prev": text("tier_prev"),
+        "tier_reason": text("tier_reason"),
+        "axis_revenue": money(value.column("axis_revenue")),
+        "axis_new_business": money(value.column("axis_new_business")),
+        "potential_score": money(value.column("potential_score")),
+        "retention_flag": pc.fill_null(pc.cast(value.column("retention_flag"), pa.bool_()), False),
+        "breakdown": pa.array(breakdown, pa.string()),
+        "features": pa.array([texts[c] for c in codes], pa.string()),
+        "churn_risk": pa.array([None if r is None else r["churn_risk"] for r in risks], pa.float64()),
+        "churn_band": pa.array(["" if r is None else r["churn_band"] or "" for r in risks], pa.string()),
+        "churn_reasons": pa.array(
+            ["[]" if r is None else json.dumps(list(r["reasons"] or []), ensure_ascii=False) for r in risks],
+            pa.string(),
+        ),
+    }
+    for name in MONEY_MEASURES:
+        columns[name] = money(measured.column(name) if name in measured.column_names else None, zero=True)
+    for name in COUNT_MEASURES:
+        columns[name] = count(name)
+    assert tuple(columns) == (*SNAPSHOT_COLUMNS, *MONEY_MEASURES, *COUNT_MEASURES)
+    return pa.table(columns)
 
 
 def _customers_take_snapshot(month: dt.date) -> None:
