@@ -146,8 +146,8 @@ def insert_table(model: type[models.Model], table: pa.Table) -> int:
     sink = pa.BufferOutputStream()
     pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False, quoting_style="all_valid"))
     name = db.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(db.ops.quote_name(f.column) for f in given)
-    with db.cursor() as cursor, cursor.cursor.copy(f"COPY {name} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+    quoted = ", ".join(db.ops.quote_name(f.column) for f in given)
+    with db.cursor() as cursor, cursor.cursor.copy(f"COPY {name} ({quoted}) FROM STDIN WITH (FORMAT csv)") as copy:
         copy.write(sink.getvalue().to_pybytes())
     return rows
 
