@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import pyarrow as pa
@@ -110,14 +111,17 @@ def insert_values(
     return count
 
 
-def insert_table(model: type[models.Model], table: pa.Table) -> int:
+def insert_table(model: type[models.Model], table: pa.Table, *, meanwhile: Callable[[], object] | None = None) -> int:
     """Insert the rows of an Arrow table whose columns are named as :func:`insert_values`'s
     ``names``, JSON columns given as JSON text; the other columns at their defaults.
 
     PostgreSQL: COPY of CSV that Arrow writes in C++ (every valid value quoted, so that an empty
     text stays empty and only a null is NULL): no Python per value, where :func:`insert_values`
     formats each of a province's four million snapshot values in Python (half its write-back).
-    Other databases: the rows through :func:`insert_values`."""
+    Other databases: the rows through :func:`insert_values`.
+
+    ``meanwhile`` (work that does not touch the database) runs while PostgreSQL takes the rows, or
+    after the rows are in elsewhere."""
     db = connections[DEFAULT_DB_ALIAS]
     given = [_field(model, n) for n in table.column_names]
     if db.vendor != "postgresql":
@@ -127,7 +131,10 @@ def insert_table(model: type[models.Model], table: pa.Table) -> int:
             if field.get_internal_type() == "JSONField":
                 values = [None if v is None else JsonText(v) for v in values]
             columns.append(values)
-        return insert_values(model, table.column_names, zip(*columns, strict=True))
+        count = insert_values(model, table.column_names, zip(*columns, strict=True))
+        if meanwhile is not None:
+            meanwhile()
+        return count
     import pyarrow.csv as pa_csv
 
     rows = table.num_rows
@@ -143,12 +150,37 @@ def insert_table(model: type[models.Model], table: pa.Table) -> int:
         table = table.append_column(field.column, pa.array([value] * rows))
         given.append(field)
     table = table.rename_columns([f.column for f in given])
-    sink = pa.BufferOutputStream()
-    pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False, quoting_style="all_valid"))
     name = db.ops.quote_name(model._meta.db_table)
     quoted = ", ".join(db.ops.quote_name(f.column) for f in given)
-    with db.cursor() as cursor, cursor.cursor.copy(f"COPY {name} ({quoted}) FROM STDIN WITH (FORMAT csv)") as copy:
-        copy.write(sink.getvalue().to_pybytes())
+    db.ensure_connection()
+    raw = db.connection  # psycopg's own: Django's wrapper belongs to this thread
+    failed: list[BaseException] = []
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="all_valid")
+
+    def copy_rows() -> None:
+        try:
+            with raw.cursor() as cursor, cursor.copy(f"COPY {name} ({quoted}) FROM STDIN WITH (FORMAT csv)") as copy:
+                # A few thousand rows at a time: the server parses one part while Arrow writes the next.
+                for part in table.to_batches(max_chunksize=4000):
+                    sink = pa.BufferOutputStream()
+                    pa_csv.write_csv(part, sink, options)
+                    copy.write(sink.getvalue().to_pybytes())
+        except BaseException as err:  # raised again in the caller's thread
+            failed.append(err)
+
+    if meanwhile is None:
+        copy_rows()
+    else:
+        # The server parses and stores the rows (most of the time: JSON documents) while this
+        # process goes on with work that needs no database; the transaction is the caller's.
+        worker = threading.Thread(target=copy_rows, name="zhengqi-copy")
+        worker.start()
+        try:
+            meanwhile()
+        finally:
+            worker.join()
+    if failed:
+        raise failed[0]
     return rows
 
 

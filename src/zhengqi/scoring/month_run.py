@@ -314,33 +314,39 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
         for row in value_rows
         if row["customer_code"] in ids and row["tier"] and row["tier_prev"] and row["tier"] != row["tier_prev"]
     ]
-    insert_table(CustomerSnapshot, snapshots)
+    # The values that made each rule fire: the features its expression reads. Worked out while the
+    # database stores the snapshots (no query in it).
+    reads = {r.code: parse(r.expression).features for r in rules}
+    value_by_code = {row["customer_code"]: row for row in value_rows}
+    hits: list[tuple[str, str, str, str, dict[str, Any]]] = []
+    churn_hits: list[tuple[str, str, str, str, dict[str, Any]]] = []
+
+    rule_hits = result.hits
+
+    def gather_hits() -> None:
+        empty: dict[str, Any] = {}
+        for h in rule_hits.to_pylist():
+            code = h["customer_code"]
+            measured, scored = features[code], value_by_code.get(code, empty)  # the score's names first
+            evidence = {
+                name: _jsonable(scored[name] if name in scored else measured.get(name))
+                for name in reads.get(h["rule_code"], [])
+            }
+            hits.append((code, h["rule_code"], h["family"], h["severity"], evidence))
+        for row in value_rows:
+            if row["downgrade"] and row["tier_prev"] in VIP_TIERS:
+                evidence = {"tier_prev": row["tier_prev"], "tier": row["tier"], "value_score": row["value_score"]}
+                hits.append((row["customer_code"], DOWNGRADE_CODE, "retain", "high", evidence))
+        churn_hits.extend(_churn_hits(churn, value_by_code))
+        hits.extend(churn_hits)
+
+    insert_table(CustomerSnapshot, snapshots, meanwhile=gather_hits)
     insert_rows(TierChange, changes)
 
     # The latest month run decides the customer's current tier and score.
     latest = CustomerSnapshot.objects.order_by("-month").values_list("month", flat=True).first()
     if latest == month:
         _customers_take_snapshot(month)
-
-    # The values that made each rule fire: the features its expression reads.
-    reads = {r.code: parse(r.expression).features for r in rules}
-    value_by_code = {row["customer_code"]: row for row in value_rows}
-    hits = []
-    empty: dict[str, Any] = {}
-    for h in result.hits.to_pylist():
-        code = h["customer_code"]
-        measured, scored = features[code], value_by_code.get(code, empty)  # the score's names first
-        evidence = {
-            name: _jsonable(scored[name] if name in scored else measured.get(name))
-            for name in reads.get(h["rule_code"], [])
-        }
-        hits.append((code, h["rule_code"], h["family"], h["severity"], evidence))
-    for row in value_rows:
-        if row["downgrade"] and row["tier_prev"] in VIP_TIERS:
-            evidence = {"tier_prev": row["tier_prev"], "tier": row["tier"], "value_score": row["value_score"]}
-            hits.append((row["customer_code"], DOWNGRADE_CODE, "retain", "high", evidence))
-    churn_hits = _churn_hits(churn, value_by_code)
-    hits.extend(churn_hits)
     # Registered groups due for proof whose members never arrived (集团客户认定, issue 22).
     for proof in registration_proofs(month, features):
         if not proof.passed:
@@ -352,7 +358,9 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
         GROUP_PROOF_CODE: _("集团认定未落实"),
     }
     opened = _move_alerts(month, [h for h in hits if h[0] in ids], ids, names)
-    refresh_statistics(CustomerSnapshot, TierChange, Alert, Customer)
+    # The customers' statistics are left to autovacuum: only their tier and score moved, by a few
+    # per cent of rows a month, which changes no plan (analysing them took 0.2 s of each run).
+    refresh_statistics(CustomerSnapshot, TierChange, Alert)
     return {
         "snapshots": snapshots.num_rows,
         "tier_changes": len(changes),
