@@ -306,7 +306,11 @@ class CustomerSnapshot(models.Model):
         verbose_name_plural = _("客户月度快照")
         ordering = ["customer", "-month"]
         constraints = [models.UniqueConstraint(fields=["customer", "month"], name="uniq_snapshot")]
-        indexes = [models.Index(fields=["month", "tier"], name="snapshot_month_tier")]
+        indexes = [
+            models.Index(fields=["month", "tier"], name="snapshot_month_tier"),
+            # The month's high-risk customers (notifications after each month run, the churn lists).
+            models.Index(fields=["month", "churn_band"], name="snapshot_month_churn"),
+        ]
 
 
 class TierChange(models.Model):

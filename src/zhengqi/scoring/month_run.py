@@ -26,7 +26,7 @@ from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
 from zhengqi.customers.registrations import GROUP_PROOF_CODE, registration_proofs
 from zhengqi.customers.versions import data_changed
-from zhengqi.db import insert_rows, insert_table, insert_values, refresh_statistics
+from zhengqi.db import insert_rows, insert_table, refresh_statistics
 from zhengqi.engine.churn import registry as churn_registry
 from zhengqi.engine.churn.bundle import ROLL_UP
 from zhengqi.engine.json_rows import json_rows
@@ -551,7 +551,11 @@ def _move_alerts(
             Alert.objects.filter(pk__in=pks[start : start + 5000]).update(
                 last_month=last, status=status, resolved_month=resolved
             )
-    insert_values(Alert, NEW_ALERT_COLUMNS, new)
+    columns: list[tuple[Any, ...]] = list(zip(*new, strict=True)) if new else [() for _c in NEW_ALERT_COLUMNS]
+    types = (pa.int64(), pa.string(), pa.string(), pa.string(), pa.string(), pa.date32(), pa.date32())
+    arrays = [pa.array(values, kind) for values, kind in zip(columns[:-1], types, strict=True)]
+    arrays.append(pa.array([json.dumps(e, ensure_ascii=False) for e in columns[-1]], pa.string()))
+    insert_table(Alert, pa.table(dict(zip(NEW_ALERT_COLUMNS, arrays, strict=True))))
     return len(new)
 
 
