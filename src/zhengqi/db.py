@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, TypeVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.utils import timezone
 
@@ -60,7 +61,12 @@ def insert_rows(model: type[M], objs: Sequence[M], *, batch_size: int = 2000) ->
 
 
 def insert_values(
-    model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]], *, batch_size: int = 2000
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    batch_size: int = 2000,
+    ready: Collection[str] = (),
 ) -> int:
     """Insert rows given as values in the order of ``names`` (field names, ``customer_id`` for a
     foreign key), the other columns at their defaults: for the bulk writers (the month run's
@@ -69,25 +75,31 @@ def insert_values(
     PostgreSQL: COPY, a stream the server parses in C, where ``bulk_create`` sends each column as an
     array that psycopg escapes value by value in Python (most of a province's write-back). Other
     databases: one prepared INSERT run over the rows. No signal is sent: the writer bumps the
-    versions itself."""
+    versions itself. The values of the columns ``ready`` are already in the database's own form."""
     db = connections[DEFAULT_DB_ALIAS]  # the connection itself: the proxy costs a lookup per attribute
     given = [_field(model, n) for n in names]
     rest = [f for f in _columns(model) if f not in given]
     fields = [*given, *rest]
     now = timezone.now()
-    fill = [now if _stamped(f) else f.get_default() for f in rest]
     # Values the driver takes as they are; the rest (JSON above all) as Django prepares them to save.
     plain = PLAIN_TYPES if db.vendor == "postgresql" else PLAIN_EVERYWHERE
-    prepare = [None if f.get_internal_type() in plain else f for f in fields]
+    fill = [now if _stamped(f) else f.get_default() for f in rest]
+    fill = [v if f.get_internal_type() in plain else f.get_db_prep_save(v, db) for v, f in zip(fill, rest, strict=True)]
+    prepare = [
+        (i, f)
+        for i, (f, n) in enumerate(zip(given, names, strict=True))
+        if n not in ready and f.get_internal_type() not in plain
+    ]
     table = db.ops.quote_name(model._meta.db_table)
     columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
 
     def prepared(row: Sequence[Any]) -> list[Any]:
         values = [*row, *fill]
-        return [
-            v if f is None or isinstance(v, JsonText) else f.get_db_prep_save(v, db)
-            for v, f in zip(values, prepare, strict=True)
-        ]
+        for i, f in prepare:
+            v = values[i]
+            if not isinstance(v, JsonText):
+                values[i] = f.get_db_prep_save(v, db)
+        return values
 
     count = 0
     with db.cursor() as cursor:
@@ -125,13 +137,20 @@ def insert_table(model: type[models.Model], table: pa.Table, *, meanwhile: Calla
     db = connections[DEFAULT_DB_ALIAS]
     given = [_field(model, n) for n in table.column_names]
     if db.vendor != "postgresql":
-        columns = []
+        # Decimals as floats and dates as ISO text: what SQLite stores of them (a NUMERIC column keeps
+        # 12.30 as the real 12.3, as it does the text Django would send), without Python per value.
+        columns, ready = [], []
         for field, name in zip(given, table.column_names, strict=True):
-            values = table.column(name).to_pylist()
-            if field.get_internal_type() == "JSONField":
+            column = table.column(name)
+            kind = field.get_internal_type()
+            if kind in ("DecimalField", "DateField"):
+                column = pc.cast(column, pa.float64() if kind == "DecimalField" else pa.string())
+                ready.append(name)
+            values = column.to_pylist()
+            if kind == "JSONField":
                 values = [None if v is None else JsonText(v) for v in values]
             columns.append(values)
-        count = insert_values(model, table.column_names, zip(*columns, strict=True))
+        count = insert_values(model, table.column_names, zip(*columns, strict=True), ready=ready)
         if meanwhile is not None:
             meanwhile()
         return count
