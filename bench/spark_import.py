@@ -87,6 +87,7 @@ def main() -> None:
             command = [sys.executable, __file__, "--child", way, "--month", args.month, "--rows", str(args.rows)]
             done = subprocess.run([*command, "--out", folder], capture_output=True, text=True, check=True)
             results[way] = json.loads(done.stdout.strip().splitlines()[-1])
+            print(f"{way}: {results[way]}", flush=True)  # each as it ends: a long run shows the first
         for way, r in results.items():
             if r["status"] != "succeeded":
                 print(f"{way}: {r['status']} — {r['message']}")
