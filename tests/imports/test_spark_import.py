@@ -172,3 +172,20 @@ def test_member_months_checked_and_written_on_the_cluster_equal_a_files(
             assert _months(lakes["spark"]) == _months(lakes["file"])
 
     same_as_a_file()
+
+
+def test_a_spark_table_failing_part_way_is_refused_whole_in_spark_words(tmp_path: Path) -> None:
+    """A table that streams through the driver (regions) and fails part-way: nothing is imported and
+    the message names Spark, not a damaged file."""
+    spark_or_skip()
+    from zhengqi.accounts.models import Region
+    from zhengqi.engine.lake import spark_session
+
+    before = Region.objects.count()
+    spark_session().sql(
+        "SELECT concat('ZZ', id) AS `区域编码`, concat('测试', id) AS `区域名称`, '区县' AS `层级`, "
+        "CASE WHEN id < 3 THEN '' ELSE raise_error('boom') END AS `上级区域编码` FROM range(10)"
+    ).createOrReplaceTempView("bss_regions")
+    batch = import_file("regions", Path("spark:bss_regions"), lake=Lake(tmp_path / "lake"))
+    assert batch.status == "failed" and "读取 Spark 表时" in batch.message and "已损坏" not in batch.message
+    assert Region.objects.count() == before

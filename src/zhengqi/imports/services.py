@@ -182,6 +182,12 @@ def _rows_or_refuse(source: Source) -> Iterator[tuple[int, list[str]]]:
         raise
     except Exception as err:  # each reader's library raises its own kinds for a damaged file
         logger.warning("import: the file breaks off after line %s: %r", line, err)
+        if source.encoding == "spark":  # not a damaged file: Spark failed (memory, a lost executor)
+            reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+            raise FileRefused(
+                f"读取 Spark 表时在第 {line} 行之后出错，没有导入任何一行：{reason}。"
+                "请检查集群（如驱动进程内存 spark.driver.memory）后重新导入。"
+            ) from err
         raise FileRefused(
             f"文件在第 {line} 行之后已损坏，无法继续读取（可能是传输不完整）。没有导入任何一行：请重新导出后再导入。"
         ) from err
