@@ -248,7 +248,7 @@ def _spark(table: str) -> Source:
     try:
         frame = spark.table(table)
     except Exception as err:
-        raise FileRefused(f"找不到 Spark 表“{table}”：{err}") from err
+        raise FileRefused(f"找不到 Spark 表“{table}”：{str(err).strip().splitlines()[0][:200]}") from err
 
     def body() -> Iterator[tuple[int, list[str]]]:
         for number, row in enumerate(frame.toLocalIterator(), start=2):

@@ -94,7 +94,7 @@ def import_table(
     try:
         frame = session.table(table_name)
     except Exception as err:
-        raise FileRefused(f"找不到 Spark 表“{table_name}”：{err}") from err
+        raise FileRefused(f"找不到 Spark 表“{table_name}”：{str(err).strip().splitlines()[0][:200]}") from err
     header = [str(c) for c in frame.columns]
     positions = map_header(kind, header)
     missing = [c.label for c in kind.columns if c.required and c.key not in positions]
