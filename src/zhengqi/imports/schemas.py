@@ -296,6 +296,11 @@ def map_header(kind: Kind, header: list[str]) -> dict[str, int]:
     return positions
 
 
+def missing_required(kind: Kind, positions: dict[str, int]) -> list[str]:
+    """The labels of the required columns a header lacks (the whole source is then refused)."""
+    return [c.label for c in kind.columns if c.required and c.key not in positions]
+
+
 # Characters no export means to hold: NUL and the other C0 controls but tab and line breaks.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

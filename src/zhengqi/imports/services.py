@@ -27,7 +27,7 @@ from . import spark_lake
 from .kinds import KINDS, WRITERS
 from .models import ImportBatch, ImportRejection
 from .readers import SPARK_PREFIX, FileRefused, Source, open_source
-from .schemas import Kind, Lookups, ParsedRow, Problem, map_header, parse_row
+from .schemas import Kind, Lookups, ParsedRow, Problem, map_header, missing_required, parse_row
 
 Progress = Callable[[int], None]  # rows read so far
 
@@ -210,7 +210,7 @@ def _read(
     batch.encoding = source.encoding
     batch.header = [_storable(h)[:200] for h in source.header][:200]
     positions = map_header(kind, source.header)
-    missing = [c.label for c in kind.columns if c.required and c.key not in positions]
+    missing = missing_required(kind, positions)
     if missing:
         raise FileRefused("文件缺少必填列：" + "、".join(missing) + "。没有导入任何一行。")
     lookups = load_lookups(kind)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from zhengqi.engine.lake import Lake, month_key
 from zhengqi.imports.readers import FileRefused, cell_text
-from zhengqi.imports.schemas import Kind, Lookups, Problem, map_header, parse_row
+from zhengqi.imports.schemas import Kind, Lookups, Problem, map_header, missing_required, parse_row
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -97,7 +97,7 @@ def import_table(
         raise FileRefused(f"找不到 Spark 表“{table_name}”：{str(err).strip().splitlines()[0][:200]}") from err
     header = [str(c) for c in frame.columns]
     positions = map_header(kind, header)
-    missing = [c.label for c in kind.columns if c.required and c.key not in positions]
+    missing = missing_required(kind, positions)
     if missing:
         raise FileRefused("表缺少必填列：" + "、".join(missing) + "。没有导入任何一行。")
 
@@ -179,10 +179,11 @@ def _merge(
     existing = [str(path) for path in files if path.exists()]
     keys = ["month", target.key]
     values = [c for c in columns if c not in keys]
-    if existing:
-        old = session.read.parquet(*existing).select(
-            *keys, *(F.col(c).cast(t).alias(f"{c}__old") for c, t in target.columns if c not in keys)
-        )
+    stored = (
+        session.read.parquet(*existing).select(*(F.col(c).cast(t) for c, t in target.columns)) if existing else None
+    )
+    if stored is not None:
+        old = stored.select(*keys, *(F.col(c).alias(f"{c}__old") for c in values))
         joined = incoming.join(old, on=keys, how="left")
         fresh = F.col(f"{values[0]}__old").isNull()
         same = F.lit(True)
@@ -207,9 +208,8 @@ def _merge(
             rewrite.append(r["month"])
     if rewrite and not dry_run:
         merged = incoming.filter(F.col("month").isin(rewrite))
-        if existing:
-            kept = session.read.parquet(*existing).select(*(F.col(c).cast(t) for c, t in target.columns))
-            kept = kept.filter(F.col("month").isin(rewrite)).join(merged.select(*keys), on=keys, how="left_anti")
+        if stored is not None:
+            kept = stored.filter(F.col("month").isin(rewrite)).join(merged.select(*keys), on=keys, how="left_anti")
             merged = kept.unionByName(merged)
         _write_months(lake, target, merged.select(*columns), rewrite)
     return {
