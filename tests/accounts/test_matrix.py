@@ -23,7 +23,7 @@ from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import ApiToken, User
 from zhengqi.accounts.tokens import token_create
 from zhengqi.api import api
-from zhengqi.competition.models import CompetitorEvent, ResponsePlan
+from zhengqi.competition.models import CompetitorEvent, ReactionStep, ReactionTeam, ResponsePlan
 from zhengqi.customers.models import (
     ChangeRequest,
     Contract,
@@ -238,7 +238,31 @@ def service_for(customer: Customer, user: User) -> tuple[ServiceRequest, Competi
         )
         event.customers.add(customer)
     plan, _ = ResponsePlan.objects.get_or_create(name="矩阵预案", defaults={"offer": "9 折"})
+    team_of(event, customer, user)
     return found, event, plan
+
+
+def team_of(event: CompetitorEvent, customer: Customer, user: User) -> ReactionTeam:
+    """The event's quick-reaction team; a department user is its solution engineer (whose events
+    are those of their teams)."""
+    team = ReactionTeam.objects.filter(event=event).first()
+    if team is None:
+        now = timezone.now()
+        team = ReactionTeam.objects.create(
+            event=event,
+            account_manager=customer.account_manager,
+            formed_at=now,
+            due_at=now + dt.timedelta(hours=24),
+        )
+    if user.role == User.Role.DEPARTMENT and team.engineer_id != user.pk:
+        team.engineer = user
+        team.save(update_fields=["engineer"])
+    return team
+
+
+def open_step_of(team: ReactionTeam) -> int:
+    """A step of the team not yet done (each done one is done for good)."""
+    return ReactionStep.objects.create(team=team, position=team.steps.count() + 1, title="矩阵步骤").pk
 
 
 def person_of(customer: Customer) -> KeyPerson:
@@ -356,6 +380,7 @@ def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, toke
     values = {
         "request_id": request.pk,
         "event_id": event.pk,
+        "step_id": open_step_of(event.team) if "{step_id}" in template else 0,
         "partner_id": partner.pk,
         "attribution_id": deal.pk,
         "statement_id": statement.pk,
@@ -401,6 +426,8 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "support:survey_new": [customer.pk],
         "competition:event": [event.pk],
         "competition:event_launch": [event.pk],
+        "competition:team_form": [event.pk],
+        "competition:step_done": [event.pk, open_step_of(event.team)] if name == "competition:step_done" else [],
         "partners:partner": [partner.pk],
         "partners:partner_edit": [partner.pk],
         "partners:attribute": [customer.pk],
@@ -547,6 +574,8 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
             "customer_codes": [customer.code],
         },
         "POST /api/competitor-events/{event_id}/launch": {"plan_id": service_for(customer, user)[2].pk},
+        "POST /api/competitor-events/{event_id}/team": {},
+        "POST /api/competitor-events/{event_id}/team/steps/{step_id}/done": {"note": "矩阵"},
         "POST /api/response-plans": {"name": "矩阵接口预案", "products": ["GSMS"], "offer": "9 折"},
         "POST /api/statements/{statement_id}/approve": {"total": "0"},
         "POST /api/campaigns/{campaign_id}/targets/{customer_id}/outcome": {"outcome": "contacted"},

@@ -79,6 +79,10 @@ INTEL = gettext_lazy("竞争动向由客户经理或区域经理登记。")
 RESPOND = gettext_lazy("应对预案由区域经理、营销策划或省公司管理员启动。")
 PLANS = gettext_lazy("应对预案由营销策划或省公司管理员制定。")
 LAUNCHERS = frozenset({"admin", "planner", "city", "district"})
+TEAM = gettext_lazy("快速反应小组由区域经理或省公司管理员组建。")
+REACT = gettext_lazy("只有小组成员或负责的区域经理可以办理处置步骤。")
+EVENT_READERS = STAFF | {"department"}  # staff in scope; a solution engineer the events of their teams
+REACTORS = WORKERS | {"department"}
 CONTACTS = gettext_lazy("只有省公司管理员可以设置营销接触上限。")
 BRIEF = gettext_lazy("重要客户信息日报/周报由区域经理和省公司管理员阅读。")
 SCHEDULES = gettext_lazy("只有省公司管理员可以查看和调整定时任务。")
@@ -208,8 +212,10 @@ PAGES: dict[str, Entry] = {
     "competition:activity": Entry(STAFF),
     "competition:event_new": Entry(WORKERS, reason=INTEL),
     "competition:plan_new": Entry(CONFIGURERS, reason=PLANS),
-    "competition:event": Entry(STAFF),
+    "competition:event": Entry(EVENT_READERS),
     "competition:event_launch": Entry(LAUNCHERS, "POST", reason=RESPOND),
+    "competition:team_form": Entry(MANAGERS, "POST", reason=TEAM),
+    "competition:step_done": Entry(REACTORS, "POST", reason=REACT),
 }
 
 API: dict[str, Entry] = {
@@ -361,10 +367,14 @@ API: dict[str, Entry] = {
     ),
     "GET /api/customers/{customer_id}/surveys": Entry(STAFF, scoped=True),
     "POST /api/customers/{customer_id}/surveys": Entry(WORKERS, "POST", scoped=True, reason=FOLLOW_UP),
-    "GET /api/competitor-events": Entry(STAFF),
+    "GET /api/competitor-events": Entry(EVENT_READERS),
     "POST /api/competitor-events": Entry(WORKERS, "POST", reason=INTEL),
-    "GET /api/competitor-events/{event_id}": Entry(STAFF),
+    "GET /api/competitor-events/{event_id}": Entry(EVENT_READERS),
     "POST /api/competitor-events/{event_id}/launch": Entry(LAUNCHERS, "POST", reason=RESPOND),
+    "GET /api/competitor-events/{event_id}/team": Entry(EVENT_READERS),
+    "POST /api/competitor-events/{event_id}/team": Entry(MANAGERS, "POST", reason=TEAM),
+    "POST /api/competitor-events/{event_id}/team/steps/{step_id}/done": Entry(REACTORS, "POST", reason=REACT),
+    "GET /api/competition/response-times": Entry(STAFF),
     "GET /api/competition/activity": Entry(STAFF),
     "GET /api/response-plans": Entry(STAFF),
     "POST /api/response-plans": Entry(CONFIGURERS, "POST", reason=PLANS),

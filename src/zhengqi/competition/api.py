@@ -15,7 +15,8 @@ from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.api_errors import Detail
 from zhengqi.web.pagination import Converted, Pages
 
-from .models import CompetitorEvent, ResponsePlan
+from .models import CompetitorEvent, ReactionTeam, ResponsePlan
+from .reaction import response_times, step_done, team_form
 from .selectors import plan_get, plans
 from .services import (
     EventInput,
@@ -24,6 +25,7 @@ from .services import (
     event_get,
     event_save,
     events_visible_to,
+    month_labels,
     plan_launch,
     plan_save,
 )
@@ -41,6 +43,7 @@ class CompetitorEventOut(Schema):
     summary: str
     evidence: str
     date: dt.date
+    severity: str = Field(description="normal 一般 / major 较大 / critical 重大")
     customer_ids: list[int] = Field(description="涉及的客户中本人可见的")
     plan_id: int | None
     campaign_id: int | None
@@ -54,6 +57,7 @@ def event_out(e: CompetitorEvent, user: User) -> dict[str, Any]:
         "summary": e.summary,
         "evidence": e.evidence,
         "date": e.date,
+        "severity": e.severity,
         "customer_ids": sorted(e.customers.filter(customer_scope(user)).values_list("pk", flat=True)),
         "plan_id": e.plan_id,
         "campaign_id": e.campaign_id,
@@ -74,6 +78,9 @@ class CompetitorEventIn(Schema):
     date: dt.date
     customer_codes: list[str] = Field(max_length=500, description="涉及的客户编码")
     evidence: str = Field("", max_length=2000)
+    severity: Literal["normal", "major", "critical"] = Field(
+        "normal", description="较大、重大的动向按省公司设定自动组建快速反应小组"
+    )
 
 
 class EventCreatedOut(CompetitorEventOut):
@@ -96,6 +103,7 @@ def event_new(request: AuthedRequest, body: CompetitorEventIn) -> Any:
             date=body.date,
             customer_codes=body.customer_codes,
             evidence=body.evidence,
+            severity=body.severity,
         ),
     )
     return Status(201, {**event_out(event, user), "alerts_opened": opened})
@@ -242,3 +250,148 @@ def plan_new(request: AuthedRequest, body: PlanIn) -> Any:
         ),
     )
     return Status(201, plan_out(made))
+
+
+# --- quick reaction (快速反应小组) -------------------------------------------------------------------
+
+
+class MemberOut(Schema):
+    id: int
+    name: str
+
+
+class StepOut(Schema):
+    id: int
+    position: int
+    title: str
+    done_at: dt.datetime | None
+    done_by: str | None
+    note: str
+
+
+class TeamOut(Schema):
+    event_id: int
+    account_manager: MemberOut
+    engineer: MemberOut | None
+    manager: MemberOut | None
+    formed_at: dt.datetime
+    due_at: dt.datetime = Field(description="首次响应时限")
+    first_response_at: dt.datetime | None
+    response_hours: float | None = Field(description="组建到首次响应的小时数")
+    on_time: bool | None = Field(description="首次响应是否在时限内；尚未响应为空")
+    finished_at: dt.datetime | None
+    escalated_at: dt.datetime | None
+    steps: list[StepOut]
+
+
+def _member(u: User | None) -> dict[str, Any] | None:
+    return {"id": u.pk, "name": str(u)} if u is not None else None
+
+
+def team_out(t: ReactionTeam) -> dict[str, Any]:
+    return {
+        "event_id": t.event_id,
+        "account_manager": _member(t.account_manager),
+        "engineer": _member(t.engineer),
+        "manager": _member(t.manager),
+        "formed_at": t.formed_at,
+        "due_at": t.due_at,
+        "first_response_at": t.first_response_at,
+        "response_hours": round(h, 2) if (h := t.response_hours) is not None else None,
+        "on_time": None if t.first_response_at is None else t.first_response_at <= t.due_at,
+        "finished_at": t.finished_at,
+        "escalated_at": t.escalated_at,
+        "steps": [
+            {
+                "id": s.pk,
+                "position": s.position,
+                "title": s.title,
+                "done_at": s.done_at,
+                "done_by": str(s.done_by) if s.done_by else None,
+                "note": s.note,
+            }
+            for s in t.steps.select_related("done_by")
+        ],
+    }
+
+
+def _team(user: User, event_id: int) -> ReactionTeam:
+    event = event_get(user=user, pk=event_id)
+    found = ReactionTeam.objects.filter(event=event).select_related("account_manager", "engineer", "manager").first()
+    if found is None:
+        raise Http404(_("该动向没有快速反应小组。"))
+    return found
+
+
+@router.get(
+    "/competitor-events/{event_id}/team", response={200: TeamOut, 404: Detail}, summary="竞争动向的快速反应小组"
+)
+def team_one(request: AuthedRequest, event_id: int) -> Any:
+    return team_out(_team(request.user, event_id))
+
+
+class TeamIn(Schema):
+    account_manager_id: int | None = Field(None, description="留空为系统建议：涉及客户最多的客户经理")
+    engineer_id: int | None = Field(None, description="留空为系统建议：交付、产品或网络支撑部门的人员")
+    manager_id: int | None = Field(None, description="留空为系统建议：客户所在区域的区域经理")
+
+
+@router.post(
+    "/competitor-events/{event_id}/team",
+    response={200: TeamOut, 403: Detail, 404: Detail, 422: Detail},
+    summary="组建快速反应小组（已有则调整成员，时限不变）",
+)
+def team_new(request: AuthedRequest, event_id: int, body: TeamIn) -> Any:
+    user = request.user
+    team = team_form(
+        by=user,
+        event=event_get(user=user, pk=event_id),
+        account_manager_id=body.account_manager_id,
+        engineer_id=body.engineer_id,
+        manager_id=body.manager_id,
+    )
+    return team_out(team)
+
+
+class StepIn(Schema):
+    note: str = Field("", max_length=200)
+
+
+@router.post(
+    "/competitor-events/{event_id}/team/steps/{step_id}/done",
+    response={200: TeamOut, 403: Detail, 404: Detail, 422: Detail},
+    summary="完成一个处置步骤（第一个完成的即首次响应）",
+)
+def team_step_done(request: AuthedRequest, event_id: int, step_id: int, body: StepIn) -> Any:
+    user = request.user
+    team = _team(user, event_id)
+    step_done(by=user, team=team, step_id=step_id, note=body.note)
+    return team_out(_team(user, event_id))
+
+
+class ResponseMonthOut(Schema):
+    month: str
+    formed: int
+    on_time: int
+    median_hours: float | None
+
+
+class ResponseTimesOut(Schema):
+    months: list[ResponseMonthOut]
+    waiting: list[TeamOut] = Field(description="尚未首次响应的小组，最紧迫的在前")
+
+
+@router.get(
+    "/competition/response-times",
+    response=ResponseTimesOut,
+    summary="快速反应：各月组建的小组、按时首次响应数与用时中位数",
+)
+def competition_response_times(request: AuthedRequest, filters: Query[ActivityFilter]) -> Any:
+    times = response_times(user=request.user, months=month_labels(filters.months))
+    return {
+        "months": [
+            {"month": m, "formed": f, "on_time": o, "median_hours": h}
+            for m, f, o, h in zip(times.months, times.formed, times.on_time, times.median_hours, strict=True)
+        ],
+        "waiting": [team_out(t) for t in times.waiting],
+    }

@@ -2,7 +2,10 @@
 
 - A **competitor event** (摸) records what another operator is doing to some customers; each of
   them gets a prevention alert; a **response plan** (应对预案) is a campaign template launched on
-  those customers in one step (快速反应).
+  those customers in one step.
+- A **quick-reaction team** (快速反应小组, seed 004 “建”) is formed for an event at or above the
+  province's severity threshold: the customers' account manager, a solution engineer and the regional
+  manager, a deadline for the first response and a checklist of steps.
 """
 
 from __future__ import annotations
@@ -47,6 +50,17 @@ class ResponsePlan(models.Model):
         return self.name
 
 
+class Severity(models.TextChoices):
+    """How serious a competitor's move is: what decides whether a quick-reaction team is formed."""
+
+    NORMAL = "normal", _("一般")
+    MAJOR = "major", _("较大")
+    CRITICAL = "critical", _("重大")
+
+
+SEVERITY_RANK = {Severity.NORMAL: 0, Severity.MAJOR: 1, Severity.CRITICAL: 2}
+
+
 class CompetitorEvent(models.Model):
     """What another operator did, to which customers, and what was done about it."""
 
@@ -62,6 +76,13 @@ class CompetitorEvent(models.Model):
     summary = models.CharField(_("内容"), max_length=200)
     evidence = models.TextField(_("依据"), blank=True, help_text=_("从哪里得知：客户转述、宣传单、投标公告……"))
     date = models.DateField(_("发生日期"))
+    severity = models.CharField(
+        _("严重程度"),
+        max_length=10,
+        choices=Severity.choices,
+        default=Severity.NORMAL,
+        help_text=_("较大、重大的动向按省公司设定组建快速反应小组。"),
+    )
     customers = models.ManyToManyField(Customer, verbose_name=_("涉及客户"), related_name="competitor_events")
     plan = models.ForeignKey(
         ResponsePlan,
@@ -92,3 +113,110 @@ class CompetitorEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_operator_display()} {self.get_kind_display()}：{self.summary}"
+
+
+DEFAULT_STEPS = [
+    "联系客户核实对手动向",
+    "制定应对方案（终端、资费、行业应用）",
+    "区域经理审定方案",
+    "向客户提交方案",
+    "回访确认客户去留",
+]
+
+
+class ReactionPolicy(models.Model):
+    """The province's rule for quick reaction (one row): from which severity a team is formed, how
+    many hours it has for its first response, and the checklist each team starts with."""
+
+    threshold = models.CharField(
+        _("组建小组的最低严重程度"), max_length=10, choices=Severity.choices, default=Severity.MAJOR
+    )
+    hours = models.PositiveSmallIntegerField(
+        _("首次响应时限（小时）"), default=24, validators=[MinValueValidator(1), MaxValueValidator(24 * 14)]
+    )
+    steps = models.JSONField(_("处置清单"), default=list, help_text=_("每个小组的处置步骤，按顺序。"))
+
+    class Meta:
+        verbose_name = _("快速反应机制")
+        verbose_name_plural = _("快速反应机制")
+
+    def __str__(self) -> str:
+        return str(_("快速反应机制"))
+
+
+class ReactionTeam(models.Model):
+    """A quick-reaction team for one competitor event: who answers, by when, and what is done."""
+
+    event = models.OneToOneField(CompetitorEvent, on_delete=models.CASCADE, related_name="team")
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("客户经理"), on_delete=models.PROTECT, related_name="+"
+    )
+    engineer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("解决方案工程师"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="engineering_teams",
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("区域经理"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    formed_at = models.DateTimeField(_("组建时间"))
+    formed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("组建人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_at = models.DateTimeField(_("首次响应时限"))
+    first_response_at = models.DateTimeField(_("首次响应时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("处置完成时间"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("超时督办时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("快速反应小组")
+        verbose_name_plural = _("快速反应小组")
+        ordering = ["-formed_at", "-pk"]
+        indexes = [models.Index(fields=["formed_at"], name="reaction_team_formed")]
+
+    def __str__(self) -> str:
+        return str(_("快速反应小组：%(e)s") % {"e": self.event.summary})
+
+    def member_ids(self) -> set[int]:
+        return {i for i in (self.account_manager_id, self.engineer_id, self.manager_id) if i is not None}
+
+    @property
+    def response_hours(self) -> float | None:
+        if self.first_response_at is None:
+            return None
+        return (self.first_response_at - self.formed_at).total_seconds() / 3600
+
+
+class ReactionStep(models.Model):
+    """One item of a team's checklist; the first one done is the team's first response."""
+
+    team = models.ForeignKey(ReactionTeam, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    title = models.CharField(_("步骤"), max_length=100)
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("完成人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("处置步骤")
+        verbose_name_plural = _("处置步骤")
+        ordering = ["team", "position"]
+        constraints = [models.UniqueConstraint(fields=["team", "position"], name="reaction_step_once")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -37,18 +37,29 @@ from zhengqi.notifications.services import notify
 from zhengqi.scoring.models import COMPETITOR_CODE, Alert, Family, Severity
 
 from .models import CompetitorEvent, ResponsePlan
+from .models import Severity as EventSeverity
 
 ALERT_DUE_DAYS = 3  # a competitor at a customer's door is answered within days
 MAX_CUSTOMERS = 500
 
 
 def events_visible_to(user: User) -> QuerySet[CompetitorEvent]:
+    """Events on a customer the user may see, and those whose quick-reaction team the user is on
+    (a solution engineer of a support department sees only those)."""
     qs = CompetitorEvent.objects.select_related("plan", "campaign", "created_by")
     if sees_whole_province(user):
         return qs
-    if matrix.role_of(user) not in matrix.STAFF:
+    role = matrix.role_of(user)
+    if role not in matrix.STAFF and role != "department":
         return qs.none()
-    return qs.filter(customers__in=Customer.objects.filter(customer_scope(user))).distinct()
+    on_team = Q(team__account_manager=user) | Q(team__engineer=user) | Q(team__manager=user)
+    mine = Q(pk__in=CompetitorEvent.objects.filter(on_team).values("pk"))
+    if role in matrix.STAFF:
+        scoped = CompetitorEvent.customers.through.objects.filter(
+            customer__in=Customer.objects.filter(customer_scope(user))
+        ).values("competitorevent_id")
+        mine |= Q(pk__in=scoped)
+    return qs.filter(mine)
 
 
 def event_get(*, user: User, pk: int) -> CompetitorEvent:
@@ -75,6 +86,7 @@ class EventInput:
     customer_codes: list[str] = field(default_factory=list)
     evidence: str = ""
     plan_id: int | None = None
+    severity: str = EventSeverity.NORMAL
 
 
 def _alert(event: CompetitorEvent, customer: Customer, today: dt.date) -> bool:
@@ -123,8 +135,11 @@ def _alert(event: CompetitorEvent, customer: Customer, today: dt.date) -> bool:
     return True
 
 
-def event_save(*, by: User, data: EventInput) -> tuple[CompetitorEvent, int]:
-    """Record an event on customers the user may see; returns it and the number of alerts opened."""
+def event_save(*, by: User, data: EventInput, now: dt.datetime | None = None) -> tuple[CompetitorEvent, int]:
+    """Record an event on customers the user may see; returns it and the number of alerts opened.
+    An event at or above the province's threshold gets its quick-reaction team at once."""
+    from .reaction import needs_team, team_form
+
     if not may_record(by):
         raise PermissionDenied(_("竞争动向由客户经理或区域经理登记。"))
     errors: dict[str, str] = {}
@@ -132,6 +147,8 @@ def event_save(*, by: User, data: EventInput) -> tuple[CompetitorEvent, int]:
         errors["operator"] = _("请选择竞争对手：中国电信、中国联通、中国广电或其他运营商。")
     if data.kind not in CompetitorEvent.Kind.values:
         errors["kind"] = _("请选择动向：优惠资费、上门拜访、赠送终端、项目投标或降价。")
+    if data.severity not in EventSeverity.values:
+        errors["severity"] = _("请选择严重程度：一般、较大或重大。")
     summary = data.summary.strip()
     if not summary:
         errors["summary"] = _("请写明对手做了什么，例如“专线 8 折、送三年维护”。")
@@ -166,10 +183,13 @@ def event_save(*, by: User, data: EventInput) -> tuple[CompetitorEvent, int]:
             summary=summary,
             evidence=data.evidence.strip(),
             date=data.date,
+            severity=data.severity,
             plan=plan,
             created_by=by,
         )
         event.customers.set(customers)
+        if needs_team(event):
+            team_form(by=by, event=event, automatic=True, now=now)
         opened = sum(_alert(event, c, today) for c in sorted(customers, key=lambda c: c.code))
         for manager in {c.account_manager_id for c in customers} - {by.pk, None}:
             names = "、".join(c.name for c in customers if c.account_manager_id == manager)
@@ -362,9 +382,8 @@ def _city(region: Region | None, cities: dict[str, str]) -> str:
     return cities.get(key, region.name)
 
 
-def activity(*, user: User, months: int = 6, today: dt.date | None = None) -> Activity:
-    """Competitor events on the user's customers, by city and by operator for the last ``months``
-    months, and the contested customers (those with an event in the window)."""
+def month_labels(months: int, today: dt.date | None = None) -> list[str]:
+    """The last ``months`` months to ``today``'s, oldest first, as "YYYY-MM"."""
     today = today or timezone.localdate()
     first = today.replace(day=1)
     for _i in range(months - 1):
@@ -374,6 +393,15 @@ def activity(*, user: User, months: int = 6, today: dt.date | None = None) -> Ac
     while cursor <= today:
         labels.append(cursor.strftime("%Y-%m"))
         cursor = (cursor + dt.timedelta(days=32)).replace(day=1)
+    return labels
+
+
+def activity(*, user: User, months: int = 6, today: dt.date | None = None) -> Activity:
+    """Competitor events on the user's customers, by city and by operator for the last ``months``
+    months, and the contested customers (those with an event in the window)."""
+    today = today or timezone.localdate()
+    labels = month_labels(months, today)
+    first = dt.date.fromisoformat(labels[0] + "-01")
     scope = Customer.objects.filter(customer_scope(user))
     pairs = list(
         CompetitorEvent.customers.through.objects.filter(

@@ -9,4 +9,6 @@ urlpatterns = [
     path("plans/new/", views.plan_new, name="plan_new"),
     path("events/<int:pk>/", views.event_page, name="event"),
     path("events/<int:pk>/launch/", views.event_launch, name="event_launch"),
+    path("events/<int:pk>/team/", views.team_form_view, name="team_form"),
+    path("events/<int:pk>/team/steps/<int:step>/done/", views.step_done_view, name="step_done"),
 ]

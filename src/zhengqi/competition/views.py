@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +21,8 @@ from zhengqi.marketing.campaigns.services import ALL_CHANNELS
 from zhengqi.marketing.models import Campaign
 from zhengqi.web.forms import form_errors, parse_day, parse_int
 
-from .models import CompetitorEvent
+from .models import CompetitorEvent, ReactionTeam, Severity
+from .reaction import may_form, may_work, policy, proposal, response_times, step_done, team_candidates, team_form
 from .selectors import plan_get, plans
 from .services import (
     EventInput,
@@ -48,6 +49,16 @@ def competition(request: AuthedRequest) -> HttpResponse:
     chart_city = {"kind": "bar", "categories": data.months, "series": data.by_city, "stacked": True}
     chart_operator = {"kind": "line", "categories": data.months, "series": data.by_operator}
     events = events_visible_to(user).prefetch_related("customers")[:30]
+    times = response_times(user=user, months=data.months)
+    chart_response = {
+        "kind": "bar",
+        "categories": data.months,
+        "series": [
+            (_("按时首次响应"), times.on_time),
+            (_("超时或未响应"), [f - o for f, o in zip(times.formed, times.on_time, strict=True)]),
+        ],
+        "stacked": True,
+    }
     return render(
         request,
         "competition/competition.html",
@@ -58,6 +69,9 @@ def competition(request: AuthedRequest) -> HttpResponse:
             "chart_operator": chart_operator,
             "events": events,
             "plans": plans(active_only=True),
+            "times": times,
+            "response_rows": list(zip(times.months, times.formed, times.on_time, times.median_hours, strict=True)),
+            "chart_response": chart_response,
             "may_record": may_record(user),
             "may_plan": matrix.role_of(user) in matrix.CONFIGURERS,
         },
@@ -80,12 +94,16 @@ def event_new(request: AuthedRequest) -> HttpResponse:
                     date=parse_day(request.POST.get("date"), "date"),
                     customer_codes=[c for c in (s.strip() for s in raw_codes.split(",")) if c],
                     evidence=request.POST.get("evidence", ""),
+                    severity=request.POST.get("severity") or Severity.NORMAL,
                 ),
             )
         except ValidationError as exc:
             errors = form_errors(exc)
         else:
-            messages.success(request, _("已登记，%(n)d 个客户新增竞争防范预警。") % {"n": opened})
+            text = _("已登记，%(n)d 个客户新增竞争防范预警。") % {"n": opened}
+            if hasattr(event, "team"):
+                text += _("已组建快速反应小组，请在时限内首次响应。")
+            messages.success(request, text)
             return redirect("competition:event", pk=event.pk)
     return render(
         request,
@@ -95,6 +113,8 @@ def event_new(request: AuthedRequest) -> HttpResponse:
             "values": values,
             "operators": Customer.Operator.choices,
             "kinds": CompetitorEvent.Kind.choices,
+            "severities": Severity.choices,
+            "threshold": policy().get_threshold_display(),
             "today": timezone.localdate(),
         },
         status=422 if errors else 200,
@@ -105,11 +125,70 @@ def event_page(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     event = event_get(user=user, pk=pk)
     customers = event.customers.filter(customer_scope(user)).select_related("region", "account_manager")
-    return render(
-        request,
-        "competition/event.html",
-        {"e": event, "customers": customers, "plans": plans_for(event), "may_launch": may_launch(user)},
-    )
+    team = ReactionTeam.objects.filter(event=event).select_related("account_manager", "engineer", "manager").first()
+    context: dict[str, Any] = {
+        "e": event,
+        "customers": customers,
+        "plans": plans_for(event),
+        "may_launch": may_launch(user),
+        "team": team,
+        "steps": team.steps.select_related("done_by") if team else [],
+        "may_work": team is not None and may_work(user, team),
+        "may_form": may_form(user),
+        "threshold": policy().get_threshold_display(),
+    }
+    if team is not None and not customers:  # a solution engineer sees whom the team answers, by name
+        context["team_customers"] = event.customers.select_related("region").order_by("code")
+    if context["may_form"]:
+        context["proposed"] = proposal(event, by=user)
+        context["candidates"] = candidates = team_candidates(user)
+        for pool, chosen in (
+            (candidates.account_managers, team.account_manager if team else context["proposed"].account_manager),
+            (candidates.engineers, team.engineer if team else context["proposed"].engineer),
+            (candidates.managers, team.manager if team else context["proposed"].manager),
+        ):
+            if chosen is not None and chosen not in pool:
+                pool.insert(0, chosen)
+    return render(request, "competition/event.html", context)
+
+
+@require_POST
+def team_form_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A manager forms the event's quick-reaction team (or changes its members)."""
+    user = request.user
+    event = event_get(user=user, pk=pk)
+    formed = ReactionTeam.objects.filter(event=event).exists()
+    try:
+        team_form(
+            by=user,
+            event=event,
+            account_manager_id=parse_int(request.POST.get("account_manager")),
+            engineer_id=parse_int(request.POST.get("engineer")),
+            manager_id=parse_int(request.POST.get("manager")),
+        )
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+    else:
+        messages.success(request, _("已调整小组成员。") if formed else _("已组建快速反应小组，成员已收到通知。"))
+    return redirect("competition:event", pk=pk)
+
+
+@require_POST
+def step_done_view(request: AuthedRequest, pk: int, step: int) -> HttpResponse:
+    user = request.user
+    event = event_get(user=user, pk=pk)
+    team = ReactionTeam.objects.filter(event=event).first()
+    if team is None:
+        raise Http404(_("该动向没有快速反应小组。"))
+    try:
+        done = step_done(by=user, team=team, step_id=step, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+    else:
+        messages.success(request, _("已完成“%(s)s”。") % {"s": done.title})
+    return redirect("competition:event", pk=pk)
 
 
 @require_POST

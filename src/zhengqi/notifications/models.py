@@ -17,6 +17,7 @@ class Kind(models.TextChoices):
     CUSTOMER_RISK = "customer_risk", _("重要客户预警")
     REQUEST_ASSIGNED = "request_assigned", _("部门新工单")
     COMPETITOR = "competitor", _("竞争动向")
+    REACTION = "reaction", _("快速反应小组")
     STATEMENT = "statement", _("结算单审批")
 
 

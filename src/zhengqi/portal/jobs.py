@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from zhengqi.competition.reaction import supervise_teams
 from zhengqi.engine.lake import Lake
 from zhengqi.engine.months import Month
 from zhengqi.insight.brief import briefs_send
@@ -42,7 +43,8 @@ def escalate(now: dt.datetime) -> str:
 
 def supervise_requests(now: dt.datetime) -> str:
     n = supervise(now)
-    return _then_send(_("新升级超时服务请求 %(n)d 条") % {"n": n}, now)
+    teams = supervise_teams(now)
+    return _then_send(_("新升级超时服务请求 %(n)d 条，超时未响应的快速反应小组 %(t)d 个") % {"n": n, "t": teams}, now)
 
 
 def deliver(now: dt.datetime) -> str:
@@ -110,10 +112,10 @@ def register_jobs() -> None:
         ),
         Job(
             "supervise",
-            gettext_lazy("服务请求超时督办"),
+            gettext_lazy("服务请求与快速反应超时督办"),
             "*/5 * * * *",
             supervise_requests,
-            gettext_lazy("超过处理时限的服务请求升级给部门负责人，并通知。"),
+            gettext_lazy("超过处理时限的服务请求升级给部门负责人；超过首次响应时限的快速反应小组督办给区域经理。"),
         ),
         Job(
             "deliver",
