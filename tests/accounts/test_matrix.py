@@ -422,6 +422,7 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "support:request_resolve": [request.pk],
         "support:request_close": [request.pk],
         "support:request_reopen": [request.pk],
+        "support:request_transfer": [request.pk],
         "support:request_new": [customer.pk],
         "support:survey_new": [customer.pk],
         "competition:event": [event.pk],
@@ -565,6 +566,8 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
         "POST /api/service-requests/{request_id}/resolve": {"resolution": "已处理"},
         "POST /api/service-requests/{request_id}/close": {"satisfied": True},
         "POST /api/service-requests/{request_id}/reopen": {"reason": "仍未解决"},
+        "POST /api/service-requests/{request_id}/transfer": {"department_id": 0, "reason": "应由计费处理"},
+        "PUT /api/support/targets": {"year": 2026, "metric": "on_time", "value": "95%"},
         "POST /api/customers/{customer_id}/surveys": {"kind": "yearly", "satisfied": True},
         "POST /api/competitor-events": {
             "operator": "telecom",

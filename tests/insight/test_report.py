@@ -279,3 +279,28 @@ def test_a_customer_name_that_reads_as_a_formula_reaches_the_excel_report_as_tex
     assert named, "the report lists customers by name"
     assert all(c.data_type != "f" for c in cells)
     assert all(c.value.startswith("'=HYPERLINK") for c in named)
+
+
+def test_the_report_ranks_the_support_departments_of_its_month(october: None, cast: Cast) -> None:
+    """五、支撑部门考核: the month's ranking, the same as the assessment page's, also in the Excel file."""
+    from django.utils import timezone
+
+    from zhengqi.support.assessment import assessment
+    from zhengqi.support.requests import RequestInput, request_create, request_resolve
+
+    customer = Customer.objects.filter(account_manager=cast.am).order_by("code").first()
+    assert customer is not None
+    at = timezone.make_aware(dt.datetime(2026, 10, 12, 9, 0))
+    made = request_create(
+        by=cast.am, data=RequestInput(customer_id=customer.pk, request_type="fault", title="断网"), now=at
+    )
+    request_resolve(by=cast.admin, request=made, resolution="已修复", now=at + dt.timedelta(hours=5))
+    built = report.build(cast.admin, figures.make_filters(cast.admin, month="2026-10"))
+    table = built.table("support")
+    ranked = assessment(user=cast.admin, month=OCT)
+    assert [row[1] for row in table.rows] == [r.department.name for r in ranked]
+    assert [row[2] for row in table.rows] == [r.resolved for r in ranked]
+    assert sum(row[2] for row in table.rows) >= 1
+    sheet = openpyxl.load_workbook(io.BytesIO(exports.to_excel(built)))["支撑部门考核排名"]
+    assert [c.value for c in sheet[3][: len(table.columns)]] == list(table.columns)
+    assert sheet.cell(row=4, column=5).number_format == "#,##0.0"  # hours, one decimal

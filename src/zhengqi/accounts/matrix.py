@@ -79,6 +79,9 @@ INTEL = gettext_lazy("竞争动向由客户经理或区域经理登记。")
 RESPOND = gettext_lazy("应对预案由区域经理、营销策划或省公司管理员启动。")
 PLANS = gettext_lazy("应对预案由营销策划或省公司管理员制定。")
 LAUNCHERS = frozenset({"admin", "planner", "city", "district"})
+TRANSFER = gettext_lazy("只有当前处理部门的人员可以转派服务请求。")
+ASSESSMENT_READERS = CONFIG_READERS | {"department"}
+SUPPORT_TARGETS = gettext_lazy("支撑部门的考核目标由省公司管理员设定。")
 TEAM = gettext_lazy("快速反应小组由区域经理或省公司管理员组建。")
 REACT = gettext_lazy("只有小组成员或负责的区域经理可以办理处置步骤。")
 EVENT_READERS = STAFF | {"department"}  # staff in scope; a solution engineer the events of their teams
@@ -207,6 +210,9 @@ PAGES: dict[str, Entry] = {
     "support:request_close": Entry(WORKERS, "POST", reason=FOLLOW_UP),
     "support:request_reopen": Entry(WORKERS, "POST", reason=FOLLOW_UP),
     "support:request_new": Entry(WORKERS, scoped=True, reason=ACCEPT),
+    "support:request_transfer": Entry(frozenset({"admin", "department"}), "POST", reason=TRANSFER),
+    "support:assessment": Entry(ASSESSMENT_READERS),
+    "support:targets": Entry(ADMIN, "POST", reason=SUPPORT_TARGETS),
     "support:desk_new": Entry(ACCEPTORS, reason=ACCEPT),
     "support:survey_new": Entry(WORKERS, "POST", scoped=True, reason=FOLLOW_UP),
     "competition:activity": Entry(STAFF),
@@ -362,6 +368,11 @@ API: dict[str, Entry] = {
     ),
     "POST /api/service-requests/{request_id}/close": Entry(WORKERS, "POST", reason=FOLLOW_UP),
     "POST /api/service-requests/{request_id}/reopen": Entry(WORKERS, "POST", reason=FOLLOW_UP),
+    "POST /api/service-requests/{request_id}/transfer": Entry(
+        frozenset({"admin", "department"}), "POST", reason=TRANSFER
+    ),
+    "GET /api/support/assessment": Entry(ASSESSMENT_READERS),
+    "PUT /api/support/targets": Entry(ADMIN, "PUT", reason=SUPPORT_TARGETS),
     "POST /api/service-supervision": Entry(
         ADMIN, "POST", reason=gettext_lazy("只有省公司管理员可以手工运行超时督办。")
     ),

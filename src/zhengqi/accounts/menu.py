@@ -60,6 +60,7 @@ MENU: tuple[tuple[Promise, tuple[Item, ...]], ...] = (
         (
             Item("support:requests", _("服务请求"), (("department", _("我的工单队列")),)),
             Item("competition:activity", _("竞争动向")),
+            Item("support:assessment", _("支撑部门考核")),
         ),
     ),
     (

@@ -25,6 +25,7 @@ NUMBER_FORMATS: dict[Format, str] = {
     "pct": "0.0%",
     "pp": "+0.0;-0.0;0.0",
     "int": "#,##0",
+    "hours": "#,##0.0",
 }
 
 

@@ -18,11 +18,13 @@ from django.utils.translation import gettext as _
 
 from zhengqi.accounts.models import User
 from zhengqi.engine.value.tiers import TIERS, UNTIERED, VIP_TIERS
+from zhengqi.support.assessment import assessment
+from zhengqi.support.models import SupportTarget
 
 from . import figures
 from .figures import Filters, RegionFigures
 
-Format = Literal["text", "wan", "yuan", "pct", "pp", "int"]
+Format = Literal["text", "wan", "yuan", "pct", "pp", "int", "hours"]
 
 
 @dataclass
@@ -315,6 +317,54 @@ def _at_risk(user: User, f: Filters, *, limit: int = 15) -> tuple[Table, int, in
     return table, n_high, n_vip
 
 
+def _support_table(user: User, f: Filters) -> Table | None:
+    """The support departments' assessment of the month (支撑体系考核), ranked; None without departments."""
+    rows = assessment(user=user, month=f.month)
+    if not rows:
+        return None
+    target = next((r.targets.get(SupportTarget.Metric.ON_TIME) for r in rows if r.targets), None)
+    return Table(
+        key="support",
+        title=_("支撑部门考核排名"),
+        columns=[
+            _("排名"),
+            _("部门"),
+            _("办结"),
+            _("按时办结率"),
+            _("平均处理时长（小时）"),
+            _("重办率"),
+            _("回访满意率"),
+            _("超时升级"),
+            _("转出"),
+            _("达标指标"),
+        ],
+        formats=["int", "text", "int", "pct", "hours", "pct", "pct", "int", "int", "text"],
+        rows=[
+            [
+                r.rank,
+                r.department.name,
+                r.resolved,
+                r.on_time_rate,
+                r.hours,
+                r.reopen_rate,
+                r.satisfaction,
+                r.escalations,
+                r.transfers_out,
+                f"{r.targets_met}/{r.targets_set}" if r.targets_set else "—",
+            ]
+            for r in rows
+        ],
+        chart=Chart(
+            kind="bar",
+            categories=[r.department.name for r in rows],
+            series=[(_("按时办结率"), [r.on_time_rate for r in rows])],
+            unit="pct",
+            reference=(_("目标"), float(target)) if target is not None else None,
+        ),
+        note=_("按首次办结的月份计入办结时持有请求的部门；处理时长只计部门自己持有的时间，转派不重置处理时限。"),
+    )
+
+
 def build(user: User, f: Filters) -> Report:
     """The report of ``f.month`` for what ``user`` may see (``f.region`` narrows it)."""
     total, below = figures.by_region(user, f, depth=2)
@@ -341,13 +391,16 @@ def build(user: User, f: Filters) -> Report:
     migration, up, down = _migration_table(user, f)
     risk, n_high, n_vip = _at_risk(user, f)
     customers = Section(_("四、价值等级迁移与重点客户"), [migration, _movers(user, f), risk])
+    sections = [info, line, idle, customers]
+    if (support := _support_table(user, f)) is not None:
+        sections.append(Section(_("五、支撑部门考核"), [support]))
     report = Report(
         month=f.month,
         scope=scope,
         generated_at=timezone.now(),
         time_progress=figures.time_progress(f.month),
         commentary=[],
-        sections=[info, line, idle, customers],
+        sections=sections,
         totals={"total": total},
     )
     report.commentary = commentary(f.month, total, children, up=up, down=down, high_risk=n_high, high_risk_vip=n_vip)

@@ -5,7 +5,7 @@ surveys."""
 import datetime as dt
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
@@ -15,7 +15,8 @@ from zhengqi.customers.selectors import customer_get
 from zhengqi.web.api_errors import Detail
 from zhengqi.web.pagination import Pages
 
-from .models import ServiceRequest, Survey
+from .assessment import assessment, target_set
+from .models import Department, ServiceRequest, Survey
 from .requests import (
     RequestInput,
     customer_for_request,
@@ -25,6 +26,7 @@ from .requests import (
     request_get,
     request_reopen,
     request_resolve,
+    request_transfer,
     requests_visible_to,
     supervise,
 )
@@ -279,3 +281,120 @@ def survey_new(request: AuthedRequest, customer_id: int, body: SurveyIn) -> Any:
         ),
     )
     return Status(201, survey_out(made))
+
+
+# --- transfers and the departments' assessment (支撑体系考核) ---------------------------------------
+
+
+class TransferIn(Schema):
+    department_id: int = Field(description="接手的部门")
+    reason: str = Field(max_length=500)
+
+
+class TransferredOut(Schema):
+    id: int
+    number: str
+    department: str
+    due_at: dt.datetime = Field(description="处理时限：转派不重置")
+
+
+@router.post(
+    "/service-requests/{request_id}/transfer",
+    response={200: TransferredOut, 403: Detail, 404: Detail, 422: Detail},
+    summary="转派给其他部门（处理时限不变；考核按各部门实际持有的时间计）",
+)
+def service_request_transfer(request: AuthedRequest, request_id: int, body: TransferIn) -> Any:
+    user = request.user
+    moved = request_transfer(
+        by=user,
+        request=request_get(user=user, pk=request_id),
+        to_department_id=body.department_id,
+        reason=body.reason,
+    )
+    return {"id": moved.pk, "number": moved.number, "department": moved.department.name, "due_at": moved.due_at}
+
+
+class AssessmentRowOut(Schema):
+    rank: int
+    department_code: str
+    department: str
+    resolved: int = Field(description="当月首次办结的请求数")
+    on_time_rate: float | None = Field(description="按时办结率（0–1）")
+    hours: float | None = Field(description="平均处理时长：部门自己持有的小时数")
+    reopen_rate: float | None
+    satisfaction: float | None = Field(description="回访满意率（0–1）")
+    score: float | None = Field(description="回访平均评分（1–5）")
+    escalations: int
+    transfers_out: int
+    targets: dict[str, float] = Field(description="当年适用的目标：on_time / hours / reopen / satisfaction")
+    targets_met: int
+    targets_set: int
+
+
+class AssessmentFilter(Schema):
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份，如 2026-11")
+
+
+@router.get(
+    "/support/assessment",
+    response={200: list[AssessmentRowOut], 422: Detail},
+    summary="支撑部门月度考核：按时办结率、处理时长、重办率、满意率、升级，按达标排名",
+)
+def support_assessment(request: AuthedRequest, filters: Query[AssessmentFilter]) -> Any:
+    rows = assessment(user=request.user, month=dt.date.fromisoformat(filters.month + "-01"))
+    return [
+        {
+            "rank": r.rank,
+            "department_code": r.department.code,
+            "department": r.department.name,
+            "resolved": r.resolved,
+            "on_time_rate": r.on_time_rate,
+            "hours": r.hours,
+            "reopen_rate": r.reopen_rate,
+            "satisfaction": r.satisfaction,
+            "score": r.score,
+            "escalations": r.escalations,
+            "transfers_out": r.transfers_out,
+            "targets": {k: float(v) for k, v in r.targets.items()},
+            "targets_met": r.targets_met,
+            "targets_set": r.targets_set,
+        }
+        for r in rows
+    ]
+
+
+class TargetIn(Schema):
+    year: int = Field(ge=2000, le=2100)
+    metric: Literal["on_time", "hours", "reopen", "satisfaction"]
+    value: str = Field(max_length=20, description="比率如 95% 或 0.95；时长为小时数；空为删除")
+    department_code: str = Field("", max_length=20, description="留空表示所有部门")
+
+
+class TargetOut(Schema):
+    year: int
+    metric: str
+    department_code: str
+    value: float | None
+
+
+@router.put(
+    "/support/targets",
+    response={200: TargetOut, 403: Detail, 422: Detail},
+    summary="设定支撑部门考核目标（省公司管理员）",
+)
+def support_target(request: AuthedRequest, body: TargetIn) -> Any:
+    department_id = None
+    if body.department_code:
+        found = Department.objects.filter(code=body.department_code).first()
+        if found is None:
+            raise ValidationError({"department": _("部门“%(c)s”不存在。") % {"c": body.department_code}})
+        department_id = found.pk
+    made = target_set(
+        by=request.user, year=body.year, metric=body.metric, value=body.value, department_id=department_id
+    )
+    return {
+        "year": body.year,
+        "metric": body.metric,
+        "department_code": body.department_code,
+        "value": float(made.value) if made else None,
+    }

@@ -17,9 +17,18 @@ from .models import (
     RequestEvent,
     RoutingRule,
     ServiceRequest,
+    SupportTarget,
     Survey,
 )
-from .requests import RequestInput, request_close, request_create, request_resolve, supervise
+from .requests import (
+    RequestInput,
+    request_close,
+    request_create,
+    request_reopen,
+    request_resolve,
+    request_transfer,
+    supervise,
+)
 
 DEPARTMENTS = [
     # code, name, kind, member login, request types routed here province-wide
@@ -57,6 +66,7 @@ def demo_customers() -> list[Customer]:
 
 def wipe() -> None:
     Survey.objects.all().delete()
+    SupportTarget.objects.all().delete()
     RequestEvent.objects.all().delete()
     ServiceRequest.objects.all().delete()
     RoutingRule.objects.all().delete()
@@ -99,12 +109,17 @@ def load(now: dt.datetime | None = None) -> None:
                 continue  # open, recent
             resolver = created.department.members.first() or admin
             resolved = request_resolve(
-                by=resolver, request=created, resolution="已现场排查处理，恢复正常并向客户说明原因。"
+                by=resolver,
+                request=created,
+                resolution="已现场排查处理，恢复正常并向客户说明原因。",
+                now=min(now, created.created_at + dt.timedelta(hours=int(rng.integers(2, 60)))),
             )
             if stage == 2:
                 continue  # resolved, waiting for the account manager's call
-            request_close(by=worker, request=resolved, satisfied=k % 7 != 0, feedback="客户确认已解决。")
+            request_close(by=worker, request=resolved, satisfied=k % 7 != 0, feedback="客户确认已解决。", now=now)
         supervise(now)
+        _history(customers, admin, now, rng)
+        _targets(admin, now)
 
         for k, customer in enumerate(customers):
             if k % 3 == 0:
@@ -116,3 +131,77 @@ def load(now: dt.datetime | None = None) -> None:
                     score=int(rng.integers(2, 6)),
                     created_by=customer.account_manager,
                 )
+
+
+# Misrouted requests the demo passes on: (type, title, the department code that should have it).
+TRANSFERS = [
+    ("complaint", "投诉专线月费比合同约定高", "BIL"),
+    ("billing", "账单显示的专线带宽与实际不符", "NET"),
+    ("fault", "新开通的专线一直未交付测试", "DLV"),
+]
+
+
+def _history(customers: list[Customer], admin: User, now: dt.datetime, rng: np.random.Generator) -> None:
+    """Four months of closed requests for the departments' assessment: each department with its own
+    pace (hours to resolve), some passed on to the right department, some sent back by the customer."""
+    pace = {"KF": (4, 40), "NET": (2, 30), "BIL": (10, 90), "DLV": (20, 160)}
+    departments = {d.code: d for d in Department.objects.all()}
+    for k in range(140):
+        customer = customers[k % len(customers)]
+        worker = customer.account_manager
+        assert worker is not None
+        created_at = now - dt.timedelta(days=int(rng.integers(12, 125)), hours=int(rng.integers(0, 10)))
+        moved = k % 9 == 0
+        request_type, title = (
+            (TRANSFERS[k % len(TRANSFERS)][0], TRANSFERS[k % len(TRANSFERS)][1])
+            if moved
+            else REQUESTS[k % len(REQUESTS)]
+        )
+        made = request_create(
+            by=worker,
+            data=RequestInput(customer_id=customer.pk, request_type=request_type, title=title),
+            now=created_at,
+        )
+        clock = created_at
+        if moved:
+            clock += dt.timedelta(hours=int(rng.integers(2, 20)))
+            target = departments[TRANSFERS[k % len(TRANSFERS)][2]]
+            made = request_transfer(
+                by=made.department.members.first() or admin,
+                request=made,
+                to_department_id=target.pk,
+                reason="诉求属于本部门职责之外，转至对口部门处理",
+                now=clock,
+            )
+        low, high = pace.get(made.department.code, (4, 60))
+        clock += dt.timedelta(hours=int(rng.integers(low, high)))
+        resolver = made.department.members.first() or admin
+        made = request_resolve(by=resolver, request=made, resolution="已处理并与客户确认。", now=clock)
+        if k % 11 == 3:  # the customer says it is not fixed: back to the department, resolved again
+            clock += dt.timedelta(hours=20)
+            made = request_reopen(by=worker, request=made, reason="客户反映问题仍然存在", now=clock)
+            clock += dt.timedelta(hours=int(rng.integers(4, 30)))
+            made = request_resolve(by=resolver, request=made, resolution="更换设备后恢复正常。", now=clock)
+        clock += dt.timedelta(hours=int(rng.integers(6, 48)))
+        happy = bool(rng.random() < (0.75 if made.department.code == "DLV" else 0.92))
+        request_close(
+            by=worker,
+            request=made,
+            satisfied=happy,
+            score=int(rng.integers(4, 6)) if happy else int(rng.integers(1, 4)),
+            feedback="" if happy else "处理太慢",
+            now=min(now, clock),
+        )
+    supervise(now)
+
+
+def _targets(admin: User, now: dt.datetime) -> None:
+    """The province's targets for the year: all departments, and a stricter one for billing."""
+    from .assessment import target_set
+
+    for year in {now.year, (now - dt.timedelta(days=125)).year}:
+        for metric, value in (("on_time", "90%"), ("hours", "48"), ("reopen", "5%"), ("satisfaction", "90%")):
+            target_set(by=admin, year=year, metric=metric, value=value)
+        billing = Department.objects.filter(code="BIL").first()
+        if billing is not None:
+            target_set(by=admin, year=year, metric="on_time", value="95%", department_id=billing.pk)

@@ -231,9 +231,19 @@ class RequestEvent(models.Model):
         CLOSED = "closed", _("回访关闭")
         REOPENED = "reopened", _("退回重办")
         IMPORTED = "imported", _("导入")
+        TRANSFERRED = "transferred", _("转派")
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(_("环节"), max_length=10, choices=Kind.choices)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("接手部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("分派与转派：此后由哪个部门处理（考核按各部门实际持有的时间计）。"),
+    )
+    kind = models.CharField(_("环节"), max_length=12, choices=Kind.choices)
     at = models.DateTimeField(_("时间"), default=timezone.now)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -249,6 +259,49 @@ class RequestEvent(models.Model):
         verbose_name = _("处理记录")
         verbose_name_plural = _("处理记录")
         ordering = ["at", "id"]
+
+
+class SupportTarget(models.Model):
+    """A target the province sets for the support departments' yearly assessment (支撑体系考核): one
+    per metric for all departments (no department), or for one department (overriding that)."""
+
+    class Metric(models.TextChoices):
+        ON_TIME = "on_time", _("按时办结率")
+        HOURS = "hours", _("平均处理时长（小时）")
+        REOPEN = "reopen", _("重办率")
+        SATISFACTION = "satisfaction", _("回访满意率")
+
+    LOWER_IS_BETTER = frozenset({Metric.HOURS, Metric.REOPEN})
+
+    year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("部门"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="targets",
+        help_text=_("留空表示所有部门。"),
+    )
+    metric = models.CharField(_("指标"), max_length=15, choices=Metric.choices)
+    value = models.DecimalField(_("目标值"), max_digits=8, decimal_places=3)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("设定人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("支撑部门考核目标")
+        verbose_name_plural = _("支撑部门考核目标")
+        ordering = ["year", "department__code", "metric"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "department", "metric"], name="support_target_once"),
+            models.UniqueConstraint(
+                fields=["year", "metric"], condition=models.Q(department__isnull=True), name="support_target_province"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.department or _('所有部门')} {self.get_metric_display()}"
 
 
 class Survey(models.Model):

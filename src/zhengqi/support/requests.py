@@ -17,8 +17,9 @@ they work from.
 Life of a request: ``open`` (in the department's queue; the deadline of its type runs from
 acceptance, half of it when urgent) → ``resolved`` by a member of the department with a resolution
 → ``closed`` by the account manager with the customer's feedback (satisfied or not), which is also
-recorded as a survey. A customer who says it is not fixed sends it back (``open`` again).
-``supervise`` escalates each overdue open request once to its department's head.
+recorded as a survey. A customer who says it is not fixed sends it back (``open`` again). The
+department holding an open request may pass it to another (``request_transfer``); the deadline
+stands. ``supervise`` escalates each overdue open request once to its department's head.
 """
 
 from __future__ import annotations
@@ -212,7 +213,14 @@ def request_create(*, by: User, data: RequestInput, now: dt.datetime | None = No
         RequestEvent.objects.bulk_create(
             [
                 RequestEvent(request=request, kind=RequestEvent.Kind.CREATED, at=now, by=by, note=title),
-                RequestEvent(request=request, kind=RequestEvent.Kind.ROUTED, at=now, by=by, note=department.name),
+                RequestEvent(
+                    request=request,
+                    kind=RequestEvent.Kind.ROUTED,
+                    at=now,
+                    by=by,
+                    note=department.name,
+                    department=department,
+                ),
             ]
         )
         notify(
@@ -234,7 +242,9 @@ def may_resolve(user: User, request: ServiceRequest) -> bool:
 
 
 @transaction.atomic
-def request_resolve(*, by: User, request: ServiceRequest, resolution: str) -> ServiceRequest:
+def request_resolve(
+    *, by: User, request: ServiceRequest, resolution: str, now: dt.datetime | None = None
+) -> ServiceRequest:
     """The department's answer. Only its members (or head, or the provincial admin) may give it."""
     if not may_resolve(by, request):
         raise PermissionDenied(_("只有处理部门的人员可以办结服务请求。"))
@@ -244,7 +254,7 @@ def request_resolve(*, by: User, request: ServiceRequest, resolution: str) -> Se
     locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status != ServiceRequest.Status.OPEN:
         raise ValidationError(_("该请求已处理，不能重复办结。"))
-    now = timezone.now()
+    now = now or timezone.now()
     locked.status, locked.resolution, locked.resolved_by, locked.resolved_at = (
         ServiceRequest.Status.RESOLVED,
         text,
@@ -266,7 +276,13 @@ def may_follow_up(user: User, request: ServiceRequest) -> bool:
 
 @transaction.atomic
 def request_close(
-    *, by: User, request: ServiceRequest, satisfied: bool | None, feedback: str = "", score: int | None = None
+    *,
+    by: User,
+    request: ServiceRequest,
+    satisfied: bool | None,
+    feedback: str = "",
+    score: int | None = None,
+    now: dt.datetime | None = None,
 ) -> ServiceRequest:
     """Record the customer's feedback on a resolved request and close it; the feedback is also the
     customer's survey answer "after a request" (one per request)."""
@@ -279,7 +295,7 @@ def request_close(
     locked = ServiceRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status != ServiceRequest.Status.RESOLVED:
         raise ValidationError(_("只有部门已处理的请求才能回访关闭。"))
-    now = timezone.now()
+    now = now or timezone.now()
     locked.status, locked.satisfied, locked.feedback = ServiceRequest.Status.CLOSED, satisfied, feedback.strip()
     locked.closed_by, locked.closed_at = by, now
     locked.save(update_fields=["status", "satisfied", "feedback", "closed_by", "closed_at"])
@@ -295,7 +311,7 @@ def request_close(
 
 
 @transaction.atomic
-def request_reopen(*, by: User, request: ServiceRequest, reason: str) -> ServiceRequest:
+def request_reopen(*, by: User, request: ServiceRequest, reason: str, now: dt.datetime | None = None) -> ServiceRequest:
     """The customer says it is not fixed: back to the department's queue (the deadline stands)."""
     if not may_follow_up(by, request):
         raise PermissionDenied(_("回访由客户的客户经理或区域经理进行。"))
@@ -307,7 +323,69 @@ def request_reopen(*, by: User, request: ServiceRequest, reason: str) -> Service
         raise ValidationError(_("只有部门已处理、尚未关闭的请求可以退回重办。"))
     locked.status, locked.resolved_at = ServiceRequest.Status.OPEN, None
     locked.save(update_fields=["status", "resolved_at"])
-    RequestEvent.objects.create(request=locked, kind=RequestEvent.Kind.REOPENED, by=by, note=text)
+    RequestEvent.objects.create(
+        request=locked, kind=RequestEvent.Kind.REOPENED, at=now or timezone.now(), by=by, note=text
+    )
+    return locked
+
+
+def transfer_targets(request: ServiceRequest) -> QuerySet[Department]:
+    """The departments an open request may be passed to: any other."""
+    return Department.objects.exclude(pk=request.department_id).order_by("code")
+
+
+@transaction.atomic
+def request_transfer(
+    *, by: User, request: ServiceRequest, to_department_id: int | None, reason: str, now: dt.datetime | None = None
+) -> ServiceRequest:
+    """Pass an open request to another department (e.g. billing ↔ complaints). The customer's clock
+    is not reset — the deadline stands — and each department's handling time counts only the time
+    it held the request (the assessment reads the transfer events)."""
+    if not may_resolve(by, request):
+        raise PermissionDenied(_("只有当前处理部门的人员可以转派服务请求。"))
+    errors: dict[str, str] = {}
+    target = Department.objects.filter(pk=to_department_id or 0).first()
+    if target is None:
+        errors["department"] = _("请选择接手的部门。")
+    elif target.pk == request.department_id:
+        errors["department"] = _("请求已在%(d)s，不需要转派。") % {"d": target.name}
+    text = reason.strip()
+    if not text:
+        errors["reason"] = _("请写明转派原因，接手部门会看到它。")
+    elif len(text) > 500:
+        errors["reason"] = _("转派原因不能超过 500 个字。")
+    if errors:
+        raise ValidationError(errors)
+    assert target is not None
+    locked = ServiceRequest.objects.select_for_update().select_related("department", "customer").get(pk=request.pk)
+    if locked.status != ServiceRequest.Status.OPEN:
+        raise ValidationError(_("只有处理中的请求可以转派。"))
+    now = now or timezone.now()
+    before = locked.department
+    if not locked.events.filter(department__isnull=False).exists():  # imported: where it was first
+        RequestEvent.objects.create(
+            request=locked, kind=RequestEvent.Kind.ROUTED, at=locked.created_at, note=before.name, department=before
+        )
+    locked.department = target
+    locked.save(update_fields=["department"])
+    RequestEvent.objects.create(
+        request=locked,
+        kind=RequestEvent.Kind.TRANSFERRED,
+        at=now,
+        by=by,
+        department=target,
+        note=_("%(a)s → %(b)s：%(why)s") % {"a": before.name, "b": target.name, "why": text},
+    )
+    notify(
+        [*target.members.all(), target.head_id],
+        Kind.REQUEST_ASSIGNED,
+        _("转派来的服务请求 %(number)s：%(customer)s · %(title)s")
+        % {"number": locked.number, "customer": locked.customer.name, "title": locked.title},
+        body=_("由%(a)s转来：%(why)s。处理时限不变：%(due)s")
+        % {"a": before.name, "why": text, "due": timezone.localtime(locked.due_at).strftime("%Y-%m-%d %H:%M")},
+        link=reverse("support:request", args=[locked.pk]),
+        key=f"request-transfer:{locked.pk}:{target.pk}:{now.timestamp():.0f}",
+    )
     return locked
 
 

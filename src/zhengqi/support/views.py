@@ -3,14 +3,16 @@ send back), and the surveys recorded from a customer's page."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, Value, When
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,7 +22,8 @@ from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
 from zhengqi.web.forms import form_errors, parse_day, parse_int
 
-from .models import RequestType, ServiceRequest
+from .assessment import assessment, target_set, targets_for
+from .models import Department, RequestType, ServiceRequest, SupportTarget
 from .requests import (
     RequestInput,
     customer_for_request,
@@ -33,7 +36,9 @@ from .requests import (
     request_get,
     request_reopen,
     request_resolve,
+    request_transfer,
     requests_visible_to,
+    transfer_targets,
 )
 from .surveys import SurveyInput, survey_record
 
@@ -58,7 +63,13 @@ def request_list(request: AuthedRequest) -> HttpResponse:
     """The queue of a department user; the requests of the customers a staff member may see."""
     user = request.user
     visible = requests_visible_to(user)
-    qs = _filtered(request, visible).order_by("status", "due_at")
+    # what waits first: open by deadline, then those waiting for the customer's call, then the closed
+    stage = Case(
+        When(status=ServiceRequest.Status.OPEN, then=Value(0)),
+        When(status=ServiceRequest.Status.RESOLVED, then=Value(1)),
+        default=Value(2),
+    )
+    qs = _filtered(request, visible).order_by(stage, "due_at", "-pk")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     now = timezone.now()
     counts = {
@@ -129,6 +140,7 @@ def _request_page(
         "r": found,
         "events": found.events.select_related("by"),
         "may_resolve": may_resolve(user, found),
+        "transfer_to": transfer_targets(found) if may_resolve(user, found) else [],
         "may_follow_up": may_follow_up(user, found),
         "sees_customer": matrix.role_of(user) in matrix.STAFF,
         "errors": errors or {},
@@ -236,6 +248,98 @@ def request_reopen_view(request: AuthedRequest, pk: int) -> HttpResponse:
         lambda user, r: request_reopen(by=user, request=r, reason=request.POST.get("reason", "")),
         _("已退回处理部门重办。"),
     )
+
+
+@require_POST
+def request_transfer_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Pass the request on; the passing department's user goes back to the queue (it is no longer
+    theirs), anyone else stays on the request."""
+    user = request.user
+    found = request_get(user=user, pk=pk)
+    try:
+        moved = request_transfer(
+            by=user,
+            request=found,
+            to_department_id=parse_int(request.POST.get("department")),
+            reason=request.POST.get("reason", ""),
+        )
+    except ValidationError as exc:
+        return _request_page(request, found, form_errors(exc))
+    messages.success(
+        request, _("已将 %(n)s 转派至%(d)s，处理时限不变。") % {"n": moved.number, "d": moved.department.name}
+    )
+    if requests_visible_to(user).filter(pk=pk).exists():
+        return redirect("support:request", pk=pk)
+    return redirect("support:requests")
+
+
+# --- the departments' assessment ------------------------------------------------------------------
+
+
+def _month_choices(today: dt.date, n: int = 12) -> list[dt.date]:
+    months, cursor = [], today.replace(day=1)
+    for _i in range(n):
+        months.append(cursor)
+        cursor = (cursor - dt.timedelta(days=1)).replace(day=1)
+    return months
+
+
+def assessment_page(request: AuthedRequest) -> HttpResponse:
+    """The departments of one month, ranked against the province's targets (default: last month)."""
+    user = request.user
+    today = timezone.localdate()
+    choices = _month_choices(today)
+    month = choices[1]
+    raw = request.GET.get("month", "")
+    try:
+        month = dt.date.fromisoformat(raw + "-01") if raw else month
+    except ValueError:
+        messages.error(request, _("月份“%(m)s”无效，显示上月。") % {"m": raw[:10]})
+    rows = assessment(user=user, month=month)
+    province_target = targets_for(month.year).get(None, {}).get(SupportTarget.Metric.ON_TIME)
+    chart = {
+        "kind": "bar",
+        "categories": [r.department.name for r in rows],
+        "series": [(_("按时办结率"), [r.on_time_rate for r in rows])],
+        "unit": "pct",
+        "reference": (_("目标"), float(province_target)) if province_target is not None else None,
+    }
+    return render(
+        request,
+        "support/assessment.html",
+        {
+            "rows": rows,
+            "month": month,
+            "months": choices,
+            "chart": chart,
+            "metrics": SupportTarget.Metric.choices,
+            "targets": SupportTarget.objects.filter(year=month.year).select_related("department"),
+            "departments": Department.objects.order_by("code"),
+            "may_set": matrix.role_of(user) == "admin",
+            "mine": set(departments_of(user).values_list("pk", flat=True)),
+        },
+    )
+
+
+@require_POST
+def target_set_view(request: AuthedRequest) -> HttpResponse:
+    user = request.user
+    year = parse_int(request.POST.get("year")) or timezone.localdate().year
+    try:
+        made = target_set(
+            by=user,
+            year=year,
+            metric=request.POST.get("metric", ""),
+            value=request.POST.get("value", ""),
+            department_id=parse_int(request.POST.get("department")),
+        )
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+    else:
+        messages.success(request, _("已设定考核目标。") if made else _("已删除该考核目标。"))
+    back = request.POST.get("month", "")
+    return redirect(f"{reverse('support:assessment')}?month={back}" if back else reverse("support:assessment"))
 
 
 # --- surveys --------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ def cell(value: Any, fmt: str) -> str:
         return f"{float(value):+.1f}"
     if fmt == "int":
         return f"{int(value):,}"
+    if fmt == "hours":
+        return f"{float(value):,.1f}"
     return str(value)
 
 
