@@ -80,3 +80,13 @@ def test_another_users_notification_is_out_of_reach(cast: Cast) -> None:
     assert client.get("/api/notifications").json()["count"] == 0
     theirs.refresh_from_db()
     assert theirs.read_at is None
+
+
+def test_the_api_names_every_kind_of_notification() -> None:
+    """A kind added to the model and not to the API's list would make every list answer fail."""
+    from typing import get_args
+
+    from zhengqi.notifications.api import KindName
+    from zhengqi.notifications.models import Kind
+
+    assert set(get_args(KindName)) == set(Kind.values)

@@ -32,6 +32,7 @@ KindName = Literal[
     "request_assigned",
     "competitor",
     "statement",
+    "reaction",
 ]
 ChannelName = Literal["in_app", "email", "digest"]
 

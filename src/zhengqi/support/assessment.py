@@ -139,32 +139,41 @@ class DepartmentMonth:
         return sum(1 for m in Metric.values if self.met(m) is not None)
 
 
-def _holders(request: ServiceRequest, events: list[RequestEvent]) -> list[tuple[dt.datetime, int]]:
-    """When each department took the request: (from, department), in time order."""
-    taken = [(e.at, e.department_id) for e in events if e.department_id is not None]
-    if not taken:  # never passed on (a transfer first records where it came from)
-        return [(request.created_at, request.department_id)]
-    return taken  # type: ignore[return-value]  # department ids are not None here
+def _marks(request: ServiceRequest, events: list[RequestEvent]) -> list[tuple[dt.datetime, str, int | None]]:
+    """The request's takes by a department and its resolutions and reopenings, in the order they
+    happened (``events`` in (at, pk) order: steps at the same instant keep their order)."""
+    marks: list[tuple[dt.datetime, str, int | None]] = []
+    if not any(e.department_id is not None for e in events):  # never passed on: its department throughout
+        marks.append((request.created_at, "take", request.department_id))
+    for e in events:
+        if e.department_id is not None:
+            marks.append((e.at, "take", e.department_id))
+        elif e.kind in (RequestEvent.Kind.RESOLVED, RequestEvent.Kind.REOPENED):
+            marks.append((e.at, e.kind, None))
+    return marks
+
+
+def holder_before(request: ServiceRequest, events: list[RequestEvent], index: int) -> int:
+    """The department holding the request just before ``events[index]``."""
+    holder = request.department_id
+    taken = [e.department_id for e in events[:index] if e.department_id is not None]
+    if taken:
+        holder = taken[-1]
+    elif any(e.department_id is not None for e in events):  # only later takes: its first department
+        holder = next(e.department_id for e in events if e.department_id is not None)  # type: ignore[assignment]
+    return holder
 
 
 def holder_at(request: ServiceRequest, events: list[RequestEvent], at: dt.datetime) -> int:
-    holder = request.department_id
-    for since, department in _holders(request, events):
-        if since <= at:
-            holder = department
-    return holder
+    """The department holding the request at ``at`` (after every step of that instant)."""
+    return holder_before(request, events, sum(1 for e in events if e.at <= at))
 
 
 def held_hours(request: ServiceRequest, events: list[RequestEvent], department_id: int, until: dt.datetime) -> float:
     """Hours ``department_id`` held the request between acceptance and ``until`` (time after a
     resolution and before a reopening is nobody's)."""
-    marks: list[tuple[dt.datetime, str, int | None]] = [(since, "take", d) for since, d in _holders(request, events)]
-    marks += [
-        (e.at, e.kind, None) for e in events if e.kind in (RequestEvent.Kind.RESOLVED, RequestEvent.Kind.REOPENED)
-    ]
-    marks = sorted((m for m in marks if m[0] < until), key=lambda m: m[0])  # stable: a take before a resolution
     holder, working, since, total = None, True, request.created_at, 0.0
-    for at, kind, department in [*marks, (until, "end", None)]:
+    for at, kind, department in [*(m for m in _marks(request, events) if m[0] < until), (until, "end", None)]:
         if holder == department_id and working:
             total += max(0.0, (at - since).total_seconds())
         since = at
@@ -177,9 +186,21 @@ def held_hours(request: ServiceRequest, events: list[RequestEvent], department_i
     return total / 3600
 
 
-def first_resolution(request: ServiceRequest, events: list[RequestEvent]) -> dt.datetime | None:
-    resolved = [e.at for e in events if e.kind == RequestEvent.Kind.RESOLVED]
-    return min(resolved) if resolved else request.resolved_at
+def first_resolution(request: ServiceRequest, events: list[RequestEvent]) -> tuple[dt.datetime | None, int]:
+    """When the request was first resolved, and by which department's hands."""
+    for index, e in enumerate(events):
+        if e.kind == RequestEvent.Kind.RESOLVED:
+            return e.at, holder_before(request, events, index)
+    if request.resolved_at is None:  # imported tickets carry the date, not the step
+        return None, request.department_id
+    return request.resolved_at, holder_at(request, events, request.resolved_at)
+
+
+def _reopened_after_first(events: list[RequestEvent], first: dt.datetime) -> bool:
+    """Whether the customer sent it back after its first resolution (a step, or the imported date)."""
+    index = next((i for i, e in enumerate(events) if e.kind == RequestEvent.Kind.RESOLVED), None)
+    later = events[index + 1 :] if index is not None else [e for e in events if e.at >= first]
+    return any(e.kind == RequestEvent.Kind.REOPENED for e in later)
 
 
 def targets_for(year: int) -> dict[int | None, dict[str, Decimal]]:
@@ -217,24 +238,24 @@ def assessment(*, user: User, month: dt.date) -> list[DepartmentMonth]:
     by_pk = {r.pk: r for r in requests}
     for r in requests:
         mine = events[r.pk]
-        first = first_resolution(r, mine)
+        first, holder = first_resolution(r, mine)
         if first is not None and start <= first < end:
-            holder = holder_at(r, mine, first)
             row = rows.get(holder)
             if row is not None:
                 row.resolved += 1
                 row.on_time += first <= r.due_at
                 row.hours_total += held_hours(r, mine, holder, first)
-                row.reopened += any(e.kind == RequestEvent.Kind.REOPENED and e.at > first for e in mine)
-        for e in mine:
-            if not start <= e.at < end:
+                row.reopened += _reopened_after_first(mine, first)
+        for index, e in enumerate(mine):
+            if not start <= e.at < end or e.kind not in (RequestEvent.Kind.ESCALATED, RequestEvent.Kind.TRANSFERRED):
                 continue
-            if e.kind == RequestEvent.Kind.ESCALATED and (row := rows.get(holder_at(r, mine, e.at))) is not None:
+            row = rows.get(holder_before(r, mine, index))
+            if row is None:
+                continue
+            if e.kind == RequestEvent.Kind.ESCALATED:
                 row.escalations += 1
-            elif e.kind == RequestEvent.Kind.TRANSFERRED:
-                before = holder_at(r, [x for x in mine if x.pk != e.pk and x.at <= e.at], e.at)
-                if (row := rows.get(before)) is not None:
-                    row.transfers_out += 1
+            else:
+                row.transfers_out += 1
     for request_id, satisfied, score in surveys:
         row = rows.get(by_pk[request_id].department_id)
         if row is None:
