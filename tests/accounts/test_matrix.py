@@ -265,6 +265,19 @@ def open_step_of(team: ReactionTeam) -> int:
     return ReactionStep.objects.create(team=team, position=team.steps.count() + 1, title="矩阵步骤").pk
 
 
+def material_of() -> int:
+    """A material of the sales kit with one version."""
+    from zhengqi.marketing.models import Material, MaterialVersion
+
+    found = Material.objects.filter(title="矩阵资料").first()
+    if found is None:
+        found = Material.objects.create(title="矩阵资料", kind="playbook")
+        version = MaterialVersion(material=found, number=1, file_name="红宝书.pdf", size=15)
+        version.file.save("kit.pdf", ContentFile(b"%PDF-1.4 matrix"), save=False)
+        version.save()
+    return found.pk
+
+
 def person_of(customer: Customer) -> KeyPerson:
     person, _ = KeyPerson.objects.get_or_create(customer=customer, name="矩阵联系人", defaults={"title": "主任"})
     return person
@@ -380,6 +393,7 @@ def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, toke
     values = {
         "request_id": request.pk,
         "event_id": event.pk,
+        "material_id": material_of() if "{material_id}" in template else 0,
         "step_id": open_step_of(event.team) if "{step_id}" in template else 0,
         "partner_id": partner.pk,
         "attribution_id": deal.pk,
@@ -427,6 +441,9 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "support:survey_new": [customer.pk],
         "competition:event": [event.pk],
         "competition:event_launch": [event.pk],
+        "marketing:material": [material_of()] if name.startswith("marketing:material") else [],
+        "marketing:material_version_new": [material_of()] if name.startswith("marketing:material") else [],
+        "marketing:material_file": [material_of()] if name.startswith("marketing:material") else [],
         "competition:team_form": [event.pk],
         "competition:step_done": [event.pk, open_step_of(event.team)] if name == "competition:step_done" else [],
         "partners:partner": [partner.pk],
@@ -648,7 +665,14 @@ LEAKS: list[str] = []
 
 # What a GET may write: the session, the audit trail of exports and reveals, a token's last use.
 # A GET that shows personal data unmasked or hands out a signed agreement logs that access (auditlog).
-BOOKKEEPING = ("django_session", "accounts_exportrecord", "accounts_apitoken", "axes_", "auditlog_logentry")
+BOOKKEEPING = (
+    "django_session",
+    "accounts_exportrecord",
+    "accounts_apitoken",
+    "axes_",
+    "auditlog_logentry",
+    "marketing_materialuse",  # a sales-kit download is counted
+)
 WRITES: list[str] = []
 
 

@@ -92,6 +92,7 @@ def test_bad_member_rows_are_refused(tmp_path: Path) -> None:
     assert batch.inserted == 1
 
 
+@pytest.mark.own_database  # its own SQLite province in subprocesses: once, in the SQLite pass
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_an_import_killed_half_way_and_rerun_equals_a_clean_import(tmp_path: Path) -> None:
     """A real process, killed with SIGKILL after its first month is written, then run again."""

@@ -82,6 +82,7 @@ LAUNCHERS = frozenset({"admin", "planner", "city", "district"})
 TRANSFER = gettext_lazy("只有当前处理部门的人员可以转派服务请求。")
 ASSESSMENT_READERS = CONFIG_READERS | {"department"}
 SUPPORT_TARGETS = gettext_lazy("支撑部门的考核目标由省公司管理员设定。")
+KIT = gettext_lazy("营销资料由营销策划或省公司管理员维护。")
 TEAM = gettext_lazy("快速反应小组由区域经理或省公司管理员组建。")
 REACT = gettext_lazy("只有小组成员或负责的区域经理可以办理处置步骤。")
 EVENT_READERS = STAFF | {"department"}  # staff in scope; a solution engineer the events of their teams
@@ -164,6 +165,10 @@ PAGES: dict[str, Entry] = {
     "marketing:contact_policy": Entry(ADMIN, "POST", reason=CONTACTS),
     "marketing:target_outcome": Entry(WORKERS, "POST", scoped=True),
     "marketing:strategy": Entry(CONFIG_READERS),
+    "marketing:kit": Entry(STAFF),  # a POST adds a material: the service refuses all but the keepers
+    "marketing:material": Entry(STAFF),
+    "marketing:material_version_new": Entry(CONFIGURERS, "POST", reason=KIT),
+    "marketing:material_file": Entry(STAFF),
     "marketing:opportunities": Entry(STAFF),
     "marketing:prospect_new": Entry(WORKERS, reason=gettext_lazy("只有客户经理和区域经理可以录入潜在客户。")),
     "marketing:application_new": Entry(AM, scoped=True, reason=APPLY),
@@ -327,6 +332,11 @@ API: dict[str, Entry] = {
     "POST /api/campaigns/{campaign_id}/targets/{customer_id}/outcome": Entry(WORKERS, "POST", scoped=True),
     "GET /api/campaigns/{campaign_id}/evaluation": Entry(CONFIG_READERS),
     "GET /api/strategy": Entry(CONFIG_READERS),
+    "GET /api/kit/materials": Entry(STAFF),
+    "GET /api/kit/materials/{material_id}": Entry(STAFF),
+    "POST /api/kit/materials": Entry(CONFIGURERS, "POST", reason=KIT),
+    "POST /api/kit/materials/{material_id}/versions": Entry(CONFIGURERS, "POST", reason=KIT),
+    "GET /api/kit/materials/{material_id}/file": Entry(STAFF),
     "GET /api/opportunities": Entry(STAFF),
     "POST /api/opportunities": Entry(WORKERS, "POST", reason=SELL),
     "GET /api/opportunities/{opportunity_id}": Entry(STAFF),

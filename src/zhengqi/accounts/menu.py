@@ -43,6 +43,7 @@ MENU: tuple[tuple[Promise, tuple[Item, ...]], ...] = (
             Item("marketing:opportunities", _("商机")),
             Item("marketing:pipeline", _("商机管道")),
             Item("marketing:campaigns", _("营销活动")),
+            Item("marketing:kit", _("营销工具包")),
         ),
     ),
     (

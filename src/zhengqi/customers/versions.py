@@ -147,9 +147,16 @@ def _m2m(sender: type[Model], instance: Model, action: str, **kwargs: Any) -> No
 
 
 # Rows without a customer that many customers' pages show: a campaign's name and dates, the KPI
-# targets on the workbench, a rule's name (the customer list's rule picker, alerts' names), a
+# targets on the workbench, the sales kit's materials, a rule's name (the customer list's rule picker, alerts' names), a
 # region's name (the dashboards' and the list's region pickers, every customer's region).
-WHOLE_PAGES = {"marketing.Campaign", "insight.Target", "insight.ManagerTarget", "scoring.Rule", "accounts.Region"}
+WHOLE_PAGES = {
+    "marketing.Campaign",
+    "marketing.Material",  # the sales kit's links beside the products to offer next
+    "insight.Target",
+    "insight.ManagerTarget",
+    "scoring.Rule",
+    "accounts.Region",
+}
 
 
 # The tables that only the bulk writers fill and empty (the month run's results, the imported

@@ -71,6 +71,7 @@ def wipe(lake: Lake) -> None:
     ``run-month --if-missing`` runs its months again. Rules and value-model versions are kept."""
     from zhengqi.competition import demo as competition_demo
     from zhengqi.customers import demo as records_demo
+    from zhengqi.marketing.kit import demo as kit_demo
     from zhengqi.partners import demo as channel_demo
     from zhengqi.support import demo as service_demo
 
@@ -79,6 +80,7 @@ def wipe(lake: Lake) -> None:
         channel_demo.wipe()
         competition_demo.wipe()
         service_demo.wipe()
+        kit_demo.wipe()
         Campaign.objects.all().delete()  # the province's campaigns go with its customers
         MonthRun.objects.all().delete()
         CustomerMonth.objects.all().delete()
@@ -452,3 +454,9 @@ def load_web(province: Province, progress: Callable[[str, int, int], None] | Non
     service_demo.load()
     competition_demo.load()
     report("服务请求与竞争动向", 1, 1)
+
+    from zhengqi.marketing.kit import demo as kit_demo
+
+    report("营销工具包", 0, 1)
+    kit_demo.load()
+    report("营销工具包", 1, 1)

@@ -425,3 +425,92 @@ class ContactPolicy(models.Model):
     def current(cls) -> ContactPolicy:
         found = cls.objects.order_by("pk").first()
         return found if found is not None else cls(max_per_month=settings.ZHENGQI_CONTACTS_PER_MONTH)
+
+
+# --- the sales kit (营销工具包, seed 003 红宝书, 004 行业解决方案与框架协议) ---------------------------
+
+
+def material_file_path(version: MaterialVersion, filename: str) -> str:
+    """Where a material's file is stored: a random name (never the uploader's), its type kept."""
+    import uuid
+    from pathlib import Path
+
+    return f"kit/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+
+
+class Material(models.Model):
+    """One item of the sales kit: a product playbook, an industry solution, a case study, a price sheet
+    or a framework agreement template, tagged by product, industry and customer scale; its file has
+    versions (the newest is the one handed out)."""
+
+    class Kind(models.TextChoices):
+        PLAYBOOK = "playbook", _("产品红宝书")
+        SOLUTION = "solution", _("行业解决方案")
+        CASE = "case", _("成功案例")
+        PRICE = "price", _("价目表")
+        AGREEMENT = "agreement", _("框架协议模板")
+
+    title = models.CharField(_("名称"), max_length=100, unique=True)
+    kind = models.CharField(_("类别"), max_length=10, choices=Kind.choices)
+    summary = models.TextField(_("简介"), blank=True)
+    products = models.ManyToManyField(
+        "customers.Product", verbose_name=_("适用产品"), blank=True, related_name="materials"
+    )
+    industries = models.JSONField(_("适用行业"), default=list, blank=True, help_text=_("留空表示所有行业。"))
+    scales = models.JSONField(_("适用客户规模"), default=list, blank=True, help_text=_("留空表示所有规模。"))
+    active = models.BooleanField(_("在用"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("营销资料")
+        verbose_name_plural = _("营销资料")
+        ordering = ["kind", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MaterialVersion(models.Model):
+    material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveSmallIntegerField(_("版本"))
+    file = models.FileField(_("文件"), upload_to=material_file_path)
+    file_name = models.CharField(_("文件名"), max_length=200)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    note = models.CharField(_("更新说明"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("资料版本")
+        verbose_name_plural = _("资料版本")
+        ordering = ["material", "-number"]
+        constraints = [models.UniqueConstraint(fields=["material", "number"], name="material_version_once")]
+
+    def __str__(self) -> str:
+        return f"{self.material} v{self.number}"
+
+
+class MaterialUse(models.Model):
+    """One download of a material: who, which version, from where (the counts people compare)."""
+
+    class Via(models.TextChoices):
+        LIBRARY = "library", _("资料库")
+        CUSTOMER = "customer", _("客户页推荐")
+        CAMPAIGN = "campaign", _("营销活动")
+        API = "api", _("接口")
+
+    material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="use_records")
+    version = models.ForeignKey(MaterialVersion, on_delete=models.SET_NULL, null=True, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    via = models.CharField(_("来源"), max_length=10, choices=Via.choices)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("资料使用记录")
+        verbose_name_plural = _("资料使用记录")
+        indexes = [models.Index(fields=["material", "at"], name="material_use_at")]

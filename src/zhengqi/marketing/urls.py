@@ -2,6 +2,7 @@ from django.urls import path
 
 from zhengqi.marketing.campaigns import views as campaign_views
 from zhengqi.marketing.development import views as development_views
+from zhengqi.marketing.kit import views as kit_views
 from zhengqi.marketing.pipeline import views as pipeline_views
 from zhengqi.marketing.tasks import views as views
 
@@ -31,6 +32,10 @@ urlpatterns = [
         name="target_outcome",
     ),
     path("strategy/", campaign_views.strategy_page, name="strategy"),
+    path("kit/", kit_views.kit_page, name="kit"),
+    path("kit/<int:pk>/", kit_views.material_page, name="material"),
+    path("kit/<int:pk>/versions/", kit_views.material_version_new, name="material_version_new"),
+    path("kit/<int:pk>/file/", kit_views.material_file, name="material_file"),
     path("opportunities/", development_views.opportunities_page, name="opportunities"),
     path("prospects/new/", development_views.prospect_new_page, name="prospect_new"),
     path("customers/<int:customer_id>/develop/", development_views.application_new_page, name="application_new"),

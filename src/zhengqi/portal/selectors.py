@@ -20,6 +20,7 @@ from zhengqi.customers.selectors import (
     workbench_customers,
 )
 from zhengqi.insight.kpi import own_kpi
+from zhengqi.marketing.kit.services import materials_for_products
 from zhengqi.marketing.tasks.selectors import customer_marketing, workbench_tasks
 from zhengqi.scoring.selectors import customer_scoring, highest_churn_risks, workbench_alerts
 from zhengqi.support.requests import workbench_requests
@@ -94,9 +95,12 @@ def customer_overview(*, user: User, customer: Customer, today: dt.date | None =
     profile = customer_profile(user=user, customer=customer, today=today)
     scoring = customer_scoring(customer)
     snapshot = scoring["snapshot"]
+    suggested = profile["next_products"]
+    kit = materials_for_products([s.product for s in suggested], customer)
     return {
         "customer": customer,
         **profile,
+        "next_offers": [(s, kit.get(s.product.pk, [])) for s in suggested],
         **scoring,
         "members": members_panel(profile["trend"], (snapshot.features if snapshot else None) or {}),
         **customer_marketing(customer),

@@ -47,6 +47,7 @@ from zhengqi.marketing.campaigns.services import (
     target_outcome,
     targets_visible_to,
 )
+from zhengqi.marketing.kit.services import materials_for_products
 from zhengqi.marketing.models import Campaign, CampaignTarget
 from zhengqi.scoring.models import Segment
 from zhengqi.scoring.segments import segment_get
@@ -174,6 +175,9 @@ def campaign_page(request: AuthedRequest, pk: int) -> HttpResponse:
     context = {
         "campaign": campaign,
         "products": campaign.products.all(),
+        "kit": list(
+            {m.pk: m for ms in materials_for_products(list(campaign.products.all())).values() for m in ms}.values()
+        ),
         "channel_labels": [Campaign.Channel(c).label for c in campaign.channels if c in ALL_CHANNELS],
         "page": Paginator(targets, 50).get_page(request.GET.get("page")),
         "group": group,
