@@ -278,6 +278,28 @@ def material_of() -> int:
     return found.pk
 
 
+def referral_of(user: User) -> int:
+    """A new referral the user made and follows (each role its own)."""
+    from zhengqi.accounts.models import Region
+    from zhengqi.marketing.models import Referral
+
+    region = user.region or Region.objects.order_by("path").first()
+    assert region is not None
+    found, _ = Referral.objects.get_or_create(
+        referrer=user,
+        routed_to=user,
+        status="new",
+        defaults={
+            "organisation": "矩阵单位",
+            "region": region,
+            "need": "宽带",
+            "contact_name": "王",
+            "contact_phone": "13912345678",
+        },
+    )
+    return found.pk
+
+
 def person_of(customer: Customer) -> KeyPerson:
     person, _ = KeyPerson.objects.get_or_create(customer=customer, name="矩阵联系人", defaults={"title": "主任"})
     return person
@@ -394,6 +416,7 @@ def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "request_id": request.pk,
         "event_id": event.pk,
         "material_id": material_of() if "{material_id}" in template else 0,
+        "referral_id": referral_of(token.user) if "{referral_id}" in template else 0,
         "step_id": open_step_of(event.team) if "{step_id}" in template else 0,
         "partner_id": partner.pk,
         "attribution_id": deal.pk,
@@ -442,6 +465,8 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "competition:event": [event.pk],
         "competition:event_launch": [event.pk],
         "marketing:material": [material_of()] if name.startswith("marketing:material") else [],
+        "marketing:referral": [referral_of(token.user)] if name.startswith("marketing:referral") else [],
+        "marketing:referral_progress": [referral_of(token.user)] if name.startswith("marketing:referral") else [],
         "marketing:material_version_new": [material_of()] if name.startswith("marketing:material") else [],
         "marketing:material_file": [material_of()] if name.startswith("marketing:material") else [],
         "competition:team_form": [event.pk],
@@ -596,6 +621,15 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
         "POST /api/competitor-events/{event_id}/launch": {"plan_id": service_for(customer, user)[2].pk},
         "POST /api/competitor-events/{event_id}/team": {},
         "POST /api/competitor-events/{event_id}/team/steps/{step_id}/done": {"note": "矩阵"},
+        "POST /api/referrals": {
+            "organisation": "矩阵推荐单位",
+            "region_code": customer.region.code,
+            "need": "宽带",
+            "contact_name": "王",
+            "contact_phone": "13912345678",
+        },
+        "POST /api/referrals/{referral_id}/progress": {"status": "following"},
+        "POST /api/referral-reward-rules": {"effective_from": "2027-01", "fixed": "50"},
         "POST /api/response-plans": {"name": "矩阵接口预案", "products": ["GSMS"], "offer": "9 折"},
         "POST /api/statements/{statement_id}/approve": {"total": "0"},
         "POST /api/campaigns/{campaign_id}/targets/{customer_id}/outcome": {"outcome": "contacted"},

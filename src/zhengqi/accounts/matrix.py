@@ -82,6 +82,8 @@ LAUNCHERS = frozenset({"admin", "planner", "city", "district"})
 TRANSFER = gettext_lazy("只有当前处理部门的人员可以转派服务请求。")
 ASSESSMENT_READERS = CONFIG_READERS | {"department"}
 SUPPORT_TARGETS = gettext_lazy("支撑部门的考核目标由省公司管理员设定。")
+FOLLOW_REFERRAL = gettext_lazy("推荐由跟进人或所在区域的区域经理处理。")
+REWARD_RULES = gettext_lazy("推荐奖励规则由省公司管理员设定。")
 KIT = gettext_lazy("营销资料由营销策划或省公司管理员维护。")
 TEAM = gettext_lazy("快速反应小组由区域经理或省公司管理员组建。")
 REACT = gettext_lazy("只有小组成员或负责的区域经理可以办理处置步骤。")
@@ -165,6 +167,12 @@ PAGES: dict[str, Entry] = {
     "marketing:contact_policy": Entry(ADMIN, "POST", reason=CONTACTS),
     "marketing:target_outcome": Entry(WORKERS, "POST", scoped=True),
     "marketing:strategy": Entry(CONFIG_READERS),
+    "marketing:referrals": Entry(ALL),  # anyone refers a lead (support departments and partners too)
+    "marketing:referral_new": Entry(ALL),
+    "marketing:referral": Entry(ALL),  # one's own, those routed to one, a manager's region's
+    "marketing:referral_progress": Entry(WORKERS, "POST", reason=FOLLOW_REFERRAL),
+    "marketing:referral_rewards": Entry(ALL),
+    "marketing:referral_rule_new": Entry(ADMIN, "POST", reason=REWARD_RULES),
     "marketing:kit": Entry(STAFF),  # a POST adds a material: the service refuses all but the keepers
     "marketing:material": Entry(STAFF),
     "marketing:material_version_new": Entry(CONFIGURERS, "POST", reason=KIT),
@@ -332,6 +340,12 @@ API: dict[str, Entry] = {
     "POST /api/campaigns/{campaign_id}/targets/{customer_id}/outcome": Entry(WORKERS, "POST", scoped=True),
     "GET /api/campaigns/{campaign_id}/evaluation": Entry(CONFIG_READERS),
     "GET /api/strategy": Entry(CONFIG_READERS),
+    "GET /api/referrals": Entry(ALL),
+    "POST /api/referrals": Entry(ALL, "POST"),
+    "GET /api/referrals/{referral_id}": Entry(ALL),
+    "POST /api/referrals/{referral_id}/progress": Entry(WORKERS, "POST", reason=FOLLOW_REFERRAL),
+    "GET /api/referral-rewards": Entry(ALL),
+    "POST /api/referral-reward-rules": Entry(ADMIN, "POST", reason=REWARD_RULES),
     "GET /api/kit/materials": Entry(STAFF),
     "GET /api/kit/materials/{material_id}": Entry(STAFF),
     "POST /api/kit/materials": Entry(CONFIGURERS, "POST", reason=KIT),

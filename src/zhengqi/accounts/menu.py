@@ -44,6 +44,7 @@ MENU: tuple[tuple[Promise, tuple[Item, ...]], ...] = (
             Item("marketing:pipeline", _("商机管道")),
             Item("marketing:campaigns", _("营销活动")),
             Item("marketing:kit", _("营销工具包")),
+            Item("marketing:referrals", _("全员营销推荐")),
         ),
     ),
     (

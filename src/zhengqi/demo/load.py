@@ -71,6 +71,7 @@ def wipe(lake: Lake) -> None:
     ``run-month --if-missing`` runs its months again. Rules and value-model versions are kept."""
     from zhengqi.competition import demo as competition_demo
     from zhengqi.customers import demo as records_demo
+    from zhengqi.marketing import referral_demo
     from zhengqi.marketing.kit import demo as kit_demo
     from zhengqi.partners import demo as channel_demo
     from zhengqi.support import demo as service_demo
@@ -81,6 +82,7 @@ def wipe(lake: Lake) -> None:
         competition_demo.wipe()
         service_demo.wipe()
         kit_demo.wipe()
+        referral_demo.wipe()
         Campaign.objects.all().delete()  # the province's campaigns go with its customers
         MonthRun.objects.all().delete()
         CustomerMonth.objects.all().delete()
@@ -460,3 +462,9 @@ def load_web(province: Province, progress: Callable[[str, int, int], None] | Non
     report("营销工具包", 0, 1)
     kit_demo.load()
     report("营销工具包", 1, 1)
+
+    from zhengqi.marketing import referral_demo
+
+    report("全员营销推荐", 0, 1)
+    referral_demo.load()
+    report("全员营销推荐", 1, 1)

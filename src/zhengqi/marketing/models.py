@@ -514,3 +514,87 @@ class MaterialUse(models.Model):
         verbose_name = _("资料使用记录")
         verbose_name_plural = _("资料使用记录")
         indexes = [models.Index(fields=["material", "at"], name="material_use_at")]
+
+
+# --- all-staff referrals (全员营销, seed 003/004) --------------------------------------------------------
+
+
+class Referral(models.Model):
+    """A lead any employee (support departments and partners included) passes on: an organisation,
+    its need, a contact. Routed to the customer's account manager, or the regional manager of the
+    organisation's region; followed to won or lost; a won referral earns its referrer a reward."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("待处理")
+        FOLLOWING = "following", _("跟进中")
+        WON = "won", _("已成交")
+        LOST = "lost", _("未成交")
+
+    referrer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("推荐人"), on_delete=models.PROTECT, related_name="referrals_made"
+    )
+    organisation = models.CharField(_("单位名称"), max_length=100)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    region = models.ForeignKey(
+        "accounts.Region", verbose_name=_("所在区域"), on_delete=models.PROTECT, related_name="+"
+    )
+    need = models.TextField(_("需求"))
+    products = models.ManyToManyField("customers.Product", verbose_name=_("意向产品"), blank=True, related_name="+")
+    contact_name = models.CharField(_("联系人"), max_length=50)
+    contact_phone = models.CharField(_("联系电话"), max_length=20)
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("对应的集团客户"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals",
+    )
+    routed_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("跟进人"), on_delete=models.PROTECT, related_name="referrals_routed"
+    )
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.NEW)
+    outcome_note = models.TextField(_("跟进结果"), blank=True)
+    won_revenue = models.DecimalField(_("成交月收入（元）"), max_digits=12, decimal_places=2, null=True, blank=True)
+    decided_at = models.DateTimeField(_("结果时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("推荐时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("全员营销推荐")
+        verbose_name_plural = _("全员营销推荐")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "decided_at"], name="referral_outcome")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.organisation}"
+
+    @property
+    def number(self) -> str:
+        return f"TJ{self.pk:06d}" if self.pk else ""
+
+
+class ReferralRewardRule(models.Model):
+    """One version of the referral reward: from a month on, a won referral earns a fixed amount plus
+    a share of its monthly revenue. The version in force in the month a referral is won decides its
+    reward, so a change never rewrites a past month."""
+
+    version = models.PositiveIntegerField(_("版本"), unique=True)
+    effective_from = models.DateField(_("生效月份"), help_text=_("该月 1 日起生效"))
+    fixed = models.DecimalField(_("每单固定奖励（元）"), max_digits=10, decimal_places=2, default=Decimal("0"))
+    rate = models.DecimalField(
+        _("成交月收入提成比例"), max_digits=6, decimal_places=4, default=Decimal("0"), help_text=_("如 0.05 即 5%")
+    )
+    cap = models.DecimalField(_("每单上限（元）"), max_digits=10, decimal_places=2, null=True, blank=True)
+    note = models.CharField(_("修改说明"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("推荐奖励规则")
+        verbose_name_plural = _("推荐奖励规则")
+        ordering = ["-effective_from", "-version"]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.effective_from:%Y-%m}"

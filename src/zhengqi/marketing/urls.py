@@ -1,5 +1,6 @@
 from django.urls import path
 
+from zhengqi.marketing import referral_views
 from zhengqi.marketing.campaigns import views as campaign_views
 from zhengqi.marketing.development import views as development_views
 from zhengqi.marketing.kit import views as kit_views
@@ -32,6 +33,12 @@ urlpatterns = [
         name="target_outcome",
     ),
     path("strategy/", campaign_views.strategy_page, name="strategy"),
+    path("referrals/", referral_views.referral_list, name="referrals"),
+    path("referrals/new/", referral_views.referral_new, name="referral_new"),
+    path("referrals/rewards/", referral_views.referral_rewards, name="referral_rewards"),
+    path("referrals/rules/", referral_views.referral_rule_new, name="referral_rule_new"),
+    path("referrals/<int:pk>/", referral_views.referral_page, name="referral"),
+    path("referrals/<int:pk>/progress/", referral_views.referral_progress_view, name="referral_progress"),
     path("kit/", kit_views.kit_page, name="kit"),
     path("kit/<int:pk>/", kit_views.material_page, name="material"),
     path("kit/<int:pk>/versions/", kit_views.material_version_new, name="material_version_new"),

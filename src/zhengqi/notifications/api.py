@@ -33,6 +33,7 @@ KindName = Literal[
     "competitor",
     "statement",
     "reaction",
+    "referral",
 ]
 ChannelName = Literal["in_app", "email", "digest"]
 

@@ -18,6 +18,7 @@ class Kind(models.TextChoices):
     REQUEST_ASSIGNED = "request_assigned", _("部门新工单")
     COMPETITOR = "competitor", _("竞争动向")
     REACTION = "reaction", _("快速反应小组")
+    REFERRAL = "referral", _("全员营销推荐")
     STATEMENT = "statement", _("结算单审批")
 
 
