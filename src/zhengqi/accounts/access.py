@@ -77,3 +77,20 @@ def user_get(pk: int) -> User | None:
 
 def region_get(pk: int) -> Region | None:
     return Region.objects.filter(pk=pk).first()
+
+
+def ancestor_paths(region: Region) -> list[str]:
+    """The paths of the region and of every region above it, the province first."""
+    parts = region.path.strip("/").split("/")
+    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def nearest_manager(region: Region | None) -> User | None:
+    """The active regional manager of ``region`` or of the nearest region above it (a district's own
+    before its city's); None where there is none."""
+    if region is None:
+        return None
+    managers = User.objects.filter(
+        is_active=True, role=User.Role.REGIONAL_MANAGER, region__path__in=ancestor_paths(region)
+    ).select_related("region")
+    return max(managers, key=lambda u: (len(u.region.path) if u.region else 0, -u.pk), default=None)

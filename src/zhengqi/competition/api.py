@@ -16,7 +16,7 @@ from zhengqi.web.api_errors import Detail
 from zhengqi.web.pagination import Converted, Pages
 
 from .models import CompetitorEvent, ReactionTeam, ResponsePlan
-from .reaction import response_times, step_done, team_form
+from .reaction import response_times, step_done, team_form, team_of
 from .selectors import plan_get, plans
 from .services import (
     EventInput,
@@ -317,7 +317,7 @@ def team_out(t: ReactionTeam) -> dict[str, Any]:
 
 def _team(user: User, event_id: int) -> ReactionTeam:
     event = event_get(user=user, pk=event_id)
-    found = ReactionTeam.objects.filter(event=event).select_related("account_manager", "engineer", "manager").first()
+    found = team_of(event)
     if found is None:
         raise Http404(_("该动向没有快速反应小组。"))
     return found

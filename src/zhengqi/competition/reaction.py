@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts import matrix
-from zhengqi.accounts.access import customer_scope, sees_whole_province
+from zhengqi.accounts.access import ancestor_paths, customer_scope, nearest_manager, sees_whole_province
 from zhengqi.accounts.models import Region, User
 from zhengqi.notifications.models import Kind
 from zhengqi.notifications.services import notify
@@ -75,24 +75,10 @@ class Members:
     manager: User | None
 
 
-def _ancestor_paths(region: Region) -> list[str]:
-    parts = region.path.strip("/").split("/")
-    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-
-
-def _manager_over(region: Region | None) -> User | None:
-    """The regional manager nearest above ``region`` (a district's own before its city's)."""
-    if region is None:
-        return None
-    paths = _ancestor_paths(region)
-    managers = User.objects.filter(is_active=True, role=User.Role.REGIONAL_MANAGER, region__path__in=paths)
-    return max(managers.select_related("region"), key=lambda u: (len(u.region.path), -u.pk), default=None)  # type: ignore[union-attr]
-
-
 def _engineer_for(region: Region | None) -> User | None:
     """A member of a delivery, product or network support department that serves ``region`` (its
     own, else a province-wide one), the one with fewest unfinished teams first."""
-    paths = _ancestor_paths(region) if region is not None else []
+    paths = ancestor_paths(region) if region is not None else []
     departments = Department.objects.filter(kind__in=ENGINEER_KINDS).filter(
         Q(region__isnull=True) | Q(region__path__in=paths)
     )
@@ -120,7 +106,7 @@ def proposal(event: CompetitorEvent, *, by: User | None = None) -> Members:
     elif by is not None and by.role == User.Role.ACCOUNT_MANAGER:
         am = by
     region = anchor.region if anchor is not None else None
-    return Members(account_manager=am, engineer=_engineer_for(region), manager=_manager_over(region))
+    return Members(account_manager=am, engineer=_engineer_for(region), manager=nearest_manager(region))
 
 
 @dataclass(frozen=True)
@@ -296,6 +282,11 @@ def supervise_teams(now: dt.datetime | None = None) -> int:
             key=f"reaction-late:{team.pk}",
         )
     return escalated
+
+
+def team_of(event: CompetitorEvent) -> ReactionTeam | None:
+    """The event's team with its members, or None."""
+    return ReactionTeam.objects.filter(event=event).select_related("account_manager", "engineer", "manager").first()
 
 
 # --- what the pages report --------------------------------------------------------------------------

@@ -21,8 +21,18 @@ from zhengqi.marketing.campaigns.services import ALL_CHANNELS
 from zhengqi.marketing.models import Campaign
 from zhengqi.web.forms import form_errors, parse_day, parse_int
 
-from .models import CompetitorEvent, ReactionTeam, Severity
-from .reaction import may_form, may_work, policy, proposal, response_times, step_done, team_candidates, team_form
+from .models import CompetitorEvent, Severity
+from .reaction import (
+    may_form,
+    may_work,
+    policy,
+    proposal,
+    response_times,
+    step_done,
+    team_candidates,
+    team_form,
+    team_of,
+)
 from .selectors import plan_get, plans
 from .services import (
     EventInput,
@@ -125,7 +135,7 @@ def event_page(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     event = event_get(user=user, pk=pk)
     customers = event.customers.filter(customer_scope(user)).select_related("region", "account_manager")
-    team = ReactionTeam.objects.filter(event=event).select_related("account_manager", "engineer", "manager").first()
+    team = team_of(event)
     context: dict[str, Any] = {
         "e": event,
         "customers": customers,
@@ -157,7 +167,7 @@ def team_form_view(request: AuthedRequest, pk: int) -> HttpResponse:
     """A manager forms the event's quick-reaction team (or changes its members)."""
     user = request.user
     event = event_get(user=user, pk=pk)
-    formed = ReactionTeam.objects.filter(event=event).exists()
+    formed = team_of(event) is not None
     try:
         team_form(
             by=user,
@@ -178,7 +188,7 @@ def team_form_view(request: AuthedRequest, pk: int) -> HttpResponse:
 def step_done_view(request: AuthedRequest, pk: int, step: int) -> HttpResponse:
     user = request.user
     event = event_get(user=user, pk=pk)
-    team = ReactionTeam.objects.filter(event=event).first()
+    team = team_of(event)
     if team is None:
         raise Http404(_("该动向没有快速反应小组。"))
     try:

@@ -48,14 +48,19 @@ def photo_check(upload: UploadedFile, *, field: str = "photo") -> None:
 
 
 def signed_file_check(
-    upload: UploadedFile, *, field: str = "signed_file", types: dict[str, tuple[bytes, ...]] = SIGNED_FILE_TYPES
+    upload: UploadedFile,
+    *,
+    field: str = "signed_file",
+    types: dict[str, tuple[bytes, ...]] = SIGNED_FILE_TYPES,
+    wrong: str | None = None,
 ) -> None:
-    """A PDF or a PNG/JPEG photo (of a signed agreement, a business licence), within the size limit;
-    anything else is refused in Chinese, saving nothing."""
+    """A PDF or a PNG/JPEG photo (of a signed agreement, a business licence) — or a file of ``types``,
+    with ``wrong`` saying what it should have been — within the size limit; anything else, or a file
+    whose content is not what its name says, is refused in Chinese, saving nothing."""
     name = upload.name or ""
     suffix = Path(name).suffix.lower()
     if suffix not in types:
-        wrong = (
+        wrong = wrong or (
             _("“%(name)s”不是 PDF 或图片（JPG、PNG）：请上传 PDF 文件或照片。")
             if ".pdf" in types
             else _("“%(name)s”不是照片（JPG、PNG）：请拍照或选择照片。")

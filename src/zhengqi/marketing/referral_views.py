@@ -15,23 +15,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhengqi.accounts import matrix
-from zhengqi.accounts.access import customer_scope
-from zhengqi.accounts.models import Region
 from zhengqi.accounts.requests import AuthedRequest
-from zhengqi.customers.models import Customer
 from zhengqi.customers.selectors import products_catalogue
 from zhengqi.web.forms import form_errors, parse_int
 
-from .models import Referral, ReferralRewardRule
+from .models import Referral
 from .referrals import (
     ReferralInput,
+    customer_visible,
     may_follow,
     phone_for,
     referral_create,
     referral_get,
     referral_progress,
     referrals_visible_to,
+    regions_to_pick,
     reward_rule_add,
+    reward_rules,
     rewards,
 )
 
@@ -66,7 +66,7 @@ def referral_new(request: AuthedRequest) -> HttpResponse:
         {
             "errors": errors,
             "values": request.POST if errors else {},
-            "regions": Region.objects.order_by("path"),
+            "regions": regions_to_pick(),
             "products": products_catalogue(),
         },
         status=422 if errors else 200,
@@ -95,9 +95,7 @@ def referral_list(request: AuthedRequest) -> HttpResponse:
 def referral_page(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
     found = referral_get(user=user, pk=pk)
-    sees_customer = (
-        found.customer_id is not None and Customer.objects.filter(customer_scope(user), pk=found.customer_id).exists()
-    )
+    sees_customer = customer_visible(user, found)
     return render(
         request,
         "marketing/referral.html",
@@ -148,7 +146,7 @@ def referral_rewards(request: AuthedRequest) -> HttpResponse:
             "rows": rows,
             "month": month,
             "total": sum((r.total for r in rows), start=0),
-            "rules": ReferralRewardRule.objects.all(),
+            "rules": reward_rules(),
             "may_set": matrix.role_of(user) == "admin",
         },
     )

@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zhengqi.accounts.access import sees_whole_province
+from zhengqi.accounts.access import customer_scope, nearest_manager, sees_whole_province
 from zhengqi.accounts.models import Region, User
 from zhengqi.accounts.privacy import mask_phone
 from zhengqi.customers.models import Customer, Product
@@ -66,6 +66,25 @@ def phone_for(user: User, referral: Referral) -> str:
     return mask_phone(referral.contact_phone)
 
 
+def customer_visible(user: User, referral: Referral) -> bool:
+    """Whether the user may open the group customer the lead already is."""
+    return referral.customer_id is not None and (
+        Customer.objects.filter(customer_scope(user), pk=referral.customer_id).exists()
+    )
+
+
+def regions_to_pick() -> QuerySet[Region]:
+    return Region.objects.order_by("path")
+
+
+def region_by_code(code: str) -> Region | None:
+    return Region.objects.filter(code=code).first()
+
+
+def reward_rules() -> QuerySet[ReferralRewardRule]:
+    return ReferralRewardRule.objects.all()
+
+
 def may_follow(user: User, referral: Referral) -> bool:
     if user.pk == referral.routed_to_id or sees_whole_province(user):
         return True
@@ -74,13 +93,6 @@ def may_follow(user: User, referral: Referral) -> bool:
         and user.region is not None
         and referral.region.path.startswith(user.region.path)
     )
-
-
-def _manager_over(region: Region) -> User | None:
-    parts = region.path.strip("/").split("/")
-    paths = ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-    managers = User.objects.filter(is_active=True, role=User.Role.REGIONAL_MANAGER, region__path__in=paths)
-    return max(managers.select_related("region"), key=lambda u: (len(u.region.path), -u.pk), default=None)  # type: ignore[union-attr]
 
 
 def route(*, organisation: str, credit_code: str, region: Region) -> tuple[Customer | None, User]:
@@ -92,7 +104,7 @@ def route(*, organisation: str, credit_code: str, region: Region) -> tuple[Custo
         customer = Customer.objects.filter(name=organisation).select_related("account_manager", "region").first()
     if customer is not None and customer.account_manager is not None and customer.account_manager.is_active:
         return customer, customer.account_manager
-    manager = _manager_over(customer.region if customer is not None and customer.region_id else region)
+    manager = nearest_manager(customer.region if customer is not None and customer.region_id else region)
     if manager is not None:
         return customer, manager
     admin = User.objects.filter(is_active=True, role=User.Role.PROVINCIAL_ADMIN).order_by("pk").first()

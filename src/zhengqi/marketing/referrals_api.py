@@ -8,20 +8,20 @@ from typing import Any, Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
-from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
-from zhengqi.customers.models import Customer
 from zhengqi.web.api_errors import Detail
 
 from .models import Referral
 from .referrals import (
     ReferralInput,
+    customer_visible,
     phone_for,
     referral_create,
     referral_get,
     referral_progress,
     referrals_visible_to,
+    region_by_code,
     reward_rule_add,
     rewards,
 )
@@ -50,7 +50,7 @@ class ReferralOut(Schema):
 
 
 def referral_out(r: Referral, user: User) -> dict[str, Any]:
-    in_scope = r.customer_id is not None and Customer.objects.filter(customer_scope(user), pk=r.customer_id).exists()
+    in_scope = customer_visible(user, r)
     return {
         "id": r.pk,
         "number": r.number,
@@ -90,9 +90,7 @@ class ReferralIn(Schema):
 
 @router.post("/referrals", response={201: ReferralOut, 422: Detail}, summary="推荐商机（任何员工）：自动转给跟进人")
 def referral_new(request: AuthedRequest, body: ReferralIn) -> Any:
-    from zhengqi.accounts.models import Region
-
-    region = Region.objects.filter(code=body.region_code).first()
+    region = region_by_code(body.region_code)
     made = referral_create(
         by=request.user,
         data=ReferralInput(

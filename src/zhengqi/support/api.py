@@ -5,7 +5,7 @@ surveys."""
 import datetime as dt
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
@@ -15,8 +15,8 @@ from zhengqi.customers.selectors import customer_get
 from zhengqi.web.api_errors import Detail
 from zhengqi.web.pagination import Pages
 
-from .assessment import assessment, target_set
-from .models import Department, ServiceRequest, Survey
+from .assessment import assessment, department_by_code, target_set
+from .models import ServiceRequest, Survey
 from .requests import (
     RequestInput,
     customer_for_request,
@@ -383,12 +383,7 @@ class TargetOut(Schema):
     summary="设定支撑部门考核目标（省公司管理员）",
 )
 def support_target(request: AuthedRequest, body: TargetIn) -> Any:
-    department_id = None
-    if body.department_code:
-        found = Department.objects.filter(code=body.department_code).first()
-        if found is None:
-            raise ValidationError({"department": _("部门“%(c)s”不存在。") % {"c": body.department_code}})
-        department_id = found.pk
+    department_id = department_by_code(body.department_code).pk if body.department_code else None
     made = target_set(
         by=request.user, year=body.year, metric=body.metric, value=body.value, department_id=department_id
     )

@@ -155,13 +155,11 @@ def _marks(request: ServiceRequest, events: list[RequestEvent]) -> list[tuple[dt
 
 def holder_before(request: ServiceRequest, events: list[RequestEvent], index: int) -> int:
     """The department holding the request just before ``events[index]``."""
-    holder = request.department_id
-    taken = [e.department_id for e in events[:index] if e.department_id is not None]
-    if taken:
-        holder = taken[-1]
-    elif any(e.department_id is not None for e in events):  # only later takes: its first department
-        holder = next(e.department_id for e in events if e.department_id is not None)  # type: ignore[assignment]
-    return holder
+    taken = [e.department_id for e in events if e.department_id is not None]
+    before = [e.department_id for e in events[:index] if e.department_id is not None]
+    if before:
+        return before[-1]
+    return taken[0] if taken else request.department_id  # only later takes: its first department
 
 
 def holder_at(request: ServiceRequest, events: list[RequestEvent], at: dt.datetime) -> int:
@@ -201,6 +199,22 @@ def _reopened_after_first(events: list[RequestEvent], first: dt.datetime) -> boo
     index = next((i for i, e in enumerate(events) if e.kind == RequestEvent.Kind.RESOLVED), None)
     later = events[index + 1 :] if index is not None else [e for e in events if e.at >= first]
     return any(e.kind == RequestEvent.Kind.REOPENED for e in later)
+
+
+def targets_of(year: int) -> QuerySet[SupportTarget]:
+    """The year's targets as set, for the page's table."""
+    return SupportTarget.objects.filter(year=year).select_related("department")
+
+
+def departments() -> QuerySet[Department]:
+    return Department.objects.order_by("code")
+
+
+def department_by_code(code: str) -> Department:
+    found = Department.objects.filter(code=code).first()
+    if found is None:
+        raise ValidationError({"department": _("部门“%(c)s”不存在。") % {"c": code}})
+    return found
 
 
 def targets_for(year: int) -> dict[int | None, dict[str, Decimal]]:

@@ -22,8 +22,8 @@ from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
 from zhengqi.web.forms import form_errors, parse_day, parse_int
 
-from .assessment import assessment, target_set, targets_for
-from .models import Department, RequestType, ServiceRequest, SupportTarget
+from .assessment import assessment, departments, target_set, targets_for, targets_of
+from .models import RequestType, ServiceRequest, SupportTarget
 from .requests import (
     RequestInput,
     customer_for_request,
@@ -313,8 +313,8 @@ def assessment_page(request: AuthedRequest) -> HttpResponse:
             "months": choices,
             "chart": chart,
             "metrics": SupportTarget.Metric.choices,
-            "targets": SupportTarget.objects.filter(year=month.year).select_related("department"),
-            "departments": Department.objects.order_by("code"),
+            "targets": targets_of(month.year),
+            "departments": departments(),
             "may_set": matrix.role_of(user) == "admin",
             "mine": set(departments_of(user).values_list("pk", flat=True)),
         },

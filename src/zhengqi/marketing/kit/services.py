@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -25,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from zhengqi.accounts import matrix
 from zhengqi.accounts.models import User
+from zhengqi.customers.contracts import signed_file_check
 from zhengqi.customers.models import INDUSTRIES, Customer, Product
 
 from ..models import Material, MaterialUse, MaterialVersion
@@ -51,27 +51,12 @@ def may_keep(user: User) -> bool:
 
 def file_check(upload: UploadedFile) -> None:
     """A PDF or Office file within the upload limit, whose content is what its name says."""
-    name = upload.name or ""
-    suffix = Path(name).suffix.lower()
-    if suffix not in KIT_TYPES:
-        raise ValidationError(
-            {"file": _("“%(name)s”不是 PDF 或 Office 文件（Word、Excel、PowerPoint）。") % {"name": name}}
-        )
-    limit = int(settings.ZHENGQI_UPLOAD_MAX_MB * 1024 * 1024)
-    if (upload.size or 0) > limit:
-        raise ValidationError(
-            {
-                "file": _("文件太大（%(size).1f MB）：上限为 %(limit)s MB。")
-                % {"size": (upload.size or 0) / 1024 / 1024, "limit": settings.ZHENGQI_UPLOAD_MAX_MB}
-            }
-        )
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    if not any(head.startswith(magic) for magic in KIT_TYPES[suffix]):
-        raise ValidationError(
-            {"file": _("“%(name)s”的内容不是它的扩展名所说的格式：文件可能已损坏或被改名。") % {"name": name}}
-        )
+    signed_file_check(
+        upload,
+        field="file",
+        types=KIT_TYPES,
+        wrong=_("“%(name)s”不是 PDF 或 Office 文件（Word、Excel、PowerPoint）。"),
+    )
 
 
 @dataclass
