@@ -260,7 +260,7 @@ class MemberOut(Schema):
     name: str
 
 
-class StepOut(Schema):
+class ReactionStepOut(Schema):
     id: int
     position: int
     title: str
@@ -281,7 +281,7 @@ class TeamOut(Schema):
     on_time: bool | None = Field(description="首次响应是否在时限内；尚未响应为空")
     finished_at: dt.datetime | None
     escalated_at: dt.datetime | None
-    steps: list[StepOut]
+    steps: list[ReactionStepOut]
 
 
 def _member(u: User | None) -> dict[str, Any] | None:

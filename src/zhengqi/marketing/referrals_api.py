@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 from zhengqi.accounts.models import User
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.web.api_errors import Detail
+from zhengqi.web.forms import MONTH_PATTERN
 
 from .models import Referral
 from .referrals import (
@@ -144,7 +145,7 @@ class ReferrerRewardsOut(Schema):
 
 
 class MonthFilter(Schema):
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份，如 2026-11")
+    month: str = Field(pattern=MONTH_PATTERN, description="月份，如 2026-11")
 
 
 @router.get(
@@ -173,15 +174,15 @@ def referral_rewards_api(request: AuthedRequest, filters: Query[MonthFilter]) ->
     ]
 
 
-class RuleIn(Schema):
-    effective_from: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="生效月份，如 2027-01")
+class ReferralRuleIn(Schema):
+    effective_from: str = Field(pattern=MONTH_PATTERN, description="生效月份，如 2027-01")
     fixed: str = Field("0", max_length=20)
     rate: str = Field("0", max_length=20, description="如 5% 或 0.05")
     cap: str = Field("", max_length=20)
     note: str = Field("", max_length=200)
 
 
-class RuleOut(Schema):
+class ReferralRuleOut(Schema):
     version: int
     effective_from: dt.date
     fixed: Decimal
@@ -191,10 +192,10 @@ class RuleOut(Schema):
 
 @router.post(
     "/referral-reward-rules",
-    response={201: RuleOut, 403: Detail, 422: Detail},
+    response={201: ReferralRuleOut, 403: Detail, 422: Detail},
     summary="新增推荐奖励规则版本（省公司管理员）",
 )
-def referral_rule_api(request: AuthedRequest, body: RuleIn) -> Any:
+def referral_rule_api(request: AuthedRequest, body: ReferralRuleIn) -> Any:
     made = reward_rule_add(
         by=request.user,
         effective_from=dt.date.fromisoformat(body.effective_from + "-01"),

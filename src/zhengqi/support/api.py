@@ -13,6 +13,7 @@ from ninja.pagination import paginate
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
 from zhengqi.web.api_errors import Detail
+from zhengqi.web.forms import MONTH_PATTERN
 from zhengqi.web.pagination import Pages
 
 from .assessment import assessment, department_by_code, target_set
@@ -332,7 +333,7 @@ class AssessmentRowOut(Schema):
 
 
 class AssessmentFilter(Schema):
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份，如 2026-11")
+    month: str = Field(pattern=MONTH_PATTERN, description="月份，如 2026-11")
 
 
 @router.get(
@@ -363,14 +364,14 @@ def support_assessment(request: AuthedRequest, filters: Query[AssessmentFilter])
     ]
 
 
-class TargetIn(Schema):
+class SupportTargetIn(Schema):
     year: int = Field(ge=2000, le=2100)
     metric: Literal["on_time", "hours", "reopen", "satisfaction"]
     value: str = Field(max_length=20, description="比率如 95% 或 0.95；时长为小时数；空为删除")
     department_code: str = Field("", max_length=20, description="留空表示所有部门")
 
 
-class TargetOut(Schema):
+class SupportTargetOut(Schema):
     year: int
     metric: str
     department_code: str
@@ -379,10 +380,10 @@ class TargetOut(Schema):
 
 @router.put(
     "/support/targets",
-    response={200: TargetOut, 403: Detail, 422: Detail},
+    response={200: SupportTargetOut, 403: Detail, 422: Detail},
     summary="设定支撑部门考核目标（省公司管理员）",
 )
-def support_target(request: AuthedRequest, body: TargetIn) -> Any:
+def support_target(request: AuthedRequest, body: SupportTargetIn) -> Any:
     department_id = department_by_code(body.department_code).pk if body.department_code else None
     made = target_set(
         by=request.user, year=body.year, metric=body.metric, value=body.value, department_id=department_id

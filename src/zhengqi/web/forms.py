@@ -64,6 +64,10 @@ def form_message(form: forms.Form) -> str:
     )
 
 
+# A month as the API takes it ("2026-11"): a year of this era, so that every match is a real date.
+MONTH_PATTERN = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"
+
+
 def parse_int(raw: str | None) -> int | None:
     """A whole number typed or picked by the user, or None when there is none."""
     return int(raw) if raw and raw.strip().isdigit() else None
