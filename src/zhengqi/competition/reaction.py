@@ -314,10 +314,9 @@ class ResponseTimes:
         return sum(self.on_time) / total if total else None
 
 
-def response_times(*, user: User, months: list[str], now: dt.datetime | None = None) -> ResponseTimes:
+def response_times(*, user: User, months: list[str]) -> ResponseTimes:
     """Teams on the user's events formed in ``months`` ("YYYY-MM"): how many, how many answered in
     time, the median hours to answer; and the teams still waiting for a first response."""
-    now = now or timezone.now()
     teams = list(teams_visible_to(user).filter(formed_at__date__gte=dt.date.fromisoformat(months[0] + "-01")))
     by_month: dict[str, list[ReactionTeam]] = {m: [] for m in months}
     for t in teams:
