@@ -27,6 +27,7 @@ from zhengqi.marketing.kit.api import router as kit_router
 from zhengqi.marketing.pipeline.api import router as pipeline_router
 from zhengqi.marketing.referrals_api import router as referrals_router
 from zhengqi.marketing.tasks.api import router as marketing_router
+from zhengqi.marketing.tiers_api import router as tiers_router
 from zhengqi.notifications.api import router as notifications_router
 from zhengqi.partners.api import router as partners_router
 from zhengqi.portal.api import router as portal_router
@@ -65,6 +66,7 @@ api.add_router("/campaigns", campaigns_router, tags=["营销活动与效果评�
 api.add_router("/development", development_router, tags=["商机识别与开发申请 opportunities"])
 api.add_router("/", pipeline_router, tags=["商机管道 pipeline"])
 api.add_router("/", kit_router, tags=["营销工具包 sales kit"])
+api.add_router("/", tiers_router, tags=["分层服务 service by tier"])
 api.add_router("/", referrals_router, tags=["全员营销 all-staff referrals"])
 api.add_router("/", strategy_router, tags=["营销活动与效果评估 campaigns and evaluation"])
 api.add_router("/", campaign_exports_router, tags=["客户细分与导出 segments and exports"])

@@ -444,6 +444,7 @@ def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "version": "v-none",
         "key": "performance",
         "fmt": "csv",
+        "tier": "B",
     }
     out = template
     for name, value in values.items():
@@ -531,6 +532,7 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "notifications:schedule_edit": ["deliver"],
         "marketing:interaction_photo": [visit_of(customer)] if name == "marketing:interaction_photo" else [],
         "notifications:schedule_run": ["deliver"],
+        "marketing:tier_edit": ["B"],
     }.get(name, [])
     return reverse(name, args=args)
 
@@ -610,6 +612,7 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
         "POST /api/service-requests/{request_id}/reopen": {"reason": "仍未解决"},
         "POST /api/service-requests/{request_id}/transfer": {"department_id": 0, "reason": "应由计费处理"},
         "PUT /api/support/targets": {"year": 2026, "metric": "on_time", "value": "95%"},
+        "PUT /api/service-tiers/{tier}": {"visit_days": 90},
         "POST /api/customers/{customer_id}/surveys": {"kind": "yearly", "satisfied": True},
         "POST /api/competitor-events": {
             "operator": "telecom",

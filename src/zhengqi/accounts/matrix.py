@@ -80,6 +80,7 @@ RESPOND = gettext_lazy("应对预案由区域经理、营销策划或省公司�
 PLANS = gettext_lazy("应对预案由营销策划或省公司管理员制定。")
 LAUNCHERS = frozenset({"admin", "planner", "city", "district"})
 TRANSFER = gettext_lazy("只有当前处理部门的人员可以转派服务请求。")
+TIER_SERVICE = gettext_lazy("分层服务标准由省公司管理员设定。")
 ASSESSMENT_READERS = CONFIG_READERS | {"department"}
 SUPPORT_TARGETS = gettext_lazy("支撑部门的考核目标由省公司管理员设定。")
 FOLLOW_REFERRAL = gettext_lazy("推荐由跟进人或所在区域的区域经理处理。")
@@ -167,6 +168,8 @@ PAGES: dict[str, Entry] = {
     "marketing:contact_policy": Entry(ADMIN, "POST", reason=CONTACTS),
     "marketing:target_outcome": Entry(WORKERS, "POST", scoped=True),
     "marketing:strategy": Entry(CONFIG_READERS),
+    "marketing:tiers": Entry(STAFF),  # each tier's promised vs delivered, for the customers one sees
+    "marketing:tier_edit": Entry(ADMIN, "POST", reason=TIER_SERVICE),
     "marketing:referrals": Entry(ALL),  # anyone refers a lead (support departments and partners too)
     "marketing:referral_new": Entry(ALL),
     "marketing:referral": Entry(ALL),  # one's own, those routed to one, a manager's region's
@@ -340,6 +343,11 @@ API: dict[str, Entry] = {
     "POST /api/campaigns/{campaign_id}/targets/{customer_id}/outcome": Entry(WORKERS, "POST", scoped=True),
     "GET /api/campaigns/{campaign_id}/evaluation": Entry(CONFIG_READERS),
     "GET /api/strategy": Entry(CONFIG_READERS),
+    "GET /api/service-tiers": Entry(STAFF),
+    "GET /api/service-tiers/delivery": Entry(STAFF),
+    "PUT /api/service-tiers/{tier}": Entry(ADMIN, "PUT", reason=TIER_SERVICE),
+    "GET /api/visits-due": Entry(WORKERS),
+    "GET /api/customers/{customer_id}/entitlements": Entry(STAFF, scoped=True),
     "GET /api/referrals": Entry(ALL),
     "POST /api/referrals": Entry(ALL, "POST"),
     "GET /api/referrals/{referral_id}": Entry(ALL),

@@ -156,6 +156,8 @@ WHOLE_PAGES = {
     "insight.ManagerTarget",
     "scoring.Rule",
     "accounts.Region",
+    "support.TierService",  # a tier's visit cycle and benefits on every customer's page
+    "support.TierDeadline",
 }
 
 

@@ -142,6 +142,9 @@ def build(
         from zhengqi.customers import demo as records_demo
 
         records_demo.load()
+        from zhengqi.marketing import tier_demo
+
+        tier_demo.load()  # visits on the tiers' cycles (the tests' province: each test makes its own)
     data_changed()  # a replaced province: nothing cached of the old one may show
     return province
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from zhengqi.marketing import referral_views
+from zhengqi.marketing import referral_views, tier_views
 from zhengqi.marketing.campaigns import views as campaign_views
 from zhengqi.marketing.development import views as development_views
 from zhengqi.marketing.kit import views as kit_views
@@ -39,6 +39,8 @@ urlpatterns = [
     path("referrals/rules/", referral_views.referral_rule_new, name="referral_rule_new"),
     path("referrals/<int:pk>/", referral_views.referral_page, name="referral"),
     path("referrals/<int:pk>/progress/", referral_views.referral_progress_view, name="referral_progress"),
+    path("service-tiers/", tier_views.tiers_page, name="tiers"),
+    path("service-tiers/<str:tier>/", tier_views.tier_edit, name="tier_edit"),
     path("kit/", kit_views.kit_page, name="kit"),
     path("kit/<int:pk>/", kit_views.material_page, name="material"),
     path("kit/<int:pk>/versions/", kit_views.material_version_new, name="material_version_new"),

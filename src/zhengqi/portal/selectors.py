@@ -21,6 +21,7 @@ from zhengqi.customers.selectors import (
 )
 from zhengqi.insight.kpi import own_kpi
 from zhengqi.marketing.kit.services import materials_for_products
+from zhengqi.marketing.service_tiers import customer_entitlement, workbench_visits
 from zhengqi.marketing.tasks.selectors import customer_marketing, workbench_tasks
 from zhengqi.scoring.selectors import customer_scoring, highest_churn_risks, workbench_alerts
 from zhengqi.support.requests import workbench_requests
@@ -35,8 +36,9 @@ def workbench(user: User, today: dt.date | None = None) -> dict[str, Any]:
 
 
 def workbench_now(user: User) -> dict[str, Any]:
-    """What moves by the hour on the workbench: service requests past their deadline, approvals."""
-    return {**workbench_requests(user), **workbench_approvals(user)}
+    """What moves by the hour on the workbench: service requests past their deadline, approvals,
+    the visits the customers' service tiers want (a visit logged takes its customer off at once)."""
+    return {**workbench_requests(user), **workbench_approvals(user), **workbench_visits(user)}
 
 
 def workbench_side(user: User, today: dt.date) -> dict[str, Any]:
@@ -104,6 +106,7 @@ def customer_overview(*, user: User, customer: Customer, today: dt.date | None =
         **scoring,
         "members": members_panel(profile["trend"], (snapshot.features if snapshot else None) or {}),
         **customer_marketing(customer),
+        "entitlement": customer_entitlement(customer, today),
         **customer_service(user, customer),
         **customer_competition(user, customer),
     }

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,6 +38,7 @@ from zhengqi.engine.staging.months import month_idx, month_of
 from zhengqi.engine.value.tiers import VIP_TIERS
 from zhengqi.notifications.models import Kind
 from zhengqi.notifications.services import Note, notify_each
+from zhengqi.support.tiers import record_tier_moves
 
 from .churn_registry import visit_capacity
 from .configuration import active_value_model, enabled_rules, ensure_default_value_model
@@ -346,6 +347,13 @@ def write_back(result: MonthResult, *, rules: list[RuleSpec]) -> dict[str, int]:
     # The latest month run decides the customer's current tier and score.
     latest = CustomerSnapshot.objects.order_by("-month").values_list("month", flat=True).first()
     if latest == month:
+        # A tier that moves changes the customer's service entitlements from tomorrow (分层服务).
+        moves = (
+            CustomerSnapshot.objects.filter(month=month)
+            .exclude(tier=F("customer__tier"))
+            .values_list("customer_id", "customer__tier", "tier")
+        )
+        record_tier_moves(moves.iterator(chunk_size=2000))
         _customers_take_snapshot(month)
     # Registered groups due for proof whose members never arrived (集团客户认定, issue 22).
     for proof in registration_proofs(month, features):

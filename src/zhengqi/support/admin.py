@@ -8,7 +8,7 @@ from django.contrib import admin
 
 from zhengqi.web.admin import LookUp
 
-from .models import Department, RoutingRule, ServiceLevel, ServiceRequest, Survey
+from .models import Department, RoutingRule, ServiceLevel, ServiceRequest, Survey, TierDeadline, TierService
 
 
 @admin.register(Department)
@@ -29,6 +29,17 @@ class RoutingRuleAdmin(admin.ModelAdmin[RoutingRule]):
 @admin.register(ServiceLevel)
 class ServiceLevelAdmin(admin.ModelAdmin[ServiceLevel]):
     list_display = ["request_type", "hours"]
+
+
+class TierDeadlineInline(admin.TabularInline[TierDeadline, TierService]):
+    model = TierDeadline
+    extra = 0
+
+
+@admin.register(TierService)
+class TierServiceAdmin(admin.ModelAdmin[TierService]):
+    list_display = ["tier", "visit_days", "escalate_percent", "dedicated_line", "annual_review"]
+    inlines = [TierDeadlineInline]
 
 
 @admin.register(ServiceRequest)

@@ -29,6 +29,7 @@ from .requests import (
     request_transfer,
     supervise,
 )
+from .tiers import install_defaults
 
 DEPARTMENTS = [
     # code, name, kind, member login, request types routed here province-wide
@@ -81,6 +82,7 @@ def load(now: dt.datetime | None = None) -> None:
     now = now or timezone.now()
     rng = np.random.default_rng(11)
     with transaction.atomic():
+        install_defaults()  # the catalogue of service by tier (a province's own rows are kept)
         for code, name, kind, login, types in DEPARTMENTS:
             department = Department.objects.create(code=code, name=name, kind=kind, head=head)
             member = User.objects.filter(username=login).first()

@@ -157,6 +157,10 @@ class ServiceRequest(models.Model):
     )
     created_at = models.DateTimeField(_("受理时间"), default=timezone.now)
     due_at = models.DateTimeField(_("处理时限"))
+    # The customer's service tier on the day the request was accepted (分层服务): it set the deadline
+    # and when supervision escalates an open request (a premium tier before its deadline).
+    tier = models.CharField(_("受理时服务等级"), max_length=2, blank=True)
+    escalate_at = models.DateTimeField(_("升级时点"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("升级时间"), null=True, blank=True)
     escalated_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -345,3 +349,73 @@ class Survey(models.Model):
         verbose_name_plural = _("满意度调查")
         ordering = ["-date", "-id"]
         indexes = [models.Index(fields=["customer", "date"], name="service_sur_custome_307976_idx")]
+
+
+# --- service by tier (分层服务) ---------------------------------------------------------------------
+
+
+class TierService(models.Model):
+    """What a customer of one value tier is promised (seed 000 A+/A/B/C 分级服务管理): a visit every so
+    many days, how early an open request is escalated, a dedicated service line, a yearly service
+    review, and benefits (one per line: priority installation, free health checks…)."""
+
+    tier = models.CharField(_("服务等级"), max_length=2, unique=True)
+    visit_days = models.PositiveSmallIntegerField(
+        _("拜访周期（天）"), validators=[MinValueValidator(1), MaxValueValidator(366)]
+    )
+    escalate_percent = models.PositiveSmallIntegerField(
+        _("升级时点（处理时限的百分比）"),
+        default=100,
+        validators=[MinValueValidator(10), MaxValueValidator(100)],
+        help_text=_("未办结的请求用去多少处理时限时升级给部门负责人：100 为超时才升级，75 为提前预警。"),
+    )
+    dedicated_line = models.BooleanField(_("专席服务热线"), default=False)
+    annual_review = models.BooleanField(_("年度服务回顾"), default=False)
+    benefits = models.TextField(_("服务权益"), blank=True, help_text=_("每行一项。"))
+
+    class Meta:
+        verbose_name = _("分层服务标准")
+        verbose_name_plural = _("分层服务标准")
+        ordering = ["tier"]
+
+    def __str__(self) -> str:
+        return str(_("%(tier)s 级服务") % {"tier": self.tier})
+
+    @property
+    def benefit_list(self) -> list[str]:
+        return [line.strip() for line in self.benefits.splitlines() if line.strip()]
+
+
+class TierDeadline(models.Model):
+    """A tier's own deadline for a type of request, overriding the general one (处理时限)."""
+
+    service = models.ForeignKey(
+        TierService, verbose_name=_("服务等级"), on_delete=models.CASCADE, related_name="deadlines"
+    )
+    request_type = models.CharField(_("请求类型"), max_length=10, choices=RequestType.choices)
+    hours = models.PositiveIntegerField(
+        _("处理时限（小时）"), validators=[MinValueValidator(1), MaxValueValidator(24 * 90)]
+    )
+
+    class Meta:
+        verbose_name = _("分层处理时限")
+        verbose_name_plural = _("分层处理时限")
+        ordering = ["service", "request_type"]
+        constraints = [models.UniqueConstraint(fields=["service", "request_type"], name="uniq_tier_deadline")]
+
+
+class TierHistory(models.Model):
+    """A customer's service tier changed: the new tier's entitlements count from ``effective_from``,
+    the day after the change was recorded (a request accepted today keeps today's terms)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tier_history")
+    from_tier = models.CharField(_("原等级"), max_length=2, blank=True)
+    to_tier = models.CharField(_("新等级"), max_length=2, blank=True)
+    effective_from = models.DateField(_("生效日期"))
+    recorded_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("服务等级变动")
+        verbose_name_plural = _("服务等级变动")
+        ordering = ["customer", "effective_from", "id"]
+        indexes = [models.Index(fields=["customer", "effective_from"], name="support_tierhist_cust_idx")]

@@ -25,7 +25,7 @@ stands. ``supervise`` escalates each overdue open request once to its department
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -42,7 +42,17 @@ from zhengqi.customers.models import Customer, KeyPerson
 from zhengqi.notifications.models import Kind
 from zhengqi.notifications.services import notify
 
-from .models import Department, RequestEvent, RequestType, RoutingRule, ServiceLevel, ServiceRequest, Survey
+from .models import (
+    Department,
+    RequestEvent,
+    RequestType,
+    RoutingRule,
+    ServiceLevel,
+    ServiceRequest,
+    Survey,
+    TierService,
+)
+from .tiers import TierBook, tier_on
 
 # Used when the admin has deleted a type's deadline; the same as the defaults a province starts from.
 DEFAULT_HOURS = {"fault": 24, "billing": 72, "delivery": 120, "change": 72, "complaint": 48}
@@ -79,17 +89,23 @@ def departments_of(user: User) -> QuerySet[Department]:
 
 @dataclass
 class Routing:
-    """The admin's routing rules and deadlines, read once (an import routes thousands of tickets)."""
+    """The admin's routing rules and deadlines, read once (an import routes thousands of tickets):
+    the general deadline of each type, and each service tier's own deadlines and escalation point."""
 
     rules: dict[str, list[RoutingRule]]
     hours: dict[str, int]
+    tiers: dict[str, tuple[int, dict[str, int]]] = field(default_factory=dict)  # tier → (escalate %, type → hours)
 
     @classmethod
     def load(cls) -> Routing:
         rules: dict[str, list[RoutingRule]] = {}
         for rule in RoutingRule.objects.select_related("region", "department"):
             rules.setdefault(rule.request_type, []).append(rule)
-        return cls(rules, dict(ServiceLevel.objects.values_list("request_type", "hours")))
+        tiers = {
+            s.tier: (s.escalate_percent, {d.request_type: d.hours for d in s.deadlines.all()})
+            for s in TierService.objects.prefetch_related("deadlines")
+        }
+        return cls(rules, dict(ServiceLevel.objects.values_list("request_type", "hours")), tiers)
 
     def department(self, request_type: str, customer: Customer) -> Department:
         """The department of the rule of the deepest region containing the customer's (a rule
@@ -110,12 +126,21 @@ class Routing:
             )
         return max(fitting, key=depth).department
 
-    def due(self, request_type: str, priority: str, start: dt.datetime) -> dt.datetime:
-        """The deadline from acceptance: the type's hours, half of them when urgent."""
-        hours = self.hours.get(request_type) or DEFAULT_HOURS.get(request_type, 72)
+    def terms(
+        self, request_type: str, priority: str, start: dt.datetime, tier: str = ""
+    ) -> tuple[dt.datetime, dt.datetime]:
+        """The deadline from acceptance and when supervision escalates the request if still open:
+        the tier's own hours for the type, else the type's general hours; half of them when urgent;
+        escalated at the tier's share of that time (at the deadline for a tier without one)."""
+        percent, own = self.tiers.get(tier, (100, {}))
+        hours = own.get(request_type) or self.hours.get(request_type) or DEFAULT_HOURS.get(request_type, 72)
         if priority == ServiceRequest.Priority.URGENT:
             hours = max(1, hours // 2)
-        return start + dt.timedelta(hours=hours)
+        due = start + dt.timedelta(hours=hours)
+        return due, start + dt.timedelta(seconds=hours * 3600 * min(100, percent) // 100)
+
+    def due(self, request_type: str, priority: str, start: dt.datetime, tier: str = "") -> dt.datetime:
+        return self.terms(request_type, priority, start, tier)[0]
 
 
 @dataclass
@@ -188,6 +213,8 @@ def request_create(*, by: User, data: RequestInput, now: dt.datetime | None = No
         if taken is not None:
             errors["external_ref"] = _("工单号“%(ref)s”已登记为 %(number)s。") % {"ref": ref, "number": taken.number}
     routing = Routing.load()
+    now = now or timezone.now()
+    tier = tier_on(customer, timezone.localdate(now))
     if not errors:
         try:
             department = routing.department(data.request_type, customer)
@@ -195,7 +222,7 @@ def request_create(*, by: User, data: RequestInput, now: dt.datetime | None = No
             errors.update({k: v[0] for k, v in err.message_dict.items()})
     if errors:
         raise ValidationError(errors)
-    now = now or timezone.now()
+    due_at, escalate_at = routing.terms(data.request_type, data.priority, now, tier)
     with transaction.atomic():
         request = ServiceRequest.objects.create(
             customer=customer,
@@ -207,7 +234,9 @@ def request_create(*, by: User, data: RequestInput, now: dt.datetime | None = No
             department=department,
             created_by=by,
             created_at=now,
-            due_at=routing.due(data.request_type, data.priority, now),
+            due_at=due_at,
+            tier=tier,
+            escalate_at=escalate_at,
             external_ref=ref,
         )
         RequestEvent.objects.bulk_create(
@@ -390,26 +419,37 @@ def request_transfer(
 
 
 def supervise(now: dt.datetime | None = None) -> int:
-    """Escalate every open request past its deadline to its department's head — once: the
-    ``escalated_at IS NULL`` condition of the UPDATE makes a second run (or two at once) a no-op."""
+    """Escalate every open request past its escalation point to its department's head — once: the
+    ``escalated_at IS NULL`` condition of the UPDATE makes a second run (or two at once) a no-op.
+    The point is the deadline, or earlier for a service tier that asks for it (分层服务: an A+
+    customer's request is raised before it is late)."""
     now = now or timezone.now()
+    due = Q(escalate_at__lte=now) | Q(escalate_at__isnull=True, due_at__lt=now)
     overdue = list(
-        ServiceRequest.objects.filter(
-            status=ServiceRequest.Status.OPEN, escalated_at__isnull=True, due_at__lt=now
-        ).values_list("pk", "department__head_id", "department__name", "customer__name", "title")
+        ServiceRequest.objects.filter(due, status=ServiceRequest.Status.OPEN, escalated_at__isnull=True).values_list(
+            "pk", "department__head_id", "department__name", "customer__name", "title", "due_at", "tier"
+        )
     )
     escalated = 0
-    for pk, head_id, department, customer, title in overdue:
+    for pk, head_id, department, customer, title, due_at, tier in overdue:
         with transaction.atomic():
             won = ServiceRequest.objects.filter(pk=pk, escalated_at__isnull=True).update(
                 escalated_at=now, escalated_to_id=head_id
             )
             if won:
                 escalated += 1
+                if due_at > now:
+                    reason = _("%(tier)s 级客户的请求即将超过处理时限（%(due)s）") % {
+                        "tier": tier,
+                        "due": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M"),
+                    }
+                else:
+                    reason = _("超过处理时限")
                 note = (
-                    _("超过处理时限，已升级给%(department)s负责人。") % {"department": department}
+                    _("%(reason)s，已升级给%(department)s负责人。") % {"reason": reason, "department": department}
                     if head_id
-                    else _("超过处理时限；%(department)s未设负责人，请管理员指定。") % {"department": department}
+                    else _("%(reason)s；%(department)s未设负责人，请管理员指定。")
+                    % {"reason": reason, "department": department}
                 )
                 RequestEvent.objects.create(request_id=pk, kind=RequestEvent.Kind.ESCALATED, at=now, note=note)
                 notify(
@@ -491,6 +531,7 @@ def import_tickets(
         c.code: c for c in Customer.objects.filter(code__in={t.customer_code for t in tickets}).select_related("region")
     }
     routing = Routing.load()
+    book = TierBook.of(c.pk for c in customers.values())
     order: list[str] = [ServiceRequest.Status.OPEN, ServiceRequest.Status.RESOLVED, ServiceRequest.Status.CLOSED]
     new: list[ServiceRequest] = []
     changed: list[ServiceRequest] = []
@@ -538,6 +579,8 @@ def import_tickets(
             refused.append((t.line, "类型", t.request_type, "；".join(err.messages)))
             continue
         created = _at(t.created)
+        tier = book.tier_on(customer.pk, customer.tier, t.created)
+        due_at, escalate_at = routing.terms(t.request_type, ServiceRequest.Priority.NORMAL, created, tier)
         new.append(
             ServiceRequest(
                 customer=customer,
@@ -546,7 +589,9 @@ def import_tickets(
                 department=department,
                 status=state,
                 created_at=created,
-                due_at=routing.due(t.request_type, ServiceRequest.Priority.NORMAL, created),
+                due_at=due_at,
+                tier=tier,
+                escalate_at=escalate_at,
                 resolution=t.resolution,
                 resolved_at=done if state != ServiceRequest.Status.OPEN else None,
                 satisfied=t.satisfied,
