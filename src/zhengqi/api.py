@@ -19,6 +19,7 @@ from zhengqi.customers.approvals_api import changes_router, registrations_router
 from zhengqi.customers.contracts_api import router as contracts_router
 from zhengqi.imports.api import router as imports_router
 from zhengqi.insight.api import router as insight_router
+from zhengqi.insight.talent_api import router as talent_router
 from zhengqi.marketing.campaigns.api import exports_router as campaign_exports_router
 from zhengqi.marketing.campaigns.api import router as campaigns_router
 from zhengqi.marketing.campaigns.api import strategy_router
@@ -70,6 +71,7 @@ api.add_router("/", tiers_router, tags=["分层服务 service by tier"])
 api.add_router("/", referrals_router, tags=["全员营销 all-staff referrals"])
 api.add_router("/", strategy_router, tags=["营销活动与效果评估 campaigns and evaluation"])
 api.add_router("/", campaign_exports_router, tags=["客户细分与导出 segments and exports"])
+api.add_router("/", talent_router, tags=["客户经理培养 account-manager development"])
 api.add_router("/insight", insight_router, tags=["客户洞察与经营分析 insight and reports"])
 api.add_router("/", partners_router, tags=["代理商渠道 partners"])
 api.add_router("/", support_router, tags=["服务请求 service requests"])

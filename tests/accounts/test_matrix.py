@@ -278,6 +278,20 @@ def material_of() -> int:
     return found.pk
 
 
+def grade_change_of(customer: Customer) -> int:
+    """An open grade change of the customer's account manager."""
+    import datetime as dt
+
+    from zhengqi.insight.models import GradeChange
+
+    manager = customer.account_manager
+    assert manager is not None
+    found, _ = GradeChange.objects.get_or_create(
+        user=manager, status="proposed", defaults={"to_grade": 3, "proposed_at": dt.datetime(2026, 12, 1, tzinfo=dt.UTC)}
+    )
+    return found.pk
+
+
 def referral_of(user: User) -> int:
     """A new referral the user made and follows (each role its own)."""
     from zhengqi.accounts.models import Region
@@ -445,6 +459,8 @@ def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "key": "performance",
         "fmt": "csv",
         "tier": "B",
+        "user_id": customer.account_manager.pk if customer.account_manager else 0,
+        "change_id": grade_change_of(customer) if "{change_id}" in template else 0,
     }
     out = template
     for name, value in values.items():
@@ -533,6 +549,11 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "marketing:interaction_photo": [visit_of(customer)] if name == "marketing:interaction_photo" else [],
         "notifications:schedule_run": ["deliver"],
         "marketing:tier_edit": ["B"],
+        "insight:talent_decide": [grade_change_of(customer)] if name == "insight:talent_decide" else [],
+        "insight:qualification_fix": [customer.pk],
+        "insight:talent_person": [customer.account_manager.pk if customer.account_manager else 0],
+        "insight:talent_course": [customer.account_manager.pk if customer.account_manager else 0],
+        "insight:talent_certification": [customer.account_manager.pk if customer.account_manager else 0],
     }.get(name, [])
     return reverse(name, args=args)
 
@@ -613,6 +634,10 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
         "POST /api/service-requests/{request_id}/transfer": {"department_id": 0, "reason": "应由计费处理"},
         "PUT /api/support/targets": {"year": 2026, "metric": "on_time", "value": "95%"},
         "PUT /api/service-tiers/{tier}": {"visit_days": 90},
+        "POST /api/talent/ratings": {"year": 2026},
+        "POST /api/talent/{user_id}/courses": {"course_id": 0, "date": "2026-03-01", "score": 80},
+        "POST /api/talent/{user_id}/certifications": {"name": "矩阵证书", "grade": 3, "issued": "2026-03-01"},
+        "POST /api/grade-changes/{change_id}/decide": {"approve": False, "note": "矩阵"},
         "POST /api/customers/{customer_id}/surveys": {"kind": "yearly", "satisfied": True},
         "POST /api/competitor-events": {
             "operator": "telecom",

@@ -80,6 +80,9 @@ RESPOND = gettext_lazy("应对预案由区域经理、营销策划或省公司�
 PLANS = gettext_lazy("应对预案由营销策划或省公司管理员制定。")
 LAUNCHERS = frozenset({"admin", "planner", "city", "district"})
 TRANSFER = gettext_lazy("只有当前处理部门的人员可以转派服务请求。")
+RATE = gettext_lazy("年度评级由区域经理或省公司管理员发起。")
+GRADE_DECIDE = gettext_lazy("等级调整由客户经理所在区域的区域经理或省公司管理员审批。")
+TRAINING = gettext_lazy("培训与认证由客户经理所在区域的区域经理或省公司管理员登记。")
 TIER_SERVICE = gettext_lazy("分层服务标准由省公司管理员设定。")
 ASSESSMENT_READERS = CONFIG_READERS | {"department"}
 SUPPORT_TARGETS = gettext_lazy("支撑部门的考核目标由省公司管理员设定。")
@@ -170,6 +173,13 @@ PAGES: dict[str, Entry] = {
     "marketing:strategy": Entry(CONFIG_READERS),
     "marketing:tiers": Entry(STAFF),  # each tier's promised vs delivered, for the customers one sees
     "marketing:tier_edit": Entry(ADMIN, "POST", reason=TIER_SERVICE),
+    "insight:talent": Entry(WORKERS),  # an account manager sees their own record; managers their region's
+    "insight:talent_rate": Entry(MANAGERS, "POST", reason=RATE),
+    "insight:talent_decide": Entry(MANAGERS, "POST", reason=GRADE_DECIDE),
+    "insight:qualification_fix": Entry(MANAGERS, "POST", scoped=True, reason=REASSIGN),
+    "insight:talent_person": Entry(WORKERS),
+    "insight:talent_course": Entry(MANAGERS, "POST", reason=TRAINING),
+    "insight:talent_certification": Entry(MANAGERS, "POST", reason=TRAINING),
     "marketing:referrals": Entry(ALL),  # anyone refers a lead (support departments and partners too)
     "marketing:referral_new": Entry(ALL),
     "marketing:referral": Entry(ALL),  # one's own, those routed to one, a manager's region's
@@ -348,6 +358,13 @@ API: dict[str, Entry] = {
     "PUT /api/service-tiers/{tier}": Entry(ADMIN, "PUT", reason=TIER_SERVICE),
     "GET /api/visits-due": Entry(WORKERS),
     "GET /api/customers/{customer_id}/entitlements": Entry(STAFF, scoped=True),
+    "GET /api/talent": Entry(WORKERS),
+    "POST /api/talent/ratings": Entry(MANAGERS, "POST", reason=RATE),
+    "GET /api/talent/{user_id}": Entry(WORKERS),
+    "POST /api/talent/{user_id}/courses": Entry(MANAGERS, "POST", reason=TRAINING),
+    "POST /api/talent/{user_id}/certifications": Entry(MANAGERS, "POST", reason=TRAINING),
+    "POST /api/grade-changes/{change_id}/decide": Entry(MANAGERS, "POST", reason=GRADE_DECIDE),
+    "GET /api/qualification-violations": Entry(STAFF),
     "GET /api/referrals": Entry(ALL),
     "POST /api/referrals": Entry(ALL, "POST"),
     "GET /api/referrals/{referral_id}": Entry(ALL),

@@ -54,6 +54,7 @@ MENU: tuple[tuple[Promise, tuple[Item, ...]], ...] = (
             Item("insight:brief", _("重要客户日报/周报")),
             Item("insight:report", _("经营分析报告")),
             Item("insight:kpi", _("客户经理考核")),
+            Item("insight:talent", _("客户经理培养")),
         ),
     ),
     (_("渠道"), (Item("partners:partners", _("代理商")), Item("partners:mine", _("我的业务与结算")))),

@@ -71,6 +71,7 @@ def wipe(lake: Lake) -> None:
     ``run-month --if-missing`` runs its months again. Rules and value-model versions are kept."""
     from zhengqi.competition import demo as competition_demo
     from zhengqi.customers import demo as records_demo
+    from zhengqi.insight import talent_demo
     from zhengqi.marketing import referral_demo
     from zhengqi.marketing.kit import demo as kit_demo
     from zhengqi.partners import demo as channel_demo
@@ -83,6 +84,7 @@ def wipe(lake: Lake) -> None:
         service_demo.wipe()
         kit_demo.wipe()
         referral_demo.wipe()
+        talent_demo.wipe()
         Campaign.objects.all().delete()  # the province's campaigns go with its customers
         MonthRun.objects.all().delete()
         CustomerMonth.objects.all().delete()
@@ -145,6 +147,9 @@ def build(
         from zhengqi.marketing import tier_demo
 
         tier_demo.load()  # visits on the tiers' cycles (the tests' province: each test makes its own)
+        from zhengqi.insight import talent_demo
+
+        talent_demo.load()  # courses, results and certificates (ratings: after the month runs)
     data_changed()  # a replaced province: nothing cached of the old one may show
     return province
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
+from zhengqi.customers.qualification import check_after_month_run
 from zhengqi.customers.registrations import GROUP_PROOF_CODE, registration_proofs
 from zhengqi.customers.versions import data_changed
 from zhengqi.db import insert_rows, insert_table, refresh_statistics
@@ -167,6 +168,7 @@ def _run_one(
         counts.update(announce_alerts(month))  # tasks for the new alerts (connected by the portal)
         counts["segments"] = segments_refresh(month)  # saved segments' members of this month
         counts["important_notified"] = notify_important(month)
+        counts["unqualified_customers"] = check_after_month_run(month)  # 任职资格, re-checked
         step_done("write_back")
     except BaseException:  # Ctrl-C included: the record must not stay "running"
         record.status = MonthRun.Status.FAILED

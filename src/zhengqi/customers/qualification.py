@@ -1,0 +1,69 @@
+"""任职资格 (seed 004): which tiers a grade may serve. A customer whose tier now exceeds its account
+manager's grade — the month run moved it up, or the manager's grade went down — is listed for the
+regional managers with a proposed qualified manager (one click to reassign), re-checked after every
+month run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from zhengqi.accounts.access import nearest_manager
+from zhengqi.accounts.models import User
+from zhengqi.notifications.models import Kind
+from zhengqi.notifications.services import notify
+
+from .models import Customer
+from .selectors import customers_visible_to, reassignment_candidates
+from .services import QUALIFIED_GRADE, QUALIFIED_TIERS
+
+
+@dataclass
+class Violation:
+    customer: Customer
+    proposal: User | None  # a qualified account manager of the customer's city with the fewest customers
+
+
+def unqualified(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """Active customers of a qualified tier whose account manager's grade is below the rule's."""
+    low = Q(account_manager__grade__lt=QUALIFIED_GRADE) | Q(account_manager__grade__isnull=True)
+    return customers.filter(low, status=Customer.Status.ACTIVE, tier__in=QUALIFIED_TIERS, account_manager__isnull=False)
+
+
+def proposal_for(customer: Customer) -> User | None:
+    qualified = reassignment_candidates(customer).filter(grade__gte=QUALIFIED_GRADE)
+    active = Q(customers__status=Customer.Status.ACTIVE)
+    return qualified.annotate(n=Count("customers", filter=active)).order_by("n", "-grade", "pk").first()
+
+
+def violations(user: User, limit: int = 200) -> tuple[list[Violation], int]:
+    """The customers the user sees whose tier exceeds their manager's grade (the first ``limit``),
+    with a proposed manager each, and how many there are in all."""
+    qs = unqualified(customers_visible_to(user)).select_related("account_manager", "region").order_by("tier", "code")
+    total = qs.count()
+    return [Violation(c, proposal_for(c)) for c in qs[:limit]], total
+
+
+def check_after_month_run(month: dt.date) -> int:
+    """After a month run: tell each customer's nearest regional manager how many of their customers
+    now exceed their manager's grade (once per manager and month). Returns the province's count."""
+    rows = list(unqualified(Customer.objects.all()).select_related("region"))
+    per_manager: dict[int, int] = {}
+    for customer in rows:
+        manager = nearest_manager(customer.region)
+        if manager is not None:
+            per_manager[manager.pk] = per_manager.get(manager.pk, 0) + 1
+    for pk, n in per_manager.items():
+        notify(
+            [pk],
+            Kind.APPROVAL_WAITING,
+            _("%(n)s 个客户的等级高于其客户经理的任职资格") % {"n": n},
+            body=_("%(month)s 月度运行后复核：请按建议调整客户经理。") % {"month": f"{month:%Y-%m}"},
+            link=reverse("insight:talent") + "#qualification",
+            key=f"qualification:{month:%Y-%m}",
+        )
+    return len(rows)
