@@ -265,7 +265,7 @@ def test_workbench_queries_do_not_grow_with_tasks_contracts_or_birthdays(cast: C
     before = queries()
     for i in range(2, 40):
         add(i)
-    assert queries() == before <= 24  # 22, and the service requests card (supervision, counts)
+    assert queries() == before <= 27  # 22, the service requests card (supervision, counts), the visits due (3)
     # Seen again before anything changed, the tasks and the view of the customers come from the cache:
     # the session, the user, the bell, the service requests and the approvals.
     assert queries() <= 8 < before

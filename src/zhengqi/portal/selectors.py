@@ -36,9 +36,8 @@ def workbench(user: User, today: dt.date | None = None) -> dict[str, Any]:
 
 
 def workbench_now(user: User) -> dict[str, Any]:
-    """What moves by the hour on the workbench: service requests past their deadline, approvals,
-    the visits the customers' service tiers want (a visit logged takes its customer off at once)."""
-    return {**workbench_requests(user), **workbench_approvals(user), **workbench_visits(user)}
+    """What moves by the hour on the workbench: service requests past their deadline, approvals."""
+    return {**workbench_requests(user), **workbench_approvals(user)}
 
 
 def workbench_side(user: User, today: dt.date) -> dict[str, Any]:
@@ -49,6 +48,7 @@ def workbench_side(user: User, today: dt.date) -> dict[str, Any]:
         "new_alerts": first_rows(workbench_alerts(customers)),
         "churn_risks": highest_churn_risks(customers.filter(status=Customer.Status.ACTIVE)),
         **workbench_customers(user, today),
+        **workbench_visits(user, today),  # a visit logged changes the customer's version: redrawn at once
         **own_kpi(user),
     }
 
