@@ -53,8 +53,11 @@ def check_after_month_run(month: dt.date) -> int:
     now exceed their manager's grade (once per manager and month). Returns the province's count."""
     rows = list(unqualified(Customer.objects.all()).select_related("region"))
     per_manager: dict[int, int] = {}
+    by_region: dict[int, User | None] = {}  # one look-up per region, not per customer
     for customer in rows:
-        manager = nearest_manager(customer.region)
+        if customer.region_id not in by_region:
+            by_region[customer.region_id] = nearest_manager(customer.region)
+        manager = by_region[customer.region_id]
         if manager is not None:
             per_manager[manager.pk] = per_manager.get(manager.pk, 0) + 1
     for pk, n in per_manager.items():

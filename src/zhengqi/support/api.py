@@ -52,6 +52,8 @@ class ServiceRequestOut(Schema):
     status: str = Field(description="open 处理中 / resolved 已处理待回访 / closed 已关闭")
     created_at: dt.datetime
     due_at: dt.datetime
+    tier: str = Field(description="受理当天生效的服务等级（分层服务）：它决定处理时限与升级时点")
+    escalate_at: dt.datetime | None = Field(description="未办结时升级给部门负责人的时点")
     overdue: bool
     escalated_at: dt.datetime | None
     resolution: str
@@ -76,6 +78,8 @@ def request_out(r: ServiceRequest) -> dict[str, Any]:
         "status": r.status,
         "created_at": r.created_at,
         "due_at": r.due_at,
+        "tier": r.tier,
+        "escalate_at": r.escalate_at,
         "overdue": r.status == ServiceRequest.Status.OPEN and r.is_overdue,
         "escalated_at": r.escalated_at,
         "resolution": r.resolution,
