@@ -287,7 +287,9 @@ def grade_change_of(customer: Customer) -> int:
     manager = customer.account_manager
     assert manager is not None
     found, _ = GradeChange.objects.get_or_create(
-        user=manager, status="proposed", defaults={"to_grade": 3, "proposed_at": dt.datetime(2026, 12, 1, tzinfo=dt.UTC)}
+        user=manager,
+        status="proposed",
+        defaults={"to_grade": 3, "proposed_at": dt.datetime(2026, 12, 1, tzinfo=dt.UTC)},
     )
     return found.pk
 
@@ -460,7 +462,7 @@ def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "fmt": "csv",
         "tier": "B",
         "user_id": customer.account_manager.pk if customer.account_manager else 0,
-        "change_id": grade_change_of(customer) if "{change_id}" in template else 0,
+        "grade_change_id": grade_change_of(customer) if "{grade_change_id}" in template else 0,
     }
     out = template
     for name, value in values.items():
@@ -637,7 +639,7 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
         "POST /api/talent/ratings": {"year": 2026},
         "POST /api/talent/{user_id}/courses": {"course_id": 0, "date": "2026-03-01", "score": 80},
         "POST /api/talent/{user_id}/certifications": {"name": "矩阵证书", "grade": 3, "issued": "2026-03-01"},
-        "POST /api/grade-changes/{change_id}/decide": {"approve": False, "note": "矩阵"},
+        "POST /api/grade-changes/{grade_change_id}/decide": {"approve": False, "note": "矩阵"},
         "POST /api/customers/{customer_id}/surveys": {"kind": "yearly", "satisfied": True},
         "POST /api/competitor-events": {
             "operator": "telecom",

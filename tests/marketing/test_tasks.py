@@ -115,7 +115,9 @@ def test_customer_page_queries_do_not_grow_with_interactions_or_contracts(cast: 
     before = queries()
     for i in range(1, 15):
         add(i)
-    assert queries() == before <= 40  # 30, the cards of service, satisfaction, competition, deals, campaigns, the kit, the entitlements
+    assert (
+        queries() == before <= 40
+    )  # 30, the cards of service, satisfaction, competition, deals, campaigns, the kit, the entitlements
 
 
 def test_workbench_lists_this_months_birthdays_and_anniversaries(cast: Cast) -> None:

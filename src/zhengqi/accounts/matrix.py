@@ -363,7 +363,7 @@ API: dict[str, Entry] = {
     "GET /api/talent/{user_id}": Entry(WORKERS),
     "POST /api/talent/{user_id}/courses": Entry(MANAGERS, "POST", reason=TRAINING),
     "POST /api/talent/{user_id}/certifications": Entry(MANAGERS, "POST", reason=TRAINING),
-    "POST /api/grade-changes/{change_id}/decide": Entry(MANAGERS, "POST", reason=GRADE_DECIDE),
+    "POST /api/grade-changes/{grade_change_id}/decide": Entry(MANAGERS, "POST", reason=GRADE_DECIDE),
     "GET /api/qualification-violations": Entry(STAFF),
     "GET /api/referrals": Entry(ALL),
     "POST /api/referrals": Entry(ALL, "POST"),

@@ -212,12 +212,14 @@ class DecisionIn(Schema):
 
 
 @router.post(
-    "/grade-changes/{change_id}/decide",
+    "/grade-changes/{grade_change_id}/decide",
     response={200: GradeChangeOut, 403: Detail, 422: Detail},
     summary="审批等级调整（所在区域的区域经理或省公司管理员）",
 )
-def decide_api(request: AuthedRequest, change_id: int, body: DecisionIn) -> Any:
-    return change_out(grade_change_decide(by=request.user, change_id=change_id, approve=body.approve, note=body.note))
+def decide_api(request: AuthedRequest, grade_change_id: int, body: DecisionIn) -> Any:
+    return change_out(
+        grade_change_decide(by=request.user, change_id=grade_change_id, approve=body.approve, note=body.note)
+    )
 
 
 class ViolationOut(Schema):

@@ -3,8 +3,6 @@ month, each tier's promised vs delivered service for the customers the user sees
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -18,17 +16,9 @@ from zhengqi.accounts import matrix
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.support.models import RequestType
 from zhengqi.support.tiers import TierTerms, catalogue, tier_service_set
-from zhengqi.web.forms import parse_month
+from zhengqi.web.forms import month_choices, parse_month
 
 from .service_tiers import tier_delivery
-
-
-def _months(today: dt.date, n: int = 12) -> list[dt.date]:
-    months, cursor = [], today.replace(day=1)
-    for _i in range(n):
-        months.append(cursor)
-        cursor = (cursor - dt.timedelta(days=1)).replace(day=1)
-    return months
 
 
 def tiers_page(request: AuthedRequest) -> HttpResponse:
@@ -58,7 +48,7 @@ def tiers_page(request: AuthedRequest) -> HttpResponse:
         {
             "rows": rows,
             "month": month,
-            "months": _months(today),
+            "months": month_choices(today),
             "chart": chart,
             "services": [(s, {d.request_type: d.hours for d in s.deadlines.all()}) for s in services],
             "types": RequestType.choices,

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from zhengqi.accounts import matrix
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get
-from zhengqi.web.forms import form_errors, parse_day, parse_int
+from zhengqi.web.forms import form_errors, month_choices, parse_day, parse_int
 
 from .assessment import assessment, departments, target_set, targets_for, targets_of
 from .models import RequestType, ServiceRequest, SupportTarget
@@ -276,19 +276,11 @@ def request_transfer_view(request: AuthedRequest, pk: int) -> HttpResponse:
 # --- the departments' assessment ------------------------------------------------------------------
 
 
-def _month_choices(today: dt.date, n: int = 12) -> list[dt.date]:
-    months, cursor = [], today.replace(day=1)
-    for _i in range(n):
-        months.append(cursor)
-        cursor = (cursor - dt.timedelta(days=1)).replace(day=1)
-    return months
-
-
 def assessment_page(request: AuthedRequest) -> HttpResponse:
     """The departments of one month, ranked against the province's targets (default: last month)."""
     user = request.user
     today = timezone.localdate()
-    choices = _month_choices(today)
+    choices = month_choices(today)
     month = choices[1]
     raw = request.GET.get("month", "")
     try:

@@ -83,6 +83,15 @@ def parse_day(raw: str | None, field: str) -> dt.date | None:
         raise ValidationError({field: _("日期格式应为 YYYY-MM-DD。")}) from None
 
 
+def month_choices(today: dt.date, n: int = 12) -> list[dt.date]:
+    """The first days of this month and the ``n - 1`` before it, latest first (a month picker)."""
+    months, cursor = [], today.replace(day=1)
+    for _i in range(n):
+        months.append(cursor)
+        cursor = (cursor - dt.timedelta(days=1)).replace(day=1)
+    return months
+
+
 def parse_month(raw: str | None, default: dt.date | None = None) -> dt.date:
     """ "2026-10" (or a day of it) as the first of that month; none gives ``default``; a wrong one
     is refused in Chinese."""
