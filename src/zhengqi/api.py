@@ -14,6 +14,7 @@ from ninja.errors import ValidationError as InputError
 from zhengqi.accounts.api import router as accounts_router
 from zhengqi.accounts.api_auth import SessionAccess, TokenAccess
 from zhengqi.competition.api import router as competition_router
+from zhengqi.competition.tariffs_api import router as tariffs_router
 from zhengqi.customers.api import router as customers_router
 from zhengqi.customers.approvals_api import changes_router, registrations_router
 from zhengqi.customers.contracts_api import router as contracts_router
@@ -76,6 +77,7 @@ api.add_router("/insight", insight_router, tags=["客户洞察与经营分析 in
 api.add_router("/", partners_router, tags=["代理商渠道 partners"])
 api.add_router("/", support_router, tags=["服务请求 service requests"])
 api.add_router("/", competition_router, tags=["竞争情报 competition"])
+api.add_router("/", tariffs_router, tags=["终端与资费 terminals and tariffs"])
 api.add_router("/", accounts_router, tags=["审计与令牌 audit and tokens"])
 
 

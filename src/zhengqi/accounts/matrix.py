@@ -80,6 +80,8 @@ RESPOND = gettext_lazy("应对预案由区域经理、营销策划或省公司�
 PLANS = gettext_lazy("应对预案由营销策划或省公司管理员制定。")
 LAUNCHERS = frozenset({"admin", "planner", "city", "district"})
 TRANSFER = gettext_lazy("只有当前处理部门的人员可以转派服务请求。")
+CATALOGUE = gettext_lazy("终端与我方资费目录由营销策划或省公司管理员维护。")
+BUNDLE = gettext_lazy("终端资费组合由客户经理或区域经理为客户配置。")
 RATE = gettext_lazy("年度评级由区域经理或省公司管理员发起。")
 GRADE_DECIDE = gettext_lazy("等级调整由客户经理所在区域的区域经理或省公司管理员审批。")
 TRAINING = gettext_lazy("培训与认证由客户经理所在区域的区域经理或省公司管理员登记。")
@@ -180,6 +182,11 @@ PAGES: dict[str, Entry] = {
     "insight:talent_person": Entry(WORKERS),
     "insight:talent_course": Entry(MANAGERS, "POST", reason=TRAINING),
     "insight:talent_certification": Entry(MANAGERS, "POST", reason=TRAINING),
+    "competition:tariffs": Entry(STAFF),
+    "competition:terminal_new": Entry(CONFIGURERS, "POST", reason=CATALOGUE),
+    "competition:tariff_new": Entry(CONFIGURERS, "POST", reason=CATALOGUE),
+    "competition:event_tariff": Entry(WORKERS, "POST", reason=INTEL),
+    "competition:bundles": Entry(STAFF, scoped=True),
     "marketing:referrals": Entry(ALL),  # anyone refers a lead (support departments and partners too)
     "marketing:referral_new": Entry(ALL),
     "marketing:referral": Entry(ALL),  # one's own, those routed to one, a manager's region's
@@ -365,6 +372,13 @@ API: dict[str, Entry] = {
     "POST /api/talent/{user_id}/certifications": Entry(MANAGERS, "POST", reason=TRAINING),
     "POST /api/grade-changes/{grade_change_id}/decide": Entry(MANAGERS, "POST", reason=GRADE_DECIDE),
     "GET /api/qualification-violations": Entry(STAFF),
+    "GET /api/terminals": Entry(STAFF),
+    "POST /api/terminals": Entry(CONFIGURERS, "POST", reason=CATALOGUE),
+    "GET /api/tariffs": Entry(STAFF),
+    "POST /api/tariffs": Entry(CONFIGURERS, "POST", reason=CATALOGUE),
+    "POST /api/competitor-events/{event_id}/tariffs": Entry(WORKERS, "POST", reason=INTEL),
+    "GET /api/customers/{customer_id}/bundles": Entry(STAFF, scoped=True),
+    "POST /api/customers/{customer_id}/bundles": Entry(WORKERS, "POST", scoped=True, reason=BUNDLE),
     "GET /api/referrals": Entry(ALL),
     "POST /api/referrals": Entry(ALL, "POST"),
     "GET /api/referrals/{referral_id}": Entry(ALL),

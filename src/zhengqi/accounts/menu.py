@@ -63,6 +63,7 @@ MENU: tuple[tuple[Promise, tuple[Item, ...]], ...] = (
         (
             Item("support:requests", _("服务请求"), (("department", _("我的工单队列")),)),
             Item("competition:activity", _("竞争动向")),
+            Item("competition:tariffs", _("终端与资费")),
             Item("marketing:tiers", _("分层服务")),
             Item("support:assessment", _("支撑部门考核")),
         ),

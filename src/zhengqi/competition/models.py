@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhengqi.customers.models import Customer, Product
@@ -220,3 +221,104 @@ class ReactionStep(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- 终端与资费: terminals, tariff plans and bundles (seed 004 攻: 终端 + 资费 + 行业应用) ------------
+
+
+class Terminal(models.Model):
+    """A terminal we offer in bundles (手机、网关、物联网模组…) with its price."""
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("手机")
+        GATEWAY = "gateway", _("网关/CPE")
+        MODULE = "module", _("物联网模组")
+        PAD = "pad", _("平板")
+
+    name = models.CharField(_("型号"), max_length=100, unique=True)
+    kind = models.CharField(_("类别"), max_length=10, choices=Kind.choices)
+    price = models.DecimalField(_("单价（元）"), max_digits=10, decimal_places=2)
+    active = models.BooleanField(_("在售"), default=True)
+
+    class Meta:
+        verbose_name = _("终端")
+        verbose_name_plural = _("终端")
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TariffPlan(models.Model):
+    """A tariff plan per line: ours (no operator), or a competitor's as collected from a competitor event."""
+
+    name = models.CharField(_("资费名称"), max_length=100)
+    operator = models.CharField(
+        _("运营商"), max_length=20, choices=Customer.Operator.choices, blank=True, help_text=_("留空为我方资费。")
+    )
+    monthly_fee = models.DecimalField(_("月费（元/线）"), max_digits=10, decimal_places=2)
+    data_gb = models.DecimalField(_("流量（GB）"), max_digits=8, decimal_places=1, null=True, blank=True)
+    minutes = models.PositiveIntegerField(_("通话（分钟）"), null=True, blank=True)
+    event = models.ForeignKey(
+        CompetitorEvent,
+        verbose_name=_("来源动向"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tariffs",
+    )
+    active = models.BooleanField(_("在用"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("资费方案")
+        verbose_name_plural = _("资费方案")
+        ordering = ["operator", "monthly_fee", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_operator_display() or _('我方')} {self.name}"
+
+
+class Bundle(models.Model):
+    """A bundle offered to a customer (攻): terminals + our tariff for its lines + an industry
+    application, priced per month against the competitor's tariff for the same lines."""
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", _("已报价")
+        WON = "won", _("已签约")
+        LOST = "lost", _("未成交")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="bundles")
+    tariff = models.ForeignKey(TariffPlan, verbose_name=_("我方资费"), on_delete=models.PROTECT, related_name="bundles")
+    lines = models.PositiveIntegerField(_("线路数"))
+    terminal = models.ForeignKey(
+        Terminal, verbose_name=_("终端"), null=True, blank=True, on_delete=models.PROTECT, related_name="bundles"
+    )
+    terminals = models.PositiveIntegerField(_("终端数量"), default=0)
+    application = models.ForeignKey(
+        "customers.Product",
+        verbose_name=_("行业应用"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    application_fee = models.DecimalField(_("应用月费（元）"), max_digits=10, decimal_places=2, default=0)
+    months = models.PositiveSmallIntegerField(_("合约期（月）"), default=24)
+    competitor_tariff = models.ForeignKey(
+        TariffPlan,
+        verbose_name=_("对手资费"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="compared_in",
+    )
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OFFERED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("报价时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("终端资费组合")
+        verbose_name_plural = _("终端资费组合")
+        ordering = ["-created_at", "-id"]

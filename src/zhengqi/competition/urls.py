@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import tariff_views, views
 
 app_name = "competition"
 urlpatterns = [
@@ -9,6 +9,11 @@ urlpatterns = [
     path("plans/new/", views.plan_new, name="plan_new"),
     path("events/<int:pk>/", views.event_page, name="event"),
     path("events/<int:pk>/launch/", views.event_launch, name="event_launch"),
+    path("events/<int:pk>/tariffs/", tariff_views.event_tariff_new, name="event_tariff"),
+    path("tariffs/", tariff_views.tariffs_page, name="tariffs"),
+    path("tariffs/terminals/", tariff_views.terminal_new, name="terminal_new"),
+    path("tariffs/plans/", tariff_views.tariff_new, name="tariff_new"),
+    path("customers/<int:customer_id>/bundles/", tariff_views.bundle_page, name="bundles"),
     path("events/<int:pk>/team/", views.team_form_view, name="team_form"),
     path("events/<int:pk>/team/steps/<int:step>/done/", views.step_done_view, name="step_done"),
 ]

@@ -146,6 +146,7 @@ def event_page(request: AuthedRequest, pk: int) -> HttpResponse:
         "may_work": team is not None and may_work(user, team),
         "may_form": may_form(user),
         "threshold": policy().get_threshold_display(),
+        "may_record_tariff": matrix.role_of(user) in matrix.WORKERS,
     }
     if team is not None and not customers:  # a solution engineer sees whom the team answers, by name
         context["team_customers"] = event.customers.select_related("region").order_by("code")

@@ -70,6 +70,7 @@ def wipe(lake: Lake) -> None:
     month-run records, and the lake's facts, results and churn models: a replaced province starts with no runs, so
     ``run-month --if-missing`` runs its months again. Rules and value-model versions are kept."""
     from zhengqi.competition import demo as competition_demo
+    from zhengqi.competition import tariff_demo
     from zhengqi.customers import demo as records_demo
     from zhengqi.insight import talent_demo
     from zhengqi.marketing import referral_demo
@@ -80,6 +81,7 @@ def wipe(lake: Lake) -> None:
     with transaction.atomic():
         records_demo.wipe()
         channel_demo.wipe()
+        tariff_demo.wipe()
         competition_demo.wipe()
         service_demo.wipe()
         kit_demo.wipe()
@@ -463,6 +465,9 @@ def load_web(province: Province, progress: Callable[[str, int, int], None] | Non
     report("服务请求与竞争动向", 0, 1)
     service_demo.load()
     competition_demo.load()
+    from zhengqi.competition import tariff_demo
+
+    tariff_demo.load()  # terminals, tariffs (competitors' from the events above) and bundles
     report("服务请求与竞争动向", 1, 1)
 
     from zhengqi.marketing.kit import demo as kit_demo

@@ -11,6 +11,7 @@ import urllib.parse
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import combinations
 from typing import Any
 
@@ -22,6 +23,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts.models import User
+from zhengqi.competition.tariffs import latest_competitor_fees, tariff_health
 from zhengqi.customers.models import INDUSTRIES, Contract, Customer, KeyPerson, Product, Subscription
 from zhengqi.engine.months import Month, month_end
 from zhengqi.engine.value.tiers import TIERS, UNTIERED, VIP_TIERS
@@ -442,6 +444,7 @@ def risk_scores(user: User, f: Filters) -> list[RiskRow]:
         .values("customer")
         .annotate(avg=Avg("closeness"), deciders=Count("id", filter=Q(roles__role="decider")))
     }
+    theirs = latest_competitor_fees(ids)  # 终端与资费: the competitors' tariffs recorded for these customers
     out = []
     for s in snaps:
         complaints = float(s.complaints_3m or 0)  # type: ignore[attr-defined]  # annotated by the queryset (Django adds the attribute at run time)
@@ -454,12 +457,20 @@ def risk_scores(user: User, f: Filters) -> list[RiskRow]:
             "penetration": min(1.0, s.product_count / 5),
             "depth": min(1.0, solutions.get(s.customer_id, 0) / 3),
             "satisfaction": _satisfaction(s.satisfaction_12m, complaints),  # type: ignore[attr-defined]  # annotated by the queryset (Django adds the attribute at run time)
-            "tariff": max(0.0, 1 - calls / 5),
+            "tariff": _tariff(theirs.get(s.customer_id), s, calls),
             "relationship": relationship,
         }
         out.append(RiskRow(s, scores))
     out.sort(key=lambda r: -r.risk)
     return out
+
+
+def _tariff(their_fee: Decimal | None, s: CustomerSnapshot, calls: float) -> float:
+    """A competitor's tariff on record for the customer against what it pays us per active member;
+    without one, the estimate from calls to competitors' service lines."""
+    if their_fee is not None and s.members_active:
+        return tariff_health(their_fee, Decimal(s.revenue) / s.members_active)
+    return max(0.0, 1 - calls / 5)
 
 
 def _satisfaction(rate: object, complaints: float) -> float:
@@ -477,8 +488,9 @@ def _satisfaction(rate: object, complaints: float) -> float:
 RISK_NOTE = gettext_lazy(
     "各维度为健康度（100% = 无风险）：渗透度 = 在用产品数 ÷ 5；行业应用深入度 = 在用高复杂度（行业解决方案）"
     "产品数 ÷ 3；满意度 = 近 12 月满意度调查的满意率（无调查按 100%）减去近 3 月每次投诉 1/3；"
-    "资费对比度以每百名成员近 3 月呼叫异网客服次数估计"
-    "（5 次及以上为 0）；关系紧密度 = 关键人平均亲密度，无决策者时打七折。"
+    "资费对比度：登记了对手资费的客户，按最近一条对手资费月费与该客户每在网成员月收入之比"
+    "（对手不比我方便宜为 100%）；未登记的，以每百名成员近 3 月呼叫异网客服次数估计（5 次及以上为 0）；"
+    "关系紧密度 = 关键人平均亲密度，无决策者时打七折。"
 )
 
 

@@ -1,0 +1,294 @@
+"""终端与资费 (seed 004 攻: 终端 + 资费 + 行业应用; the five-dimension risk's tariff comparison).
+
+The province keeps a catalogue of terminals and of our tariff plans (营销策划 or the admin); account
+managers record a competitor's tariff plan from a competitor event, for the event's customers. A
+**bundle** offered to a customer — terminals, our tariff for its lines, an industry application — is
+priced per month (terminals spread over the contract) against the competitor's tariff for the same
+lines: the latest one recorded for that customer, unless the account manager picks another.
+
+The five-dimension risk's tariff dimension compares, for a customer with a competitor tariff on
+record, that tariff's monthly fee per line with what the customer pays us per active member.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhengqi.accounts import matrix
+from zhengqi.accounts.models import User
+from zhengqi.customers.models import Customer, Product
+
+from .models import Bundle, CompetitorEvent, TariffPlan, Terminal
+
+CENT = Decimal("0.01")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Price:
+    ours: Decimal  # per month, the whole bundle
+    theirs: Decimal | None  # the competitor's tariff for the same lines, per month
+
+    @property
+    def gap(self) -> Decimal | None:
+        """How much dearer (+) or cheaper (−) ours is than theirs, as a share of theirs."""
+        if self.theirs is None or self.theirs == 0:
+            return None
+        return ((self.ours - self.theirs) / self.theirs).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def bundle_price(
+    *,
+    fee: Decimal,
+    lines: int,
+    terminal_price: Decimal = Decimal(0),
+    terminals: int = 0,
+    months: int = 24,
+    application_fee: Decimal = Decimal(0),
+    their_fee: Decimal | None = None,
+) -> Price:
+    """Ours: the tariff for every line, the application, the terminals spread over the contract's
+    months. Theirs: their tariff for the same lines (their terminals and applications unknown)."""
+    ours = fee * lines + application_fee + terminal_price * terminals / max(1, months)
+    theirs = their_fee * lines if their_fee is not None else None
+    return Price(
+        ours.quantize(CENT, rounding=ROUND_HALF_UP), theirs.quantize(CENT, rounding=ROUND_HALF_UP) if theirs else theirs
+    )
+
+
+def price_of(b: Bundle) -> Price:
+    return bundle_price(
+        fee=b.tariff.monthly_fee,
+        lines=b.lines,
+        terminal_price=b.terminal.price if b.terminal else Decimal(0),
+        terminals=b.terminals if b.terminal else 0,
+        months=b.months,
+        application_fee=b.application_fee,
+        their_fee=b.competitor_tariff.monthly_fee if b.competitor_tariff else None,
+    )
+
+
+def tariff_health(their_fee: Decimal, our_per_line: Decimal) -> float:
+    """The five-dimension risk's tariff health: 1 when theirs is no cheaper than what the customer
+    pays us per line, their ÷ ours when it is (a competitor at 80 % of our price: 0.8)."""
+    if our_per_line <= 0:
+        return 1.0
+    return float(min(Decimal(1), max(Decimal(0), their_fee / our_per_line)))
+
+
+# --- input ------------------------------------------------------------------------------------------
+
+
+def _money(raw: object, field: str, label: str, *, required: bool = True) -> Decimal | None:
+    text = str(raw if raw is not None else "").strip().replace(",", "").removesuffix("元")
+    if not text:
+        if required:
+            raise ValidationError({field: _("请填写%(label)s。") % {"label": label}})
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValidationError({field: _("%(label)s“%(v)s”不是数字。") % {"label": label, "v": text[:20]}}) from None
+    if not value.is_finite() or value < 0 or value >= Decimal("1e8"):
+        raise ValidationError({field: _("%(label)s应为 0 至 1 亿之间的金额。") % {"label": label}})
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _count(raw: object, field: str, label: str, low: int, high: int) -> int:
+    text = str(raw if raw is not None else "").strip()
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ValidationError(
+            {field: _("%(label)s应为 %(a)s 至 %(b)s 的整数。") % {"label": label, "a": low, "b": high}}
+        )
+    return int(text)
+
+
+class Errors:
+    """Every field's message at once: each parse is tried, the first message of a field kept."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, str] = {}
+
+    def take(self, parse: Callable[[], T]) -> T | None:
+        try:
+            return parse()
+        except ValidationError as err:
+            for k, v in err.message_dict.items():
+                self.found.setdefault(k, v[0])
+            return None
+
+    def add(self, field: str, message: str) -> None:
+        self.found.setdefault(field, message)
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise ValidationError(self.found)
+
+
+def may_keep_catalogue(user: User) -> bool:
+    return matrix.role_of(user) in matrix.CONFIGURERS
+
+
+def terminal_add(*, by: User, name: str, kind: str, price: object) -> Terminal:
+    if not may_keep_catalogue(by):
+        raise PermissionDenied(_("终端与我方资费目录由营销策划或省公司管理员维护。"))
+    text = name.strip()[:100]
+    errors = Errors()
+    if not text:
+        errors.add("name", _("请填写终端型号。"))
+    elif Terminal.objects.filter(name=text).exists():
+        errors.add("name", _("终端“%(n)s”已在目录中。") % {"n": text})
+    if kind not in Terminal.Kind.values:
+        errors.add("kind", _("请选择终端类别。"))
+    value = errors.take(lambda: _money(price, "price", _("单价")))
+    errors.raise_any()
+    assert value is not None
+    return Terminal.objects.create(name=text, kind=kind, price=value)
+
+
+@dataclass
+class PlanValues:
+    name: str
+    monthly_fee: Decimal
+    data_gb: Decimal | None
+    minutes: int | None
+
+
+def _plan_values(name: str, monthly_fee: object, data_gb: object, minutes: object) -> PlanValues:
+    text = name.strip()[:100]
+    errors = Errors()
+    if not text:
+        errors.add("name", _("请填写资费名称。"))
+    fee = errors.take(lambda: _money(monthly_fee, "monthly_fee", _("月费")))
+    gb = errors.take(lambda: _money(data_gb, "data_gb", _("流量"), required=False))
+    typed = str(minutes or "").strip()
+    count = errors.take(lambda: _count(minutes, "minutes", _("通话分钟数"), 0, 100000)) if typed else None
+    errors.raise_any()
+    assert fee is not None
+    return PlanValues(text, fee, gb, count)
+
+
+def tariff_add(*, by: User, name: str, monthly_fee: object, data_gb: object = "", minutes: object = "") -> TariffPlan:
+    """One of our tariff plans, for the catalogue."""
+    if not may_keep_catalogue(by):
+        raise PermissionDenied(_("终端与我方资费目录由营销策划或省公司管理员维护。"))
+    v = _plan_values(name, monthly_fee, data_gb, minutes)
+    return TariffPlan.objects.create(
+        name=v.name, monthly_fee=v.monthly_fee, data_gb=v.data_gb, minutes=v.minutes, created_by=by
+    )
+
+
+def competitor_tariff_add(
+    *, by: User, event: CompetitorEvent, name: str, monthly_fee: object, data_gb: object = "", minutes: object = ""
+) -> TariffPlan:
+    """A competitor's tariff plan as collected from an event (the event's operator; its customers)."""
+    if matrix.role_of(by) not in matrix.WORKERS:
+        raise PermissionDenied(_("对手资费由客户经理或区域经理在竞争动向中登记。"))
+    v = _plan_values(name, monthly_fee, data_gb, minutes)
+    return TariffPlan.objects.create(
+        name=v.name, monthly_fee=v.monthly_fee, data_gb=v.data_gb, minutes=v.minutes, operator=event.operator,
+        event=event, created_by=by,
+    )  # fmt: skip
+
+
+# --- bundles --------------------------------------------------------------------------------------------
+
+
+def ours() -> QuerySet[TariffPlan]:
+    return TariffPlan.objects.filter(operator="", active=True)
+
+
+def terminals() -> QuerySet[Terminal]:
+    return Terminal.objects.filter(active=True)
+
+
+def competitor_tariffs() -> QuerySet[TariffPlan]:
+    return TariffPlan.objects.exclude(operator="").select_related("event").order_by("-event__date", "-id")
+
+
+def competitor_tariffs_for(customer: Customer) -> QuerySet[TariffPlan]:
+    """Competitors' tariffs recorded from the events that named the customer, the latest first."""
+    return competitor_tariffs().filter(event__customers=customer)
+
+
+def latest_competitor_fees(customer_ids: QuerySet[Any] | list[int]) -> dict[int, Decimal]:
+    """Per customer, the monthly fee of the latest competitor tariff recorded for it (by event date)."""
+    through = CompetitorEvent.customers.through
+    rows = (
+        through.objects.filter(customer_id__in=customer_ids, competitorevent__tariffs__isnull=False)
+        .exclude(competitorevent__tariffs__operator="")
+        .values_list("customer_id", "competitorevent__date", "competitorevent__tariffs__monthly_fee")
+        .order_by("customer_id", "-competitorevent__date", "-competitorevent__tariffs__id")
+    )
+    fees: dict[int, Decimal] = {}
+    for customer_id, _date, fee in rows:
+        fees.setdefault(customer_id, fee)
+    return fees
+
+
+@dataclass
+class BundleInput:
+    tariff_id: int | None
+    lines: object
+    terminal_id: int | None = None
+    terminals: object = 0
+    application_id: int | None = None
+    application_fee: object = 0
+    months: object = 24
+    competitor_tariff_id: int | None = None
+
+
+def bundle_create(*, by: User, customer: Customer, data: BundleInput, now: dt.datetime | None = None) -> Bundle:
+    """Offer a bundle to a customer the user may see (the caller has checked the scope)."""
+    if matrix.role_of(by) not in matrix.WORKERS:
+        raise PermissionDenied(_("终端资费组合由客户经理或区域经理为客户配置。"))
+    tariff = ours().filter(pk=data.tariff_id or 0).first()
+    terminal = terminals().filter(pk=data.terminal_id or 0).first() if data.terminal_id else None
+    application = Product.objects.filter(pk=data.application_id).first() if data.application_id else None
+    theirs = competitor_tariffs().filter(pk=data.competitor_tariff_id).first() if data.competitor_tariff_id else None
+    errors = Errors()
+    if tariff is None:
+        errors.add("tariff", _("请选择我方资费。"))
+    lines = errors.take(lambda: _count(data.lines, "lines", _("线路数"), 1, 100000))
+    count = errors.take(lambda: _count(data.terminals or 0, "terminals", _("终端数量"), 0, 100000))
+    months = errors.take(lambda: _count(data.months, "months", _("合约期"), 1, 120))
+    fee = errors.take(lambda: _money(data.application_fee or 0, "application_fee", _("应用月费")))
+    if data.terminal_id and terminal is None:
+        errors.add("terminal", _("请选择在售的终端。"))
+    if terminal is not None and not count:
+        errors.add("terminals", _("选了终端，请填写终端数量。"))
+    if data.competitor_tariff_id and theirs is None:
+        errors.add("competitor_tariff", _("没有这条对手资费。"))
+    errors.raise_any()
+    assert tariff is not None and lines is not None and months is not None and fee is not None
+    if theirs is None:
+        theirs = competitor_tariffs_for(customer).first()  # the latest recorded for the customer
+    return Bundle.objects.create(
+        customer=customer,
+        tariff=tariff,
+        lines=lines,
+        terminal=terminal,
+        terminals=(count or 0) if terminal else 0,
+        application=application,
+        application_fee=fee,
+        months=months,
+        competitor_tariff=theirs,
+        created_by=by,
+        created_at=now or timezone.now(),
+    )
+
+
+def bundles_of(customer: Customer) -> list[tuple[Bundle, Price]]:
+    rows = Bundle.objects.filter(customer=customer).select_related(
+        "tariff", "terminal", "application", "competitor_tariff", "created_by"
+    )
+    return [(b, price_of(b)) for b in rows]
