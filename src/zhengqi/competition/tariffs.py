@@ -45,6 +45,12 @@ class Price:
             return None
         return ((self.ours - self.theirs) / self.theirs).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
+    @property
+    def gap_percent(self) -> str:
+        """The gap's size as people read it: "12.5%" (dearer or cheaper is said beside it)."""
+        gap = self.gap
+        return "" if gap is None else f"{abs(gap) * 100:.1f}%"
+
 
 def bundle_price(
     *,

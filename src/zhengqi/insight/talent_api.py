@@ -206,7 +206,7 @@ def certification_api(request: AuthedRequest, user_id: int, body: CertificationI
     return Status(201, {"name": c.name, "grade": c.grade, "issued": c.issued, "expires": c.expires})
 
 
-class DecisionIn(Schema):
+class GradeDecisionIn(Schema):
     approve: bool
     note: str = Field("", max_length=200)
 
@@ -216,7 +216,7 @@ class DecisionIn(Schema):
     response={200: GradeChangeOut, 403: Detail, 422: Detail},
     summary="审批等级调整（所在区域的区域经理或省公司管理员）",
 )
-def decide_api(request: AuthedRequest, grade_change_id: int, body: DecisionIn) -> Any:
+def decide_api(request: AuthedRequest, grade_change_id: int, body: GradeDecisionIn) -> Any:
     return change_out(
         grade_change_decide(by=request.user, change_id=grade_change_id, approve=body.approve, note=body.note)
     )
