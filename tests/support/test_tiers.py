@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -147,17 +148,22 @@ def test_the_catalogue_is_the_admins_and_bad_values_change_nothing(cast: Cast) -
 
 @pytest.mark.django_db
 def test_the_month_run_records_each_move_effective_the_next_day(cast: Cast) -> None:
+    """Every customer whose tier the run changes gets one move, from its tier before the run; a
+    first tier is in force at once, another from tomorrow; a re-run moves nothing."""
     oct1 = dt.date(2026, 10, 1)
+    customers = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    for k, pk in enumerate(customers[::3]):  # as if earlier months had said otherwise
+        Customer.objects.filter(pk=pk).update(tier=[*TIERS, ""][k % (len(TIERS) + 1)])
+    before = dict(Customer.objects.values_list("pk", "tier"))
     month_run(month=oct1)
-    snap = CustomerSnapshot.objects.filter(month=oct1).exclude(tier="").order_by("customer_id").first()
-    assert snap is not None
-    other = next(t for t in TIERS if t != snap.tier)
-    Customer.objects.filter(pk=snap.customer_id).update(tier=other)  # as if last month had said otherwise
-    month_run(month=oct1)
-    moves = list(
-        TierHistory.objects.filter(customer_id=snap.customer_id).values_list("from_tier", "to_tier", "effective_from")
-    )
-    assert len(moves) == 1 and moves[0][:2] == (other, snap.tier)
-    assert moves[0][2] > dt.date.today() - dt.timedelta(days=1)
+    after = dict(CustomerSnapshot.objects.filter(month=oct1).values_list("customer_id", "tier"))
+    moves = {
+        pk: (f, t, e)
+        for pk, f, t, e in TierHistory.objects.values_list("customer_id", "from_tier", "to_tier", "effective_from")
+    }
+    expected = {pk: (before[pk], tier) for pk, tier in after.items() if before[pk] != tier}
+    assert {pk: m[:2] for pk, m in moves.items()} == expected and expected
+    today = timezone.localdate()
+    assert all(e == (today + dt.timedelta(days=1) if f else today) for f, _t, e in moves.values())
     month_run(month=oct1)  # a re-run moves nothing
-    assert TierHistory.objects.filter(customer_id=snap.customer_id).count() == 1
+    assert TierHistory.objects.count() == len(moves)
