@@ -40,7 +40,7 @@ def load() -> None:
         for n, f, g, m in OURS:
             fields = {"monthly_fee": Decimal(f), "data_gb": Decimal(g), "minutes": m, "created_by": admin}
             ours.append(TariffPlan.objects.get_or_create(name=n, operator="", defaults=fields)[0])
-        events = CompetitorEvent.objects.filter(kind__in=["offer", "price", "handset"]).order_by("date", "pk")
+        events = CompetitorEvent.objects.order_by("date", "pk")  # each move came with the plan it offered
         for k, event in enumerate(events):
             name, fee, gb, minutes = THEIRS[k % len(THEIRS)]
             theirs = TariffPlan.objects.create(
