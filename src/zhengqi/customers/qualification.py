@@ -18,7 +18,7 @@ from zhengqi.notifications.models import Kind
 from zhengqi.notifications.services import notify
 
 from .models import Customer
-from .selectors import customers_visible_to, reassignment_candidates
+from .selectors import customers_visible_to
 from .services import QUALIFIED_GRADE, QUALIFIED_TIERS
 
 
@@ -34,10 +34,30 @@ def unqualified(customers: QuerySet[Customer]) -> QuerySet[Customer]:
     return customers.filter(low, status=Customer.Status.ACTIVE, tier__in=QUALIFIED_TIERS, account_manager__isnull=False)
 
 
-def proposal_for(customer: Customer) -> User | None:
-    qualified = reassignment_candidates(customer).filter(grade__gte=QUALIFIED_GRADE)
+def proposals(customers: list[Customer]) -> dict[int, User | None]:
+    """For each customer, a qualified active account manager of its city (not its own) with the
+    fewest customers in service — read in one query for all the customers' cities."""
+    cities = {c.region.city_path for c in customers}
+    if not cities:
+        return {}
+    where = Q()
+    for path in cities:
+        where |= Q(region__path__startswith=path)
     active = Q(customers__status=Customer.Status.ACTIVE)
-    return qualified.annotate(n=Count("customers", filter=active)).order_by("n", "-grade", "pk").first()
+    qualified = list(
+        User.objects.filter(where, role=User.Role.ACCOUNT_MANAGER, is_active=True, grade__gte=QUALIFIED_GRADE)
+        .select_related("region")
+        .annotate(n=Count("customers", filter=active))
+    )
+    out: dict[int, User | None] = {}
+    for c in customers:
+        pool = [
+            u
+            for u in qualified
+            if u.region and u.region.path.startswith(c.region.city_path) and u.pk != c.account_manager_id
+        ]
+        out[c.pk] = min(pool, key=lambda u: (u.n, -(u.grade or 0), u.pk), default=None)  # type: ignore[attr-defined]  # annotated by the queryset
+    return out
 
 
 def violations(user: User, limit: int = 200) -> tuple[list[Violation], int]:
@@ -45,7 +65,9 @@ def violations(user: User, limit: int = 200) -> tuple[list[Violation], int]:
     with a proposed manager each, and how many there are in all."""
     qs = unqualified(customers_visible_to(user)).select_related("account_manager", "region").order_by("tier", "code")
     total = qs.count()
-    return [Violation(c, proposal_for(c)) for c in qs[:limit]], total
+    rows = list(qs[:limit])
+    proposed = proposals(rows)
+    return [Violation(c, proposed[c.pk]) for c in rows], total
 
 
 def check_after_month_run(month: dt.date) -> int:
