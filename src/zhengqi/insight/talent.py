@@ -214,7 +214,12 @@ def grade_change_decide(
 ) -> GradeChange:
     now = now or timezone.now()
     with transaction.atomic():
-        change = GradeChange.objects.select_for_update().select_related("user__region").filter(pk=change_id).first()
+        change = (
+            GradeChange.objects.select_for_update(of=("self",))
+            .select_related("user__region")
+            .filter(pk=change_id)
+            .first()
+        )
         if change is None:
             raise ValidationError(_("没有这条等级调整。"))
         if not may_decide(by, change):
