@@ -195,18 +195,7 @@ def grade_name(grade: int | None) -> str:
 
 def may_decide(user: User, change: GradeChange) -> bool:
     """The provincial admin, or a regional manager over the account manager's region — never one's own."""
-    if user.pk == change.user_id:
-        return False
-    role = matrix.role_of(user)
-    if role == "admin":
-        return True
-    region = change.user.region
-    return (
-        role in ("city", "district")
-        and user.region is not None
-        and region is not None
-        and (region.path.startswith(user.region.path))
-    )
+    return user.pk != change.user_id and may_record(user, change.user)
 
 
 def grade_change_decide(

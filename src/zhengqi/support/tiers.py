@@ -87,13 +87,6 @@ def catalogue() -> list[TierService]:
     return sorted(rows, key=lambda s: TIER_ORDER.get(s.tier, len(TIER_ORDER)))
 
 
-def service_of(tier: str) -> TierService | None:
-    """The catalogue row of a tier (None for a customer without a tier, or a tier not in the catalogue)."""
-    if not tier:
-        return None
-    return TierService.objects.prefetch_related("deadlines").filter(tier=tier).first()
-
-
 # --- editing the catalogue (the provincial admin) -------------------------------------------------
 
 
