@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -28,9 +29,19 @@ from zhengqi.engine.value.tiers import TIER_ORDER, TIERS
 
 from .models import RequestType, TierDeadline, TierHistory, TierService
 
+
 # The catalogue a new province starts from (the admin edits it on the page 分层服务). Deadlines in
 # hours for the types a tier answers faster than the general deadline (处理时限).
-DEFAULT_CATALOGUE: dict[str, dict[str, object]] = {
+class _DefaultTerms(TypedDict):
+    visit_days: int
+    escalate_percent: int
+    dedicated_line: bool
+    annual_review: bool
+    benefits: str
+    deadlines: dict[str, int]
+
+
+DEFAULT_CATALOGUE: dict[str, _DefaultTerms] = {
     "A+": {
         "visit_days": 30,
         "escalate_percent": 75,
@@ -70,7 +81,7 @@ def install_defaults() -> int:
     """Write the default catalogue for the tiers that have none (a province's own rows are kept)."""
     made = 0
     for tier, terms in DEFAULT_CATALOGUE.items():
-        deadlines = dict(terms["deadlines"])  # type: ignore[call-overload]  # the literal above: a dict of hours
+        deadlines = terms["deadlines"]
         fields = {k: v for k, v in terms.items() if k != "deadlines"}
         service, created = TierService.objects.get_or_create(tier=tier, defaults=fields)
         if created:
