@@ -158,7 +158,7 @@ def test_targets_are_read_as_people_type_them(metric: str, typed: str, value: st
         ("on_time", "九成", "不是数字"),
         ("hours", "48%", "小时数"),
         ("on_time", "150%", "100%"),
-        ("hours", "-1", "不小于 0"),
+        ("hours", "-1", "应在 0 至"),
     ],
 )
 def test_a_wrong_target_is_refused_in_chinese(cast: Cast, metric: str, typed: str, says: str) -> None:

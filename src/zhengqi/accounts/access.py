@@ -27,6 +27,19 @@ def sees_whole_province(user: User) -> bool:
     return bool(user.is_superuser or user.role == User.Role.PROVINCIAL_ADMIN)
 
 
+def manages_region(user: User, region: Region | None) -> bool:
+    """Whether ``user`` manages ``region``: the provincial admin everywhere, a regional manager in
+    their own subtree (the one test behind approving, assigning and setting targets there)."""
+    if sees_whole_province(user):
+        return True
+    return (
+        user.role == User.Role.REGIONAL_MANAGER
+        and user.region is not None
+        and region is not None
+        and region.path.startswith(user.region.path)
+    )
+
+
 def customer_scope(user: User, *, prefix: str = "") -> Q:
     """A filter on customers (or, with ``prefix="customer__"``, on rows that hang off one)."""
     if not user.is_authenticated or not user.is_active:

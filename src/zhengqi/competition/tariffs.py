@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,10 +26,15 @@ from django.utils.translation import gettext as _
 from zhengqi.accounts import matrix
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, Product
+from zhengqi.web.forms import bound_of, parse_amount
 
 from .models import Bundle, CompetitorEvent, TariffPlan, Terminal
 
 CENT = Decimal("0.01")
+# What the columns hold: a typed amount beyond them is refused in Chinese, never overflowed.
+PRICE_BOUND = bound_of(Terminal._meta.get_field("price"))
+FEE_BOUND = bound_of(TariffPlan._meta.get_field("monthly_fee"))
+DATA_BOUND = bound_of(TariffPlan._meta.get_field("data_gb"))
 T = TypeVar("T")
 
 
@@ -94,21 +99,6 @@ def tariff_health(their_fee: Decimal, our_per_line: Decimal) -> float:
 # --- input ------------------------------------------------------------------------------------------
 
 
-def _money(raw: object, field: str, label: str, *, required: bool = True) -> Decimal | None:
-    text = str(raw if raw is not None else "").strip().replace(",", "").removesuffix("元")
-    if not text:
-        if required:
-            raise ValidationError({field: _("请填写%(label)s。") % {"label": label}})
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValidationError({field: _("%(label)s“%(v)s”不是数字。") % {"label": label, "v": text[:20]}}) from None
-    if not value.is_finite() or value < 0 or value >= Decimal("1e8"):
-        raise ValidationError({field: _("%(label)s应为 0 至 1 亿之间的金额。") % {"label": label}})
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def _count(raw: object, field: str, label: str, low: int, high: int) -> int:
     text = str(raw if raw is not None else "").strip()
     if not text.isdigit() or not low <= int(text) <= high:
@@ -155,7 +145,7 @@ def terminal_add(*, by: User, name: str, kind: str, price: object) -> Terminal:
         errors.add("name", _("终端“%(n)s”已在目录中。") % {"n": text})
     if kind not in Terminal.Kind.values:
         errors.add("kind", _("请选择终端类别。"))
-    value = errors.take(lambda: _money(price, "price", _("单价")))
+    value = errors.take(lambda: parse_amount(price, "price", _("单价"), high=PRICE_BOUND))
     errors.raise_any()
     assert value is not None
     return Terminal.objects.create(name=text, kind=kind, price=value)
@@ -174,8 +164,12 @@ def _plan_values(name: str, monthly_fee: object, data_gb: object, minutes: objec
     errors = Errors()
     if not text:
         errors.add("name", _("请填写资费名称。"))
-    fee = errors.take(lambda: _money(monthly_fee, "monthly_fee", _("月费")))
-    gb = errors.take(lambda: _money(data_gb, "data_gb", _("流量"), required=False))
+    fee = errors.take(lambda: parse_amount(monthly_fee, "monthly_fee", _("月费"), high=FEE_BOUND))
+    gb = errors.take(
+        lambda: parse_amount(
+            data_gb, "data_gb", _("流量"), required=False, high=DATA_BOUND, unit="GB", places=Decimal("0.1")
+        )
+    )
     typed = str(minutes or "").strip()
     count = errors.take(lambda: _count(minutes, "minutes", _("通话分钟数"), 0, 100000)) if typed else None
     errors.raise_any()
@@ -267,7 +261,14 @@ def bundle_create(*, by: User, customer: Customer, data: BundleInput, now: dt.da
     lines = errors.take(lambda: _count(data.lines, "lines", _("线路数"), 1, 100000))
     count = errors.take(lambda: _count(data.terminals or 0, "terminals", _("终端数量"), 0, 100000))
     months = errors.take(lambda: _count(data.months, "months", _("合约期"), 1, 120))
-    fee = errors.take(lambda: _money(data.application_fee or 0, "application_fee", _("应用月费")))
+    fee = errors.take(
+        lambda: parse_amount(
+            data.application_fee or 0,
+            "application_fee",
+            _("应用月费"),
+            high=FEE_BOUND,
+        )
+    )
     if data.terminal_id and terminal is None:
         errors.add("terminal", _("请选择在售的终端。"))
     if terminal is not None and not count:
@@ -298,3 +299,4 @@ def bundles_of(customer: Customer) -> list[tuple[Bundle, Price]]:
         "tariff", "terminal", "application", "competitor_tariff", "created_by"
     )
     return [(b, price_of(b)) for b in rows]
+

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts import matrix
-from zhengqi.accounts.access import regions_visible_to
+from zhengqi.accounts.access import manages_region, regions_visible_to
 from zhengqi.accounts.models import Region, User
 from zhengqi.notifications.models import Kind
 from zhengqi.notifications.services import deciders_over, notify
@@ -44,15 +44,7 @@ def _may_register_in(user: User, region: Region) -> bool:
 
 
 def _may_decide(user: User, registration: Registration) -> bool:
-    if user.pk == registration.proposed_by_id:
-        return False
-    if user.is_superuser or user.role == User.Role.PROVINCIAL_ADMIN:
-        return True
-    return (
-        user.role == User.Role.REGIONAL_MANAGER
-        and user.region is not None
-        and registration.region.path.startswith(user.region.path)
-    )
+    return user.pk != registration.proposed_by_id and manages_region(user, registration.region)
 
 
 def _already_a_customer(credit_code: str, name: str) -> str | None:

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zhengqi.accounts.access import customer_scope
+from zhengqi.accounts.access import customer_scope, manages_region
 from zhengqi.accounts.models import User
 from zhengqi.accounts.privacy import may_reveal_personal_data
 from zhengqi.engine.value.tiers import VIP_TIERS
@@ -48,13 +48,7 @@ CUSTOMER_CORRECTABLE = ("name", "address", "customer_type", "industry", "scale",
 
 def may_manage_region(user: User, customer: Customer) -> bool:
     """Creating, re-parenting and re-assigning are for managers over the customer's region."""
-    if user.is_superuser or user.role == User.Role.PROVINCIAL_ADMIN:
-        return True
-    return (
-        user.role == User.Role.REGIONAL_MANAGER
-        and user.region is not None
-        and customer.region.path.startswith(user.region.path)
-    )
+    return manages_region(user, customer.region)
 
 
 @transaction.atomic

@@ -21,21 +21,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from zhengqi.accounts.access import customer_scope
+from zhengqi.accounts.access import customer_scope, manages_region
 from zhengqi.accounts.models import Region, User
 from zhengqi.engine.months import Month
 from zhengqi.marketing.models import Task
 from zhengqi.scoring.models import CustomerSnapshot, MonthRun
 from zhengqi.support.models import Survey
+from zhengqi.web.forms import bound_of, parse_amount, parse_rate
 
 from .models import ManagerTarget
+
+TARGET_BOUND = bound_of(ManagerTarget._meta.get_field("value"))
 
 DEFAULT_RATE_TARGETS = {
     ManagerTarget.Metric.RETENTION: Decimal("0.95"),
@@ -206,28 +209,17 @@ def target_save(*, by: User, manager: User, year: int, metric: str, value: objec
     manager for the account managers of their region. Rates may be given as 0–1 or as percentages."""
     if not (by.is_superuser or by.role == User.Role.PROVINCIAL_ADMIN or by.role == User.Role.REGIONAL_MANAGER):
         raise PermissionDenied(_("只有区域经理和省公司管理员可以设定考核目标。"))
-    in_scope = (
-        by.is_superuser
-        or by.role == User.Role.PROVINCIAL_ADMIN
-        or (by.region is not None and manager.region is not None and manager.region.path.startswith(by.region.path))
-    )
-    if manager.role != User.Role.ACCOUNT_MANAGER or not in_scope:
+    if manager.role != User.Role.ACCOUNT_MANAGER or not manages_region(by, manager.region):
         raise Http404(_("客户经理不存在或不在您的区域。"))
     if metric not in ManagerTarget.Metric.values:
         raise ValidationError({"metric": _("指标应为：%(m)s。") % {"m": "、".join(ManagerTarget.Metric.values)}})
     if not 2000 <= year <= 2100:
         raise ValidationError({"year": _("年度应在 2000–2100 之间。")})
-    try:
-        number = Decimal(str(value).strip())
-        if not number.is_finite() or number < 0:
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        raise ValidationError({"value": _("目标应为 0 以上的数。")}) from None
-    if metric != ManagerTarget.Metric.REVENUE_INFO:
-        if number > 1:
-            number = number / 100
-        if number > 1:
-            raise ValidationError({"value": _("比率目标应在 0 至 100%% 之间。")})
+    if metric == ManagerTarget.Metric.REVENUE_INFO:
+        number = parse_amount(value, "value", _("目标"), high=TARGET_BOUND)
+    else:
+        number = parse_rate(value, "value", _("比率目标"))
+    assert number is not None  # required: a blank target is refused
     target, _created = ManagerTarget.objects.update_or_create(
         manager=manager, year=year, metric=metric, defaults={"value": number, "updated_by": by}
     )

@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts import matrix
-from zhengqi.accounts.access import nearest_manager
+from zhengqi.accounts.access import manages_region, nearest_manager
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
 from zhengqi.customers.qualification import unqualified
@@ -241,15 +241,7 @@ def grade_change_decide(
 
 def may_record(by: User, manager: User) -> bool:
     """The admin, or a regional manager over the account manager's region."""
-    role = matrix.role_of(by)
-    if role == "admin":
-        return True
-    return (
-        role in ("city", "district")
-        and by.region is not None
-        and manager.region is not None
-        and manager.region.path.startswith(by.region.path)
-    )
+    return manages_region(by, manager.region)
 
 
 def _manager(by: User, user_id: int) -> User:

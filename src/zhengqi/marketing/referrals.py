@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -28,17 +28,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zhengqi.accounts.access import customer_scope, nearest_manager, sees_whole_province
+from zhengqi.accounts.access import customer_scope, manages_region, nearest_manager, sees_whole_province
 from zhengqi.accounts.models import Region, User
 from zhengqi.accounts.privacy import mask_phone
 from zhengqi.customers.models import Customer, Product
 from zhengqi.customers.validators import normalize_phone, validate_phone
 from zhengqi.notifications.models import Kind
 from zhengqi.notifications.services import notify
+from zhengqi.web.forms import bound_of, parse_amount, parse_rate
 
 from .models import Referral, ReferralRewardRule
 
 CENT = Decimal("0.01")
+RULE_FIXED = ReferralRewardRule._meta.get_field("fixed")  # the fixed reward and the cap share its size
 
 
 def referrals_visible_to(user: User) -> QuerySet[Referral]:
@@ -86,13 +88,7 @@ def reward_rules() -> QuerySet[ReferralRewardRule]:
 
 
 def may_follow(user: User, referral: Referral) -> bool:
-    if user.pk == referral.routed_to_id or sees_whole_province(user):
-        return True
-    return bool(
-        user.role == User.Role.REGIONAL_MANAGER
-        and user.region is not None
-        and referral.region.path.startswith(user.region.path)
-    )
+    return user.pk == referral.routed_to_id or manages_region(user, referral.region)
 
 
 def route(*, organisation: str, credit_code: str, region: Region) -> tuple[Customer | None, User]:
@@ -188,15 +184,9 @@ def referral_create(*, by: User, data: ReferralInput, now: dt.datetime | None = 
 
 
 def _revenue(raw: str | Decimal | None) -> Decimal | None:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None
-    try:
-        value = Decimal(str(raw).replace(",", "").strip())
-    except InvalidOperation:
-        raise ValidationError({"won_revenue": _("成交月收入应是金额，例如 1200。")}) from None
-    if not value.is_finite() or value < 0 or value > Decimal("9999999999"):
-        raise ValidationError({"won_revenue": _("成交月收入应是不小于 0 的金额。")})
-    return value.quantize(CENT)
+    return parse_amount(
+        raw, "won_revenue", _("成交月收入"), required=False, high=bound_of(Referral._meta.get_field("won_revenue"))
+    )
 
 
 @transaction.atomic
@@ -302,16 +292,6 @@ def rewards(*, user: User, month: dt.date) -> list[ReferrerRewards]:
     return sorted(by_referrer.values(), key=lambda x: (-x.total, x.referrer.username))
 
 
-def parse_money(raw: str, field_name: str) -> Decimal:
-    try:
-        value = Decimal(raw.replace(",", "").strip() or "0")
-    except InvalidOperation:
-        raise ValidationError({field_name: _("“%(v)s”不是数字。") % {"v": raw}}) from None
-    if not value.is_finite() or value < 0:
-        raise ValidationError({field_name: _("应是不小于 0 的数。")})
-    return value
-
-
 @transaction.atomic
 def reward_rule_add(
     *, by: User, effective_from: dt.date, fixed: str, rate: str, cap: str = "", note: str = ""
@@ -319,23 +299,18 @@ def reward_rule_add(
     """A new version of the reward rule from a month on (only the provincial admin)."""
     if not sees_whole_province(by):
         raise PermissionDenied(_("推荐奖励规则由省公司管理员设定。"))
-    fixed_v = parse_money(fixed, "fixed")
-    rate_text = rate.strip().replace("％", "%")
-    rate_v = parse_money(rate_text.rstrip("%"), "rate")
-    if rate_text.endswith("%") or rate_v > 1:
-        rate_v = rate_v / 100
-    if rate_v > 1:
-        raise ValidationError({"rate": _("提成比例不能超过 100%。")})
-    cap_v = parse_money(cap, "cap") if cap.strip() else None
+    fixed_v = parse_amount(fixed, "fixed", _("固定奖励"), required=False, high=bound_of(RULE_FIXED)) or Decimal(0)
+    rate_v = parse_rate(rate, "rate", _("提成比例"), required=False) or Decimal(0)
+    cap_v = parse_amount(cap, "cap", _("封顶"), required=False, high=bound_of(RULE_FIXED))
     if fixed_v == 0 and rate_v == 0:
         raise ValidationError({"fixed": _("固定奖励和提成比例至少填一项。")})
     version = (ReferralRewardRule.objects.select_for_update().aggregate(v=Max("version"))["v"] or 0) + 1
     return ReferralRewardRule.objects.create(
         version=version,
         effective_from=effective_from.replace(day=1),
-        fixed=fixed_v.quantize(CENT),
+        fixed=fixed_v,
         rate=rate_v.quantize(Decimal("0.0001")),
-        cap=cap_v.quantize(CENT) if cap_v is not None else None,
+        cap=cap_v,
         note=note.strip()[:200],
         created_by=by,
     )

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts import matrix
-from zhengqi.accounts.access import customer_scope, sees_whole_province
+from zhengqi.accounts.access import customer_scope, manages_region, sees_whole_province
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Product
 from zhengqi.engine.months import add_months, month_start
@@ -479,13 +479,7 @@ def statement_get(*, user: User, pk: int) -> Statement:
 
 
 def may_approve(user: User, partner: Partner) -> bool:
-    if sees_whole_province(user):
-        return True
-    return (
-        matrix.role_of(user) in matrix.MANAGERS
-        and user.region is not None
-        and partner.region.path.startswith(user.region.path)
-    )
+    return manages_region(user, partner.region)
 
 
 def _total(raw: Any) -> Decimal | None:

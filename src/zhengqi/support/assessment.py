@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 from zhengqi.accounts import matrix
 from zhengqi.accounts.access import customer_scope, sees_whole_province
 from zhengqi.accounts.models import User
+from zhengqi.web.forms import parse_amount, parse_rate
 
 from .models import Department, RequestEvent, ServiceRequest, SupportTarget, Survey
 
@@ -302,26 +303,21 @@ PERCENT_METRICS = frozenset({Metric.ON_TIME, Metric.REOPEN, Metric.SATISFACTION}
 
 
 def parse_target(metric: str, raw: str) -> Decimal:
-    """A target as typed: a rate as 95 or 95% or 0.95, hours as a number."""
-    text = raw.strip().replace("％", "%")
-    percent = text.endswith("%")
+    """A target as typed: a rate as 95 or 95% or 0.95 (web.forms.parse_rate), hours as a number."""
     try:
-        value = Decimal(text.rstrip("%").strip())
-    except InvalidOperation:
-        raise ValidationError(_("目标值“%(v)s”不是数字。") % {"v": raw}) from None
-    if not value.is_finite() or value < 0:
-        raise ValidationError(_("目标值应为不小于 0 的数。"))
-    if metric in PERCENT_METRICS:
-        if percent or value > 1:
-            value = value / 100
-        if value > 1:
-            raise ValidationError(_("比率目标不能超过 100%。"))
-        return value.quantize(Decimal("0.001"))
-    if percent:
-        raise ValidationError(_("平均处理时长的目标是小时数，不是百分比。"))
-    if value > 24 * 90:
+        if metric in PERCENT_METRICS:
+            rate = parse_rate(raw, "value", _("比率目标"))
+            assert rate is not None  # required
+            return rate.quantize(Decimal("0.001"))
+        if raw.strip().endswith(("%", "％")):
+            raise ValidationError({"value": _("平均处理时长的目标是小时数，不是百分比。")})
+        hours = parse_amount(raw, "value", _("平均处理时长的目标"), unit="小时", places=Decimal("0.1"))
+    except ValidationError as err:
+        raise ValidationError(err.message_dict["value"][0]) from None
+    assert hours is not None  # required
+    if hours > 24 * 90:
         raise ValidationError(_("平均处理时长的目标不能超过 2160 小时。"))
-    return value.quantize(Decimal("0.1"))
+    return hours
 
 
 @transaction.atomic

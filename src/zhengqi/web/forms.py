@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django import forms
@@ -103,3 +105,85 @@ def parse_month(raw: str | None, default: dt.date | None = None) -> dt.date:
         return Month.parse(raw).first
     except MonthError:
         raise ValidationError(_("月份格式应为 YYYY-MM，例如 2026-10。")) from None
+
+
+# --- numbers as people type them ------------------------------------------------------------------
+# One reading for every amount and share a form takes, so that what one page accepts another does
+# too: full-width characters from a Chinese input method (１２００，９５％), thousands separators
+# (1,200 and 1，200), a currency sign or 元 (¥1200, 1200元) and 万/亿 (1.2万 = 12000).
+
+_UNITS = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
+
+
+def _number_text(raw: object) -> str:
+    text = unicodedata.normalize("NFKC", "" if raw is None else str(raw))
+    return "".join(text.split()).replace(",", "")
+
+
+def _amount_limit(high: Decimal) -> str:
+    """A bound as a sentence says it: 1e8 → "1 亿", 1e12 → "1 万亿", 5e4 → "5 万"."""
+    for unit, name in ((Decimal("1e12"), "万亿"), (_UNITS["亿"], "亿"), (_UNITS["万"], "万")):
+        if high >= unit:
+            return f"{(high / unit).normalize():f} {name}"
+    return f"{high.normalize():f} "
+
+
+def bound_of(field: Any) -> Decimal:
+    """The first amount a model's DecimalField cannot hold (max_digits 10, 2 places → 1 亿): the
+    ``high`` that keeps a typed amount from overflowing the column."""
+    return Decimal(10) ** (field.max_digits - field.decimal_places)
+
+
+def parse_amount(
+    raw: object,
+    field: str,
+    label: str,
+    *,
+    required: bool = True,
+    high: Decimal = Decimal("1e12"),
+    unit: str = "元",
+    places: Decimal = Decimal("0.01"),
+) -> Decimal | None:
+    """An amount (0 ≤ amount < ``high``, rounded half up to ``places``) as typed: "1,200",
+    "１２００", "¥1200", "1200元", "1.2万", "0.5亿元" — or of another ``unit`` ("20GB"). Blank is
+    None, or refused when ``required``."""
+    text = _number_text(raw)
+    if unit == "元":
+        text = text.lstrip("¥")
+    text = text[: -len(unit)] if text.lower().endswith(unit.lower()) else text
+    if not text:
+        if required:
+            raise ValidationError({field: _("请填写%(label)s。") % {"label": label}})
+        return None
+    unit_of_count = _UNITS.get(text[-1], Decimal(1))
+    digits = text[:-1] if text[-1] in _UNITS else text
+    try:
+        value = Decimal(digits) * unit_of_count
+    except ArithmeticError:  # not a number (InvalidOperation) or one beyond any bound (Overflow)
+        shown = str(raw).strip()[:20]
+        raise ValidationError({field: _("%(label)s“%(v)s”不是数字。") % {"label": label, "v": shown}}) from None
+    if not value.is_finite() or value < 0 or value >= high:
+        bound = _amount_limit(high) + unit
+        raise ValidationError({field: _("%(label)s应在 0 至 %(high)s之间。") % {"label": label, "high": bound}})
+    return abs(value.quantize(places, rounding=ROUND_HALF_UP))  # 四舍五入; abs: "-0" is 0
+
+
+def parse_rate(raw: object, field: str, label: str, *, required: bool = True) -> Decimal | None:
+    """A share between 0 and 1 as typed: "95%", "９５％", "95" (a number above 1 is a percentage) or
+    "0.95". Blank is None, or refused when ``required``."""
+    text = _number_text(raw)
+    if not text:
+        if required:
+            raise ValidationError({field: _("请填写%(label)s。") % {"label": label}})
+        return None
+    percent = text.endswith("%")
+    try:
+        value = Decimal(text.removesuffix("%"))
+    except ArithmeticError:
+        shown = str(raw).strip()[:20]
+        raise ValidationError({field: _("%(label)s“%(v)s”不是数字。") % {"label": label, "v": shown}}) from None
+    if value.is_finite() and (percent or value > 1):
+        value = value / 100
+    if not value.is_finite() or not 0 <= value <= 1:
+        raise ValidationError({field: _("%(label)s应在 0 至 100%% 之间。") % {"label": label}})
+    return abs(value)  # "-0" is 0

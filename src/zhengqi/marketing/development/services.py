@@ -14,7 +14,7 @@ import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -32,6 +32,7 @@ from zhengqi.marketing.models import DevelopmentApplication, Task
 from zhengqi.notifications.models import Kind
 from zhengqi.notifications.services import deciders_over, notify
 from zhengqi.scoring.models import Alert, Family
+from zhengqi.web.forms import parse_amount
 
 STEP = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2})\s+(.+?)\s*$")
 DECIDERS = frozenset({"admin", "city", "district"})
@@ -143,11 +144,9 @@ def application_submit(
     if unknown:
         errors["products"] = _("产品不存在：%(codes)s。") % {"codes": "、".join(unknown)}
     try:
-        revenue = Decimal(str(expected_revenue or 0).strip())
-        if not revenue.is_finite() or not 0 <= revenue < Decimal("1e12"):
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        errors["expected_revenue"] = _("预计月收入应为 0 以上的金额（元）。")
+        revenue = parse_amount(expected_revenue, "expected_revenue", _("预计月收入"), required=False) or Decimal(0)
+    except ValidationError as err:
+        errors["expected_revenue"] = err.message_dict["expected_revenue"][0]
         revenue = Decimal(0)
     if previous is not None and (
         previous.customer_id != customer.pk or previous.status != DevelopmentApplication.Status.REJECTED

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,7 +27,7 @@ from zhengqi.accounts.models import Region, User
 from zhengqi.customers.models import Customer, Product
 from zhengqi.engine.months import add_months
 from zhengqi.marketing.models import DEFAULT_PROBABILITY, WON_STAGES, Opportunity, Project, Stage, StageProbability
-from zhengqi.web.forms import StaleEdit
+from zhengqi.web.forms import StaleEdit, parse_amount, parse_rate
 
 OPEN_STAGES = [s for s in Stage if s not in WON_STAGES and s != Stage.LOST]
 
@@ -48,14 +48,11 @@ def probabilities_save(*, by: User, values: dict[str, Any]) -> dict[str, Decimal
             errors[stage] = _("阶段“%(s)s”不存在。") % {"s": stage}
             continue
         try:
-            p = Decimal(str(raw).strip())
-            if p > 1:
-                p = p / 100  # "60" means 60 %
-            if not p.is_finite() or not 0 <= p <= 1:
-                raise InvalidOperation
-        except (InvalidOperation, ValueError):
-            errors[stage] = _("“%(s)s”的概率应在 0 至 100%% 之间。") % {"s": Stage(stage).label}
+            p = parse_rate(raw, stage, _("“%(s)s”的概率") % {"s": Stage(stage).label})  # "60" means 60 %
+        except ValidationError as err:
+            errors[stage] = err.message_dict[stage][0]
             continue
+        assert p is not None
         parsed[stage] = p.quantize(Decimal("0.001"))
     if errors:
         raise ValidationError(errors)
@@ -104,11 +101,9 @@ def _validated(data: OpportunityInput) -> tuple[dict[str, Any], list[Product]]:
     if data.stage == Stage.LOST and not reason:
         errors["lost_reason"] = _("丢单时请填写原因。")
     try:
-        revenue = Decimal(str(data.expected_revenue or 0).strip())
-        if not revenue.is_finite() or not 0 <= revenue < Decimal("1e12"):
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        errors["expected_revenue"] = _("预计月收入应为 0 以上的金额（元）。")
+        revenue = parse_amount(data.expected_revenue, "expected_revenue", _("预计月收入"), required=False) or Decimal(0)
+    except ValidationError as err:
+        errors["expected_revenue"] = err.message_dict["expected_revenue"][0]
         revenue = Decimal(0)
     products = list(Product.objects.filter(code__in=data.product_codes))
     unknown = sorted(set(data.product_codes) - {p.code for p in products})
