@@ -425,6 +425,18 @@ def notification_of(user: User) -> int:
     return Notification.objects.get(user=user, key="matrix").pk
 
 
+def bundle_of(customer: Customer) -> int:
+    """A bundle offered to the customer (its answer is never recorded by the walk: the bodies and
+    the empty page form are refused)."""
+    from zhengqi.competition.models import Bundle, TariffPlan
+
+    plan, _made = TariffPlan.objects.get_or_create(name="矩阵资费", operator="", defaults={"monthly_fee": 50})
+    bundle = Bundle.objects.filter(customer=customer).first() or Bundle.objects.create(
+        customer=customer, tariff=plan, lines=10
+    )
+    return bundle.pk
+
+
 def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, token: ApiToken) -> str:
     partner, deal, statement = channel_for(customer, token.user)
     request, event, _plan = service_for(customer, token.user)
@@ -463,6 +475,7 @@ def fill(template: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "tier": "B",
         "user_id": customer.account_manager.pk if customer.account_manager else 0,
         "grade_change_id": grade_change_of(customer) if "{grade_change_id}" in template else 0,
+        "bundle_id": bundle_of(customer) if "{bundle_id}" in template else 0,
     }
     out = template
     for name, value in values.items():
@@ -485,6 +498,7 @@ def page_url(name: str, customer: Customer, task: Task, batch: ImportBatch, toke
         "competition:event_launch": [event.pk],
         "competition:event_tariff": [event.pk],
         "competition:bundles": [customer.pk],
+        "competition:bundle_decide": [bundle_of(customer)] if name == "competition:bundle_decide" else [],
         "marketing:material": [material_of()] if name.startswith("marketing:material") else [],
         "marketing:referral": [referral_of(token.user)] if name.startswith("marketing:referral") else [],
         "marketing:referral_progress": [referral_of(token.user)] if name.startswith("marketing:referral") else [],
@@ -643,6 +657,7 @@ def api_body(op: str, customer: Customer, user: User) -> dict[str, Any] | None:
         "POST /api/tariffs": {"name": "矩阵资费", "monthly_fee": "58"},
         "POST /api/competitor-events/{event_id}/tariffs": {"name": "对手套餐", "monthly_fee": "39"},
         "POST /api/customers/{customer_id}/bundles": {"tariff_id": 0, "lines": 10},
+        "POST /api/bundles/{bundle_id}/decision": {"outcome": "矩阵"},
         "POST /api/talent/{user_id}/courses": {"course_id": 0, "date": "2026-03-01", "score": 80},
         "POST /api/talent/{user_id}/certifications": {"name": "矩阵证书", "grade": 3, "issued": "2026-03-01"},
         "POST /api/grade-changes/{grade_change_id}/decide": {"approve": False, "note": "矩阵"},

@@ -1,6 +1,7 @@
 """终端与资费: the planner adds one of our tariff plans (a fee in words refused first); the account
 manager records the competitor's plan from a competitor event on their customer, then offers that
-customer a bundle — terminals, our plan for its lines — and reads its price against the competitor's."""
+customer a bundle — terminals, our plan for its lines — and reads its price against the competitor's;
+the customer declines, the manager records why, and the catalogue page counts it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tests.browser.test_login_scope import log_in
 from tests.browser.test_service_request import log_out
 from tests.conftest import load_tiny
 from zhengqi.competition.models import Bundle, CompetitorEvent, Terminal
+from zhengqi.competition.tariffs import bundle_outcomes
 from zhengqi.customers.models import Customer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,7 +45,7 @@ def test_a_bundle_is_priced_against_the_competitors_tariff(live_server: object, 
     form.get_by_role("button", name="加入我方资费").click()
     expect(page.get_by_role("alert")).to_contain_text("不是数字")
     form = page.get_by_test_id("tariff-form")
-    form.get_by_label("月费（元/线）").fill("58")
+    form.get_by_label("月费（元/线）").fill("５８元")  # as a Chinese input method types it
     form.get_by_role("button", name="加入我方资费").click()
     expect(page.get_by_test_id("our-tariffs")).to_contain_text("集团尊享 58")
     log_out(page)
@@ -79,4 +81,21 @@ def test_a_bundle_is_priced_against_the_competitors_tariff(live_server: object, 
     expect(row).to_contain_text("580.00")  # their 29 × 20 lines
     expect(row.get_by_test_id("gap")).to_contain_text("贵")
     expect(row.get_by_test_id("gap")).to_contain_text("%")
+
+    # 4. The customer says no: the reason is asked for, then recorded, and counted on the catalogue page.
+    row.get_by_role("button", name="未成交").click()
+    expect(page.get_by_role("alert")).to_contain_text("请填写未成交的原因")
+    row = page.get_by_test_id("bundles").get_by_role("row").filter(has_text="集团尊享 58")
+    row.get_by_label("未成交原因").fill("对手月费低一半")
+    row.get_by_role("button", name="未成交").click()
+    row = page.get_by_test_id("bundles").get_by_role("row").filter(has_text="集团尊享 58")
+    expect(row.get_by_test_id("outcome")).to_contain_text("未成交：对手月费低一半")
+    made.refresh_from_db()
+    assert (made.status, made.decided_by.username if made.decided_by else "") == ("lost", "am")
+    go_to(page, "服务", "终端与资费")
+    dearer = page.get_by_test_id("outcome-dearer")
+    counted = {r.position: r for r in bundle_outcomes(made.decided_by)}["dearer"]
+    assert counted.lost >= 1
+    expect(dearer.locator("td").nth(3)).to_have_text(str(counted.lost))
+    page.screenshot(path=str(SCREENSHOTS / "bundle-outcomes.png"), full_page=True)
     page.screenshot(path=str(SCREENSHOTS / "terminals-tariffs.png"), full_page=True)

@@ -187,6 +187,7 @@ PAGES: dict[str, Entry] = {
     "competition:tariff_new": Entry(CONFIGURERS, "POST", reason=CATALOGUE),
     "competition:event_tariff": Entry(WORKERS, "POST", reason=INTEL),
     "competition:bundles": Entry(STAFF, scoped=True),
+    "competition:bundle_decide": Entry(WORKERS, "POST", scoped=True, reason=BUNDLE),
     "marketing:referrals": Entry(ALL),  # anyone refers a lead (support departments and partners too)
     "marketing:referral_new": Entry(ALL),
     "marketing:referral": Entry(ALL),  # one's own, those routed to one, a manager's region's
@@ -379,6 +380,8 @@ API: dict[str, Entry] = {
     "POST /api/competitor-events/{event_id}/tariffs": Entry(WORKERS, "POST", reason=INTEL),
     "GET /api/customers/{customer_id}/bundles": Entry(STAFF, scoped=True),
     "POST /api/customers/{customer_id}/bundles": Entry(WORKERS, "POST", scoped=True, reason=BUNDLE),
+    "POST /api/bundles/{bundle_id}/decision": Entry(WORKERS, "POST", scoped=True, reason=BUNDLE),
+    "GET /api/bundle-outcomes": Entry(STAFF),
     "GET /api/referrals": Entry(ALL),
     "POST /api/referrals": Entry(ALL, "POST"),
     "GET /api/referrals/{referral_id}": Entry(ALL),

@@ -317,6 +317,11 @@ class Bundle(models.Model):
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OFFERED)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("报价时间"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("结果登记时间"), null=True, blank=True)
+    lost_reason = models.CharField(_("未成交原因"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("终端资费组合")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from zhengqi.accounts.models import User
 
@@ -21,6 +22,12 @@ TERMINALS = [
 ]
 OURS = [("集团畅享 59", "59", "30", 500), ("集团畅享 89", "89", "60", 1000), ("集团商务 129", "129", "100", 2000)]
 THEIRS = [("政企融合 49", "49", "30", 500), ("集团优享 79", "79", "60", 800), ("商务尊享 99", "99", "100", 1500)]
+
+ANSWERS: list[tuple[str, str] | None] = [
+    (Bundle.Status.WON, ""),
+    (Bundle.Status.LOST, "对手资费更低，客户暂不更换"),
+    None,
+]
 
 
 def wipe() -> None:
@@ -50,7 +57,12 @@ def load() -> None:
             customer = event.customers.filter(status="active").order_by("code").first()
             if customer is None:
                 continue
-            Bundle.objects.create(
+            bundle = Bundle.objects.create(
                 customer=customer, tariff=ours[k % len(ours)], lines=10 * (k + 1), terminal=made[k % len(made)],
                 terminals=5 * (k + 1), months=24, competitor_tariff=theirs, created_by=customer.account_manager,
             )  # fmt: skip
+            answer = ANSWERS[k % len(ANSWERS)]  # some answered, some still open
+            if answer is not None:
+                bundle.status, bundle.lost_reason = answer
+                bundle.decided_by, bundle.decided_at = customer.account_manager, timezone.now()
+                bundle.save(update_fields=["status", "lost_reason", "decided_by", "decided_at"])

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from zhengqi.accounts import matrix
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.models import Customer
 from zhengqi.customers.selectors import customer_get, products_catalogue
@@ -23,6 +24,9 @@ from .services import event_get
 from .tariffs import (
     BundleInput,
     bundle_create,
+    bundle_decide,
+    bundle_get,
+    bundle_outcomes,
     bundles_of,
     competitor_tariff_add,
     competitor_tariffs,
@@ -43,6 +47,7 @@ def _errors(exc: ValidationError) -> dict[str, str]:
 
 def tariffs_page(request: AuthedRequest, errors: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
     user = request.user
+    outcomes = bundle_outcomes(user)
     return render(
         request,
         "competition/tariffs.html",
@@ -52,6 +57,12 @@ def tariffs_page(request: AuthedRequest, errors: dict[str, str] | None = None, s
             "theirs": competitor_tariffs()[:50],
             "kinds": Terminal.Kind.choices,
             "may_keep": may_keep_catalogue(user),
+            "outcomes": outcomes,
+            "outcome_chart": {
+                "kind": "bar",
+                "categories": [r.label for r in outcomes],
+                "series": [(_("已签约"), [r.won for r in outcomes]), (_("未成交"), [r.lost for r in outcomes])],
+            },
             "errors": errors or {},
             "posted": request.POST if errors else {},
         },
@@ -148,6 +159,23 @@ def _bundle_context(customer: Customer, request: AuthedRequest, errors: dict[str
         "terminals": terminals(),
         "applications": products_catalogue(),
         "theirs": competitor_tariffs_for(customer),
+        "may_decide": matrix.role_of(request.user) in matrix.WORKERS,
         "errors": errors,
         "posted": request.POST if errors else {},
     }
+
+
+@require_POST
+def bundle_decide_view(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The customer's answer to an offered bundle: signed, or not with the reason."""
+    bundle = bundle_get(user=request.user, pk=pk)
+    post = request.POST
+    try:
+        done = bundle_decide(
+            by=request.user, bundle=bundle, outcome=post.get("outcome", ""), reason=post.get("reason", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, _("已登记：%(s)s。") % {"s": done.get_status_display()})
+    return redirect("competition:bundles", customer_id=bundle.customer_id)

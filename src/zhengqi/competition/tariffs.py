@@ -19,14 +19,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts import matrix
+from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, Product
-from zhengqi.web.forms import bound_of, parse_amount
+from zhengqi.web.forms import bound_of, parse_amount, parse_int
 
 from .models import Bundle, CompetitorEvent, TariffPlan, Terminal
 
@@ -100,12 +103,12 @@ def tariff_health(their_fee: Decimal, our_per_line: Decimal) -> float:
 
 
 def _count(raw: object, field: str, label: str, low: int, high: int) -> int:
-    text = str(raw if raw is not None else "").strip()
-    if not text.isdigit() or not low <= int(text) <= high:
+    number = parse_int(raw)
+    if number is None or not low <= number <= high:
         raise ValidationError(
             {field: _("%(label)s应为 %(a)s 至 %(b)s 的整数。") % {"label": label, "a": low, "b": high}}
         )
-    return int(text)
+    return number
 
 
 class Errors:
@@ -296,7 +299,98 @@ def bundle_create(*, by: User, customer: Customer, data: BundleInput, now: dt.da
 
 def bundles_of(customer: Customer) -> list[tuple[Bundle, Price]]:
     rows = Bundle.objects.filter(customer=customer).select_related(
-        "tariff", "terminal", "application", "competitor_tariff", "created_by"
+        "tariff", "terminal", "application", "competitor_tariff", "created_by", "decided_by"
     )
     return [(b, price_of(b)) for b in rows]
 
+
+# --- what the customer answered ----------------------------------------------------------------------
+
+
+def bundle_get(*, user: User, pk: int) -> Bundle:
+    """A bundle of a customer the user may see (404 otherwise, revealing nothing)."""
+    found = (
+        Bundle.objects.filter(customer_scope(user, prefix="customer__"), pk=pk)
+        .select_related("customer", "tariff", "terminal", "application", "competitor_tariff", "decided_by")
+        .first()
+    )
+    if found is None:
+        raise Http404(_("组合不存在或不在您的范围内。"))
+    return found
+
+
+OUTCOMES = (Bundle.Status.WON, Bundle.Status.LOST)
+
+
+@transaction.atomic
+def bundle_decide(
+    *, by: User, bundle: Bundle, outcome: str, reason: str = "", now: dt.datetime | None = None
+) -> Bundle:
+    """Record the customer's answer to an offered bundle: signed, or not signed with the reason
+    (price, terminal, network …). An answer, once recorded, stays; of two at once the second is
+    refused (the row is locked)."""
+    if matrix.role_of(by) not in matrix.WORKERS:
+        raise PermissionDenied(_("终端资费组合由客户经理或区域经理为客户配置。"))
+    locked = Bundle.objects.select_for_update().get(pk=bundle.pk)
+    reason = (reason or "").strip()
+    errors = Errors()
+    if locked.status != Bundle.Status.OFFERED:
+        errors.add("outcome", _("该组合已登记为“%(s)s”，结果不能再改。") % {"s": locked.get_status_display()})
+    elif outcome not in OUTCOMES:
+        errors.add("outcome", _("结果应为“已签约”或“未成交”。"))
+    if outcome == Bundle.Status.LOST and not reason:
+        errors.add("reason", _("请填写未成交的原因，例如价格、终端或网络。"))
+    if len(reason) > 200:
+        errors.add("reason", _("原因不能超过 200 个字。"))
+    errors.raise_any()
+    locked.status = outcome
+    locked.lost_reason = reason if outcome == Bundle.Status.LOST else ""
+    locked.decided_by = by
+    locked.decided_at = now or timezone.now()
+    locked.save(update_fields=["status", "lost_reason", "decided_by", "decided_at"])
+    return locked
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    """Bundles whose price stood one way against the competitor's, and how they ended."""
+
+    position: str  # "cheaper", "dearer" or "unknown"
+    label: str
+    offered: int
+    won: int
+    lost: int
+
+    @property
+    def open(self) -> int:
+        return self.offered - self.won - self.lost
+
+    @property
+    def win_rate(self) -> float | None:
+        """Signed among those answered (open offers are not yet a loss)."""
+        answered = self.won + self.lost
+        return self.won / answered if answered else None
+
+
+def position_of(price: Price) -> str:
+    gap = price.gap
+    if gap is None:
+        return "unknown"
+    return "cheaper" if gap <= 0 else "dearer"
+
+
+def bundle_outcomes(user: User) -> list[OutcomeRow]:
+    """The bundles offered to the customers the user sees, by whether ours was the cheaper or the
+    dearer offer (or had no competitor's to compare), with how many were signed and lost: do we
+    win on price?"""
+    rows = Bundle.objects.filter(customer_scope(user, prefix="customer__")).select_related(
+        "tariff", "terminal", "competitor_tariff"
+    )
+    counts = {p: [0, 0, 0] for p in ("cheaper", "dearer", "unknown")}
+    for b in rows:
+        tally = counts[position_of(price_of(b))]
+        tally[0] += 1
+        tally[1] += b.status == Bundle.Status.WON
+        tally[2] += b.status == Bundle.Status.LOST
+    labels = {"cheaper": _("不高于对手"), "dearer": _("高于对手"), "unknown": _("无对手资费")}
+    return [OutcomeRow(p, str(labels[p]), *counts[p]) for p in ("cheaper", "dearer", "unknown")]

@@ -17,6 +17,9 @@ from .services import event_get
 from .tariffs import (
     BundleInput,
     bundle_create,
+    bundle_decide,
+    bundle_get,
+    bundle_outcomes,
     bundles_of,
     competitor_tariff_add,
     competitor_tariffs,
@@ -130,7 +133,10 @@ class BundleOut(Schema):
     our_monthly: Decimal = Field(description="我方月费（元）：资费 × 线路 + 应用月费 + 终端总价 ÷ 合约期")
     their_monthly: Decimal | None = Field(description="对手月费（元）：对手资费 × 同样的线路数")
     gap: Decimal | None = Field(description="(我方 − 对手) ÷ 对手；正数为我方贵")
-    status: str
+    status: str = Field(description="offered（已报价）、won（已签约）或 lost（未成交）")
+    status_label: str
+    lost_reason: str
+    decided_at: dt.datetime | None
     created_at: dt.datetime
 
 
@@ -150,6 +156,9 @@ def bundle_out(b: Any) -> dict[str, Any]:
         "their_monthly": p.theirs,
         "gap": p.gap,
         "status": b.status,
+        "status_label": b.get_status_display(),
+        "lost_reason": b.lost_reason,
+        "decided_at": b.decided_at,
         "created_at": b.created_at,
     }
 
@@ -182,3 +191,45 @@ def bundle_new_api(request: AuthedRequest, customer_id: int, body: BundleIn) -> 
     customer = customer_get(user=request.user, pk=customer_id)
     made = bundle_create(by=request.user, customer=customer, data=BundleInput(**body.dict()))
     return Status(201, bundle_out(made))
+
+
+class BundleDecisionIn(Schema):
+    outcome: str = Field(description="won（已签约）或 lost（未成交）")
+    reason: str = Field("", description="未成交的原因（未成交时必填），例如价格、终端或网络")
+
+
+@router.post(
+    "/bundles/{bundle_id}/decision",
+    response={200: BundleOut, 403: Detail, 404: Detail, 422: Detail},
+    summary="登记组合的结果：已签约或未成交",
+)
+def bundle_decide_api(request: AuthedRequest, bundle_id: int, body: BundleDecisionIn) -> Any:
+    bundle = bundle_get(user=request.user, pk=bundle_id)
+    bundle_decide(by=request.user, bundle=bundle, outcome=body.outcome, reason=body.reason)
+    return bundle_out(bundle_get(user=request.user, pk=bundle_id))
+
+
+class BundleOutcomeOut(Schema):
+    position: str = Field(description="cheaper（不高于对手）、dearer（高于对手）或 unknown（无对手资费）")
+    label: str
+    offered: int
+    won: int
+    lost: int
+    open: int
+    win_rate: float | None = Field(description="已签约 ÷（已签约 + 未成交）")
+
+
+@router.get("/bundle-outcomes", response=list[BundleOutcomeOut], summary="组合报价结果：按我方价格高于或不高于对手")
+def bundle_outcomes_api(request: AuthedRequest) -> Any:
+    return [
+        {
+            "position": r.position,
+            "label": r.label,
+            "offered": r.offered,
+            "won": r.won,
+            "lost": r.lost,
+            "open": r.open,
+            "win_rate": r.win_rate,
+        }
+        for r in bundle_outcomes(request.user)
+    ]

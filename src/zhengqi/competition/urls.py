@@ -14,6 +14,7 @@ urlpatterns = [
     path("tariffs/terminals/", tariff_views.terminal_new, name="terminal_new"),
     path("tariffs/plans/", tariff_views.tariff_new, name="tariff_new"),
     path("customers/<int:customer_id>/bundles/", tariff_views.bundle_page, name="bundles"),
+    path("bundles/<int:pk>/decision/", tariff_views.bundle_decide_view, name="bundle_decide"),
     path("events/<int:pk>/team/", views.team_form_view, name="team_form"),
     path("events/<int:pk>/team/steps/<int:step>/done/", views.step_done_view, name="step_done"),
 ]

@@ -232,10 +232,7 @@ def plan_new(request: AuthedRequest) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     values: Any = request.POST if request.method == "POST" else {"days": 30}
     if request.method == "POST":
-        try:
-            days = int(request.POST.get("days") or 30)
-        except ValueError:
-            days = 0
+        days = parse_int(request.POST.get("days") or "30") or 0  # not a number: refused by plan_save
         try:
             made = plan_save(
                 by=user,

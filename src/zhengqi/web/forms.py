@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -70,9 +71,23 @@ def form_message(form: forms.Form) -> str:
 MONTH_PATTERN = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"
 
 
-def parse_int(raw: str | None) -> int | None:
-    """A whole number typed or picked by the user, or None when there is none."""
-    return int(raw) if raw and raw.strip().isdigit() else None
+INT_MAX = 2**63 - 1  # the largest id or count a database column holds
+
+
+def parse_int(raw: object, *, high: int = INT_MAX) -> int | None:
+    """A whole number typed or picked by the user — ASCII or full-width digits — or None when there
+    is none, or it is not one, or it is beyond ``high`` (never an exception: "²", "①" and a
+    thousand nines are None, not a ValueError or a database overflow)."""
+    text = unicodedata.normalize("NFKC", str(raw)).strip() if raw is not None else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)):
+        return None
+    number = int(text)
+    return number if number <= high else None
+
+
+def parse_ids(values: Iterable[object]) -> list[int]:
+    """The ids among values posted by a page's checkboxes; anything else is left out."""
+    return [n for n in (parse_int(v) for v in values) if n is not None]
 
 
 def parse_day(raw: str | None, field: str) -> dt.date | None:
