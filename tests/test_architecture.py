@@ -54,6 +54,29 @@ def test_views_and_api_handlers_query_through_selectors_and_services() -> None:
     assert not found, found
 
 
+# Where str.isdigit() is right: counting digits, a credit code's checked characters, a pid we wrote,
+# a password's rule. Anywhere else it guards an int() that "²" or "①" would crash (isdigit is true
+# for them; int refuses them): a typed whole number is read by web.forms.parse_int.
+ISDIGIT_ALLOWED = {
+    "src/zhengqi/web/forms.py",
+    "src/zhengqi/engine/rules/language.py",
+    "src/zhengqi/customers/validators.py",
+    "src/zhengqi/scoring/models.py",
+    "src/zhengqi/accounts/passwords.py",
+}
+
+
+def test_typed_whole_numbers_are_read_by_parse_int() -> None:
+    found = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for p in (ROOT / "src").rglob("*.py")
+        if str(p.relative_to(ROOT)) not in ISDIGIT_ALLOWED
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if ".isdigit()" in line
+    ]
+    assert not found, found
+
+
 def test_type_checker_silences_are_few_and_explained() -> None:
     silences = [
         (f"{p.relative_to(ROOT)}:{n}", line)

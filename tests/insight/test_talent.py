@@ -182,3 +182,32 @@ def test_an_account_manager_sees_only_their_own_record(cast: Cast) -> None:
     assert client.get(f"/insight/talent/{cast.other_am.pk}/").status_code == 403
     refused = client.post("/api/talent/ratings", {"year": 2026}, content_type="application/json")
     assert refused.status_code == 403 and "区域经理" in refused.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_a_new_hire_without_customers_is_on_their_managers_list_only(cast: Cast, year_run: int) -> None:
+    """Training starts before the first customer: a new account manager is on the development list
+    of the managers over their region (who record their courses), on no one else's, and not rated."""
+    from zhengqi.insight.talent import managers_of
+
+    region = cast.district_manager.region
+    assert region is not None
+    hire = User.objects.create_user(username="new_hire", role=User.Role.ACCOUNT_MANAGER, region=region)
+    assert not hire.customers.exists()
+    over = [u for u in User.objects.filter(role=User.Role.REGIONAL_MANAGER) if region.path.startswith(u.region.path)]
+    elsewhere = [u for u in User.objects.filter(role=User.Role.REGIONAL_MANAGER) if u not in over]
+    assert over and elsewhere
+    for manager in [cast.admin, *over]:
+        assert hire in managers_of(manager)
+    for manager in elsewhere:
+        assert hire not in managers_of(manager)
+    assert managers_of(hire) == [hire]
+    course = Course.objects.create(name="入职培训", kind="sales", hours=Decimal(16))
+    course_record_add(
+        by=cast.district_manager, user_id=hire.pk, course_id=course.pk, date=dt.date(2026, 3, 1), score=80
+    )
+    client = Client()
+    client.force_login(cast.district_manager)
+    assert hire.pk in [r["user_id"] for r in client.get("/api/talent?year=2026").json()]
+    assert client.get(f"/insight/talent/{hire.pk}/").status_code == 200
+    assert hire.pk not in [r.user_id for r in rate_year(by=cast.admin, year=year_run)]

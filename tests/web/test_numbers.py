@@ -17,7 +17,7 @@ from tests.conftest import Cast
 from zhengqi.competition.tariffs import terminal_add
 from zhengqi.marketing.pipeline.services import probabilities_save
 from zhengqi.support.assessment import parse_target
-from zhengqi.web.forms import bound_of, parse_amount, parse_rate
+from zhengqi.web.forms import INT_MAX, bound_of, parse_amount, parse_ids, parse_int, parse_rate
 
 HIGH = Decimal("1e8")
 WIDE = str.maketrans("0123456789.,%", "０１２３４５６７８９．，％")
@@ -126,3 +126,39 @@ def test_the_forms_read_the_same_way(cast: Cast) -> None:
     with pytest.raises(ValidationError) as refused:
         probabilities_save(by=cast.admin, values={"proposal": "六成"})
     assert "不是数字" in str(refused.value)
+
+
+@given(typed=st.one_of(st.text(max_size=40), st.integers(-(10**30), 10**30).map(str)))
+def test_anything_typed_as_a_whole_number_is_one_a_column_holds_or_none(typed: str) -> None:
+    n = parse_int(typed)
+    assert n is None or 0 <= n <= INT_MAX
+    assert parse_ids([typed, "7"]) == ([] if n is None else [n]) + [7]
+
+
+@given(n=st.integers(0, INT_MAX))
+def test_a_whole_number_is_read_in_ascii_or_full_width_digits(n: int) -> None:
+    assert parse_int(str(n)) == parse_int(f" {str(n).translate(WIDE)} ") == n
+    assert parse_int(str(n), high=n - 1) is None if n else parse_int("0") == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("odd", ["²", "①", "9" * 30, "٣", "-1", "1e3"])
+def test_pages_taking_ids_refuse_odd_ones_without_an_error_page(cast: Cast, odd: str) -> None:
+    """Checkbox ids, a version and a manager's id as a hostile client posts them: the page answers
+    (a message, a redirect or a 4xx), never a server error."""
+    from django.test import Client
+
+    from zhengqi.marketing.models import Opportunity
+
+    client = Client(raise_request_exception=False)
+    client.force_login(cast.admin)
+    answers = [
+        client.post("/customers/reassign/", {"customer": [odd], "to_manager": odd}),
+        client.post("/customers/duplicates/", {"customer": [odd, odd], "action": "dismiss"}),
+        client.post("/marketing/tasks/bulk/", {"task": [odd], "action": "done"}),
+        client.get(f"/customers/{cast.am.customers.first().pk}/?task={odd}"),
+    ]
+    opportunity = Opportunity.objects.first()
+    if opportunity is not None:
+        answers.append(client.post(f"/marketing/opportunities/{opportunity.pk}/", {"version": odd}))
+    assert all(a.status_code < 500 for a in answers), [(a.request["PATH_INFO"], a.status_code) for a in answers]

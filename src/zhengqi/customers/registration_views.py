@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 
 from zhengqi.accounts.access import region_by_code, regions_of
 from zhengqi.accounts.requests import AuthedRequest
-from zhengqi.web.forms import form_errors
+from zhengqi.web.forms import form_errors, parse_int
 
 from .models import INDUSTRIES, Customer, Registration
 from .registrations import (
@@ -41,7 +41,7 @@ def registration_new(request: AuthedRequest) -> HttpResponse:
                 by=user,
                 region=region_by_code(values["region"]),
                 evidence=request.FILES.get("evidence"),
-                members_expected=int(members) if members.isdigit() else members,
+                members_expected=members if (n := parse_int(members)) is None else n,
                 **{k: values[k] for k in FIELDS if k != "members_expected"},
             )
         except ValidationError as err:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.engine.value.tiers import TIERS
+from zhengqi.web.forms import parse_int
 
 from .models import BuyingRole, Contract, Customer, CustomerMerge, CustomerMonth, KeyPerson, Product, Subscription
 
@@ -371,7 +372,7 @@ def members_panel(trend: list[CustomerMonth], features: dict[str, Any]) -> dict[
 def account_manager_get(pk: int | str | None) -> User | None:
     """An account manager picked on a page (reassignment, a task's assignee), or None."""
     wanted = str(pk or "").strip()
-    return User.objects.filter(pk=int(wanted) if wanted.isdigit() else 0, role=User.Role.ACCOUNT_MANAGER).first()
+    return User.objects.filter(pk=parse_int(wanted) or 0, role=User.Role.ACCOUNT_MANAGER).first()
 
 
 def duplicate_counts(groups: list[DuplicateGroup]) -> dict[int, dict[str, int]]:

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
 from zhengqi.accounts.requests import AuthedRequest
-from zhengqi.web.forms import parse_int
+from zhengqi.web.forms import parse_ids, parse_int
 
 from .selectors import (
     account_manager_get,
@@ -73,7 +73,7 @@ def customers_bulk_reassign(request: AuthedRequest) -> HttpResponse:
         back = "/customers/"
     if request.method != "POST":
         return redirect(back)
-    ids = [int(i) for i in request.POST.getlist("customer") if i.isdigit()]
+    ids = parse_ids(request.POST.getlist("customer"))
     to = account_manager_get(request.POST.get("to_manager"))
     if not ids or to is None:
         messages.error(request, gettext("请勾选客户并选择一位客户经理。"))
@@ -94,7 +94,7 @@ def duplicates_page(request: AuthedRequest) -> HttpResponse:
     """The provincial admin reviews customers whose names read the same and merges them (F-20)."""
     user = request.user
     if request.method == "POST":
-        ids = [int(i) for i in request.POST.getlist("customer") if i.isdigit()]
+        ids = parse_ids(request.POST.getlist("customer"))
         if request.POST.get("action") == "dismiss":
             duplicates_dismiss(customer_ids=ids, by=user)
             messages.success(request, gettext("已标记为不同的客户。"))

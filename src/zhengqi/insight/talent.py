@@ -34,13 +34,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhengqi.accounts import matrix
-from zhengqi.accounts.access import manages_region, nearest_manager
+from zhengqi.accounts.access import manages_region, nearest_manager, sees_whole_province
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer
 from zhengqi.customers.qualification import unqualified
 from zhengqi.notifications.models import Kind
 from zhengqi.notifications.services import notify
 from zhengqi.scoring.models import MonthRun
+from zhengqi.web.forms import parse_int
 
 from .kpi import Kpi, kpis, managers_in
 from .models import Certification, Course, CourseRecord, GradeChange, ManagerTarget, Rating
@@ -300,7 +301,7 @@ def certification_add(
         errors["name"] = _("请填写证书名称。")
     elif len(text) > 100:
         errors["name"] = _("证书名称不能超过 100 个字。")
-    level = int(str(grade)) if str(grade).strip().isdigit() else 0
+    level = parse_int(grade) or 0
     if level not in User.Grade.values:
         errors["grade"] = _("请选择证书对应的客户经理等级。")
     if issued is None:
@@ -336,9 +337,25 @@ class Person:
     unqualified: int  # this manager's customers whose tier exceeds the grade
 
 
+def managers_of(user: User) -> list[User]:
+    """The account managers on the user's development list: an account manager themselves; for a
+    manager, those whose customers they see and those of their regions who have none yet (a new
+    hire in training is on the list before their first customer)."""
+    if matrix.role_of(user) == "am":
+        return [user]
+    found = {m.pk: m for m in managers_in(user, None)}
+    if matrix.role_of(user) in matrix.MANAGERS and (sees_whole_province(user) or user.region is not None):
+        staff = User.objects.filter(role=User.Role.ACCOUNT_MANAGER, is_active=True).select_related("region")
+        if not sees_whole_province(user):
+            assert user.region is not None
+            staff = staff.filter(region__path__startswith=user.region.path)
+        found.update({m.pk: m for m in staff.exclude(pk__in=found)})
+    return sorted(found.values(), key=lambda m: m.username)
+
+
 def people(user: User, year: int) -> list[Person]:
     """The account managers the user sees, with the year's rating, hours, certificates and open proposal."""
-    managers = managers_in(user, None)
+    managers = managers_of(user)
     ids = [m.pk for m in managers]
     ratings = {r.user_id: r for r in Rating.objects.filter(user_id__in=ids, year=year)}
     hours = passed_hours(ids, year)
@@ -361,11 +378,9 @@ def people(user: User, year: int) -> list[Person]:
 
 def person_get(*, user: User, pk: int) -> User:
     """An account manager the user sees (themselves, for an account manager)."""
-    if matrix.role_of(user) == "am":
-        if user.pk != pk:
-            raise PermissionDenied(_("客户经理只能查看自己的培养档案。"))
-        return user
-    found = next((m for m in managers_in(user, None) if m.pk == pk), None)
+    if matrix.role_of(user) == "am" and user.pk != pk:
+        raise PermissionDenied(_("客户经理只能查看自己的培养档案。"))
+    found = next((m for m in managers_of(user) if m.pk == pk), None)
     if found is None:
         raise Http404(_("没有这位客户经理，或不在您的管理范围内。"))
     return found

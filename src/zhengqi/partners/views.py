@@ -24,7 +24,7 @@ from zhengqi.accounts.access import regions_of
 from zhengqi.accounts.requests import AuthedRequest
 from zhengqi.customers.selectors import customer_get, products_catalogue
 from zhengqi.engine.months import add_months, month_start
-from zhengqi.web.forms import form_errors, parse_day, parse_month
+from zhengqi.web.forms import form_errors, parse_day, parse_int, parse_month
 
 from . import files
 from .files import statement_response
@@ -83,6 +83,11 @@ def _performance_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # --- partners -------------------------------------------------------------------------------------
+
+
+def _or_minus_one(months: int | None) -> int:
+    """A number of months as typed, or -1 (refused by the service) when it is not one."""
+    return -1 if months is None else months
 
 
 @login_required
@@ -210,16 +215,16 @@ def attribute_page(request: AuthedRequest, customer_id: int) -> HttpResponse:
     if request.method == "POST":
         deal = request.POST.get("deal", "")
         kind, _sep, raw = deal.partition(":")
-        sub_id = int(raw) if kind == "s" and raw.isdigit() else None
-        opp_id = int(raw) if kind == "o" and raw.isdigit() else None
-        ticket_id = int(raw) if kind == "t" and raw.isdigit() else None
-        partner_raw = request.POST.get("partner", "")
+        sub_id = parse_int(raw) if kind == "s" else None
+        opp_id = parse_int(raw) if kind == "o" else None
+        ticket_id = parse_int(raw) if kind == "t" else None
+        partner_id = parse_int(request.POST.get("partner"))
         try:
-            if not partner_raw.isdigit():
+            if partner_id is None:
                 raise ValidationError({"partner": _("请选择代理商。")})
             made = attribute(
                 by=user,
-                partner_id=int(partner_raw),
+                partner_id=partner_id,
                 role=request.POST.get("role", ""),
                 note=request.POST.get("note", ""),
                 subscription_id=sub_id,
@@ -322,12 +327,10 @@ def rules_page(request: AuthedRequest) -> HttpResponse:
                     product_code=p.get("product", ""),
                     method=p.get("method", ""),
                     value=p.get("value", ""),
-                    pay_months=int(months) if months.isdigit() else None,
+                    pay_months=parse_int(months),
                     tiers=_tiers(p.get("tiers", "")),
                     tier_mode=p.get("tier_mode", CommissionRule.TierMode.ALL),
-                    clawback_months=int(p.get("clawback_months") or 0)
-                    if (p.get("clawback_months") or "0").isdigit()
-                    else -1,
+                    clawback_months=_or_minus_one(parse_int(p.get("clawback_months") or "0")),
                     retired=bool(p.get("retired")),
                     note=p.get("note", ""),
                 ),

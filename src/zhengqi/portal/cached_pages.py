@@ -36,6 +36,7 @@ from zhengqi.customers.versions import MAX_AGE, customer_version, scope_version
 from zhengqi.marketing.tasks.forms import CustomerCorrectionForm, InteractionForm, TaskForm
 from zhengqi.marketing.tasks.selectors import workbench_tasks
 from zhengqi.support.selectors import customer_service
+from zhengqi.web.forms import parse_int
 
 from .selectors import customer_overview, workbench_now, workbench_side
 
@@ -85,7 +86,7 @@ def customer_page_context(request: AuthedRequest, customer: Customer) -> dict[st
     user = request.user
     today = timezone.localdate()
     task = request.GET.get("task", "")
-    from_task = task if task.isdigit() and len(task) < 12 else ""  # a task's id, or nothing
+    from_task = str(parse_int(task, high=10**11) or "")  # a task's id, or nothing
     key = body_key(request, customer, today, from_task)
     body: str | None = cache.get(key)
     live: dict[str, Any] | None

@@ -34,7 +34,7 @@ from zhengqi.marketing.pipeline.services import (
     project_of,
     project_start,
 )
-from zhengqi.web.forms import StaleEdit, form_errors
+from zhengqi.web.forms import StaleEdit, form_errors, parse_int
 
 
 def _input(post: Any) -> OpportunityInput:
@@ -50,7 +50,7 @@ def _input(post: Any) -> OpportunityInput:
         stage=post.get("stage", Stage.DISCOVERY),
         product_codes=post.getlist("products"),
         lost_reason=post.get("lost_reason", ""),
-        version=int(version) if version and version.isdigit() else None,
+        version=parse_int(version),
     )
 
 
@@ -199,7 +199,7 @@ def project_page(request: AuthedRequest, pk: int) -> HttpResponse:
                 project=project,
                 phase=post.get("phase", ""),
                 note=post.get("note", ""),
-                version=int(version) if version.isdigit() else None,
+                version=parse_int(version),
             )
             messages.success(request, _("项目已更新。"))
     except ValueError:

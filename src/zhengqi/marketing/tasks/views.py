@@ -42,7 +42,7 @@ from zhengqi.marketing.tasks.services import (
 )
 from zhengqi.scoring.selectors import alerts_visible_to
 from zhengqi.web.exports import FORMATS, TableExport, check_size, export_response
-from zhengqi.web.forms import form_message
+from zhengqi.web.forms import form_message, parse_ids
 
 
 @login_required
@@ -86,7 +86,7 @@ def tasks_bulk_view(request: AuthedRequest) -> HttpResponse:
     try:
         n = tasks_bulk(
             by=user,
-            task_ids=[int(i) for i in request.POST.getlist("task") if i.isdigit()],
+            task_ids=parse_ids(request.POST.getlist("task")),
             action=action,
             reason=request.POST.get("reason", "")[:500],
             to=to,
