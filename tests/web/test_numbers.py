@@ -109,6 +109,8 @@ def test_the_bound_of_a_column_and_its_sentence() -> None:
     assert bound_of(TariffPlan._meta.get_field("data_gb")) == Decimal("1e7")
     with pytest.raises(ValidationError, match="单价应在 0 至 1 亿元之间"):
         parse_amount("100000000", "x", "单价", high=Decimal("1e8"))
+    with pytest.raises(ValidationError, match="单价应在 0 至 1 亿元之间"):
+        parse_amount("99999999.995", "x", "单价", high=Decimal("1e8"))  # rounds up to what the column cannot hold
     with pytest.raises(ValidationError, match="流量应在 0 至 1000 万GB之间"):
         parse_amount("1e7GB", "x", "流量", high=Decimal("1e7"), unit="GB")
     assert parse_amount("20.25GB", "x", "流量", unit="GB", places=Decimal("0.1")) == Decimal("20.3")

@@ -177,10 +177,12 @@ def parse_amount(
     except ArithmeticError:  # not a number (InvalidOperation) or one beyond any bound (Overflow)
         shown = str(raw).strip()[:20]
         raise ValidationError({field: _("%(label)s“%(v)s”不是数字。") % {"label": label, "v": shown}}) from None
-    if not value.is_finite() or value < 0 or value >= high:
+    if value.is_finite() and 0 <= value < high:  # rounded only then: a huge one cannot be
+        value = abs(value.quantize(places, rounding=ROUND_HALF_UP))  # 四舍五入; abs: "-0" is 0
+    if not value.is_finite() or value < 0 or value >= high:  # 99999999.999 rounds up to the bound
         bound = _amount_limit(high) + unit
         raise ValidationError({field: _("%(label)s应在 0 至 %(high)s之间。") % {"label": label, "high": bound}})
-    return abs(value.quantize(places, rounding=ROUND_HALF_UP))  # 四舍五入; abs: "-0" is 0
+    return value
 
 
 def parse_rate(raw: object, field: str, label: str, *, required: bool = True) -> Decimal | None:
