@@ -264,14 +264,7 @@ def bundle_create(*, by: User, customer: Customer, data: BundleInput, now: dt.da
     lines = errors.take(lambda: _count(data.lines, "lines", _("线路数"), 1, 100000))
     count = errors.take(lambda: _count(data.terminals or 0, "terminals", _("终端数量"), 0, 100000))
     months = errors.take(lambda: _count(data.months, "months", _("合约期"), 1, 120))
-    fee = errors.take(
-        lambda: parse_amount(
-            data.application_fee or 0,
-            "application_fee",
-            _("应用月费"),
-            high=FEE_BOUND,
-        )
-    )
+    fee = errors.take(lambda: parse_amount(data.application_fee or 0, "application_fee", _("应用月费"), high=FEE_BOUND))
     if data.terminal_id and terminal is None:
         errors.add("terminal", _("请选择在售的终端。"))
     if terminal is not None and not count:
