@@ -322,6 +322,14 @@ class Bundle(models.Model):
     )
     decided_at = models.DateTimeField(_("结果登记时间"), null=True, blank=True)
     lost_reason = models.CharField(_("未成交原因"), max_length=200, blank=True)
+    opportunity = models.ForeignKey(
+        "marketing.Opportunity",
+        verbose_name=_("签约商机"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="bundles",
+    )
 
     class Meta:
         verbose_name = _("终端资费组合")

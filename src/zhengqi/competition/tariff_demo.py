@@ -7,11 +7,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
 from zhengqi.accounts.models import User
 
 from .models import Bundle, CompetitorEvent, TariffPlan, Terminal
+from .tariffs import bundle_decide
 
 TERMINALS = [
     ("政企版 5G 手机 A1", Terminal.Kind.PHONE, "2399"),
@@ -61,8 +61,7 @@ def load() -> None:
                 customer=customer, tariff=ours[k % len(ours)], lines=10 * (k + 1), terminal=made[k % len(made)],
                 terminals=5 * (k + 1), months=24, competitor_tariff=theirs, created_by=customer.account_manager,
             )  # fmt: skip
-            answer = ANSWERS[k % len(ANSWERS)]  # some answered, some still open
-            if answer is not None:
-                bundle.status, bundle.lost_reason = answer
-                bundle.decided_by, bundle.decided_at = customer.account_manager, timezone.now()
-                bundle.save(update_fields=["status", "lost_reason", "decided_by", "decided_at"])
+            answer = ANSWERS[k % len(ANSWERS)]  # some answered (a signed one signs a deal), some still open
+            if answer is not None and customer.account_manager is not None:
+                outcome, reason = answer
+                bundle_decide(by=customer.account_manager, bundle=bundle, outcome=outcome, reason=reason)

@@ -22,6 +22,7 @@ from zhengqi.web.forms import parse_int
 from .models import Terminal
 from .services import event_get
 from .tariffs import (
+    NEW_DEAL,
     BundleInput,
     bundle_create,
     bundle_decide,
@@ -32,6 +33,7 @@ from .tariffs import (
     competitor_tariffs,
     competitor_tariffs_for,
     may_keep_catalogue,
+    open_deals,
     ours,
     tariff_add,
     terminal_add,
@@ -160,6 +162,7 @@ def _bundle_context(customer: Customer, request: AuthedRequest, errors: dict[str
         "applications": products_catalogue(),
         "theirs": competitor_tariffs_for(customer),
         "may_decide": matrix.role_of(request.user) in matrix.WORKERS,
+        "deals": list(open_deals(customer)),
         "errors": errors,
         "posted": request.POST if errors else {},
     }
@@ -172,10 +175,17 @@ def bundle_decide_view(request: AuthedRequest, pk: int) -> HttpResponse:
     post = request.POST
     try:
         done = bundle_decide(
-            by=request.user, bundle=bundle, outcome=post.get("outcome", ""), reason=post.get("reason", "")
+            by=request.user,
+            bundle=bundle,
+            outcome=post.get("outcome", ""),
+            reason=post.get("reason", ""),
+            deal=post.get("deal", NEW_DEAL),
         )
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
-        messages.success(request, _("已登记：%(s)s。") % {"s": done.get_status_display()})
+        said = _("已登记：%(s)s。") % {"s": done.get_status_display()}
+        if done.opportunity is not None:
+            said += _("商机“%(o)s”已为签约。") % {"o": done.opportunity.name}
+        messages.success(request, said)
     return redirect("competition:bundles", customer_id=bundle.customer_id)

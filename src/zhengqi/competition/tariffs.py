@@ -29,6 +29,8 @@ from zhengqi.accounts import matrix
 from zhengqi.accounts.access import customer_scope
 from zhengqi.accounts.models import User
 from zhengqi.customers.models import Customer, Product
+from zhengqi.marketing.models import Opportunity, Stage
+from zhengqi.marketing.pipeline.services import OPEN_STAGES, OpportunityInput, opportunity_create, opportunity_update
 from zhengqi.web.forms import bound_of, parse_amount, parse_int
 
 from .models import Bundle, CompetitorEvent, TariffPlan, Terminal
@@ -292,7 +294,7 @@ def bundle_create(*, by: User, customer: Customer, data: BundleInput, now: dt.da
 
 def bundles_of(customer: Customer) -> list[tuple[Bundle, Price]]:
     rows = Bundle.objects.filter(customer=customer).select_related(
-        "tariff", "terminal", "application", "competitor_tariff", "created_by", "decided_by"
+        "tariff", "terminal", "application", "competitor_tariff", "created_by", "decided_by", "opportunity"
     )
     return [(b, price_of(b)) for b in rows]
 
@@ -315,16 +317,38 @@ def bundle_get(*, user: User, pk: int) -> Bundle:
 OUTCOMES = (Bundle.Status.WON, Bundle.Status.LOST)
 
 
+NEW_DEAL, NO_DEAL = "new", "none"
+
+
+def open_deals(customer: Customer) -> QuerySet[Opportunity]:
+    """The customer's opportunities still in play: a signed bundle may close one of them."""
+    return Opportunity.objects.filter(customer=customer, stage__in=OPEN_STAGES).order_by("close_date", "pk")
+
+
 @transaction.atomic
 def bundle_decide(
-    *, by: User, bundle: Bundle, outcome: str, reason: str = "", now: dt.datetime | None = None
+    *,
+    by: User,
+    bundle: Bundle,
+    outcome: str,
+    reason: str = "",
+    deal: object = NEW_DEAL,
+    now: dt.datetime | None = None,
 ) -> Bundle:
     """Record the customer's answer to an offered bundle: signed, or not signed with the reason
     (price, terminal, network …). An answer, once recorded, stays; of two at once the second is
-    refused (the row is locked)."""
+    refused (the row is locked).
+
+    A signed bundle is a signed deal in the pipeline: ``deal`` is "new" (a signed opportunity is
+    registered: the bundle's monthly price, its application as the product), the id of one of the
+    customer's open opportunities (moved to 签约, the application added), or "none"."""
     if matrix.role_of(by) not in matrix.WORKERS:
         raise PermissionDenied(_("终端资费组合由客户经理或区域经理为客户配置。"))
-    locked = Bundle.objects.select_for_update().get(pk=bundle.pk)
+    locked = (  # the bundle row only: PostgreSQL locks no outer join (the application may be none)
+        Bundle.objects.select_for_update(of=("self",))
+        .select_related("customer", "tariff", "application")
+        .get(pk=bundle.pk)
+    )
     reason = (reason or "").strip()
     errors = Errors()
     if locked.status != Bundle.Status.OFFERED:
@@ -335,13 +359,39 @@ def bundle_decide(
         errors.add("reason", _("请填写未成交的原因，例如价格、终端或网络。"))
     if len(reason) > 200:
         errors.add("reason", _("原因不能超过 200 个字。"))
+    existing = None
+    if outcome == Bundle.Status.WON and str(deal or NO_DEAL) not in (NEW_DEAL, NO_DEAL):
+        existing = open_deals(locked.customer).filter(pk=parse_int(deal) or 0).first()
+        if existing is None:
+            errors.add("deal", _("请选择该客户进行中的商机，或新建一条。"))
     errors.raise_any()
     locked.status = outcome
     locked.lost_reason = reason if outcome == Bundle.Status.LOST else ""
     locked.decided_by = by
     locked.decided_at = now or timezone.now()
-    locked.save(update_fields=["status", "lost_reason", "decided_by", "decided_at"])
+    if outcome == Bundle.Status.WON and str(deal or NO_DEAL) != NO_DEAL:
+        locked.opportunity = _sign(by, locked, existing, locked.decided_at)
+    locked.save(update_fields=["status", "lost_reason", "decided_by", "decided_at", "opportunity"])
     return locked
+
+
+def _sign(by: User, bundle: Bundle, deal: Opportunity | None, when: dt.datetime) -> Opportunity:
+    """The pipeline's side of a signed bundle (a new signed opportunity, or an open one signed)."""
+    day = timezone.localtime(when).date()
+    codes = [bundle.application.code] if bundle.application else []
+    if deal is None:
+        name = _("终端资费组合：%(t)s × %(n)s 线") % {"t": bundle.tariff.name, "n": bundle.lines}
+        data = OpportunityInput(
+            name=name[:100], close_date=day, expected_revenue=price_of(bundle).ours, stage=Stage.SIGNED,
+            product_codes=codes,
+        )  # fmt: skip
+        return opportunity_create(by=by, customer=bundle.customer, data=data)
+    data = OpportunityInput(
+        name=deal.name, close_date=day, expected_revenue=deal.expected_revenue or price_of(bundle).ours,
+        stage=Stage.SIGNED, product_codes=sorted({*deal.products.values_list("code", flat=True), *codes}),
+        version=deal.version,
+    )  # fmt: skip
+    return opportunity_update(by=by, opportunity=deal, data=data)
 
 
 @dataclass(frozen=True)

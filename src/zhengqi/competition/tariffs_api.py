@@ -137,6 +137,7 @@ class BundleOut(Schema):
     status_label: str
     lost_reason: str
     decided_at: dt.datetime | None
+    opportunity_id: int | None = Field(description="签约时登记或签约的商机")
     created_at: dt.datetime
 
 
@@ -159,6 +160,7 @@ def bundle_out(b: Any) -> dict[str, Any]:
         "status_label": b.get_status_display(),
         "lost_reason": b.lost_reason,
         "decided_at": b.decided_at,
+        "opportunity_id": b.opportunity_id,
         "created_at": b.created_at,
     }
 
@@ -196,6 +198,10 @@ def bundle_new_api(request: AuthedRequest, customer_id: int, body: BundleIn) -> 
 class BundleDecisionIn(Schema):
     outcome: str = Field(description="won（已签约）或 lost（未成交）")
     reason: str = Field("", description="未成交的原因（未成交时必填），例如价格、终端或网络")
+    deal: str = Field(
+        "new",
+        description="签约时：new（新建一条已签约商机，默认）、none（不登记商机）或该客户进行中商机的 id（改为签约）",
+    )
 
 
 @router.post(
@@ -205,7 +211,7 @@ class BundleDecisionIn(Schema):
 )
 def bundle_decide_api(request: AuthedRequest, bundle_id: int, body: BundleDecisionIn) -> Any:
     bundle = bundle_get(user=request.user, pk=bundle_id)
-    bundle_decide(by=request.user, bundle=bundle, outcome=body.outcome, reason=body.reason)
+    bundle_decide(by=request.user, bundle=bundle, outcome=body.outcome, reason=body.reason, deal=body.deal)
     return bundle_out(bundle_get(user=request.user, pk=bundle_id))
 
 
