@@ -60,7 +60,14 @@ def test_the_brief_holds_the_readers_important_customers_and_no_one_elses(cast: 
     assert [(c.customer, c.to_tier) for c in b.downgraded] == [(inside, "B")]
     assert [e.summary for e in b.competitor_events] == ["专线八折送三年维护"]
     assert [t.title for t in b.escalated_tasks] == ["走访信息中心"]
-    assert [o.name for o in b.won] == ["云专线扩容"]
+    # deals signed since yesterday in the reader's region: ours, and the demo's signed bundles there
+    region = cast.district_manager.region
+    signed_today = Opportunity.objects.filter(
+        customer__region__path__startswith=region.path, stage=Stage.SIGNED, updated_at__date=timezone.localdate()
+    )
+    assert {o.name for o in b.won} <= set(signed_today.values_list("name", flat=True))
+    assert "云专线扩容" in {o.name for o in b.won}
+    assert all(o.customer.region.path.startswith(region.path) for o in b.won)
     assert "A+/A 客户高流失风险：1 户" in b.lines()
     whole = brief(cast.admin, "weekly", today=tomorrow)
     assert {s.customer for s in whole.at_risk} == {inside, outside}

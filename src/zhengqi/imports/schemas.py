@@ -9,11 +9,12 @@ spaces trimmed), so ``９１３１…`` and ``913１…`` read the same.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -158,7 +159,13 @@ def date(raw: str, _: Lookups) -> dt.date:
         raise CellError(f"日期格式无法识别：“{raw.strip()}”，应为 YYYY-MM-DD。") from err
 
 
+MONEY_BOUND = Decimal("1e12")  # customers.models.money_field: 14 digits, 2 of them decimals
+COUNT_MAX = 2_147_483_647  # the largest a count column (PositiveIntegerField) holds everywhere
+
+
 def money(raw: str, _: Lookups) -> Decimal:
+    """An amount in yuan ("1,200", "¥1200", "1200元", full-width), under what the column holds.
+    (Not web.forms.parse_amount: these checks run on Spark's executors, where Django is not set up.)"""
     value = normalise(raw).replace(",", "").replace("¥", "").replace("元", "")
     try:
         amount = Decimal(value)
@@ -168,7 +175,11 @@ def money(raw: str, _: Lookups) -> Decimal:
         raise CellError(f"不是金额：“{raw.strip()}”。")
     if amount < 0:
         raise CellError("金额不能为负数。")
-    return amount.quantize(Decimal("0.01"))
+    if amount < MONEY_BOUND:  # rounded only then (a huge one cannot be), and checked again after
+        amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if amount >= MONEY_BOUND:
+        raise CellError(f"金额过大：“{raw.strip()[:20]}”（应小于 1 万亿元）。")
+    return abs(amount)  # "-0" is 0
 
 
 def count(raw: str, _: Lookups) -> int:
@@ -181,6 +192,8 @@ def count(raw: str, _: Lookups) -> int:
         raise CellError(f"不是整数：“{raw.strip()}”。")
     if number < 0:
         raise CellError("不能为负数。")
+    if number > COUNT_MAX:
+        raise CellError(f"数值过大：“{raw.strip()[:20]}”（最大 {COUNT_MAX:,}）。")
     return int(number)
 
 
@@ -190,7 +203,9 @@ def quantity(raw: str, lookups: Lookups) -> float:
         number = float(value)
     except ValueError as err:
         raise CellError(f"不是数字：“{raw.strip()}”。") from err
-    if number != number or number < 0:  # NaN or negative
+    if not math.isfinite(number):  # NaN, or beyond a float ("1e400" is inf)
+        raise CellError(f"不是数字：“{raw.strip()[:20]}”。")
+    if number < 0:
         raise CellError("不能为负数。")
     return number
 
