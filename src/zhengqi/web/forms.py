@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from zhengqi.engine.months import Month, MonthError
@@ -135,12 +136,18 @@ def _number_text(raw: object) -> str:
     return "".join(text.split()).replace(",", "")
 
 
-def _amount_limit(high: Decimal) -> str:
-    """A bound as a sentence says it: 1e8 → "1 亿", 1e12 → "1 万亿", 5e4 → "5 万"."""
-    for unit, name in ((Decimal("1e12"), "万亿"), (_UNITS["亿"], "亿"), (_UNITS["万"], "万")):
-        if high >= unit:
-            return f"{(high / unit).normalize():f} {name}"
-    return f"{high.normalize():f} "
+def _amount_limit(high: Decimal, unit: str) -> str:
+    """A bound as a sentence says it: in Chinese 1e8 元 → "1 亿元", 1e12 → "1 万亿元", 5e4 → "5 万元";
+    in English the figure in full ("100,000,000 yuan")."""
+    if not (get_language() or "zh").startswith("zh"):
+        return f"{high.normalize():,f} {UNIT_NAMES.get(unit, unit)}"
+    for size, name in ((Decimal("1e12"), "万亿"), (_UNITS["亿"], "亿"), (_UNITS["万"], "万")):
+        if high >= size:
+            return f"{(high / size).normalize():f} {name}{unit}"
+    return f"{high.normalize():f} {unit}"
+
+
+UNIT_NAMES = {"元": gettext_lazy("元"), "小时": gettext_lazy("小时")}
 
 
 def bound_of(field: Any) -> Decimal:
@@ -180,7 +187,7 @@ def parse_amount(
     if value.is_finite() and 0 <= value < high:  # rounded only then: a huge one cannot be
         value = abs(value.quantize(places, rounding=ROUND_HALF_UP))  # 四舍五入; abs: "-0" is 0
     if not value.is_finite() or value < 0 or value >= high:  # 99999999.999 rounds up to the bound
-        bound = _amount_limit(high) + unit
+        bound = _amount_limit(high, unit)
         raise ValidationError({field: _("%(label)s应在 0 至 %(high)s之间。") % {"label": label, "high": bound}})
     return value
 
